@@ -1,0 +1,159 @@
+package wisp
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// AppSpec is what a deploy asks for: everything that defines one immutable
+// version of an app. Module and file bundles are referred to by the digest
+// of a blob already uploaded with [Node.PutBlob]. The JSON form is the
+// admin API's wire format.
+type AppSpec struct {
+	Name   string            `json:"name"`
+	Module string            `json:"module"` // "sha256:<64 hex>"
+	Routes []Route           `json:"routes"`
+	Env    map[string]string `json:"env,omitempty"`
+	Files  []FileMount       `json:"files,omitempty"`
+	Limits Limits            `json:"limits"`
+}
+
+// FileMount mounts a bundle of static files read-only at a guest path. A
+// bundle is a tar archive of regular files and directories (see
+// internal/bundle) uploaded as a blob.
+type FileMount struct {
+	Mount  string `json:"mount"`  // absolute guest path, such as "/static"
+	Bundle string `json:"bundle"` // digest of the tar blob
+}
+
+// Version is one immutable deployed version of an app.
+type Version struct {
+	Number    int       `json:"number"` // 1, 2, 3... in deploy order
+	Spec      AppSpec   `json:"spec"`   // Limits has defaults filled in
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// App is an app's stored record: every version it ever had and which one
+// serves traffic.
+type App struct {
+	Name     string    `json:"name"`
+	Current  int       `json:"current"`  // number of the version that serves traffic
+	Versions []Version `json:"versions"` // oldest first; numbers increase
+	// Revision is the store's revision of this record, used for
+	// compare-and-swap. Zero means "not stored yet".
+	Revision uint64 `json:"revision"`
+}
+
+// Version returns the version with the given number.
+func (a App) Version(n int) (Version, bool) {
+	for _, v := range a.Versions {
+		if v.Number == n {
+			return v, true
+		}
+	}
+	return Version{}, false
+}
+
+// CurrentVersion returns the version that serves traffic.
+func (a App) CurrentVersion() Version {
+	v, _ := a.Version(a.Current)
+	return v
+}
+
+var (
+	appNameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	digestRE  = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+	envKeyRE  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+)
+
+// ValidateAppName reports whether name is a valid app name: 1 to 63 lower
+// case letters, digits and '-', starting and ending with a letter or digit
+// (a DNS label, so names work in host names and URLs).
+func ValidateAppName(name string) error {
+	if !appNameRE.MatchString(name) {
+		return fmt.Errorf("%w: app name %q: use 1-63 lower case letters, digits and '-', starting and ending with a letter or digit", ErrInvalid, name)
+	}
+	return nil
+}
+
+// ValidateDigest reports whether d is a blob digest of the form "sha256:<64 hex>".
+func ValidateDigest(d string) error {
+	if !digestRE.MatchString(d) {
+		return fmt.Errorf("%w: digest %q: expected \"sha256:\" followed by 64 lower case hex digits", ErrInvalid, d)
+	}
+	return nil
+}
+
+// Validate checks every field of the spec and returns the first problem,
+// wrapping [ErrInvalid]. It does not check that blobs exist.
+func (s AppSpec) Validate() error {
+	if err := ValidateAppName(s.Name); err != nil {
+		return err
+	}
+	if err := ValidateDigest(s.Module); err != nil {
+		return fmt.Errorf("module: %w", err)
+	}
+	if len(s.Routes) == 0 {
+		return fmt.Errorf("%w: app %q has no routes: add at least one, like \"/%s\" or \"/%s/...\"", ErrInvalid, s.Name, s.Name, s.Name)
+	}
+	seen := map[Route]bool{}
+	for _, r := range s.Routes {
+		if _, err := ParseRoute(r.String()); err != nil || r.Path == "" {
+			return fmt.Errorf("%w: route %q is not valid", ErrInvalid, r.String())
+		}
+		if seen[r] {
+			return fmt.Errorf("%w: route %q is listed twice", ErrInvalid, r)
+		}
+		seen[r] = true
+	}
+	for k, v := range s.Env {
+		if !envKeyRE.MatchString(k) {
+			return fmt.Errorf("%w: env key %q: use letters, digits and '_', not starting with a digit", ErrInvalid, k)
+		}
+		if strings.ContainsRune(v, 0) {
+			return fmt.Errorf("%w: env %s contains a NUL byte", ErrInvalid, k)
+		}
+	}
+	mounts := map[string]bool{}
+	for _, f := range s.Files {
+		if !path.IsAbs(f.Mount) || path.Clean(f.Mount) != f.Mount || f.Mount == "/" {
+			return fmt.Errorf("%w: file mount %q must be a clean absolute guest path other than \"/\", like \"/static\"", ErrInvalid, f.Mount)
+		}
+		if mounts[f.Mount] {
+			return fmt.Errorf("%w: file mount %q is listed twice", ErrInvalid, f.Mount)
+		}
+		mounts[f.Mount] = true
+		if err := ValidateDigest(f.Bundle); err != nil {
+			return fmt.Errorf("files %s: %w", f.Mount, err)
+		}
+	}
+	return s.Limits.Validate()
+}
+
+// routesKey is a canonical string of the spec for "is this the same as the
+// current version" checks, making retried deploys idempotent.
+func (s AppSpec) sameAs(o AppSpec) bool {
+	if s.Name != o.Name || s.Module != o.Module || s.Limits != o.Limits ||
+		len(s.Routes) != len(o.Routes) || len(s.Env) != len(o.Env) || len(s.Files) != len(o.Files) {
+		return false
+	}
+	for i := range s.Routes {
+		if s.Routes[i] != o.Routes[i] {
+			return false
+		}
+	}
+	for k, v := range s.Env {
+		if ov, ok := o.Env[k]; !ok || ov != v {
+			return false
+		}
+	}
+	for i := range s.Files {
+		if s.Files[i] != o.Files[i] {
+			return false
+		}
+	}
+	return true
+}

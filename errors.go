@@ -1,0 +1,36 @@
+package wisp
+
+import "errors"
+
+// ErrNotFound is returned when an app, version or blob does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a change loses a race (the stored revision
+// moved on since it was read) or would clash with existing state, such as
+// two apps claiming the same route.
+var ErrConflict = errors.New("conflict")
+
+// ErrInvalid is returned for input that can never succeed as given: a
+// malformed module, a bad app name, a route or limit out of range. The
+// wrapping error says what was wrong and how to fix it.
+var ErrInvalid = errors.New("invalid")
+
+// ErrTooLarge is returned when an upload, request body or guest output
+// exceeds its size limit.
+var ErrTooLarge = errors.New("too large")
+
+// ErrTimeout is returned when a guest runs past its wall-clock limit. The
+// instance is killed.
+var ErrTimeout = errors.New("timed out")
+
+// ErrOverloaded is returned when an app is at its concurrency limit and its
+// wait queue is full, or the node is shutting down.
+var ErrOverloaded = errors.New("overloaded")
+
+// ErrGuest is returned when a guest traps, exits with a non-zero code or
+// otherwise fails while running. The app's log holds the details.
+var ErrGuest = errors.New("guest failed")
+
+// ErrNotReady is returned when an app's current version is not compiled on
+// this node yet (for example right after start-up).
+var ErrNotReady = errors.New("not ready")

@@ -1,0 +1,87 @@
+package wisp
+
+import (
+	"fmt"
+	"time"
+)
+
+// Limits bound what one app may use. A zero field means "use the default"
+// (see [DefaultLimits]); [Limits.WithDefaults] fills them in, and every
+// stored version has them filled in.
+type Limits struct {
+	// Memory caps each instance's linear memory. A module whose declared
+	// minimum exceeds it is refused at deploy; growth past it fails inside
+	// the guest (memory.grow returns -1).
+	Memory ByteSize `json:"memory,omitempty"`
+	// Timeout is the wall-clock limit of one invocation; past it the
+	// instance is killed and the caller gets ErrTimeout (HTTP 504).
+	Timeout Duration `json:"timeout,omitempty"`
+	// MaxBody caps the request body (stdin); larger requests get HTTP 413.
+	MaxBody ByteSize `json:"max_body,omitempty"`
+	// MaxResponse caps the guest's stdout; past it the invocation fails
+	// with ErrTooLarge (HTTP 500).
+	MaxResponse ByteSize `json:"max_response,omitempty"`
+	// MaxConcurrency caps instances of this app running at once on a node.
+	// Up to as many again wait for a slot; further calls get ErrOverloaded
+	// (HTTP 503) at once.
+	MaxConcurrency int `json:"max_concurrency,omitempty"`
+}
+
+// DefaultLimits are the limits of an app that sets none.
+var DefaultLimits = Limits{
+	Memory:         128 << 20,
+	Timeout:        Duration(10 * time.Second),
+	MaxBody:        10 << 20,
+	MaxResponse:    10 << 20,
+	MaxConcurrency: 64,
+}
+
+// Upper bounds on limits a deploy may ask for.
+const (
+	MaxMemoryLimit      = ByteSize(4 << 30) // all of wasm32's address space
+	MaxTimeoutLimit     = Duration(15 * time.Minute)
+	MaxBodyLimit        = ByteSize(1 << 30)
+	MaxResponseLimit    = ByteSize(1 << 30)
+	MaxConcurrencyLimit = 4096
+	wasmPageSize        = 64 << 10
+)
+
+// WithDefaults returns l with every zero field set from [DefaultLimits].
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits
+	if l.Memory == 0 {
+		l.Memory = d.Memory
+	}
+	if l.Timeout == 0 {
+		l.Timeout = d.Timeout
+	}
+	if l.MaxBody == 0 {
+		l.MaxBody = d.MaxBody
+	}
+	if l.MaxResponse == 0 {
+		l.MaxResponse = d.MaxResponse
+	}
+	if l.MaxConcurrency == 0 {
+		l.MaxConcurrency = d.MaxConcurrency
+	}
+	return l
+}
+
+// Validate checks that every set limit is within range, wrapping [ErrInvalid].
+func (l Limits) Validate() error {
+	switch {
+	case l.Memory < 0 || l.Memory > MaxMemoryLimit:
+		return fmt.Errorf("%w: limits.memory %s is out of range: use at most %s", ErrInvalid, l.Memory, MaxMemoryLimit)
+	case l.Memory%wasmPageSize != 0:
+		return fmt.Errorf("%w: limits.memory %d bytes is not a multiple of the 64KiB WebAssembly page: use a value like \"64MiB\"", ErrInvalid, int64(l.Memory))
+	case l.Timeout < 0 || l.Timeout > MaxTimeoutLimit:
+		return fmt.Errorf("%w: limits.timeout %s is out of range: use at most %s", ErrInvalid, l.Timeout, MaxTimeoutLimit)
+	case l.MaxBody < 0 || l.MaxBody > MaxBodyLimit:
+		return fmt.Errorf("%w: limits.max_body %s is out of range: use at most %s", ErrInvalid, l.MaxBody, MaxBodyLimit)
+	case l.MaxResponse < 0 || l.MaxResponse > MaxResponseLimit:
+		return fmt.Errorf("%w: limits.max_response %s is out of range: use at most %s", ErrInvalid, l.MaxResponse, MaxResponseLimit)
+	case l.MaxConcurrency < 0 || l.MaxConcurrency > MaxConcurrencyLimit:
+		return fmt.Errorf("%w: limits.max_concurrency %d is out of range: use 1 to %d", ErrInvalid, l.MaxConcurrency, MaxConcurrencyLimit)
+	}
+	return nil
+}
