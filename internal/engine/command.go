@@ -1,0 +1,102 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// DirMount mounts a host directory into a `wisp run` guest.
+type DirMount struct {
+	Host     string
+	Guest    string
+	ReadOnly bool
+}
+
+// CommandOptions configures RunCommand.
+type CommandOptions struct {
+	Args        []string // argv, including argv[0]
+	Env         []string // KEY=VALUE
+	Dirs        []DirMount
+	Stdin       io.Reader
+	Stdout      io.Writer
+	Stderr      io.Writer
+	MemoryLimit uint64        // bytes; 0 means 4 GiB (all of wasm32)
+	Timeout     time.Duration // 0 means none
+}
+
+// Exit codes RunCommand reports for guests that did not exit by themselves,
+// matching what shells and wasmtime users expect.
+const (
+	ExitCodeTrap    = 134 // like SIGABRT: wasmtime's code for a trap
+	ExitCodeTimeout = 124 // like timeout(1)
+	ExitCodeSignal  = 130 // interrupted (SIGINT)
+)
+
+// RunCommand compiles and runs wasm once as a WASI command on this machine,
+// as `wisp run` does, and returns the guest's exit code. Host directories
+// are mounted with wazero's directory mounts, which are meant for a
+// developer running their own code: they are not an escape-proof sandbox,
+// and deployed apps never get one (they see only read-only bundles).
+//
+// The returned error is non-nil only when the module could not be run at
+// all; a trap, timeout or interrupt is reported as its exit code with a
+// message written to opts.Stderr.
+func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, error) {
+	limit := opts.MemoryLimit
+	if limit == 0 {
+		limit = 1 << 32
+	}
+	e, err := New(Config{})
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close(context.WithoutCancel(ctx))
+	m, err := e.Compile(ctx, wasm, limit)
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close(context.WithoutCancel(ctx))
+
+	fsc := wazero.NewFSConfig()
+	for _, d := range opts.Dirs {
+		if d.ReadOnly {
+			fsc = fsc.WithReadOnlyDirMount(d.Host, d.Guest)
+		} else {
+			fsc = fsc.WithDirMount(d.Host, d.Guest)
+		}
+	}
+	p := m.Prepare(nil, nil)
+	p.base = p.base.WithFSConfig(fsc)
+
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	err = p.Run(ctx, Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
+	stderr := orDiscard(opts.Stderr)
+	var exit *ExitError
+	var trap *TrapError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &exit):
+		return int(exit.Code), nil
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(stderr, "wisp run: module killed after its %s timeout\n", opts.Timeout)
+		return ExitCodeTimeout, nil
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "wisp run: interrupted")
+		return ExitCodeSignal, nil
+	case errors.As(err, &trap):
+		fmt.Fprintf(stderr, "wisp run: %s\n", strings.ReplaceAll(trap.Error(), "\n", "\n\t"))
+		return ExitCodeTrap, nil
+	}
+	return 0, err
+}

@@ -1,0 +1,115 @@
+// Package engine is Wisp's only importer of wazero. It compiles WASI
+// command modules ahead of time (with a native code cache on disk), checks
+// them against what the node provides, and runs each invocation in a fresh
+// instance with the caller's limits.
+//
+// Compiled modules are shared: compiling the same bytes with the same
+// memory limit twice returns the same *Module with its reference count
+// raised, and the native code is released when the last reference is
+// closed.
+//
+// An Engine and its Modules are safe for concurrent use.
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// Config configures an Engine. The zero value is usable: no disk cache.
+type Config struct {
+	// CacheDir holds wazero's native code cache, keyed by module content,
+	// wazero version and CPU. A restarted node finds modules compiled there
+	// and does not compile them again. Empty: cache in memory only.
+	CacheDir string
+}
+
+// Engine compiles and runs modules. One wazero runtime exists per distinct
+// memory limit (wazero sets the limit per runtime); all runtimes share one
+// compilation cache.
+type Engine struct {
+	cache wazero.CompilationCache
+
+	mu       sync.Mutex
+	runtimes map[uint32]*runtime // by memory limit in pages
+	modules  map[moduleKey]*Module
+	closed   bool
+}
+
+type runtime struct {
+	rt wazero.Runtime
+	// provided lists the host functions instances may import, by
+	// "module.name", with their signatures.
+	provided map[string]api.FunctionDefinition
+}
+
+type moduleKey struct {
+	sum   [sha256.Size]byte
+	pages uint32
+}
+
+// ErrClosed is returned by an Engine or Module used after Close.
+var ErrClosed = errors.New("engine closed")
+
+// New returns an Engine. It creates cfg.CacheDir if needed.
+func New(cfg Config) (*Engine, error) {
+	e := &Engine{runtimes: map[uint32]*runtime{}, modules: map[moduleKey]*Module{}}
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("open native code cache %s: %w", cfg.CacheDir, err)
+		}
+		e.cache = c
+	} else {
+		e.cache = wazero.NewCompilationCache()
+	}
+	return e, nil
+}
+
+// runtimeFor returns the runtime for a memory limit, creating it on first
+// use. Called with e.mu held.
+func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error) {
+	if r, ok := e.runtimes[pages]; ok {
+		return r, nil
+	}
+	cfg := wazero.NewRuntimeConfig(). // compiler on amd64/arm64, interpreter elsewhere
+						WithCompilationCache(e.cache).
+						WithCloseOnContextDone(true).
+						WithMemoryLimitPages(pages).
+						WithCoreFeatures(api.CoreFeaturesV2)
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("instantiate WASI host module: %w", err)
+	}
+	host := rt.Module(wasi_snapshot_preview1.ModuleName)
+	r := &runtime{rt: rt, provided: map[string]api.FunctionDefinition{}}
+	for name, def := range host.ExportedFunctionDefinitions() {
+		r.provided[wasi_snapshot_preview1.ModuleName+"."+name] = def
+	}
+	e.runtimes[pages] = r
+	return r, nil
+}
+
+// Close releases every runtime and module. Running instances are stopped.
+func (e *Engine) Close(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	var errs []error
+	for _, r := range e.runtimes {
+		errs = append(errs, r.rt.Close(ctx))
+	}
+	errs = append(errs, e.cache.Close(ctx))
+	return errors.Join(errs...)
+}

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Mount is a file system mounted read-only at a guest path.
+type Mount struct {
+	FS    fs.FS
+	Guest string // absolute guest path, such as "/static"
+}
+
+// Prepared is a module with the configuration that is the same for every
+// invocation of one app version (environment, file mounts, clocks) fixed
+// once, so the request path only adds what differs per call.
+type Prepared struct {
+	m    *Module
+	base wazero.ModuleConfig
+}
+
+// Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
+// guest gets real clocks, a cryptographic random source and no other
+// access to the host. Prepare does not take a reference on m.
+func (m *Module) Prepare(env []string, mounts []Mount) *Prepared {
+	cfg := wazero.NewModuleConfig().
+		WithName(""). // anonymous: many instances may run at once
+		WithSysWalltime().
+		WithSysNanotime().
+		WithRandSource(rand.Reader)
+	if len(mounts) > 0 {
+		fsc := wazero.NewFSConfig()
+		for _, mt := range mounts {
+			fsc = fsc.WithFSMount(mt.FS, mt.Guest)
+		}
+		cfg = cfg.WithFSConfig(fsc)
+	}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		cfg = cfg.WithEnv(k, v)
+	}
+	return &Prepared{m: m, base: cfg}
+}
+
+// Call is what differs between invocations.
+type Call struct {
+	Args   []string // argv, including argv[0]
+	Env    []string // KEY=VALUE, applied after the prepared env (same key: this wins)
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// ExitError reports a guest that exited with a non-zero code.
+type ExitError struct{ Code uint32 }
+
+func (e *ExitError) Error() string { return fmt.Sprintf("module exited with code %d", e.Code) }
+
+// TrapError reports a guest stopped by a WebAssembly trap (unreachable,
+// out-of-bounds access, stack overflow, ...) or a failing host call.
+type TrapError struct{ Msg string }
+
+func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
+
+// Run instantiates a fresh instance, runs its _start and closes it. It
+// returns nil when _start returns or the guest exits with code 0; an
+// *ExitError for another exit code; an error matching
+// context.DeadlineExceeded or context.Canceled if ctx ended first (the
+// instance is killed, sleeps included); or a *TrapError.
+func (p *Prepared) Run(ctx context.Context, c Call) error {
+	cfg := p.base.
+		WithArgs(c.Args...).
+		WithStdin(orEmpty(c.Stdin)).
+		WithStdout(orDiscard(c.Stdout)).
+		WithStderr(orDiscard(c.Stderr)).
+		WithNanosleep(sleeperFor(ctx))
+	for _, kv := range c.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		cfg = cfg.WithEnv(k, v)
+	}
+	mod, err := p.m.rt.rt.InstantiateModule(ctx, p.m.compiled, cfg)
+	if mod != nil {
+		mod.Close(context.WithoutCancel(ctx))
+	}
+	return classify(ctx, err)
+}
+
+// sleeperFor returns a nanosleep for WASI's poll_oneoff that wakes when ctx
+// ends, so a sleeping guest cannot outlive its deadline.
+func sleeperFor(ctx context.Context) func(ns int64) {
+	return func(ns int64) {
+		t := time.NewTimer(time.Duration(ns))
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+func classify(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case 0:
+			return nil
+		case sys.ExitCodeDeadlineExceeded:
+			return fmt.Errorf("module killed: %w", context.DeadlineExceeded)
+		case sys.ExitCodeContextCanceled:
+			return fmt.Errorf("module killed: %w", context.Canceled)
+		}
+		return &ExitError{Code: exit.ExitCode()}
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("module killed: %w", ctxErr)
+	}
+	return &TrapError{Msg: strings.TrimSpace(err.Error())}
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+func orEmpty(r io.Reader) io.Reader {
+	if r == nil {
+		return emptyReader{}
+	}
+	return r
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
