@@ -109,6 +109,12 @@ func sleeperFor(ctx context.Context) func(ns int64) {
 
 func classify(ctx context.Context, err error) error {
 	if err == nil {
+		// A guest woken from a sleep by the deadline may finish before
+		// wazero notices the closed context: past the deadline is still
+		// past the deadline.
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("module killed: %w", ctxErr)
+		}
 		return nil
 	}
 	var exit *sys.ExitError

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# build-guests.sh rebuilds every guest WebAssembly module from source: the
+# example apps in examples/ and the test fixtures in testdata/wasm/. The
+# built .wasm files are committed, so run this after editing a guest's source
+# and commit the result.
+#
+# Usage: scripts/build-guests.sh   (from anywhere; paths are relative to the repository)
+#
+# Toolchains: wat2wasm (wabt) for .wat, clang + wasm-ld + wasi-libc for .c,
+# Go (GOOS=wasip1 GOARCH=wasm) for .go. When wat2wasm, clang, wasm-ld or
+# wasi-libc is missing it runs scripts/install-toolchain.sh first.
+#
+# Builds are deterministic: running the script twice gives byte-identical
+# files. The bytes depend on the tool versions (Debian bookworm's wabt
+# 1.0.32 and clang 14, and the Go of go.mod), so another toolchain may
+# produce different but equivalent modules.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+have_libc() { # Debian's wasi-libc, unless WASI_SYSROOT names another
+	[ -n "${WASI_SYSROOT:-}" ] || [ -f /usr/lib/wasm32-wasi/libc.a ]
+}
+if ! command -v wat2wasm >/dev/null || ! command -v clang >/dev/null ||
+	! command -v wasm-ld >/dev/null || ! have_libc; then
+	"$root/scripts/install-toolchain.sh"
+fi
+
+# C flags: wasm32-wasi with Debian's wasi-libc (found by clang without
+# --sysroot); set WASI_SYSROOT to use another one, such as wasi-sdk's.
+cflags=(--target=wasm32-wasi -O2 -Wall -Wextra -Werror -Wl,--strip-all)
+if [ -n "${WASI_SYSROOT:-}" ]; then
+	cflags+=("--sysroot=$WASI_SYSROOT")
+fi
+
+wat() { # wat DIR NAME: DIR/NAME.wat -> DIR/NAME.wasm
+	echo "wat2wasm $1/$2.wat"
+	wat2wasm "$1/$2.wat" -o "$1/$2.wasm"
+}
+
+c() { # c DIR NAME: DIR/NAME.c -> DIR/NAME.wasm
+	echo "clang    $1/$2.c"
+	# Compile inside DIR so no absolute path can reach the output.
+	(cd "$1" && clang "${cflags[@]}" -o "$2.wasm" "$2.c" && chmod 644 "$2.wasm")
+}
+
+gowasm() { # gowasm DIR NAME: package ./DIR -> DIR/NAME.wasm
+	echo "go build ./$1"
+	GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
+		go build -trimpath -buildvcs=false -ldflags=-s -o "$1/$2.wasm" "./$1"
+	chmod 644 "$1/$2.wasm"
+}
+
+# Examples.
+wat examples/hello hello
+c examples/echo echo
+gowasm examples/json json
+
+# Test fixtures (see testdata/wasm/README.md): every .wat and .c there.
+fixtures=testdata/wasm
+for src in "$fixtures"/*.wat; do
+	wat "$fixtures" "$(basename "$src" .wat)"
+done
+for src in "$fixtures"/*.c; do
+	c "$fixtures" "$(basename "$src" .c)"
+done
+
+echo "truncated.wasm, garbage.wasm"
+# The first 20 bytes of a valid module: a good header, then a cut-off section.
+head -c 20 examples/hello/hello.wasm >"$fixtures/truncated.wasm"
+# 100 bytes of text that is not WebAssembly.
+text='this is not a WebAssembly module. '
+text="$text$text$text"
+printf '%s' "${text:0:100}" >"$fixtures/garbage.wasm"
+
+echo "built every guest module"
