@@ -74,7 +74,7 @@ var (
 // (a DNS label, so names work in host names and URLs).
 func ValidateAppName(name string) error {
 	if !appNameRE.MatchString(name) {
-		return fmt.Errorf("%w: app name %q: use 1-63 lower case letters, digits and '-', starting and ending with a letter or digit", ErrInvalid, name)
+		return errorf(ErrInvalid, "app name %q: use 1-63 lower case letters, digits and '-', starting and ending with a letter or digit", name)
 	}
 	return nil
 }
@@ -82,7 +82,7 @@ func ValidateAppName(name string) error {
 // ValidateDigest reports whether d is a blob digest of the form "sha256:<64 hex>".
 func ValidateDigest(d string) error {
 	if !digestRE.MatchString(d) {
-		return fmt.Errorf("%w: digest %q: expected \"sha256:\" followed by 64 lower case hex digits", ErrInvalid, d)
+		return errorf(ErrInvalid, "digest %q: expected \"sha256:\" followed by 64 lower case hex digits", d)
 	}
 	return nil
 }
@@ -97,33 +97,33 @@ func (s AppSpec) Validate() error {
 		return fmt.Errorf("module: %w", err)
 	}
 	if len(s.Routes) == 0 {
-		return fmt.Errorf("%w: app %q has no routes: add at least one, like \"/%s\" or \"/%s/...\"", ErrInvalid, s.Name, s.Name, s.Name)
+		return errorf(ErrInvalid, "app %q has no routes: add at least one, like \"/%s\" or \"/%s/...\"", s.Name, s.Name, s.Name)
 	}
 	seen := map[Route]bool{}
 	for _, r := range s.Routes {
 		if _, err := ParseRoute(r.String()); err != nil || r.Path == "" {
-			return fmt.Errorf("%w: route %q is not valid", ErrInvalid, r.String())
+			return errorf(ErrInvalid, "route %q is not valid", r.String())
 		}
 		if seen[r] {
-			return fmt.Errorf("%w: route %q is listed twice", ErrInvalid, r)
+			return errorf(ErrInvalid, "route %q is listed twice", r)
 		}
 		seen[r] = true
 	}
 	for k, v := range s.Env {
 		if !envKeyRE.MatchString(k) {
-			return fmt.Errorf("%w: env key %q: use letters, digits and '_', not starting with a digit", ErrInvalid, k)
+			return errorf(ErrInvalid, "env key %q: use letters, digits and '_', not starting with a digit", k)
 		}
 		if strings.ContainsRune(v, 0) {
-			return fmt.Errorf("%w: env %s contains a NUL byte", ErrInvalid, k)
+			return errorf(ErrInvalid, "env %s contains a NUL byte", k)
 		}
 	}
 	mounts := map[string]bool{}
 	for _, f := range s.Files {
 		if !path.IsAbs(f.Mount) || path.Clean(f.Mount) != f.Mount || f.Mount == "/" {
-			return fmt.Errorf("%w: file mount %q must be a clean absolute guest path other than \"/\", like \"/static\"", ErrInvalid, f.Mount)
+			return errorf(ErrInvalid, "file mount %q must be a clean absolute guest path other than \"/\", like \"/static\"", f.Mount)
 		}
 		if mounts[f.Mount] {
-			return fmt.Errorf("%w: file mount %q is listed twice", ErrInvalid, f.Mount)
+			return errorf(ErrInvalid, "file mount %q is listed twice", f.Mount)
 		}
 		mounts[f.Mount] = true
 		if err := ValidateDigest(f.Bundle); err != nil {

@@ -1,6 +1,9 @@
 package wisp
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrNotFound is returned when an app, version or blob does not exist.
 var ErrNotFound = errors.New("not found")
@@ -34,3 +37,19 @@ var ErrGuest = errors.New("guest failed")
 // ErrNotReady is returned when an app's current version is not compiled on
 // this node yet (for example right after start-up).
 var ErrNotReady = errors.New("not ready")
+
+// kindError carries a message of its own and matches one of the sentinels
+// above with errors.Is, so messages read "app name ...: use ..." rather
+// than "invalid: app name ...".
+type kindError struct {
+	kind error
+	err  error
+}
+
+func (e *kindError) Error() string   { return e.err.Error() }
+func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }
+
+// errorf formats an error that wraps any %w operands and also matches kind.
+func errorf(kind error, format string, args ...any) error {
+	return &kindError{kind: kind, err: fmt.Errorf(format, args...)}
+}

@@ -1,9 +1,6 @@
 package wisp
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Limits bound what one app may use. A zero field means "use the default"
 // (see [DefaultLimits]); [Limits.WithDefaults] fills them in, and every
@@ -71,17 +68,17 @@ func (l Limits) WithDefaults() Limits {
 func (l Limits) Validate() error {
 	switch {
 	case l.Memory < 0 || l.Memory > MaxMemoryLimit:
-		return fmt.Errorf("%w: limits.memory %s is out of range: use at most %s", ErrInvalid, l.Memory, MaxMemoryLimit)
+		return errorf(ErrInvalid, "limits.memory %s is out of range: use at most %s", l.Memory, MaxMemoryLimit)
 	case l.Memory%wasmPageSize != 0:
-		return fmt.Errorf("%w: limits.memory %d bytes is not a multiple of the 64KiB WebAssembly page: use a value like \"64MiB\"", ErrInvalid, int64(l.Memory))
+		return errorf(ErrInvalid, "limits.memory %d bytes is not a multiple of the 64KiB WebAssembly page: use a value like \"64MiB\"", int64(l.Memory))
 	case l.Timeout < 0 || l.Timeout > MaxTimeoutLimit:
-		return fmt.Errorf("%w: limits.timeout %s is out of range: use at most %s", ErrInvalid, l.Timeout, MaxTimeoutLimit)
+		return errorf(ErrInvalid, "limits.timeout %s is out of range: use at most %s", l.Timeout, MaxTimeoutLimit)
 	case l.MaxBody < 0 || l.MaxBody > MaxBodyLimit:
-		return fmt.Errorf("%w: limits.max_body %s is out of range: use at most %s", ErrInvalid, l.MaxBody, MaxBodyLimit)
+		return errorf(ErrInvalid, "limits.max_body %s is out of range: use at most %s", l.MaxBody, MaxBodyLimit)
 	case l.MaxResponse < 0 || l.MaxResponse > MaxResponseLimit:
-		return fmt.Errorf("%w: limits.max_response %s is out of range: use at most %s", ErrInvalid, l.MaxResponse, MaxResponseLimit)
+		return errorf(ErrInvalid, "limits.max_response %s is out of range: use at most %s", l.MaxResponse, MaxResponseLimit)
 	case l.MaxConcurrency < 0 || l.MaxConcurrency > MaxConcurrencyLimit:
-		return fmt.Errorf("%w: limits.max_concurrency %d is out of range: use 1 to %d", ErrInvalid, l.MaxConcurrency, MaxConcurrencyLimit)
+		return errorf(ErrInvalid, "limits.max_concurrency %d is out of range: use 1 to %d", l.MaxConcurrency, MaxConcurrencyLimit)
 	}
 	return nil
 }

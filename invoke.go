@@ -1,0 +1,222 @@
+package wisp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/wisphq/wisp/internal/engine"
+)
+
+// deployed is one app version compiled and ready on this node. It is
+// reference counted: the routing table holds one reference while the
+// version serves, each running invocation holds one, and the compiled code
+// is released when the last is dropped.
+type deployed struct {
+	app      string
+	version  Version
+	module   *engine.Module
+	prepared *engine.Prepared
+	logs     *logRing
+
+	refs    atomic.Int64
+	slots   chan struct{} // MaxConcurrency tokens
+	waiting atomic.Int64  // invocations queued for a slot
+}
+
+// acquire takes a reference unless the version is already released.
+func (d *deployed) acquire() bool {
+	for {
+		n := d.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if d.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (d *deployed) release() {
+	if d.refs.Add(-1) == 0 {
+		d.module.Close(context.Background())
+	}
+}
+
+// Target is a resolved request destination: which app version a route
+// leads to. It is a value; resolving again after a deploy may give another.
+type Target struct {
+	App     string
+	Version int
+	Route   Route // the route that matched
+	d       *deployed
+}
+
+// Limits returns the limits of the target's version.
+func (t Target) Limits() Limits { return t.d.version.Spec.Limits }
+
+// Lookup resolves a request for host (lower case, without port) and a clean
+// absolute path to the app version serving it, using the most specific
+// matching route. It never blocks and does not allocate.
+func (n *Node) Lookup(host, path string) (Target, bool) {
+	e, ok := n.table.Load().lookup(host, path)
+	if !ok {
+		return Target{}, false
+	}
+	return Target{App: e.d.app, Version: e.d.version.Number, Route: e.route, d: e.d}, true
+}
+
+// Input is one invocation's input and output streams.
+type Input struct {
+	Args   []string  // argv including argv[0]
+	Env    []string  // KEY=VALUE, added to the app's env (same key: this wins)
+	Stdin  io.Reader // nil: empty
+	Stdout io.Writer // nil: discarded; capped at the app's MaxResponse
+}
+
+// Invoke runs the target's version once in a fresh instance and waits for
+// it to finish. It waits for a concurrency slot when the app is at
+// MaxConcurrency (up to as many again may wait), and kills the instance at
+// the app's Timeout. The guest's stderr goes to the app's log.
+//
+// Errors: ErrOverloaded (no slot), ErrTimeout, ErrTooLarge (stdout over
+// MaxResponse; the instance is killed), ErrGuest (trap or non-zero exit),
+// ErrNotFound (the app was removed meanwhile), or ctx's error.
+func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
+	d := t.d
+	if d == nil || !d.acquire() {
+		// Released since the lookup: the app moved on to another version or
+		// was removed. Serve whatever is current now.
+		cur, ok := n.table.Load().apps[t.App]
+		if !ok || !cur.acquire() {
+			return errorf(ErrNotFound, "app %q is not deployed", t.App)
+		}
+		d = cur
+	}
+	defer d.release()
+	if err := n.takeSlot(ctx, d); err != nil {
+		return err
+	}
+	defer func() { <-d.slots }()
+
+	limits := d.version.Spec.Limits
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(limits.Timeout))
+	defer cancel()
+	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}
+	stderr := &lineWriter{emit: func(line string) { n.appLog(d.app, "stderr", d.version.Number, line) }}
+	err := d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
+	stderr.flush()
+	switch {
+	case out.overflowed:
+		return errorf(ErrTooLarge, "app %q wrote more than its max_response of %s to stdout; the instance was stopped", d.app, limits.MaxResponse)
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return errorf(ErrTimeout, "app %q ran past its %s timeout; the instance was killed", d.app, limits.Timeout)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("app %q: %w", d.app, err)
+	}
+	return errorf(ErrGuest, "app %q version %d: %w", d.app, d.version.Number, err)
+}
+
+// InvokeApp runs the current version of the named app once, as Invoke does.
+func (n *Node) InvokeApp(ctx context.Context, app string, in Input) error {
+	d, ok := n.table.Load().apps[app]
+	if !ok {
+		return errorf(ErrNotFound, "app %q is not deployed", app)
+	}
+	return n.Invoke(ctx, Target{App: app, Version: d.version.Number, d: d}, in)
+}
+
+// takeSlot waits for one of d's concurrency slots. At most MaxConcurrency
+// callers wait; beyond that it fails at once, so an overloaded app sheds
+// load instead of queueing without bound.
+func (n *Node) takeSlot(ctx context.Context, d *deployed) error {
+	select {
+	case d.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if d.waiting.Add(1) > int64(cap(d.slots)) {
+		d.waiting.Add(-1)
+		return errorf(ErrOverloaded, "app %q is at its max_concurrency of %d with %d more waiting; retry later or raise limits.max_concurrency", d.app, cap(d.slots), cap(d.slots))
+	}
+	defer d.waiting.Add(-1)
+	timeout := time.NewTimer(time.Duration(d.version.Spec.Limits.Timeout))
+	defer timeout.Stop()
+	select {
+	case d.slots <- struct{}{}:
+		return nil
+	case <-timeout.C:
+		return errorf(ErrOverloaded, "app %q: no free instance slot within its %s timeout (max_concurrency %d)", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// cappedWriter passes writes through until limit bytes, then fails them and
+// calls onOverflow (which cancels the instance's context).
+type cappedWriter struct {
+	w          io.Writer
+	limit      int64
+	written    int64
+	overflowed bool
+	onOverflow func()
+}
+
+func (c *cappedWriter) Write(p []byte) (int, error) {
+	if c.written+int64(len(p)) > c.limit {
+		if !c.overflowed {
+			c.overflowed = true
+			c.onOverflow()
+		}
+		return 0, ErrTooLarge
+	}
+	c.written += int64(len(p))
+	if c.w == nil {
+		return len(p), nil
+	}
+	return c.w.Write(p)
+}
+
+// lineWriter splits a guest's stderr into log lines. Lines longer than
+// maxLogLine are cut; at most maxLogLinesPerCall lines are kept per call.
+type lineWriter struct {
+	buf   []byte
+	lines int
+	emit  func(string)
+}
+
+const (
+	maxLogLine         = 4096
+	maxLogLinesPerCall = 1000
+)
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	for _, b := range p {
+		if b == '\n' {
+			l.flush()
+			continue
+		}
+		if len(l.buf) < maxLogLine {
+			l.buf = append(l.buf, b)
+		}
+	}
+	return len(p), nil
+}
+
+func (l *lineWriter) flush() {
+	if len(l.buf) == 0 {
+		return
+	}
+	if l.lines < maxLogLinesPerCall {
+		l.emit(string(l.buf))
+	} else if l.lines == maxLogLinesPerCall {
+		l.emit("(further stderr lines of this invocation dropped)")
+	}
+	l.lines++
+	l.buf = l.buf[:0]
+}

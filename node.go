@@ -1,0 +1,217 @@
+package wisp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wisphq/wisp/internal/engine"
+)
+
+// Config configures a Node. Store is required; the rest have defaults.
+type Config struct {
+	// Store persists apps and blobs. The Node does not close it.
+	Store Store
+	// CacheDir holds native code compiled from modules, so a restarted
+	// node does not compile again. Empty: compiled code is kept in memory
+	// only.
+	CacheDir string
+	// Logger receives node events and one line per invocation failure.
+	// Nil: discard.
+	Logger *slog.Logger
+	// MaxBlobSize caps one uploaded module or file bundle. Default 256 MiB.
+	MaxBlobSize int64
+	// LogLines is how many log entries the node keeps in memory per app.
+	// Default 1000.
+	LogLines int
+}
+
+// DefaultMaxBlobSize is the default of Config.MaxBlobSize.
+const DefaultMaxBlobSize = 256 << 20
+
+// Node holds deployed apps and runs their invocations. It is safe for
+// concurrent use: invocations never wait for deploys, and deploys on one
+// node are serialized.
+type Node struct {
+	cfg    Config
+	store  Store
+	engine *engine.Engine
+	log    *slog.Logger
+
+	// table is the routing table requests read without locks; deploys
+	// swap it. Guarded for writers by deployMu.
+	table atomic.Pointer[routeTable]
+
+	deployMu sync.Mutex // serializes changes to apps and table
+
+	logsMu sync.Mutex
+	logs   map[string]*logRing
+
+	readyMu sync.Mutex
+	loaded  bool              // Load has finished
+	failed  map[string]string // app -> why its current version could not be loaded
+
+	draining atomic.Bool
+	closed   atomic.Bool
+}
+
+// New returns a Node with no apps serving yet; call Load to bring up what
+// the store holds.
+func New(cfg Config) (*Node, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("wisp.New: Config.Store is required")
+	}
+	if cfg.MaxBlobSize <= 0 {
+		cfg.MaxBlobSize = DefaultMaxBlobSize
+	}
+	if cfg.LogLines <= 0 {
+		cfg.LogLines = 1000
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir})
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger, logs: map[string]*logRing{}, failed: map[string]string{}}
+	n.table.Store(newRouteTable(map[string]*deployed{}))
+	return n, nil
+}
+
+// Load compiles the current version of every stored app and starts serving
+// them. An app that fails to load is logged, reported by Ready, and left
+// out; the others serve. Load is called once, after New.
+func (n *Node) Load(ctx context.Context) error {
+	apps, err := n.store.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("load apps: %w", err)
+	}
+	for _, app := range apps {
+		start := time.Now()
+		d, err := n.prepare(ctx, app.CurrentVersion())
+		if err != nil {
+			n.log.Error("app failed to load", "app", app.Name, "version", app.Current, "err", err)
+			n.readyMu.Lock()
+			n.failed[app.Name] = err.Error()
+			n.readyMu.Unlock()
+			continue
+		}
+		n.deployMu.Lock()
+		n.activate(app.Name, d)
+		n.deployMu.Unlock()
+		n.log.Info("app loaded", "app", app.Name, "version", app.Current, "duration", time.Since(start))
+	}
+	n.readyMu.Lock()
+	n.loaded = true
+	n.readyMu.Unlock()
+	return nil
+}
+
+// Ready reports whether the node has loaded every stored app, and which
+// apps failed to load (by name, with the reason).
+func (n *Node) Ready() (bool, map[string]string) {
+	n.readyMu.Lock()
+	defer n.readyMu.Unlock()
+	failed := make(map[string]string, len(n.failed))
+	for k, v := range n.failed {
+		failed[k] = v
+	}
+	return n.loaded && !n.draining.Load() && !n.closed.Load(), failed
+}
+
+// Drain marks the node not ready, so load balancers stop sending it new
+// requests, while it goes on serving the ones that arrive. Call it when
+// shutting down, before stopping the listeners.
+func (n *Node) Drain() { n.draining.Store(true) }
+
+// PutBlob stores a module or file bundle (see Store.PutBlob) with the
+// node's MaxBlobSize.
+func (n *Node) PutBlob(ctx context.Context, r io.Reader) (BlobInfo, error) {
+	b, err := n.store.PutBlob(ctx, r, n.cfg.MaxBlobSize)
+	if errors.Is(err, ErrTooLarge) {
+		return b, errorf(ErrTooLarge, "upload is larger than this node's limit of %s: %w", ByteSize(n.cfg.MaxBlobSize), err)
+	}
+	return b, err
+}
+
+// StatBlob reports whether the node's store has a blob.
+func (n *Node) StatBlob(ctx context.Context, digest string) (BlobInfo, error) {
+	if err := ValidateDigest(digest); err != nil {
+		return BlobInfo{}, err
+	}
+	return n.store.StatBlob(ctx, digest)
+}
+
+// App returns an app's stored record.
+func (n *Node) App(ctx context.Context, name string) (App, error) {
+	a, err := n.store.GetApp(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return a, errorf(ErrNotFound, "app %q does not exist (see `wisp apps`)", name)
+	}
+	return a, err
+}
+
+// Apps returns every app's record, sorted by name.
+func (n *Node) Apps(ctx context.Context) ([]App, error) {
+	apps, err := n.store.ListApps(ctx)
+	sort.Slice(apps, func(i, j int) bool { return apps[i].Name < apps[j].Name })
+	return apps, err
+}
+
+// Logs returns up to max of the app's log entries with Seq > after, and a
+// channel that is closed when more arrive (for following).
+func (n *Node) Logs(name string, after uint64, max int) ([]LogEntry, <-chan struct{}) {
+	return n.ring(name).since(after, max)
+}
+
+func (n *Node) ring(app string) *logRing {
+	n.logsMu.Lock()
+	defer n.logsMu.Unlock()
+	r, ok := n.logs[app]
+	if !ok {
+		r = newLogRing(n.cfg.LogLines)
+		n.logs[app] = r
+	}
+	return r
+}
+
+func (n *Node) appLog(app, stream string, version int, msg string) {
+	n.ring(app).append(LogEntry{Time: time.Now().UTC(), Stream: stream, Version: version, Message: msg})
+	if stream == "stderr" {
+		n.log.Info("guest stderr", "app", app, "version", version, "line", msg)
+	}
+}
+
+// LogRequest records one served request in the app's log. The gateway
+// calls it; the node's slog line is the gateway's to write.
+func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration) {
+	n.appLog(t.App, "request", t.Version, fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond)))
+}
+
+// AppLogf records a node-side problem with one invocation of t (a bad
+// CGI response, a timeout...) in the app's log.
+func (n *Node) AppLogf(t Target, format string, args ...any) {
+	n.appLog(t.App, "error", t.Version, fmt.Sprintf(format, args...))
+}
+
+// Close stops serving, waits for nothing, and releases the compiled code.
+// Invocations still running are killed. It does not close the Store.
+func (n *Node) Close(ctx context.Context) error {
+	if n.closed.Swap(true) {
+		return nil
+	}
+	n.deployMu.Lock()
+	old := n.table.Swap(newRouteTable(map[string]*deployed{}))
+	n.deployMu.Unlock()
+	for _, d := range old.apps {
+		d.release()
+	}
+	return n.engine.Close(ctx)
+}

@@ -1,0 +1,266 @@
+package wisp_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/memstore"
+)
+
+func newNode(t testing.TB) *wisp.Node {
+	t.Helper()
+	n, err := wisp.New(wisp.Config{Store: memstore.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close(context.Background()) })
+	return n
+}
+
+// upload stores a module from testdata/wasm and returns its digest.
+func upload(t testing.TB, n *wisp.Node, fixture string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "wasm", fixture))
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := n.PutBlob(context.Background(), bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.Digest
+}
+
+func routes(t testing.TB, rs ...string) []wisp.Route {
+	out := make([]wisp.Route, len(rs))
+	for i, s := range rs {
+		r, err := wisp.ParseRoute(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = r
+	}
+	return out
+}
+
+func deploy(t testing.TB, n *wisp.Node, name, fixture string, rs ...string) wisp.DeployResult {
+	t.Helper()
+	res, err := n.Deploy(context.Background(), wisp.AppSpec{Name: name, Module: upload(t, n, fixture), Routes: routes(t, rs...)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func invoke(n *wisp.Node, app string) (string, error) {
+	var out bytes.Buffer
+	err := n.InvokeApp(context.Background(), app, wisp.Input{Args: []string{app}, Stdout: &out})
+	return out.String(), err
+}
+
+func TestFreshInstancePerInvocation(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "counter", "counter.wasm", "/count")
+	var wg sync.WaitGroup
+	results := make(chan string, 48)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 3; j++ {
+				out, err := invoke(n, "counter")
+				if err != nil {
+					out = err.Error()
+				}
+				results <- out
+			}
+		}()
+	}
+	wg.Wait()
+	close(results)
+	for out := range results {
+		if !strings.HasSuffix(out, "count=1\n") {
+			t.Fatalf("an invocation answered %q; every fresh instance must count 1", out)
+		}
+	}
+}
+
+func TestDeployRefusesBadInputAndStoresNothing(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "taken", "version1.wasm", "/taken", "/shared/...")
+	for _, tc := range []struct {
+		name    string
+		spec    func() wisp.AppSpec
+		kind    error
+		message string
+	}{
+		{"bad name", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "Bad_Name", Module: upload(t, n, "version1.wasm"), Routes: routes(t, "/x")}
+		}, wisp.ErrInvalid, `app name "Bad_Name"`},
+		{"no routes", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "version1.wasm")}
+		}, wisp.ErrInvalid, `app "app" has no routes`},
+		{"module never uploaded", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: "sha256:" + strings.Repeat("ab", 32), Routes: routes(t, "/x")}
+		}, wisp.ErrNotFound, "is not on this node: upload it first"},
+		{"not wasm", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "garbage.wasm"), Routes: routes(t, "/x")}
+		}, wisp.ErrInvalid, "module is not valid WebAssembly"},
+		{"missing import", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "badimport.wasm"), Routes: routes(t, "/x")}
+		}, wisp.ErrInvalid, `deploy app "app": module imports env.foo, which this node does not provide`},
+		{"no _start", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "nostart.wasm"), Routes: routes(t, "/x")}
+		}, wisp.ErrInvalid, "no exported _start"},
+		{"memory over limit", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "bigmem.wasm"), Routes: routes(t, "/x"), Limits: wisp.Limits{Memory: 64 << 20}}
+		}, wisp.ErrInvalid, "more memory than its limit of 64MiB"},
+		{"route conflict", func() wisp.AppSpec {
+			return wisp.AppSpec{Name: "app", Module: upload(t, n, "version1.wasm"), Routes: routes(t, "/mine", "/shared/...")}
+		}, wisp.ErrConflict, `route "/shared/..." is already served by app "taken"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := n.Deploy(context.Background(), tc.spec())
+			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.message) {
+				t.Fatalf("err = %v; want %v containing %q", err, tc.kind, tc.message)
+			}
+			if _, err := n.App(context.Background(), "app"); !errors.Is(err, wisp.ErrNotFound) {
+				t.Fatalf("a failed deploy left a record behind: %v", err)
+			}
+		})
+	}
+}
+
+func TestVersionsRollbackAndRemove(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	if res := deploy(t, n, "app", "version1.wasm", "/v"); res.Version != 1 {
+		t.Fatalf("first deploy is version %d", res.Version)
+	}
+	if res := deploy(t, n, "app", "version1.wasm", "/v"); !res.Unchanged || res.Version != 1 {
+		t.Fatalf("redeploying the same spec gave %+v, want unchanged version 1", res)
+	}
+	deploy(t, n, "app", "version2.wasm", "/v")
+	if out, _ := invoke(n, "app"); !strings.HasSuffix(out, "v2\n") {
+		t.Fatalf("after deploying v2: %q", out)
+	}
+	app, err := n.Rollback(ctx, "app", 0)
+	if err != nil || app.Current != 1 || len(app.Versions) != 2 {
+		t.Fatalf("rollback: %+v, %v", app, err)
+	}
+	if out, _ := invoke(n, "app"); !strings.HasSuffix(out, "v1\n") {
+		t.Fatalf("after rollback: %q", out)
+	}
+	if _, err := n.Rollback(ctx, "app", 0); !errors.Is(err, wisp.ErrInvalid) {
+		t.Fatalf("rollback past the oldest version: %v", err)
+	}
+	if _, err := n.Rollback(ctx, "app", 9); !errors.Is(err, wisp.ErrNotFound) || !strings.Contains(err.Error(), "no version 9") {
+		t.Fatalf("rollback to a missing version: %v", err)
+	}
+	if _, err := n.Rollback(ctx, "app", 2); err != nil {
+		t.Fatal(err)
+	}
+	if res := deploy(t, n, "app", "version1.wasm", "/v"); res.Version != 3 {
+		t.Fatalf("deploy after rollback is version %d, want 3", res.Version)
+	}
+	if err := n.Remove(ctx, "app"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := n.Lookup("", "/v"); ok {
+		t.Fatal("a removed app still has its route")
+	}
+	if _, err := invoke(n, "app"); !errors.Is(err, wisp.ErrNotFound) {
+		t.Fatalf("invoking a removed app: %v", err)
+	}
+	if err := n.Remove(ctx, "app"); !errors.Is(err, wisp.ErrNotFound) {
+		t.Fatalf("removing twice: %v", err)
+	}
+}
+
+func TestLookupPicksTheMostSpecificRoute(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "all", "version1.wasm", "/...")
+	deploy(t, n, "api", "version1.wasm", "/api/...")
+	deploy(t, n, "v1", "version1.wasm", "/api/v1/...")
+	deploy(t, n, "exact", "version1.wasm", "/api/v1/users")
+	deploy(t, n, "shop", "version1.wasm", "shop.example.com/...")
+	for _, tc := range []struct{ host, path, want, route string }{
+		{"", "/", "all", "/..."},
+		{"", "/other", "all", "/..."},
+		{"", "/api", "api", "/api/..."},
+		{"", "/apix", "all", "/..."},
+		{"", "/api/x/y", "api", "/api/..."},
+		{"", "/api/v1/users", "exact", "/api/v1/users"},
+		{"", "/api/v1/users/7", "v1", "/api/v1/..."},
+		{"shop.example.com", "/api/v1/users", "shop", "shop.example.com/..."},
+		{"other.example.com", "/api", "api", "/api/..."},
+	} {
+		t.Run(tc.host+tc.path, func(t *testing.T) {
+			got, ok := n.Lookup(tc.host, tc.path)
+			if !ok || got.App != tc.want || got.Route.String() != tc.route {
+				t.Fatalf("Lookup(%q, %q) = %s via %s, want %s via %s", tc.host, tc.path, got.App, got.Route, tc.want, tc.route)
+			}
+		})
+	}
+}
+
+func TestInvokeLimits(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	deploy(t, n, "healthy", "version1.wasm", "/healthy")
+	fast := wisp.Limits{Timeout: wisp.Duration(300 * time.Millisecond)}
+	for _, tc := range []struct {
+		name, fixture string
+		limits        wisp.Limits
+		kind          error
+		message       string
+	}{
+		{"timeout", "loop.wasm", fast, wisp.ErrTimeout, "ran past its 300ms timeout"},
+		{"sleep past timeout", "sleep.wasm", fast, wisp.ErrTimeout, "ran past its 300ms timeout"},
+		{"output over max_response", "bigoutput.wasm", wisp.Limits{MaxResponse: 1 << 20}, wisp.ErrTooLarge, "more than its max_response of 1MiB"},
+		{"trap", "trap.wasm", wisp.Limits{}, wisp.ErrGuest, "unreachable"},
+		{"exit code", "exit3.wasm", wisp.Limits{}, wisp.ErrGuest, "exited with code 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := strings.ReplaceAll(strings.ReplaceAll(tc.name, " ", "-"), "_", "-")
+			_, err := n.Deploy(ctx, wisp.AppSpec{Name: name, Module: upload(t, n, tc.fixture), Routes: routes(t, "/"+name), Limits: tc.limits})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = invoke(n, name)
+			if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.message) {
+				t.Fatalf("err = %v; want %v containing %q", err, tc.kind, tc.message)
+			}
+			// The node is fine: another app still answers.
+			if _, err := invoke(n, "healthy"); err != nil {
+				t.Fatalf("healthy app after %s: %v", tc.name, err)
+			}
+		})
+	}
+}
+
+func TestStderrGoesToTheAppLog(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "logger", "stderr.wasm", "/log")
+	if _, err := invoke(n, "logger"); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := n.Logs("logger", 0, 0)
+	for _, e := range entries {
+		if e.Stream == "stderr" && e.Message == "log line from guest" && e.Version == 1 {
+			return
+		}
+	}
+	t.Fatalf("stderr line not in the app log: %+v", entries)
+}
