@@ -1,0 +1,164 @@
+// Package adminapi serves Wisp's versioned REST/JSON admin API (see
+// docs/admin-api.md) over a *wisp.Node: blob uploads, deploys, rollbacks,
+// removal, app details and logs, plus unauthenticated health and readiness
+// probes.
+//
+// Handlers return an error; one function, writeError, turns every error
+// into a status code and a JSON body {"error": "...", "code": "..."}.
+package adminapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/wisphq/wisp"
+)
+
+// Config configures the admin API handler.
+type Config struct {
+	Node *wisp.Node
+	// Token is the bearer token every /v1/ request must carry. Required.
+	Token string
+	// Version is reported by GET /v1/node.
+	Version string
+	// Starting, if set, reports that the process is still starting up
+	// (for example deploying apps given on the command line); /readyz
+	// answers 503 while it returns true.
+	Starting func() bool
+	// Logger receives handler errors that are the node's fault (5xx).
+	// Nil: discard.
+	Logger *slog.Logger
+}
+
+// maxSpecBytes caps JSON request bodies (specs, rollbacks).
+const maxSpecBytes = 1 << 20
+
+type api struct {
+	Config
+	tokenSum [sha256.Size]byte
+}
+
+// New returns the admin API handler. It panics if cfg.Node is nil or
+// cfg.Token is empty, which are programming errors.
+func New(cfg Config) http.Handler {
+	if cfg.Node == nil || cfg.Token == "" {
+		panic("adminapi.New: Node and Token are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &api{Config: cfg, tokenSum: sha256.Sum256([]byte(cfg.Token))}
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", a.handle(a.health))
+	mux.Handle("GET /readyz", a.handle(a.ready))
+	mux.Handle("GET /v1/node", a.auth(a.nodeInfo))
+	mux.Handle("POST /v1/blobs", a.auth(a.putBlob))
+	mux.Handle("HEAD /v1/blobs/{digest}", a.auth(a.statBlob))
+	mux.Handle("GET /v1/apps", a.auth(a.listApps))
+	mux.Handle("GET /v1/apps/{name}", a.auth(a.getApp))
+	mux.Handle("PUT /v1/apps/{name}", a.auth(a.deploy))
+	mux.Handle("POST /v1/apps/{name}/rollback", a.auth(a.rollback))
+	mux.Handle("DELETE /v1/apps/{name}", a.auth(a.remove))
+	mux.Handle("GET /v1/apps/{name}/logs", a.auth(a.logs))
+	mux.Handle("/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		return apiError(http.StatusNotFound, "not_found", "no admin endpoint %s %s; see docs/admin-api.md", r.Method, r.URL.Path)
+	}))
+	return mux
+}
+
+// handlerFunc is an HTTP handler that reports failure by returning an error.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (a *api) handle(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			a.writeError(w, r, err)
+		}
+	})
+}
+
+// auth wraps h so it runs only for requests with the right bearer token.
+// Tokens are compared as fixed-size hashes in constant time, so neither
+// timing nor length leaks anything about the token.
+func (a *api) auth(h handlerFunc) http.Handler {
+	return a.handle(func(w http.ResponseWriter, r *http.Request) error {
+		given, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
+		if !ok || subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="wisp"`)
+			return apiError(http.StatusUnauthorized, "unauthorized", "missing or wrong admin token: pass it as \"Authorization: Bearer TOKEN\" (the CLI reads --token or WISP_TOKEN; the node's token is in DATA/admin.token)")
+		}
+		return h(w, r)
+	})
+}
+
+// httpError is an error with a chosen status and code.
+type httpError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func apiError(status int, code, format string, args ...any) error {
+	return &httpError{status: status, code: code, msg: fmt.Sprintf(format, args...)}
+}
+
+// writeError maps err to a status and JSON body; the single place where
+// errors become HTTP answers.
+func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status, code := http.StatusInternalServerError, "internal"
+	var he *httpError
+	var maxBytes *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		status, code = he.status, he.code
+	case errors.As(err, &maxBytes), errors.Is(err, wisp.ErrTooLarge):
+		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, wisp.ErrNotFound):
+		status, code = http.StatusNotFound, "not_found"
+	case errors.Is(err, wisp.ErrInvalid):
+		status, code = http.StatusBadRequest, "invalid"
+	case errors.Is(err, wisp.ErrConflict):
+		status, code = http.StatusConflict, "conflict"
+	case errors.Is(err, wisp.ErrOverloaded):
+		status, code = http.StatusServiceUnavailable, "unavailable"
+	}
+	if status >= 500 {
+		a.Logger.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	writeJSON(w, status, map[string]string{"error": err.Error(), "code": code})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// decodeJSON reads a JSON request body strictly: unknown fields and
+// trailing data are errors that name the problem.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxSpecBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var maxBytes *http.MaxBytesError
+		if errors.As(err, &maxBytes) {
+			return apiError(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxSpecBytes)
+		}
+		return apiError(http.StatusBadRequest, "invalid", "request body is not valid JSON for this endpoint: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return apiError(http.StatusBadRequest, "invalid", "request body has data after the JSON value")
+	}
+	return nil
+}

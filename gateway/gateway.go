@@ -1,0 +1,225 @@
+// Package gateway is the HTTP front of a Wisp node: it routes each request
+// to the app version serving it, runs the app once CGI/WAGI style (request
+// as environment, argv and stdin; response parsed from stdout, see
+// internal/cgi) and writes the answer. It also builds the http.Server with
+// the timeouts and size limits a public listener needs.
+//
+// Status codes the gateway itself produces: 404 (no route), 413 (body over
+// the app's max_body), 500 (the app trapped, exited non-zero, wrote no CGI
+// header or too much output), 502 (the app's CGI header was malformed),
+// 503 (app at its concurrency limit, or not loaded), 504 (app ran past its
+// timeout). Each has a one-line plain-text body; details go to the app's
+// log (`wisp logs APP`).
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/cgi"
+)
+
+// Gateway is an http.Handler serving a node's apps. Safe for concurrent use.
+type Gateway struct {
+	node   *wisp.Node
+	log    *slog.Logger
+	bufs   sync.Pool // *bytes.Buffer for guest stdout
+	server cgi.Server
+}
+
+// New returns a Gateway for node. Logger gets one line per request (nil:
+// discard).
+func New(node *wisp.Node, logger *slog.Logger) *Gateway {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Gateway{
+		node:   node,
+		log:    logger,
+		bufs:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
+		server: cgi.Server{Software: "Wisp"},
+	}
+}
+
+// maxPooledBuffer is the largest stdout buffer returned to the pool, so
+// one huge response does not pin its memory forever.
+const maxPooledBuffer = 1 << 20
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	host, _ := cgi.SplitHost(r.Host)
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	reqPath := cleanPath(r.URL.Path)
+	if reqPath != r.URL.Path {
+		// Guests see the path that was routed, not "/a/../b".
+		u := *r.URL
+		u.Path, u.RawPath = reqPath, ""
+		r = r.WithContext(r.Context())
+		r.URL = &u
+	}
+	t, ok := g.node.Lookup(host, reqPath)
+	if !ok {
+		g.plain(w, http.StatusNotFound, fmt.Sprintf("no app serves %s on this node", reqPath))
+		g.log.Info("request", "method", r.Method, "path", reqPath, "status", http.StatusNotFound, "duration", time.Since(start))
+		return
+	}
+	status, detail := g.serveApp(w, r, t, reqPath)
+	dur := time.Since(start)
+	g.node.LogRequest(t, r.Method, reqPath, status, dur)
+	attrs := []any{"app", t.App, "version", t.Version, "method", r.Method, "path", reqPath, "status", status, "duration", dur}
+	if detail != "" {
+		attrs = append(attrs, "error", detail)
+	}
+	g.log.Info("request", attrs...)
+}
+
+// serveApp runs the app for one request and writes the answer. It returns
+// the status written and, for failures, what went wrong.
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (int, string) {
+	limits := t.Limits()
+	if r.ContentLength > int64(limits.MaxBody) {
+		msg := fmt.Sprintf("request body of %d bytes is over this app's limit of %s", r.ContentLength, limits.MaxBody)
+		return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+	}
+	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody)}
+	if r.ContentLength < 0 {
+		// Chunked: read it all first (within max_body) so CONTENT_LENGTH is
+		// exact, as CGI guests expect.
+		buf, err := io.ReadAll(body)
+		if err != nil {
+			msg := "reading request body: " + err.Error()
+			if body.over {
+				msg = fmt.Sprintf("request body is over this app's limit of %s", limits.MaxBody)
+				return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+			}
+			return g.plain(w, http.StatusBadRequest, msg), msg
+		}
+		r.ContentLength = int64(len(buf))
+		body = &limitedBody{r: bytes.NewReader(buf), left: int64(len(buf))}
+	}
+
+	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
+	in := wisp.Input{
+		Args:  cgi.Args(r),
+		Env:   cgi.Env(r, match, g.server),
+		Stdin: body,
+	}
+	out := g.bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if out.Cap() <= maxPooledBuffer {
+			out.Reset()
+			g.bufs.Put(out)
+		}
+	}()
+	in.Stdout = out
+
+	// The guest may run up to its timeout: let the write wait as long.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Duration(limits.Timeout) + 30*time.Second))
+	err := g.node.Invoke(r.Context(), t, in)
+	if body.over {
+		msg := fmt.Sprintf("request body is over this app's limit of %s", limits.MaxBody)
+		return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+	}
+	if err != nil {
+		return g.invokeFailed(w, r, t, err)
+	}
+	resp, err := cgi.ParseResponse(out.Bytes())
+	if err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, cgi.ErrNoHeader) {
+			status = http.StatusInternalServerError
+		}
+		msg := "invalid CGI response: " + err.Error()
+		g.node.AppLogf(t, "%s", msg)
+		return g.plain(w, status, fmt.Sprintf("app %s produced an invalid response; see `wisp logs %s`", t.App, t.App)), msg
+	}
+	h := w.Header()
+	for k, vs := range resp.Header {
+		h[k] = vs
+	}
+	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	w.WriteHeader(resp.Status)
+	if r.Method != http.MethodHead {
+		w.Write(resp.Body)
+	}
+	return resp.Status, ""
+}
+
+// invokeFailed answers an invocation error with the matching status.
+func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Target, err error) (int, string) {
+	var status int
+	var msg string
+	switch {
+	case errors.Is(err, wisp.ErrTimeout):
+		status, msg = http.StatusGatewayTimeout, fmt.Sprintf("app %s did not answer within its %s timeout", t.App, t.Limits().Timeout)
+	case errors.Is(err, wisp.ErrOverloaded):
+		status, msg = http.StatusServiceUnavailable, fmt.Sprintf("app %s is busy: try again shortly", t.App)
+		w.Header().Set("Retry-After", "1")
+	case errors.Is(err, wisp.ErrNotFound):
+		status, msg = http.StatusNotFound, fmt.Sprintf("app %s is not deployed", t.App)
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return 499, "client closed the request" // nobody to answer
+	default: // ErrGuest, ErrTooLarge, and anything unexpected
+		status, msg = http.StatusInternalServerError, fmt.Sprintf("app %s failed; see `wisp logs %s`", t.App, t.App)
+	}
+	g.node.AppLogf(t, "%s", err)
+	return g.plain(w, status, msg), err.Error()
+}
+
+// plain writes a short text answer produced by the gateway itself.
+func (g *Gateway) plain(w http.ResponseWriter, status int, msg string) int {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(msg)+1))
+	w.WriteHeader(status)
+	io.WriteString(w, msg+"\n")
+	return status
+}
+
+// cleanPath returns the canonical form of an absolute request path, the
+// form routes are matched against: "/a/./b/../c//" -> "/a/c".
+func cleanPath(p string) string {
+	if p == "" || p[0] != '/' {
+		p = "/" + p
+	}
+	return path.Clean(p)
+}
+
+// limitedBody is a request body that fails after left bytes, remembering
+// that it did so the gateway can answer 413.
+type limitedBody struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// Probe one byte: exactly at the limit is fine, past it is not.
+		var one [1]byte
+		if n, _ := b.r.Read(one[:]); n > 0 {
+			b.over = true
+			return 0, errors.New("request body too large")
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
+}
