@@ -1,0 +1,116 @@
+package client
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/wisphq/wisp"
+)
+
+// ErrUnauthorized is matched (errors.Is) by an *APIError with code
+// "unauthorized": the token was missing or wrong.
+var ErrUnauthorized = errors.New("unauthorized")
+
+// ErrUnavailable is matched (errors.Is) by an *APIError with code
+// "unavailable": the node is shutting down or its store is unavailable.
+// Retrying later, or against another node, may succeed.
+var ErrUnavailable = errors.New("unavailable")
+
+// APIError is an error answered by the admin API.
+//
+// errors.Is matches it against the sentinel of its code: "not_found"
+// matches wisp.ErrNotFound, "conflict" wisp.ErrConflict, "invalid"
+// wisp.ErrInvalid, "too_large" wisp.ErrTooLarge, "unauthorized"
+// ErrUnauthorized and "unavailable" ErrUnavailable.
+type APIError struct {
+	Status  int    // HTTP status, such as 404
+	Code    string // the error body's "code", such as "not_found"
+	Message string // the error body's "error": what went wrong and how to fix it
+}
+
+// Error returns the node's message.
+func (e *APIError) Error() string { return e.Message }
+
+// Unwrap returns the sentinel matching e.Code, or nil.
+func (e *APIError) Unwrap() error {
+	switch e.Code {
+	case "not_found":
+		return wisp.ErrNotFound
+	case "conflict":
+		return wisp.ErrConflict
+	case "invalid":
+		return wisp.ErrInvalid
+	case "too_large":
+		return wisp.ErrTooLarge
+	case "unauthorized":
+		return ErrUnauthorized
+	case "unavailable":
+		return ErrUnavailable
+	}
+	return nil
+}
+
+// codeForStatus is the error code the API uses for status, for answers
+// without a JSON error body (a HEAD request, or a proxy in between).
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "unauthorized"
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return "invalid"
+	case http.StatusConflict:
+		return "conflict"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusServiceUnavailable:
+		return "unavailable"
+	}
+	return "internal"
+}
+
+// maxErrorBody caps how much of an error answer is read.
+const maxErrorBody = 64 << 10
+
+// readAPIError turns a non-2xx response into an *APIError. It does not
+// close the body.
+func readAPIError(resp *http.Response) *APIError {
+	e := &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode)}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	var body struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}
+	if json.Unmarshal(data, &body) == nil && body.Error != "" {
+		e.Message = body.Error
+		if body.Code != "" {
+			e.Code = body.Code
+		}
+		return e
+	}
+	// Not the API's error body: a HEAD answer, or a proxy's page.
+	e.Message = fmt.Sprintf("the admin API answered %s", resp.Status)
+	if text := firstLine(string(data)); text != "" {
+		e.Message += ": " + text
+	}
+	return e
+}
+
+// firstLine returns the first non-blank line of s, shortened for an error
+// message.
+func firstLine(s string) string {
+	for line := range strings.Lines(s) {
+		if line = strings.TrimSpace(line); line != "" {
+			if len(line) > 200 {
+				line = strings.ToValidUTF8(line[:200], "") + "..."
+			}
+			return line
+		}
+	}
+	return ""
+}

@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/wisphq/wisp"
+)
+
+func appsCommand() *command {
+	return &command{
+		name:    "apps",
+		summary: "list the apps deployed on a node",
+		usage:   []string{"wisp apps [flags]"},
+		description: `
+List every app of the node, sorted by name: its current version, routes,
+module (shortened digest) and when its newest version was deployed.`,
+		examples: []string{"wisp apps", "wisp apps --output json | jq -r '.[].name'"},
+		new:      func(e *env) verb { return &appsVerb{connFlags: connFlags{e: e}} },
+	}
+}
+
+// appsVerb is `wisp apps`.
+type appsVerb struct {
+	connFlags
+	output outputFlag
+}
+
+func (v *appsVerb) flags(fs *flagSet) {
+	v.connFlags.register(fs)
+	v.output.register(fs)
+}
+
+func (v *appsVerb) run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q; to see one app, run 'wisp app %s'", args[0], args[0])
+	}
+	c, err := v.client()
+	if err != nil {
+		return err
+	}
+	apps, err := c.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	w := v.e.stdout
+	if v.output.json() {
+		if apps == nil {
+			apps = []wisp.App{}
+		}
+		return writeJSON(w, apps)
+	}
+	if len(apps) == 0 {
+		fmt.Fprintln(w, "no apps deployed yet; deploy one with 'wisp deploy'")
+		return nil
+	}
+	tw := newTable(w)
+	fmt.Fprintln(tw, "NAME\tVERSION\tROUTES\tMODULE\tUPDATED")
+	for _, app := range apps {
+		cur := app.CurrentVersion()
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", app.Name, app.Current, formatRoutes(cur.Spec.Routes),
+			shortDigest(cur.Spec.Module), formatTime(latestDeploy(app)))
+	}
+	return tw.Flush()
+}
+
+func appCommand() *command {
+	return &command{
+		name:    "app",
+		summary: "show an app: its current version, limits and every version",
+		usage:   []string{"wisp app NAME [flags]"},
+		description: `
+Show the app NAME: the module, routes, environment, files and limits of the
+version serving traffic, and the list of all its versions, the current one
+marked with '*'.
+
+Environment values often hold secrets, so only their names are shown unless
+--show-env is given. --output json prints the app as the admin API returns
+it, values included.`,
+		examples: []string{"wisp app hello", "wisp app hello --show-env", "wisp app hello -o json"},
+		new:      func(e *env) verb { return &appVerb{connFlags: connFlags{e: e}} },
+	}
+}
+
+// appVerb is `wisp app NAME`.
+type appVerb struct {
+	connFlags
+	output  outputFlag
+	showEnv bool
+}
+
+func (v *appVerb) flags(fs *flagSet) {
+	v.connFlags.register(fs)
+	v.output.register(fs)
+	fs.BoolVar(&v.showEnv, "show-env", false, "show the values of environment variables, not only their names")
+}
+
+func (v *appVerb) run(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return usagef("want one app NAME, got %d arguments", len(args))
+	}
+	c, err := v.client()
+	if err != nil {
+		return err
+	}
+	app, err := c.App(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	if v.output.json() {
+		return writeJSON(v.e.stdout, app)
+	}
+	return printApp(v.e.stdout, app, v.showEnv)
+}
+
+// printApp writes the text form of `wisp app`.
+func printApp(w io.Writer, app wisp.App, showEnv bool) error {
+	cur := app.CurrentVersion()
+	spec := cur.Spec
+	tw := newTable(w)
+	fmt.Fprintf(tw, "Name:\t%s\n", app.Name)
+	fmt.Fprintf(tw, "Version:\t%d (of %d), deployed %s\n", app.Current, len(app.Versions), formatTime(cur.CreatedAt))
+	fmt.Fprintf(tw, "Module:\t%s\n", spec.Module)
+	fmt.Fprintf(tw, "Routes:\t%s\n", formatRoutes(spec.Routes))
+	writeRows(tw, "Env:", formatEnv(spec.Env, showEnv))
+	var files []string
+	for _, f := range spec.Files {
+		files = append(files, fmt.Sprintf("%s (bundle %s)", f.Mount, shortDigest(f.Bundle)))
+	}
+	writeRows(tw, "Files:", files)
+	l := spec.Limits
+	fmt.Fprintf(tw, "Limits:\tmemory %s, timeout %s, max body %s, max response %s, max concurrency %d\n",
+		l.Memory, l.Timeout, l.MaxBody, l.MaxResponse, l.MaxConcurrency)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w)
+	tw = newTable(w)
+	fmt.Fprintln(tw, "  VERSION\tCREATED\tMODULE\tROUTES")
+	for _, ver := range app.Versions {
+		mark := " "
+		if ver.Number == app.Current {
+			mark = "*"
+		}
+		fmt.Fprintf(tw, "%s %d\t%s\t%s\t%s\n", mark, ver.Number, formatTime(ver.CreatedAt), shortDigest(ver.Spec.Module), formatRoutes(ver.Spec.Routes))
+	}
+	return tw.Flush()
+}
+
+// writeRows writes label and the first row on one line, and the other rows
+// below it in the same column; "-" if there are none.
+func writeRows(tw io.Writer, label string, rows []string) {
+	if len(rows) == 0 {
+		rows = []string{"-"}
+	}
+	for i, row := range rows {
+		if i > 0 {
+			label = ""
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", label, row)
+	}
+}
+
+// formatEnv lists the variables sorted by name, one a row: names only, or
+// NAME=VALUE if showValues (values quoted if they hold blanks or quotes).
+func formatEnv(env map[string]string, showValues bool) []string {
+	if len(env) == 0 {
+		return nil
+	}
+	keys := slices.Sorted(maps.Keys(env))
+	if !showValues {
+		return []string{strings.Join(keys, ", ") + " (values hidden; --show-env shows them)"}
+	}
+	rows := make([]string, len(keys))
+	for i, k := range keys {
+		value := env[k]
+		if value == "" || strings.ContainsAny(value, " \t\r\n\"'\\") || !strconv.CanBackquote(value) {
+			value = strconv.Quote(value)
+		}
+		rows[i] = k + "=" + value
+	}
+	return rows
+}

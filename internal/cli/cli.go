@@ -1,0 +1,157 @@
+// Package cli implements the wisp command line: `wisp serve` runs a node,
+// and the other verbs (deploy, apps, app, rollback, rm, logs) drive a node
+// through its admin API with package client; `wisp run` runs a WASI
+// command locally and `wisp version` prints versions.
+//
+// Every verb parses its own flags with the standard flag package; flags
+// may follow positional arguments, except in `wisp run FILE.wasm ARGS...`
+// where everything after the file belongs to the guest. Exit codes: 0 on
+// success, 1 when the verb failed, 2 for a usage error (unknown verb, bad
+// flag, wrong arguments), 130 when interrupted; `wisp run` passes the
+// guest's exit code through.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/wisphq/wisp/internal/engine"
+)
+
+// Run runs the wisp command line with args (os.Args: args[0] is the
+// program name) and returns the process exit code. `wisp run` hands
+// os.Stdin to the guest. Verbs other than serve stop on SIGINT or SIGTERM,
+// cleaning up what they made; serve installs its own signal handling.
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	e := &env{
+		stdin:      os.Stdin,
+		stdout:     stdout,
+		stderr:     stderr,
+		getenv:     os.Getenv,
+		runCommand: engine.RunCommand,
+		buildInfo:  debug.ReadBuildInfo,
+		signals:    true,
+	}
+	if len(args) > 0 {
+		args = args[1:] // the program name
+	}
+	return e.main(ctx, args)
+}
+
+// env is what a verb may use of the world outside; tests replace parts.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(key string) string
+	// runCommand runs a WASI command for `wisp run`: engine.RunCommand.
+	runCommand func(ctx context.Context, wasm []byte, opts engine.CommandOptions) (int, error)
+	// buildInfo describes the running binary for `wisp version`.
+	buildInfo func() (*debug.BuildInfo, bool)
+	// signals makes verbs stop on SIGINT and SIGTERM.
+	signals bool
+}
+
+// main dispatches args (without the program name) to a verb.
+func (e *env) main(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		e.printOverview(e.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		return e.help(ctx, rest)
+	case "--version":
+		name = "version"
+	case "serve":
+		return runServe(ctx, rest, e.stdout, e.stderr)
+	}
+	cmd := lookup(name)
+	if cmd == nil {
+		e.unknownVerb(name)
+		return exitUsage
+	}
+	if e.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		// Once stopping, let a second Ctrl-C kill the process as usual, in
+		// case stopping hangs.
+		context.AfterFunc(ctx, stop)
+	}
+	return e.runVerb(ctx, cmd, rest)
+}
+
+// Exit codes of verbs.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, as shells report it
+)
+
+// runVerb parses the verb's flags, runs it and reports its error.
+func (e *env) runVerb(ctx context.Context, cmd *command, args []string) int {
+	v := cmd.new(e)
+	fs := newFlagSet(cmd.name)
+	v.flags(fs)
+	positional, err := fs.parse(args, !cmd.flagsFirst)
+	if errors.Is(err, flag.ErrHelp) {
+		e.printHelp(e.stdout, cmd)
+		return exitOK
+	}
+	if err != nil {
+		return e.usageFailure(cmd, err.Error())
+	}
+	err = v.run(ctx, positional)
+	if x, ok := v.(interface{ explainError(error) error }); ok && err != nil {
+		err = x.explainError(err)
+	}
+	var usage usageError
+	var exit exitCodeError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &exit):
+		return int(exit)
+	case errors.As(err, &usage):
+		return e.usageFailure(cmd, usage.msg)
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		if !cmd.quietInterrupt {
+			fmt.Fprintf(e.stderr, "wisp %s: interrupted\n", cmd.name)
+		}
+		return exitInterrupted
+	}
+	fmt.Fprintf(e.stderr, "wisp %s: %v\n", cmd.name, err)
+	return exitFailed
+}
+
+// usageFailure reports a usage error of the verb.
+func (e *env) usageFailure(cmd *command, msg string) int {
+	fmt.Fprintf(e.stderr, "wisp %s: %s\n", cmd.name, msg)
+	fmt.Fprintf(e.stderr, "usage: %s\nRun 'wisp help %s' for details.\n", cmd.usage[0], cmd.name)
+	return exitUsage
+}
+
+// usageError is a verb's complaint about its arguments (exit code 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// usagef formats a usageError.
+func usagef(format string, args ...any) error {
+	return usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// exitCodeError makes a verb exit with that code and print nothing more,
+// for `wisp run` passing the guest's exit code through.
+type exitCodeError int
+
+func (c exitCodeError) Error() string { return fmt.Sprintf("exit code %d", int(c)) }

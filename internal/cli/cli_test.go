@@ -1,0 +1,236 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// testdata is the absolute path of testdata/: tests change directory.
+var testdata string
+
+func TestMain(m *testing.M) {
+	wd, err := os.Getwd()
+	if err != nil {
+		panic(err)
+	}
+	testdata = filepath.Join(wd, "testdata")
+	os.Exit(m.Run())
+}
+
+// result is what one run of the command line did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// invoke runs the command line in-process through Run, as main does.
+func invoke(t *testing.T, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := Run(t.Context(), append([]string{"wisp"}, args...), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// invoke runs an API verb against the fake node, adding the connection flags
+// after the verb's own arguments.
+func (n *fakeNode) invoke(t *testing.T, args ...string) result {
+	t.Helper()
+	return invoke(t, append(args, "--admin", n.url, "--token", n.token)...)
+}
+
+// must fails the test unless the run exited with code.
+func (r result) must(t *testing.T, code int) result {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+// checkGolden compares got with testdata/NAME.golden; go test -update
+// rewrites the file instead.
+func checkGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join(testdata, name+".golden")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (if the change is right, run go test -update):\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+func TestHelpOfEveryVerb(t *testing.T) {
+	for _, cmd := range commands() {
+		t.Run(cmd.name, func(t *testing.T) {
+			help := invoke(t, "help", cmd.name).must(t, 0)
+			if help.stderr != "" {
+				t.Errorf("help wrote to stderr: %s", help.stderr)
+			}
+			checkGolden(t, "help/"+cmd.name, help.stdout)
+			for _, flag := range []string{"-h", "--help", "-help"} {
+				if got := invoke(t, cmd.name, flag).must(t, 0); got.stdout != help.stdout {
+					t.Errorf("'wisp %s %s' differs from 'wisp help %s':\n%s", cmd.name, flag, cmd.name, got.stdout)
+				}
+			}
+			for _, want := range []string{"Usage: wisp " + cmd.name, "Examples:\n  wisp " + cmd.name} {
+				if !strings.Contains(help.stdout, want) {
+					t.Errorf("help lacks %q", want)
+				}
+			}
+		})
+	}
+}
+
+func TestOverview(t *testing.T) {
+	help := invoke(t, "help").must(t, 0)
+	checkGolden(t, "help/overview", help.stdout)
+	for _, cmd := range append(commands(), &command{name: "serve", summary: serveSummary}) {
+		if !strings.Contains(help.stdout, "  "+cmd.name+" ") || !strings.Contains(help.stdout, cmd.summary) {
+			t.Errorf("overview does not list %s with its summary %q", cmd.name, cmd.summary)
+		}
+	}
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help", "help"}} {
+		if got := invoke(t, args...).must(t, 0); got.stdout != help.stdout {
+			t.Errorf("wisp %s differs from wisp help", strings.Join(args, " "))
+		}
+	}
+	serve := invoke(t, "help", "serve").must(t, 0)
+	if !strings.Contains(serve.stdout+serve.stderr, "wisp serve") {
+		t.Errorf("'wisp help serve' printed no help of serve: %+v", serve)
+	}
+	bare := invoke(t).must(t, 2)
+	if bare.stderr != help.stdout || bare.stdout != "" {
+		t.Errorf("bare 'wisp' should print the overview to stderr and exit 2; got stdout %q stderr %q", bare.stdout, bare.stderr)
+	}
+}
+
+func TestUnknownVerb(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"dploy"}, `wisp: unknown command "dploy"; did you mean "deploy"?`},
+		{[]string{"ls"}, `wisp: unknown command "ls"; did you mean "apps"?`},
+		{[]string{"lgos", "hello"}, `wisp: unknown command "lgos"; did you mean "logs"?`},
+		{[]string{"roll"}, `wisp: unknown command "roll"; did you mean "rollback"?`},
+		{[]string{"frobnicate"}, `wisp: unknown command "frobnicate"` + "\n"},
+		{[]string{"help", "delpoy"}, `wisp: unknown command "delpoy"; did you mean "deploy"?`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			got := invoke(t, tt.args...).must(t, 2)
+			if !strings.Contains(got.stderr, tt.want) || !strings.Contains(got.stderr, "Run 'wisp help'") {
+				t.Errorf("stderr = %q, want it to contain %q and point to 'wisp help'", got.stderr, tt.want)
+			}
+		})
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"apps", "--bogus"}, "wisp apps: flag provided but not defined: -bogus"},
+		{"bad output", []string{"apps", "--output", "yaml"}, `wisp apps: invalid value "yaml" for flag -output: use text or json`},
+		{"missing name", []string{"logs"}, "wisp logs: want one app NAME, got 0 arguments"},
+		{"extra argument", []string{"app", "a", "b"}, "wisp app: want one app NAME, got 2 arguments"},
+		{"bad version", []string{"rollback", "hello", "latest"}, `wisp rollback: version "latest" is not a version number like 3`},
+		{"negative tail", []string{"logs", "hello", "--tail", "-1"}, "wisp logs: --tail -1 is negative"},
+		{"bad size", []string{"deploy", "a.wasm", "--memory", "lots"}, `wisp deploy: invalid value "lots" for flag -memory: size "lots" is not`},
+		{"bad route", []string{"deploy", "a.wasm", "--route", "hello"}, `wisp deploy: invalid value "hello" for flag -route: route "hello" has no path`},
+		{"no route", []string{"deploy", "hello.wasm"}, "wisp deploy: no routes for hello: add --route /hello"},
+		{"bad name from file", []string{"deploy", "Hello_World.wasm", "--route", "/"}, `wisp deploy: cannot name the app after Hello_World.wasm`},
+		{"two paths", []string{"deploy", "a", "b"}, "wisp deploy: want at most one PATH, got 2: a b"},
+		{"run nothing", []string{"run"}, "wisp run: want the FILE.wasm to run"},
+		{"bad dir", []string{"run", "--dir", "a:b:c:d", "x.wasm"}, `wisp run: --dir "a:b:c:d": write HOST, HOST:GUEST or HOST:GUEST:ro`},
+		{"version argument", []string{"version", "now"}, `wisp version: unexpected argument "now"`},
+		{"help of two", []string{"help", "a", "b"}, "wisp help: too many arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := invoke(t, tt.args...).must(t, 2)
+			if !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", got.stderr, tt.want)
+			}
+			if tt.args[0] != "help" && !strings.Contains(got.stderr, "Run 'wisp help "+tt.args[0]+"' for details.") {
+				t.Errorf("stderr = %q, want a pointer to 'wisp help %s'", got.stderr, tt.args[0])
+			}
+			if got.stdout != "" {
+				t.Errorf("stdout = %q, want nothing", got.stdout)
+			}
+		})
+	}
+}
+
+func TestFlagSetParse(t *testing.T) {
+	tests := []struct {
+		name         string
+		args         []string
+		interspersed bool
+		wantArgs     []string
+		wantName     string
+		wantVerbose  bool
+	}{
+		{"flags first", []string{"--name", "hi", "app.wasm"}, true, []string{"app.wasm"}, "hi", false},
+		{"flags after", []string{"app.wasm", "--name", "hi", "-v"}, true, []string{"app.wasm"}, "hi", true},
+		{"mixed", []string{"a", "-v", "b", "--name=x", "c"}, true, []string{"a", "b", "c"}, "x", true},
+		{"double dash", []string{"a", "--", "--name", "x"}, true, []string{"a", "--name", "x"}, "", false},
+		{"flags first only", []string{"-v", "app.wasm", "--name", "x"}, false, []string{"app.wasm", "--name", "x"}, "", true},
+		{"no args", nil, true, nil, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := newFlagSet("test")
+			name := fs.String("name", "", "")
+			verbose := fs.Bool("v", false, "")
+			got, err := fs.parse(tt.args, tt.interspersed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.wantArgs) || *name != tt.wantName || *verbose != tt.wantVerbose {
+				t.Errorf("parse(%q) = %q, name %q, v %v; want %q, %q, %v", tt.args, got, *name, *verbose, tt.wantArgs, tt.wantName, tt.wantVerbose)
+			}
+		})
+	}
+}
+
+func TestSuggestVerb(t *testing.T) {
+	tests := map[string]string{
+		"deploy": "deploy", "dpeloy": "deploy", "app": "app", "aps": "apps", "rn": "rm",
+		"rollbak": "rollback", "verison": "version", "serv": "serve", "--version": "version",
+		"remove": "rm", "list": "apps", "zzzzzz": "", "x": "",
+	}
+	for in, want := range tests {
+		if got := suggestVerb(in); got != want {
+			t.Errorf("suggestVerb(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestWrap(t *testing.T) {
+	got := wrap("the quick brown fox jumps over the lazy dog", 10)
+	want := []string{"the quick", "brown fox", "jumps over", "the lazy", "dog"}
+	if !slices.Equal(got, want) {
+		t.Errorf("wrap = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,197 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path/filepath"
+	"strings"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/manifest"
+)
+
+func deployCommand() *command {
+	return &command{
+		name:    "deploy",
+		summary: "deploy an app from a wisp.toml, or a .wasm file with flags",
+		usage: []string{
+			"wisp deploy [PATH] [flags]",
+			"wisp deploy FILE.wasm --route ROUTE [--name NAME] [flags]",
+		},
+		description: `
+Deploy a new version of an app: upload its module and file bundles to the
+node (skipping what the node already has), then make the new version serve.
+The command returns once it does. Deploying what is already serving changes
+nothing and says so.
+
+PATH is a wisp.toml or a directory holding one (default: the current
+directory). Flags override the manifest: --name replaces its name, --route
+its routes (all of them), --env adds or replaces variables, and each limit
+flag its limit.
+
+Given a .wasm file instead, the app is described by flags alone: --route is
+required, and --name defaults to the file's name without ".wasm".
+
+Routes are "/path" for one path, "/path/..." for a path and everything below
+it, with an optional host in front: "example.com/...". Progress goes to
+stderr; the result to stdout.`,
+		examples: []string{
+			"wisp deploy",
+			"wisp deploy ./hello/wisp.toml --env LOG_LEVEL=debug",
+			"wisp deploy hello.wasm --route /hello --route '/hello/...'",
+			"wisp deploy app.wasm --name api --route /api/... --memory 64MiB --timeout 5s",
+		},
+		new: func(e *env) verb {
+			return &deployVerb{connFlags: connFlags{e: e}, env: envFlag{getenv: e.getenv}}
+		},
+	}
+}
+
+// deployVerb is `wisp deploy`.
+type deployVerb struct {
+	connFlags
+	output outputFlag
+	name   string
+	routes routesFlag
+	env    envFlag
+	limits wisp.Limits
+}
+
+func (v *deployVerb) flags(fs *flagSet) {
+	v.connFlags.register(fs)
+	v.output.register(fs)
+	fs.StringVar(&v.name, "name", "", "the app's `NAME`: 1-63 lower case letters, digits and '-'")
+	fs.Var(&v.routes, "route", "a `ROUTE` the app answers, such as /hello or /api/... (repeatable)")
+	fs.Var(&v.env, "env", "set the app's environment variable, as `KEY=VALUE`; a bare KEY takes the value wisp has (repeatable)")
+	d := wisp.DefaultLimits
+	fs.Var(byteSizeFlag{&v.limits.Memory}, "memory", "linear memory limit of each instance, a `SIZE` such as 64MiB (default "+d.Memory.String()+")")
+	fs.Var(durationFlag{&v.limits.Timeout}, "timeout", "wall-clock limit of one request, a `DURATION` such as 5s (default "+d.Timeout.String()+")")
+	fs.Var(byteSizeFlag{&v.limits.MaxBody}, "max-body", "largest request body, a `SIZE` such as 1MiB (default "+d.MaxBody.String()+")")
+	fs.Var(byteSizeFlag{&v.limits.MaxResponse}, "max-response", "largest response, a `SIZE` such as 1MiB (default "+d.MaxResponse.String()+")")
+	fs.IntVar(&v.limits.MaxConcurrency, "max-concurrency", 0, fmt.Sprintf("run at most `N` requests of the app at once on the node (default %d)", d.MaxConcurrency))
+}
+
+// deployPlan is what to upload and deploy.
+type deployPlan struct {
+	spec   wisp.AppSpec    // without the module's and bundles' digests
+	module string          // path of the .wasm
+	files  []manifest.File // directories to pack, in spec.Files order
+}
+
+func (v *deployVerb) run(ctx context.Context, args []string) error {
+	if len(args) > 1 {
+		return usagef("want at most one PATH, got %d: %s", len(args), strings.Join(args, " "))
+	}
+	path := "."
+	if len(args) == 1 {
+		path = args[0]
+	}
+	plan, err := v.plan(path)
+	if err != nil {
+		return err
+	}
+	c, err := v.client()
+	if err != nil {
+		return err
+	}
+	spec, err := uploadPlan(ctx, plan, c, v.e.stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(v.e.stderr, "deploying %s...\n", spec.Name)
+	res, err := c.Deploy(ctx, spec)
+	if err != nil {
+		return err
+	}
+	if v.output.json() {
+		return writeJSON(v.e.stdout, res)
+	}
+	if res.Unchanged {
+		fmt.Fprintf(v.e.stdout, "unchanged: %s is already at version %d\n", res.App.Name, res.Version)
+		return nil
+	}
+	cur, _ := res.App.Version(res.Version)
+	fmt.Fprintf(v.e.stdout, "deployed %s version %d (%s) routes: %s\n", res.App.Name, res.Version, shortDigest(cur.Spec.Module), formatRoutes(cur.Spec.Routes))
+	return nil
+}
+
+// plan builds the deploy plan from PATH and the flags.
+func (v *deployVerb) plan(path string) (*deployPlan, error) {
+	if strings.HasSuffix(path, ".wasm") {
+		return v.planFromModule(path)
+	}
+	m, err := manifest.Load(path)
+	if err != nil {
+		var merr *manifest.Error
+		if errors.As(err, &merr) && errors.Is(err, fs.ErrNotExist) && filepath.Base(merr.File) == manifest.FileName {
+			return nil, fmt.Errorf("%w; or deploy a module directly: wisp deploy FILE.wasm --route /PATH", err)
+		}
+		return nil, err
+	}
+	plan := planFromManifest(m)
+	if v.name != "" {
+		plan.spec.Name = v.name
+	}
+	if len(v.routes) > 0 {
+		plan.spec.Routes = v.routes
+	}
+	if flagEnv := v.env.Map(); flagEnv != nil {
+		plan.spec.Env = maps.Clone(plan.spec.Env)
+		if plan.spec.Env == nil {
+			plan.spec.Env = map[string]string{}
+		}
+		maps.Copy(plan.spec.Env, flagEnv)
+	}
+	plan.spec.Limits = overrideLimits(plan.spec.Limits, v.limits)
+	return plan, nil
+}
+
+// planFromManifest returns the plan of deploying m as it is.
+func planFromManifest(m *manifest.Manifest) *deployPlan {
+	return &deployPlan{
+		spec:   wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
+		module: m.Module,
+		files:  m.Files,
+	}
+}
+
+// planFromModule builds the plan of `wisp deploy FILE.wasm` from flags.
+func (v *deployVerb) planFromModule(path string) (*deployPlan, error) {
+	name := v.name
+	if name == "" {
+		name = strings.TrimSuffix(filepath.Base(path), ".wasm")
+		if err := wisp.ValidateAppName(name); err != nil {
+			return nil, usagef("cannot name the app after %s: %v; pass --name", filepath.Base(path), err)
+		}
+	}
+	if len(v.routes) == 0 {
+		return nil, usagef("no routes for %s: add --route /%s (or --route '/%s/...' for everything below it); --route is repeatable", name, name, name)
+	}
+	return &deployPlan{
+		spec:   wisp.AppSpec{Name: name, Routes: v.routes, Env: v.env.Map(), Limits: v.limits},
+		module: path,
+	}, nil
+}
+
+// overrideLimits returns base with every limit set in flags replacing its own.
+func overrideLimits(base, flags wisp.Limits) wisp.Limits {
+	if flags.Memory != 0 {
+		base.Memory = flags.Memory
+	}
+	if flags.Timeout != 0 {
+		base.Timeout = flags.Timeout
+	}
+	if flags.MaxBody != 0 {
+		base.MaxBody = flags.MaxBody
+	}
+	if flags.MaxResponse != 0 {
+		base.MaxResponse = flags.MaxResponse
+	}
+	if flags.MaxConcurrency != 0 {
+		base.MaxConcurrency = flags.MaxConcurrency
+	}
+	return base
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wisphq/wisp"
+)
+
+// module is a stand-in for a .wasm file: the fake node does not look
+// inside modules.
+const module = "\x00asm\x01\x00\x00\x00fake module"
+
+// writeFiles creates files (path -> content) under dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestDeployModule(t *testing.T) {
+	n := newFakeNode(t)
+	t.Chdir(t.TempDir())
+	writeFiles(t, ".", map[string]string{"hello.wasm": module})
+
+	first := n.invoke(t, "deploy", "hello.wasm", "--route", "/hello", "--route", "/hello/...", "--env", "GREETING=hi", "--timeout", "5s").must(t, 0)
+	checkGolden(t, "deploy/module.stdout", first.stdout)
+	checkGolden(t, "deploy/module.stderr", first.stderr)
+
+	app := n.apps["hello"]
+	spec := app.CurrentVersion().Spec
+	if spec.Module != sha([]byte(module)) || formatRoutes(spec.Routes) != "/hello, /hello/..." ||
+		spec.Env["GREETING"] != "hi" || spec.Limits.Timeout.String() != "5s" {
+		t.Errorf("node got spec %+v", spec)
+	}
+
+	// The same deploy again: nothing to upload, nothing new stored.
+	again := n.invoke(t, "deploy", "hello.wasm", "--route", "/hello", "--route", "/hello/...", "--env", "GREETING=hi", "--timeout", "5s").must(t, 0)
+	if again.stdout != "unchanged: hello is already at version 1\n" {
+		t.Errorf("second deploy printed %q", again.stdout)
+	}
+	if !strings.Contains(again.stderr, "module hello.wasm is already on the node (sha256:") {
+		t.Errorf("second deploy should skip the upload; stderr:\n%s", again.stderr)
+	}
+	if n.uploads != 1 {
+		t.Errorf("node got %d uploads, want 1", n.uploads)
+	}
+}
+
+func TestDeployModuleNameFlag(t *testing.T) {
+	n := newFakeNode(t)
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"app.wasm": module})
+	// Flags after the positional argument, as the quick start writes them.
+	got := n.invoke(t, "deploy", filepath.Join(dir, "app.wasm"), "--name", "hi", "--route", "/hi").must(t, 0)
+	if !strings.HasPrefix(got.stdout, "deployed hi version 1 (sha256:") || !strings.HasSuffix(got.stdout, "routes: /hi\n") {
+		t.Errorf("stdout = %q", got.stdout)
+	}
+}
+
+func TestDeployManifest(t *testing.T) {
+	n := newFakeNode(t)
+	t.Chdir(t.TempDir())
+	writeFiles(t, "shop", map[string]string{
+		"wisp.toml": `name = "shop"
+module = "build/shop.wasm"
+routes = ["/shop/..."]
+
+[env]
+CURRENCY = "EUR"
+SECRET = "hunter2"
+
+[[files]]
+source = "static"
+mount = "/static"
+
+[limits]
+memory = "64MiB"
+`,
+		"build/shop.wasm":   module,
+		"static/index.html": "<h1>shop</h1>",
+		"static/css/a.css":  "h1{}",
+	})
+
+	got := n.invoke(t, "deploy", "shop", "--output", "json").must(t, 0)
+	checkGolden(t, "deploy/manifest.stderr", got.stderr)
+	var res wisp.DeployResult
+	if err := json.Unmarshal([]byte(got.stdout), &res); err != nil {
+		t.Fatalf("--output json printed %q: %v", got.stdout, err)
+	}
+	if res.Version != 1 || res.Unchanged || res.App.Name != "shop" {
+		t.Errorf("result = %+v, want version 1 of shop", res)
+	}
+	spec := n.apps["shop"].CurrentVersion().Spec
+	if len(spec.Files) != 1 || spec.Files[0].Mount != "/static" || n.blobs[spec.Files[0].Bundle] == nil {
+		t.Fatalf("node got files %+v; want /static with its uploaded bundle", spec.Files)
+	}
+	if spec.Env["CURRENCY"] != "EUR" || spec.Limits.Memory.String() != "64MiB" {
+		t.Errorf("node got env %v and limits %+v from the manifest", spec.Env, spec.Limits)
+	}
+
+	// Flags override the manifest, from inside its directory.
+	t.Chdir("shop")
+	got = n.invoke(t, "deploy", "--env", "CURRENCY=USD", "--route", "/store/...", "--memory", "32MiB").must(t, 0)
+	if !strings.HasPrefix(got.stdout, "deployed shop version 2") {
+		t.Errorf("stdout = %q", got.stdout)
+	}
+	spec = n.apps["shop"].CurrentVersion().Spec
+	if spec.Env["CURRENCY"] != "USD" || spec.Env["SECRET"] != "hunter2" || formatRoutes(spec.Routes) != "/store/..." || spec.Limits.Memory.String() != "32MiB" {
+		t.Errorf("flags did not override the manifest: env %v routes %v limits %+v", spec.Env, spec.Routes, spec.Limits)
+	}
+	if !strings.Contains(got.stderr, "files static for /static is already on the node") {
+		t.Errorf("the unchanged bundle should not be uploaded again; stderr:\n%s", got.stderr)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "wisp-bundle-*.tar")); len(matches) > 0 {
+		t.Errorf("deploy left temporary bundles behind: %v", matches)
+	}
+}
+
+func TestDeployErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  []string
+		want  string
+	}{
+		{
+			name: "no manifest",
+			args: []string{"deploy"},
+			want: "wisp deploy: wisp.toml: not found: create one, or pass the path of your manifest; or deploy a module directly: wisp deploy FILE.wasm --route /PATH",
+		},
+		{
+			name:  "bad manifest",
+			files: map[string]string{"wisp.toml": "name = \"x\"\nrotes = [\"/x\"]\n"},
+			args:  []string{"deploy"},
+			want:  `wisp deploy: wisp.toml:2:1: unknown key "rotes"`,
+		},
+		{
+			name: "missing module",
+			args: []string{"deploy", "gone.wasm", "--route", "/gone"},
+			want: "wisp deploy: read the module: open gone.wasm: no such file or directory",
+		},
+		{
+			name:  "too large",
+			files: map[string]string{"big.wasm": strings.Repeat("x", maxFakeBlob+1)},
+			args:  []string{"deploy", "big.wasm", "--route", "/big"},
+			want:  "wisp deploy: upload module big.wasm: upload is over the node's --max-module-size of 1MiB",
+		},
+		{
+			name:  "invalid limit",
+			files: map[string]string{"a.wasm": module},
+			args:  []string{"deploy", "a.wasm", "--route", "/a", "--memory", "100KiB"},
+			want:  "wisp deploy: limits.memory 102400 bytes is not a multiple of the 64KiB WebAssembly page",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			t.Chdir(t.TempDir())
+			writeFiles(t, ".", tt.files)
+			got := n.invoke(t, tt.args...).must(t, 1)
+			if !strings.Contains(got.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to contain %q", got.stderr, tt.want)
+			}
+			if len(n.apps) != 0 {
+				t.Errorf("a failed deploy deployed %v", n.apps)
+			}
+		})
+	}
+}

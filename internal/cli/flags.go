@@ -1,0 +1,256 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/wisphq/wisp"
+)
+
+// flagSet is a verb's flag.FlagSet plus the one-letter aliases of its long
+// flags, so help can print "-f, --follow" on one line.
+type flagSet struct {
+	*flag.FlagSet
+	short map[string]string // long name -> its one-letter alias
+}
+
+// newFlagSet returns an empty flag set for the verb. It never prints
+// anything itself: the dispatcher reports parse errors and help.
+func newFlagSet(verb string) *flagSet {
+	fs := flag.NewFlagSet("wisp "+verb, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, short: map[string]string{}}
+}
+
+// alias makes -short another name of the already defined flag long.
+func (fs *flagSet) alias(short, long string) {
+	f := fs.Lookup(long)
+	fs.Var(f.Value, short, f.Usage)
+	fs.short[long] = short
+}
+
+// parse parses args. With interspersed, flags may follow positional
+// arguments ("deploy app.wasm --name hi"), and "--" ends the flags;
+// without, the first positional argument ends them ("run app.wasm -v"
+// hands -v to the guest). It returns the positional arguments.
+func (fs *flagSet) parse(args []string, interspersed bool) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		consumed := args[:len(args)-len(rest)]
+		if !interspersed || len(rest) == 0 || len(consumed) > 0 && consumed[len(consumed)-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+// helpWidth is the width help text is wrapped to.
+const helpWidth = 80
+
+// printDefaults writes the flags sorted by name, long names with two
+// dashes, descriptions wrapped in a column:
+//
+//	-f, --follow    keep printing new entries until interrupted
+//	    --tail N    print the last N entries (default 100)
+func (fs *flagSet) printDefaults(w io.Writer) {
+	aliases := map[string]bool{}
+	for _, s := range fs.short {
+		aliases[s] = true
+	}
+	type row struct{ spec, usage string }
+	var rows []row
+	width := 0
+	fs.VisitAll(func(f *flag.Flag) { // in lexical order
+		if aliases[f.Name] {
+			return
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		if _, isBool := f.Value.(interface{ IsBoolFlag() bool }); isBool {
+			arg = ""
+		}
+		spec := "    --" + f.Name
+		if len(f.Name) == 1 {
+			spec = "-" + f.Name // a flag with only a one-letter name
+		} else if s, ok := fs.short[f.Name]; ok {
+			spec = "-" + s + ", --" + f.Name
+		}
+		if arg != "" {
+			spec += " " + arg
+		}
+		if d := f.DefValue; d != "" && d != "false" && d != "0" {
+			usage += " (default " + d + ")"
+		}
+		rows = append(rows, row{spec, usage})
+		width = max(width, len(spec))
+	})
+	for _, r := range rows {
+		indent := 2 + width + 2
+		lines := wrap(r.usage, max(helpWidth-indent, 30))
+		fmt.Fprintf(w, "  %-*s  %s\n", width, r.spec, lines[0])
+		for _, l := range lines[1:] {
+			fmt.Fprintf(w, "%*s%s\n", indent, "", l)
+		}
+	}
+}
+
+// wrap splits text into lines of at most width bytes, breaking at spaces
+// (a longer word gets a line of its own).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
+}
+
+// stringList is a repeatable flag collecting every value given, in order.
+type stringList []string
+
+func (s *stringList) String() string {
+	if s == nil {
+		return ""
+	}
+	return strings.Join(*s, ",")
+}
+
+// Set appends v.
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+// routesFlag is a repeatable --route.
+type routesFlag []wisp.Route
+
+func (r *routesFlag) String() string {
+	if r == nil {
+		return ""
+	}
+	var s []string
+	for _, route := range *r {
+		s = append(s, route.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (r *routesFlag) Set(v string) error {
+	route, err := wisp.ParseRoute(v)
+	if err != nil {
+		return err
+	}
+	*r = append(*r, route)
+	return nil
+}
+
+// envFlag is a repeatable --env KEY=VALUE. A bare KEY takes the value of
+// the variable KEY in wisp's own environment (like docker run -e KEY).
+type envFlag struct {
+	getenv func(string) string
+	vars   []string // KEY=VALUE, in the order given
+}
+
+func (e *envFlag) String() string {
+	if e == nil {
+		return ""
+	}
+	return strings.Join(e.vars, ",")
+}
+
+func (e *envFlag) Set(v string) error {
+	key, value, hasValue := strings.Cut(v, "=")
+	if key == "" {
+		return fmt.Errorf("%q has no variable name: write KEY=VALUE", v)
+	}
+	if !hasValue {
+		value = e.getenv(key)
+	}
+	e.vars = append(e.vars, key+"="+value)
+	return nil
+}
+
+// Map returns the variables as a map; a later KEY wins.
+func (e *envFlag) Map() map[string]string {
+	if len(e.vars) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(e.vars))
+	for _, kv := range e.vars {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return m
+}
+
+// byteSizeFlag is a flag holding a wisp.ByteSize, such as "64MiB". Its
+// zero value prints as nothing, so help shows no "(default 0B)".
+type byteSizeFlag struct{ p *wisp.ByteSize }
+
+func (b byteSizeFlag) String() string {
+	if b.p == nil || *b.p == 0 {
+		return ""
+	}
+	return b.p.String()
+}
+
+func (b byteSizeFlag) Set(v string) error {
+	n, err := wisp.ParseByteSize(v)
+	if err != nil {
+		return err
+	}
+	*b.p = n
+	return nil
+}
+
+// durationFlag is a flag holding a wisp.Duration, such as "5s".
+type durationFlag struct{ p *wisp.Duration }
+
+func (d durationFlag) String() string {
+	if d.p == nil || *d.p == 0 {
+		return ""
+	}
+	return d.p.String()
+}
+
+func (d durationFlag) Set(v string) error { return d.p.UnmarshalText([]byte(v)) }
+
+// outputFlag is --output: "text" (the default) or "json".
+type outputFlag string
+
+func (o *outputFlag) String() string {
+	if o == nil || *o == "" {
+		return "text"
+	}
+	return string(*o)
+}
+
+func (o *outputFlag) Set(v string) error {
+	if v != "text" && v != "json" {
+		return fmt.Errorf("use text or json")
+	}
+	*o = outputFlag(v)
+	return nil
+}
+
+// json reports whether JSON output was asked for.
+func (o outputFlag) json() bool { return o == "json" }
+
+// register defines --output on fs.
+func (o *outputFlag) register(fs *flagSet) {
+	*o = "text"
+	fs.Var(o, "output", "output `FORMAT`: text or json")
+	fs.alias("o", "output")
+}

@@ -1,0 +1,98 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wisphq/wisp"
+)
+
+// writeJSON writes v as indented JSON, for --output json.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// newTable returns a writer of aligned columns; cells are separated by
+// tabs, and the caller flushes it.
+func newTable(w io.Writer) *tabwriter.Writer {
+	return tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+}
+
+// shortDigest abbreviates "sha256:<64 hex>" to its first 12 hex digits,
+// enough to tell modules apart at a glance.
+func shortDigest(d string) string {
+	const keep = len("sha256:") + 12
+	if len(d) > keep && strings.HasPrefix(d, "sha256:") {
+		return d[:keep]
+	}
+	return d
+}
+
+// formatTime formats t in UTC with second precision, as every wisp output
+// does: "2026-11-24T10:00:00Z".
+func formatTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// formatRoutes joins routes for display: "/hello, /api/...".
+func formatRoutes(routes []wisp.Route) string {
+	s := make([]string, len(routes))
+	for i, r := range routes {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// humanSize formats n bytes for a progress line: "812B", "3.4KiB", "12MiB".
+func humanSize(n int64) string {
+	if n < 1024 {
+		return strconv.FormatInt(n, 10) + "B"
+	}
+	suffixes := []string{"KiB", "MiB", "GiB", "TiB"}
+	f, i := float64(n)/1024, 0
+	for f >= 1024 && i < len(suffixes)-1 {
+		f, i = f/1024, i+1
+	}
+	if f < 10 {
+		return fmt.Sprintf("%.1f%s", f, suffixes[i])
+	}
+	return fmt.Sprintf("%.0f%s", f, suffixes[i])
+}
+
+// formatVersion formats a log entry's version: "v3", or "-" for entries
+// about no version.
+func formatVersion(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return "v" + strconv.Itoa(n)
+}
+
+// latestDeploy returns when the app's newest version was deployed.
+func latestDeploy(app wisp.App) time.Time {
+	var t time.Time
+	for _, v := range app.Versions {
+		if v.CreatedAt.After(t) {
+			t = v.CreatedAt
+		}
+	}
+	return t
+}
+
+// plural formats a count of things: "1 file", "12 files".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return strconv.Itoa(n) + " " + thing + "s"
+}

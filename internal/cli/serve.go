@@ -1,0 +1,280 @@
+package cli
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/adminapi"
+	"github.com/wisphq/wisp/boltstore"
+	"github.com/wisphq/wisp/gateway"
+	"github.com/wisphq/wisp/internal/manifest"
+)
+
+const serveSummary = "run a Wisp node: the gateway serving apps and the admin API"
+
+const serveUsage = `usage: wisp serve [flags]
+
+Runs a Wisp node: the gateway that answers HTTP requests with apps, and the
+admin API that deploys them (used by the other wisp commands). Everything
+the node stores lives under --data. SIGTERM or SIGINT drains the node: it
+reports not ready, finishes requests in flight (up to --grace), and exits 0.
+
+The admin token is $WISP_TOKEN if set, otherwise DATA/admin.token, created
+on first start with mode 0600.
+
+Flags:
+`
+
+const serveExample = `
+Example:
+  wisp serve --data .wisp --deploy examples/hello --deploy examples/echo
+`
+
+type serveFlags struct {
+	data, listen, adminListen, logFormat, logLevel string
+	grace                                          time.Duration
+	maxModule                                      wisp.ByteSize
+	deploy                                         stringList
+}
+
+// runServe runs `wisp serve` until ctx ends or a SIGTERM/SIGINT arrives.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var f serveFlags
+	fs := flag.NewFlagSet("wisp serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.data, "data", ".wisp", "`DIR` holding the node's database, modules, native code cache and admin token")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "`ADDR` of the gateway that serves apps")
+	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "`ADDR` of the admin API")
+	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fs.StringVar(&f.logLevel, "log-level", "info", "least severe log level: debug, info, warn or error")
+	fs.DurationVar(&f.grace, "grace", 30*time.Second, "how long a shutdown waits for requests in flight")
+	f.maxModule = wisp.DefaultMaxBlobSize
+	fs.TextVar(&f.maxModule, "max-module-size", f.maxModule, "largest module or file bundle the admin API accepts, like 256MiB")
+	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, serveUsage)
+		fs.PrintDefaults()
+		fmt.Fprint(stderr, serveExample)
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitCodeFor(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "wisp serve: unexpected argument %q (see wisp serve -h)\n", fs.Arg(0))
+		return 2
+	}
+	logger, err := newLogger(stderr, f.logFormat, f.logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "wisp serve: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := serve(ctx, f, stdout, logger); err != nil {
+		fmt.Fprintf(stderr, "wisp serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func exitCodeFor(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", format)
+}
+
+func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger) error {
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	token, tokenSource, err := adminToken(f.data)
+	if err != nil {
+		return err
+	}
+	store, err := boltstore.Open(f.data)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	node, err := wisp.New(wisp.Config{Store: store, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule)})
+	if err != nil {
+		return err
+	}
+	defer node.Close(context.WithoutCancel(ctx))
+
+	gwLn, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("gateway --listen: %w", err)
+	}
+	adminLn, err := net.Listen("tcp", f.adminListen)
+	if err != nil {
+		gwLn.Close()
+		return fmt.Errorf("admin API --admin-listen: %w", err)
+	}
+	gw := gateway.NewServer(f.listen, gateway.New(node, log), log)
+	var starting atomic.Bool
+	starting.Store(true)
+	admin := gateway.NewServer(f.adminListen, adminapi.New(adminapi.Config{
+		Node: node, Token: token, Version: versionString(), Logger: log, Starting: starting.Load,
+	}), log)
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- gw.Serve(gwLn) }()
+	go func() { serveErr <- admin.Serve(adminLn) }()
+
+	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
+	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n", versionsOf(debug.ReadBuildInfo()), gwURL, adminURL, tokenSource)
+	if err := node.Load(ctx); err != nil {
+		return err
+	}
+	for _, path := range f.deploy {
+		if err := deployAtStart(ctx, node, path, stdout); err != nil {
+			return err
+		}
+	}
+	if err := printApps(ctx, node, gwURL, stdout); err != nil {
+		return err
+	}
+	starting.Store(false)
+	log.Info("node ready", "gateway", gwURL, "admin", adminURL)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		return fmt.Errorf("listener failed: %w", err)
+	}
+	log.Info("draining", "grace", f.grace)
+	node.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.grace)
+	defer cancel()
+	gwErr := gw.Shutdown(shutdownCtx)
+	adminErr := admin.Shutdown(shutdownCtx)
+	if err := errors.Join(gwErr, adminErr); err != nil {
+		log.Warn("requests still running after the grace period were cut off", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// adminToken returns the admin token: $WISP_TOKEN, or the one stored in
+// DATA/admin.token, created with 256 random bits on first start.
+func adminToken(data string) (token, source string, err error) {
+	if t := strings.TrimSpace(os.Getenv("WISP_TOKEN")); t != "" {
+		return t, "$WISP_TOKEN", nil
+	}
+	path := filepath.Join(data, "admin.token")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) > 0 {
+		return strings.TrimSpace(string(b)), path, nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", "", fmt.Errorf("read admin token: %w", err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	token = hex.EncodeToString(raw)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("write admin token: %w", err)
+	}
+	return token, path, nil
+}
+
+// deployAtStart deploys the manifest at path straight into the node, for
+// `wisp serve --deploy`. Deploying an unchanged app is a no-op.
+func deployAtStart(ctx context.Context, node *wisp.Node, path string, stdout io.Writer) error {
+	m, err := manifest.Load(path)
+	if err != nil {
+		return fmt.Errorf("--deploy %s: %w", path, err)
+	}
+	spec, err := specFromManifest(ctx, m, nodeUploader{node})
+	if err != nil {
+		return fmt.Errorf("--deploy %s: %w", path, err)
+	}
+	res, err := node.Deploy(ctx, spec)
+	if err != nil {
+		return fmt.Errorf("--deploy %s: %w", path, err)
+	}
+	state := "deployed"
+	if res.Unchanged {
+		state = "unchanged"
+	}
+	fmt.Fprintf(stdout, "  %-9s %s version %d\n", state, spec.Name, res.Version)
+	return nil
+}
+
+// nodeUploader puts blobs straight into a node's store.
+type nodeUploader struct{ node *wisp.Node }
+
+func (u nodeUploader) HasBlob(ctx context.Context, digest string) (bool, error) {
+	_, err := u.node.StatBlob(ctx, digest)
+	if errors.Is(err, wisp.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (u nodeUploader) PutBlob(ctx context.Context, r io.Reader, size int64, digest string) (wisp.BlobInfo, error) {
+	return u.node.PutBlob(ctx, r)
+}
+
+func printApps(ctx context.Context, node *wisp.Node, gwURL string, stdout io.Writer) error {
+	apps, err := node.Apps(ctx)
+	if err != nil {
+		return err
+	}
+	if len(apps) == 0 {
+		fmt.Fprintln(stdout, "  no apps deployed yet: try `wisp deploy examples/hello`")
+		return nil
+	}
+	fmt.Fprintln(stdout, "  apps:")
+	for _, a := range apps {
+		for _, r := range a.CurrentVersion().Spec.Routes {
+			fmt.Fprintf(stdout, "    %-12s %s\n", a.Name, routeURL(gwURL, r))
+		}
+	}
+	return nil
+}
+
+// routeURL is a URL a person can open for route on the gateway.
+func routeURL(gwURL string, r wisp.Route) string {
+	p := r.Path
+	if r.Prefix && p != "/" {
+		p += "/"
+	}
+	if r.Host != "" {
+		_, port, _ := net.SplitHostPort(strings.TrimPrefix(gwURL, "http://"))
+		return "http://" + r.Host + ":" + port + p
+	}
+	return gwURL + p
+}

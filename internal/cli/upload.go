@@ -1,0 +1,193 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/bundle"
+	"github.com/wisphq/wisp/internal/manifest"
+)
+
+// maxBundleSize caps one packed files directory. The node enforces its own
+// upload limit; this one stops `wisp deploy` early when a manifest points
+// at a huge directory by mistake.
+const maxBundleSize = 1 << 30
+
+// blobUploader is where a deploy's blobs go: a *client.Client for `wisp
+// deploy`, or a node's store directly for `wisp serve --deploy`.
+type blobUploader interface {
+	HasBlob(ctx context.Context, digest string) (bool, error)
+	PutBlob(ctx context.Context, r io.Reader, size int64, digest string) (wisp.BlobInfo, error)
+}
+
+// specFromManifest uploads the module and files directories of m with up,
+// skipping blobs it already has, and returns the spec that deploys them.
+func specFromManifest(ctx context.Context, m *manifest.Manifest, up blobUploader) (wisp.AppSpec, error) {
+	return uploadPlan(ctx, planFromManifest(m), up, io.Discard)
+}
+
+// uploadPlan hashes the plan's module, packs its files directories, checks
+// the resulting spec and uploads what up lacks, writing progress lines to
+// progress. It returns the spec to deploy.
+func uploadPlan(ctx context.Context, plan *deployPlan, up blobUploader, progress io.Writer) (wisp.AppSpec, error) {
+	u := &uploader{up: up, progress: progress}
+	defer u.cleanup()
+	spec, err := u.prepare(plan)
+	if err != nil {
+		return spec, err
+	}
+	if err := spec.Validate(); err != nil {
+		return spec, err
+	}
+	return spec, u.upload(ctx)
+}
+
+// uploader uploads the blobs of a deploy (the module, then one bundle per
+// files directory), skipping those the node already has. Bundles are
+// packed into temporary files, which cleanup removes.
+type uploader struct {
+	up       blobUploader
+	progress io.Writer
+	blobs    []localBlob
+	temps    []string
+}
+
+// localBlob is a file to upload.
+type localBlob struct {
+	label  string // for messages: "module hello.wasm"
+	detail string // for the upload line, before the size: "12 files, "
+	path   string
+	digest string
+	size   int64
+}
+
+// prepare hashes the module and packs the files directories, and returns
+// plan.spec with their digests filled in.
+func (u *uploader) prepare(plan *deployPlan) (wisp.AppSpec, error) {
+	spec := plan.spec
+	digest, size, err := hashFile(plan.module)
+	if err != nil {
+		return spec, fmt.Errorf("read the module: %w", err)
+	}
+	spec.Module = digest
+	u.blobs = append(u.blobs, localBlob{label: "module " + displayPath(plan.module), path: plan.module, digest: digest, size: size})
+
+	spec.Files = nil
+	for _, f := range plan.files {
+		b, err := u.pack(f)
+		if err != nil {
+			return spec, err
+		}
+		u.blobs = append(u.blobs, b)
+		spec.Files = append(spec.Files, wisp.FileMount{Mount: f.Mount, Bundle: b.digest})
+	}
+	return spec, nil
+}
+
+// pack packs the directory of f into a temporary file.
+func (u *uploader) pack(f manifest.File) (localBlob, error) {
+	b := localBlob{label: fmt.Sprintf("files %s for %s", displayPath(f.Source), f.Mount)}
+	tmp, err := os.CreateTemp("", "wisp-bundle-*.tar")
+	if err != nil {
+		return b, fmt.Errorf("pack %s: %w", b.label, err)
+	}
+	u.temps = append(u.temps, tmp.Name())
+	h := sha256.New()
+	count := &countingWriter{}
+	stats, err := bundle.Pack(io.MultiWriter(tmp, h, count), f.Source, maxBundleSize)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return b, fmt.Errorf("pack %s: %w", b.label, err)
+	}
+	b.path, b.digest, b.size = tmp.Name(), digestOf(h), count.n
+	b.detail = plural(stats.Files, "file") + ", "
+	return b, nil
+}
+
+// upload uploads every blob the node lacks.
+func (u *uploader) upload(ctx context.Context) error {
+	for _, b := range u.blobs {
+		has, err := u.up.HasBlob(ctx, b.digest)
+		if err != nil {
+			return fmt.Errorf("upload %s: %w", b.label, err)
+		}
+		if has {
+			fmt.Fprintf(u.progress, "%s is already on the node (%s)\n", b.label, shortDigest(b.digest))
+			continue
+		}
+		fmt.Fprintf(u.progress, "uploading %s (%s%s)...\n", b.label, b.detail, humanSize(b.size))
+		if err := u.put(ctx, b); err != nil {
+			return fmt.Errorf("upload %s: %w", b.label, err)
+		}
+	}
+	return nil
+}
+
+func (u *uploader) put(ctx context.Context, b localBlob) error {
+	f, err := os.Open(b.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = u.up.PutBlob(ctx, f, b.size, b.digest)
+	return err
+}
+
+// cleanup removes the temporary files.
+func (u *uploader) cleanup() {
+	for _, name := range u.temps {
+		os.Remove(name)
+	}
+}
+
+// hashFile returns the digest and size of the file at path.
+func hashFile(path string) (digest string, size int64, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err = io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	return digestOf(h), size, nil
+}
+
+// digestOf formats a sha256 hash as a blob digest.
+func digestOf(h hash.Hash) string { return "sha256:" + hex.EncodeToString(h.Sum(nil)) }
+
+// countingWriter counts the bytes written to it.
+type countingWriter struct{ n int64 }
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	return len(p), nil
+}
+
+// displayPath returns path relative to the current directory if it is
+// below it, for shorter messages.
+func displayPath(path string) string {
+	if !filepath.IsAbs(path) {
+		return path
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return path
+}
