@@ -1,0 +1,52 @@
+# Wisp: the README's two commands are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/wisp
+DATA    ?= .wisp
+LISTEN  ?= 127.0.0.1:8080
+ADMIN   ?= 127.0.0.1:8081
+FUZZTIME ?= 5s
+
+.PHONY: run build test test-short vet fuzz-smoke bench examples check clean
+
+## run: build wisp and start a node serving the example apps
+run: build
+	$(BIN) serve --data $(DATA) --listen $(LISTEN) --admin-listen $(ADMIN) \
+		--deploy examples/hello --deploy examples/echo --deploy examples/json
+
+build:
+	$(GO) build -o $(BIN) ./cmd/wisp
+
+## test: everything CI runs: vet, gofmt, all tests, a short run of every fuzz target
+test: vet
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory fuzz-smoke
+
+## test-short: the fast unit tests only (skips end-to-end tests)
+test-short:
+	$(GO) test -short ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz-smoke: run each native fuzz target briefly (FUZZTIME each)
+fuzz-smoke:
+	@for spec in $$(grep -rl --include='*_test.go' '^func Fuzz' . | sort); do \
+		dir=$$(dirname $$spec); \
+		for fn in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$spec | cut -d' ' -f2); do \
+			echo "fuzz $$dir $$fn ($(FUZZTIME))"; \
+			$(GO) test -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME) $$dir || exit 1; \
+		done; \
+	done
+
+## bench: in-process and HTTP benchmarks (figures go to docs/benchmarks.md)
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./internal/engine/ ./gateway/
+
+## examples: rebuild the example and fixture modules from source
+examples:
+	scripts/build-guests.sh
+
+clean:
+	rm -rf bin $(DATA)
