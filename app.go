@@ -87,6 +87,10 @@ func ValidateDigest(d string) error {
 	return nil
 }
 
+// ValidEnvKey reports whether k may name an app's environment variable:
+// letters, digits and '_', not starting with a digit.
+func ValidEnvKey(k string) bool { return envKeyRE.MatchString(k) }
+
 // Validate checks every field of the spec and returns the first problem,
 // wrapping [ErrInvalid]. It does not check that blobs exist.
 func (s AppSpec) Validate() error {

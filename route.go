@@ -2,6 +2,7 @@ package wisp
 
 import (
 	"fmt"
+	"path"
 	"strings"
 )
 
@@ -54,7 +55,7 @@ func ParseRoute(s string) (Route, error) {
 	}
 	for _, seg := range strings.Split(rest[1:], "/") {
 		if seg == "" && rest != "/" {
-			return Route{}, fmt.Errorf("route %q has an empty path segment (\"//\" or a trailing \"/\"); write it as %q", s, strings.TrimRight(rest, "/"))
+			return Route{}, fmt.Errorf("route %q has an empty path segment (\"//\" or a trailing \"/\"); write it as %q", s, path.Clean(rest))
 		}
 		if seg == "." || seg == ".." {
 			return Route{}, fmt.Errorf("route %q contains %q; use a clean absolute path", s, seg)

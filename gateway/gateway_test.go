@@ -17,8 +17,19 @@ import (
 )
 
 // newGateway returns a test server for a node with one app per
-// "name=fixture.wasm:route" entry.
+// "name=fixture.wasm:route" entry, fixtures from testdata/wasm.
 func newGateway(t testing.TB, limits wisp.Limits, apps ...string) (*httptest.Server, *wisp.Node) {
+	t.Helper()
+	for i, a := range apps {
+		name, rest, _ := strings.Cut(a, "=")
+		apps[i] = name + "=" + filepath.Join("..", "testdata", "wasm", rest)
+	}
+	return newGatewayWithModules(t, limits, apps...)
+}
+
+// newGatewayWithModules is newGateway with module paths relative to this
+// package.
+func newGatewayWithModules(t testing.TB, limits wisp.Limits, apps ...string) (*httptest.Server, *wisp.Node) {
 	t.Helper()
 	ctx := context.Background()
 	node, err := wisp.New(wisp.Config{Store: memstore.New()})
@@ -31,7 +42,7 @@ func newGateway(t testing.TB, limits wisp.Limits, apps ...string) (*httptest.Ser
 	for _, a := range apps {
 		name, rest, _ := strings.Cut(a, "=")
 		file, route, _ := strings.Cut(rest, ":")
-		wasm, err := os.ReadFile(filepath.Join("..", "testdata", "wasm", file))
+		wasm, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -16,9 +15,6 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// envKeyRE is the rule wisp.AppSpec.Validate applies to environment
-// variable names.
-var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // manifest validates the decoded document and resolves its paths. Checks
 // run in the order the keys are documented, so the first problem reported
@@ -141,7 +137,7 @@ func (p *parser) checkEnv(env map[string]string) error {
 		return cmp.Or(cmp.Compare(pa.line, pb.line), cmp.Compare(pa.column, pb.column), strings.Compare(a, b))
 	})
 	for _, k := range keys {
-		if !envKeyRE.MatchString(k) {
+		if !wisp.ValidEnvKey(k) {
 			return p.errorAt(p.keyPos("env", k), "environment variable name %q is not valid: use letters, digits and '_', not starting with a digit, like GREETING", k)
 		}
 		if strings.ContainsRune(env[k], 0) {
