@@ -15,7 +15,6 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-
 // manifest validates the decoded document and resolves its paths. Checks
 // run in the order the keys are documented, so the first problem reported
 // is predictable.
