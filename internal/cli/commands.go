@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/wisphq/wisp/internal/didyoumean"
 )
 
 // verb is what one command does: the flags it takes and its run.
@@ -168,7 +170,7 @@ func suggestVerb(name string) string {
 	// A typo is a few edits away, fewer for short words.
 	best, bestDist := "", min(3, max(1, len(name)/2)+1)
 	for _, n := range names {
-		if d := editDistance(name, n); d < bestDist {
+		if d := didyoumean.Distance(name, n); d < bestDist {
 			best, bestDist = n, d
 		}
 	}
@@ -180,25 +182,4 @@ func suggestVerb(name string) string {
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

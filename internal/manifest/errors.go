@@ -3,6 +3,8 @@ package manifest
 import (
 	"fmt"
 	"strings"
+
+	"github.com/wisphq/wisp/internal/didyoumean"
 )
 
 // Error is a problem with a manifest, located where it was written.
@@ -41,30 +43,9 @@ func suggest(word string, candidates []string) string {
 	best, bestDist := "", 3 // at most two edits away
 	lower := strings.ToLower(word)
 	for _, c := range candidates {
-		if d := editDistance(lower, c); d < bestDist && d < len(word) {
+		if d := didyoumean.Distance(lower, c); d < bestDist && d < len(word) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, counted in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
