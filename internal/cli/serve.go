@@ -155,19 +155,16 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 
 	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
 	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n", versionsOf(debug.ReadBuildInfo()), gwURL, adminURL, tokenSource)
-	if err := node.Load(ctx); err != nil {
-		return err
-	}
-	for _, path := range f.deploy {
-		if err := deployAtStart(ctx, node, path, stdout); err != nil {
+	if err := startUp(ctx, node, f.deploy, gwURL, stdout); err != nil {
+		if ctx.Err() == nil {
 			return err
 		}
+		// A signal during start-up is a normal shutdown, not a failure.
+		log.Info("stopping during start-up", "interrupted", err)
+	} else {
+		starting.Store(false)
+		log.Info("node ready", "gateway", gwURL, "admin", adminURL)
 	}
-	if err := printApps(ctx, node, gwURL, stdout); err != nil {
-		return err
-	}
-	starting.Store(false)
-	log.Info("node ready", "gateway", gwURL, "admin", adminURL)
 
 	select {
 	case <-ctx.Done():
@@ -185,6 +182,20 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// startUp loads the stored apps, deploys the --deploy manifests and prints
+// where the apps are served.
+func startUp(ctx context.Context, node *wisp.Node, deploy []string, gwURL string, stdout io.Writer) error {
+	if err := node.Load(ctx); err != nil {
+		return err
+	}
+	for _, path := range deploy {
+		if err := deployAtStart(ctx, node, path, stdout); err != nil {
+			return err
+		}
+	}
+	return printApps(ctx, node, gwURL, stdout)
 }
 
 // adminToken returns the admin token: $WISP_TOKEN, or the one stored in
