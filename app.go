@@ -137,8 +137,8 @@ func (s AppSpec) Validate() error {
 	return s.Limits.Validate()
 }
 
-// routesKey is a canonical string of the spec for "is this the same as the
-// current version" checks, making retried deploys idempotent.
+// sameAs reports whether s and o describe the same version, so a retried
+// deploy of the current spec stores nothing new.
 func (s AppSpec) sameAs(o AppSpec) bool {
 	if s.Name != o.Name || s.Module != o.Module || s.Limits != o.Limits ||
 		len(s.Routes) != len(o.Routes) || len(s.Env) != len(o.Env) || len(s.Files) != len(o.Files) {

@@ -20,7 +20,8 @@ const maxBundleFiles = 100_000
 // version and switches traffic to it. When Deploy returns nil, the new
 // version is durable and serving; requests already running finish on the
 // old one. A spec equal to the current version's is not stored again
-// (Unchanged in the result), so retrying a deploy is safe.
+// (Unchanged in the result), so retrying a deploy is safe; if that version
+// is not serving on this node (it failed to load), it is loaded again.
 //
 // Errors match ErrInvalid (bad spec, or a module that fails validation:
 // the message names the problem), ErrNotFound (a blob was not uploaded),
@@ -39,32 +40,26 @@ func (n *Node) Deploy(ctx context.Context, spec AppSpec) (DeployResult, error) {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
 	if app.Revision != 0 && app.CurrentVersion().Spec.sameAs(spec) {
+		if err := n.ensureServing(ctx, app); err != nil {
+			return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
+		}
 		return DeployResult{App: app, Version: app.Current, Unchanged: true}, nil
 	}
-	if r, other, clash := n.table.Load().conflicts(spec.Name, spec.Routes); clash {
-		return DeployResult{}, errorf(ErrConflict, "deploy app %q: route %q is already served by app %q; choose another route or remove it from %q first", spec.Name, r, other, other)
+	if err := n.checkRoutes(ctx, spec.Name, spec.Routes); err != nil {
+		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
-
 	next := 1
 	if len(app.Versions) > 0 {
 		next = app.Versions[len(app.Versions)-1].Number + 1
 	}
 	v := Version{Number: next, Spec: spec, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
-	d, err := n.prepare(ctx, v)
-	if err != nil {
-		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
-	}
 	app.Name = spec.Name
 	app.Versions = append(app.Versions, v)
 	app.Current = v.Number
-	stored, err := n.store.PutApp(ctx, app)
+	stored, err := n.commit(ctx, app, fmt.Sprintf("deployed version %d (module %s)", v.Number, shortDigest(spec.Module)))
 	if err != nil {
-		d.release()
-		return DeployResult{}, fmt.Errorf("deploy app %q: store version %d: %w", spec.Name, v.Number, err)
+		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
-	n.activate(spec.Name, d)
-	n.appLog(spec.Name, "node", v.Number, fmt.Sprintf("deployed version %d (module %s)", v.Number, shortDigest(spec.Module)))
-	n.log.Info("app deployed", "app", spec.Name, "version", v.Number, "module", spec.Module)
 	return DeployResult{App: stored, Version: v.Number}, nil
 }
 
@@ -75,10 +70,8 @@ func (n *Node) Rollback(ctx context.Context, name string, version int) (App, err
 	n.deployMu.Lock()
 	defer n.deployMu.Unlock()
 	app, err := n.store.GetApp(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return App{}, errorf(ErrNotFound, "rollback app %q: it does not exist (see `wisp apps`)", name)
-	} else if err != nil {
-		return App{}, fmt.Errorf("rollback app %q: %w", name, err)
+	if err != nil {
+		return App{}, n.appError("rollback", name, err)
 	}
 	if version == 0 {
 		for _, v := range app.Versions {
@@ -92,49 +85,105 @@ func (n *Node) Rollback(ctx context.Context, name string, version int) (App, err
 	}
 	v, ok := app.Version(version)
 	if !ok {
-		return App{}, errorf(ErrNotFound, "rollback app %q: it has no version %d (it has versions %d to %d)", name, version, app.Versions[0].Number, app.Versions[len(app.Versions)-1].Number)
+		return App{}, errorf(ErrNotFound, "rollback app %q: it has no version %d (it has versions %d to %d; see `wisp app %s`)", name, version, app.Versions[0].Number, app.Versions[len(app.Versions)-1].Number, name)
 	}
 	if version == app.Current {
-		return app, nil
+		return app, n.ensureServing(ctx, app)
 	}
-	if r, other, clash := n.table.Load().conflicts(name, v.Spec.Routes); clash {
-		return App{}, errorf(ErrConflict, "rollback app %q to version %d: its route %q is now served by app %q", name, version, r, other)
-	}
-	d, err := n.prepare(ctx, v)
-	if err != nil {
+	if err := n.checkRoutes(ctx, name, v.Spec.Routes); err != nil {
 		return App{}, fmt.Errorf("rollback app %q to version %d: %w", name, version, err)
 	}
 	from := app.Current
 	app.Current = version
-	stored, err := n.store.PutApp(ctx, app)
+	stored, err := n.commit(ctx, app, fmt.Sprintf("rolled back from version %d to version %d", from, version))
 	if err != nil {
-		d.release()
-		return App{}, fmt.Errorf("rollback app %q: %w", name, err)
+		return App{}, fmt.Errorf("rollback app %q to version %d: %w", name, version, err)
 	}
-	n.activate(name, d)
-	n.appLog(name, "node", version, fmt.Sprintf("rolled back from version %d to version %d", from, version))
-	n.log.Info("app rolled back", "app", name, "from", from, "to", version)
 	return stored, nil
 }
 
+// commit compiles app's current version, stores app with compare-and-swap
+// and only then switches traffic to it, logging event. Called with
+// deployMu held. Nothing changes if it fails.
+func (n *Node) commit(ctx context.Context, app App, event string) (App, error) {
+	v := app.CurrentVersion()
+	d, err := n.prepare(ctx, v)
+	if err != nil {
+		return App{}, err
+	}
+	stored, err := n.store.PutApp(ctx, app)
+	if err != nil {
+		d.release()
+		return App{}, fmt.Errorf("store version %d: %w", v.Number, err)
+	}
+	n.activate(app.Name, d)
+	n.appLog(app.Name, "node", v.Number, event)
+	n.log.Info("app changed", "app", app.Name, "version", v.Number, "event", event)
+	return stored, nil
+}
+
+// ensureServing loads app's current version if this node does not serve
+// it (it failed to load at start-up), without storing anything.
+func (n *Node) ensureServing(ctx context.Context, app App) error {
+	if d, ok := n.table.Load().apps[app.Name]; ok && d.version.Number == app.Current {
+		return nil
+	}
+	d, err := n.prepare(ctx, app.CurrentVersion())
+	if err != nil {
+		return err
+	}
+	n.activate(app.Name, d)
+	n.appLog(app.Name, "node", app.Current, fmt.Sprintf("loaded version %d again", app.Current))
+	return nil
+}
+
+// checkRoutes refuses routes that another stored app's current version
+// declares, whether or not that app serves on this node right now.
+func (n *Node) checkRoutes(ctx context.Context, name string, routes []Route) error {
+	apps, err := n.store.ListApps(ctx)
+	if err != nil {
+		return fmt.Errorf("check routes: %w", err)
+	}
+	for _, other := range apps {
+		if other.Name == name {
+			continue
+		}
+		for _, theirs := range other.CurrentVersion().Spec.Routes {
+			if slices.Contains(routes, theirs) {
+				return errorf(ErrConflict, "route %q is already served by app %q; choose another route, or remove it from %q first (wisp rm %s, or redeploy %s without it)", theirs, other.Name, other.Name, other.Name, other.Name)
+			}
+		}
+	}
+	return nil
+}
+
 // Remove deletes an app and all its versions; it stops serving at once
-// (invocations already running finish). Blobs stay in the store.
+// (invocations already running finish) and its log is dropped. Blobs stay
+// in the store.
 func (n *Node) Remove(ctx context.Context, name string) error {
 	n.deployMu.Lock()
 	defer n.deployMu.Unlock()
 	app, err := n.store.GetApp(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return errorf(ErrNotFound, "remove app %q: it does not exist (see `wisp apps`)", name)
-	} else if err != nil {
-		return fmt.Errorf("remove app %q: %w", name, err)
+	if err != nil {
+		return n.appError("remove", name, err)
 	}
 	if err := n.store.DeleteApp(ctx, name, app.Revision); err != nil {
 		return fmt.Errorf("remove app %q: %w", name, err)
 	}
 	n.activate(name, nil)
-	n.appLog(name, "node", 0, "removed")
+	n.logsMu.Lock()
+	delete(n.logs, name)
+	n.logsMu.Unlock()
 	n.log.Info("app removed", "app", name)
 	return nil
+}
+
+// appError words a failed store lookup of an app for operation op.
+func (n *Node) appError(op, name string, err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return errorf(ErrNotFound, "%s app %q: it does not exist (see `wisp apps`)", op, name)
+	}
+	return fmt.Errorf("%s app %q: %w", op, name, err)
 }
 
 // activate makes d the serving version of app (nil: the app stops
@@ -147,6 +196,7 @@ func (n *Node) activate(app string, d *deployed) {
 		delete(apps, app)
 	} else {
 		apps[app] = d
+		n.ring(app) // every serving app has a log to follow
 	}
 	n.table.Store(newRouteTable(apps))
 	n.readyMu.Lock()
@@ -195,8 +245,12 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 		version:  v,
 		module:   mod,
 		prepared: mod.Prepare(env, mounts),
-		logs:     n.ring(spec.Name),
 		slots:    make(chan struct{}, spec.Limits.MaxConcurrency),
+	}
+	if cur, ok := n.table.Load().apps[spec.Name]; ok && cap(cur.slots) == cap(d.slots) {
+		// Share the slots with the version being replaced, so an app never
+		// runs more than MaxConcurrency instances while old requests drain.
+		d.slots = cur.slots
 	}
 	d.refs.Store(1)
 	return d, nil

@@ -27,16 +27,12 @@ var ErrTooLarge = errors.New("too large")
 var ErrTimeout = errors.New("timed out")
 
 // ErrOverloaded is returned when an app is at its concurrency limit and its
-// wait queue is full, or the node is shutting down.
+// wait queue is full, or no slot came free within its timeout.
 var ErrOverloaded = errors.New("overloaded")
 
 // ErrGuest is returned when a guest traps, exits with a non-zero code or
 // otherwise fails while running. The app's log holds the details.
 var ErrGuest = errors.New("guest failed")
-
-// ErrNotReady is returned when an app's current version is not compiled on
-// this node yet (for example right after start-up).
-var ErrNotReady = errors.New("not ready")
 
 // kindError carries a message of its own and matches one of the sentinels
 // above with errors.Is, so messages read "app name ...: use ..." rather

@@ -20,7 +20,6 @@ type deployed struct {
 	version  Version
 	module   *engine.Module
 	prepared *engine.Prepared
-	logs     *logRing
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
@@ -60,7 +59,7 @@ func (t Target) Limits() Limits { return t.d.version.Spec.Limits }
 
 // Lookup resolves a request for host (lower case, without port) and a clean
 // absolute path to the app version serving it, using the most specific
-// matching route. It never blocks and does not allocate.
+// matching route. It never blocks or takes a lock.
 func (n *Node) Lookup(host, path string) (Target, bool) {
 	e, ok := n.table.Load().lookup(host, path)
 	if !ok {
@@ -90,9 +89,12 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	if d == nil || !d.acquire() {
 		// Released since the lookup: the app moved on to another version or
 		// was removed. Serve whatever is current now.
-		cur, ok := n.table.Load().apps[t.App]
-		if !ok || !cur.acquire() {
-			return errorf(ErrNotFound, "app %q is not deployed", t.App)
+		cur, err := n.current(t.App)
+		if err != nil {
+			return err
+		}
+		if !cur.acquire() {
+			return errorf(ErrNotFound, "app %q was removed", t.App)
 		}
 		d = cur
 	}
@@ -124,11 +126,19 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 
 // InvokeApp runs the current version of the named app once, as Invoke does.
 func (n *Node) InvokeApp(ctx context.Context, app string, in Input) error {
-	d, ok := n.table.Load().apps[app]
-	if !ok {
-		return errorf(ErrNotFound, "app %q is not deployed", app)
+	d, err := n.current(app)
+	if err != nil {
+		return err
 	}
 	return n.Invoke(ctx, Target{App: app, Version: d.version.Number, d: d}, in)
+}
+
+// current returns the version of app serving on this node.
+func (n *Node) current(app string) (*deployed, error) {
+	if d, ok := n.table.Load().apps[app]; ok {
+		return d, nil
+	}
+	return nil, errorf(ErrNotFound, "app %q is not deployed on this node", app)
 }
 
 // takeSlot waits for one of d's concurrency slots. At most MaxConcurrency
@@ -151,7 +161,7 @@ func (n *Node) takeSlot(ctx context.Context, d *deployed) error {
 	case d.slots <- struct{}{}:
 		return nil
 	case <-timeout.C:
-		return errorf(ErrOverloaded, "app %q: no free instance slot within its %s timeout (max_concurrency %d)", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
+		return errorf(ErrOverloaded, "app %q: no instance slot came free within its %s timeout (max_concurrency %d); raise limits.max_concurrency or make requests faster", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
 	case <-ctx.Done():
 		return ctx.Err()
 	}

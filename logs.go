@@ -8,11 +8,14 @@ import (
 // LogEntry is one line of an app's log: something the guest wrote to
 // stderr, a served request, or a node event about the app.
 type LogEntry struct {
-	Seq     uint64    `json:"seq"` // increases by one per entry on this node
-	Time    time.Time `json:"time"`
-	Stream  string    `json:"stream"` // "stderr", "request" or "node"
-	Version int       `json:"version,omitempty"`
-	Message string    `json:"message"`
+	Seq  uint64    `json:"seq"` // increases by one per entry on this node
+	Time time.Time `json:"time"`
+	// Stream is "stderr" (a line the guest wrote), "request" (one served
+	// request), "error" (why a request failed: trap, timeout, bad output)
+	// or "node" (deployed, rolled back, removed).
+	Stream  string `json:"stream"`
+	Version int    `json:"version,omitempty"`
+	Message string `json:"message"`
 }
 
 // DeployResult is what a deploy returns.
@@ -49,21 +52,29 @@ func (l *logRing) append(e LogEntry) {
 	l.mu.Unlock()
 }
 
-// since returns up to max entries with Seq > after (the newest ones if
-// more are available), and a channel closed when more arrive.
-func (l *logRing) since(after uint64, max int) ([]LogEntry, <-chan struct{}) {
+// since returns up to limit entries (limit <= 0: all kept) with Seq > after,
+// the newest ones if more are available, and a channel closed when more
+// arrive.
+func (l *logRing) since(after uint64, limit int) ([]LogEntry, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	first := l.next - uint64(l.n)
-	if after+1 > first {
-		first = after + 1
+	if after >= l.next-1 { // nothing newer (also: an after from before a restart)
+		return nil, l.notify
 	}
-	if max > 0 && l.next-first > uint64(max) {
-		first = l.next - uint64(max)
+	first := max(l.next-uint64(l.n), after+1)
+	if limit > 0 && l.next-first > uint64(limit) {
+		first = l.next - uint64(limit)
 	}
 	out := make([]LogEntry, 0, l.next-first)
 	for s := first; s < l.next; s++ {
 		out = append(out, l.entries[int(s%uint64(len(l.entries)))])
 	}
 	return out, l.notify
+}
+
+// last returns the Seq of the newest entry, 0 if there is none.
+func (l *logRing) last() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.next - 1
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -55,6 +56,7 @@ type Node struct {
 
 	readyMu sync.Mutex
 	loaded  bool              // Load has finished
+	holds   int               // outstanding HoldReady calls
 	failed  map[string]string // app -> why its current version could not be loaded
 
 	draining atomic.Bool
@@ -87,25 +89,28 @@ func New(cfg Config) (*Node, error) {
 
 // Load compiles the current version of every stored app and starts serving
 // them. An app that fails to load is logged, reported by Ready, and left
-// out; the others serve. Load is called once, after New.
+// out; the others serve. Load is called once, after New. Deploys wait
+// while it runs, so a deploy through the admin API during start-up is
+// never overwritten by the older version Load read.
 func (n *Node) Load(ctx context.Context) error {
+	n.deployMu.Lock()
+	defer n.deployMu.Unlock()
 	apps, err := n.store.ListApps(ctx)
 	if err != nil {
 		return fmt.Errorf("load apps: %w", err)
 	}
-	for _, app := range apps {
+	for _, app := range apps { // sorted by name: the same table on every start
 		start := time.Now()
 		d, err := n.prepare(ctx, app.CurrentVersion())
 		if err != nil {
 			n.log.Error("app failed to load", "app", app.Name, "version", app.Current, "err", err)
+			n.appLog(app.Name, "node", app.Current, "failed to load: "+err.Error())
 			n.readyMu.Lock()
 			n.failed[app.Name] = err.Error()
 			n.readyMu.Unlock()
 			continue
 		}
-		n.deployMu.Lock()
 		n.activate(app.Name, d)
-		n.deployMu.Unlock()
 		n.log.Info("app loaded", "app", app.Name, "version", app.Current, "duration", time.Since(start))
 	}
 	n.readyMu.Lock()
@@ -114,21 +119,36 @@ func (n *Node) Load(ctx context.Context) error {
 	return nil
 }
 
-// Ready reports whether the node has loaded every stored app, and which
-// apps failed to load (by name, with the reason).
+// Ready reports whether the node is ready for traffic: Load has finished,
+// no HoldReady is outstanding, and it is not draining. It also returns the
+// apps whose current version failed to load (by name, with the reason);
+// they do not make the node unready, since the others serve.
 func (n *Node) Ready() (bool, map[string]string) {
 	n.readyMu.Lock()
 	defer n.readyMu.Unlock()
-	failed := make(map[string]string, len(n.failed))
-	for k, v := range n.failed {
-		failed[k] = v
+	return n.loaded && n.holds == 0 && !n.draining.Load() && !n.closed.Load(), maps.Clone(n.failed)
+}
+
+// HoldReady keeps the node not ready until the returned release is called,
+// for start-up work beyond Load (such as deploying apps given on the
+// command line). Release may be called more than once.
+func (n *Node) HoldReady() (release func()) {
+	n.readyMu.Lock()
+	n.holds++
+	n.readyMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			n.readyMu.Lock()
+			n.holds--
+			n.readyMu.Unlock()
+		})
 	}
-	return n.loaded && !n.draining.Load() && !n.closed.Load(), failed
 }
 
 // Drain marks the node not ready, so load balancers stop sending it new
 // requests, while it goes on serving the ones that arrive. Call it when
-// shutting down, before stopping the listeners.
+// shutting down, some time before stopping the listeners.
 func (n *Node) Drain() { n.draining.Store(true) }
 
 // PutBlob stores a module or file bundle (see Store.PutBlob) with the
@@ -165,12 +185,32 @@ func (n *Node) Apps(ctx context.Context) ([]App, error) {
 	return apps, err
 }
 
-// Logs returns up to max of the app's log entries with Seq > after, and a
-// channel that is closed when more arrive (for following).
-func (n *Node) Logs(name string, after uint64, max int) ([]LogEntry, <-chan struct{}) {
-	return n.ring(name).since(after, max)
+// Logs returns up to limit (<= 0: all kept) of the app's log entries with
+// Seq > after, and a channel that is closed when more arrive. ok is false
+// if the node has no log for the app.
+func (n *Node) Logs(name string, after uint64, limit int) (entries []LogEntry, more <-chan struct{}, ok bool) {
+	n.logsMu.Lock()
+	r, ok := n.logs[name]
+	n.logsMu.Unlock()
+	if !ok {
+		return nil, nil, false
+	}
+	entries, more = r.since(after, limit)
+	return entries, more, true
 }
 
+// LastLogSeq returns the Seq of the app's newest log entry, 0 if none.
+func (n *Node) LastLogSeq(name string) uint64 {
+	n.logsMu.Lock()
+	r, ok := n.logs[name]
+	n.logsMu.Unlock()
+	if !ok {
+		return 0
+	}
+	return r.last()
+}
+
+// ring returns the app's log, creating it.
 func (n *Node) ring(app string) *logRing {
 	n.logsMu.Lock()
 	defer n.logsMu.Unlock()

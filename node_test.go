@@ -256,11 +256,73 @@ func TestStderrGoesToTheAppLog(t *testing.T) {
 	if _, err := invoke(n, "logger"); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := n.Logs("logger", 0, 0)
+	entries, _, _ := n.Logs("logger", 0, 0)
 	for _, e := range entries {
 		if e.Stream == "stderr" && e.Message == "log line from guest" && e.Version == 1 {
 			return
 		}
 	}
 	t.Fatalf("stderr line not in the app log: %+v", entries)
+}
+
+// TestAppThatFailedToLoad covers an app whose current version cannot be
+// loaded at start-up (here: its module blob is missing from the store).
+func TestAppThatFailedToLoad(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	wasm, err := os.ReadFile(filepath.Join("testdata", "wasm", "version1.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := "sha256:c3ab8ff13720e8ad9047dd39466b3c8974e592c2fa383d4a3960714caef0c4f2" // not in the store
+	spec := wisp.AppSpec{Name: "broken", Module: digest, Routes: routes(t, "/broken"), Limits: wisp.Limits{}.WithDefaults()}
+	if _, err := store.PutApp(ctx, wisp.App{Name: "broken", Current: 1, Versions: []wisp.Version{{Number: 1, Spec: spec}}}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := wisp.New(wisp.Config{Store: store})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(ctx)
+	if err := n.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ready, failed := n.Ready(); !ready || !strings.Contains(failed["broken"], "is not on this node") {
+		t.Fatalf("Ready() = %v, %v; want ready with broken reported", ready, failed)
+	}
+
+	// Its routes stay its own while it is down.
+	other := wisp.AppSpec{Name: "other", Module: upload(t, n, "version2.wasm"), Routes: routes(t, "/broken")}
+	if _, err := n.Deploy(ctx, other); !errors.Is(err, wisp.ErrConflict) {
+		t.Fatalf("deploying over a failed app's route: %v, want ErrConflict", err)
+	}
+
+	// Redeploying the same spec once the blob is there brings it back
+	// without storing a new version.
+	blob, err := n.PutBlob(ctx, bytes.NewReader(wasm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.Module = blob.Digest
+	if _, err := store.PutApp(ctx, wisp.App{Name: "broken", Current: 1, Versions: []wisp.Version{{Number: 1, Spec: spec}}, Revision: mustRevision(t, store, "broken")}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := n.Deploy(ctx, spec)
+	if err != nil || !res.Unchanged {
+		t.Fatalf("redeploy: %+v, %v; want unchanged", res, err)
+	}
+	if out, err := invoke(n, "broken"); err != nil || out != "Content-Type: text/plain\n\nv1\n" {
+		t.Fatalf("after redeploy: %q, %v", out, err)
+	}
+	if _, failed := n.Ready(); len(failed) != 0 {
+		t.Fatalf("still reported failed: %v", failed)
+	}
+}
+
+func mustRevision(t *testing.T, s wisp.Store, name string) uint64 {
+	a, err := s.GetApp(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a.Revision
 }

@@ -1,6 +1,10 @@
 package wisp
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 // routeTable maps requests to deployed versions. It is immutable once
 // built: a deploy builds a new table and swaps it in atomically, so every
@@ -18,7 +22,10 @@ type tableEntry struct {
 
 func newRouteTable(apps map[string]*deployed) *routeTable {
 	t := &routeTable{exact: map[string]tableEntry{}, prefix: map[string]tableEntry{}, apps: apps}
-	for _, d := range apps {
+	// Deploys refuse routes another app declares, so routes are unique;
+	// going by name anyway makes the table the same on every start.
+	for _, name := range slices.Sorted(maps.Keys(apps)) {
+		d := apps[name]
 		for _, r := range d.version.Spec.Routes {
 			if r.Prefix {
 				t.prefix[r.Host+r.Path] = tableEntry{r, d}
@@ -32,7 +39,8 @@ func newRouteTable(apps map[string]*deployed) *routeTable {
 
 // lookup finds the most specific route for host and path (see [Route]):
 // host-specific routes first, then exact paths, then prefixes from the
-// longest down. It costs one map lookup per path segment.
+// longest down. It costs one map lookup per path segment, and for a
+// request with a Host header that a route names, the concatenated keys.
 func (t *routeTable) lookup(host, path string) (tableEntry, bool) {
 	if host != "" {
 		if e, ok := t.lookupHost(host, path); ok {
@@ -65,19 +73,4 @@ func (t *routeTable) lookupHost(host, path string) (tableEntry, bool) {
 			p = p[:i]
 		}
 	}
-}
-
-// conflicts returns the first route of routes that another app than name
-// already declares, and that app's name.
-func (t *routeTable) conflicts(name string, routes []Route) (Route, string, bool) {
-	for _, r := range routes {
-		m := t.exact
-		if r.Prefix {
-			m = t.prefix
-		}
-		if e, ok := m[r.Host+r.Path]; ok && e.d.app != name {
-			return r, e.d.app, true
-		}
-	}
-	return Route{}, "", false
 }

@@ -8,6 +8,7 @@
 package adminapi
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
@@ -27,10 +28,9 @@ type Config struct {
 	Token string
 	// Version is reported by GET /v1/node.
 	Version string
-	// Starting, if set, reports that the process is still starting up
-	// (for example deploying apps given on the command line); /readyz
-	// answers 503 while it returns true.
-	Starting func() bool
+	// Stopping, when closed, ends streaming answers (log follows) so a
+	// graceful shutdown does not wait for them. Nil: never.
+	Stopping <-chan struct{}
 	// Logger receives handler errors that are the node's fault (5xx).
 	// Nil: discard.
 	Logger *slog.Logger
@@ -122,6 +122,8 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = he.status, he.code
 	case errors.As(err, &maxBytes), errors.Is(err, wisp.ErrTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
+		return // the client went away; nobody to answer
 	case errors.Is(err, wisp.ErrNotFound):
 		status, code = http.StatusNotFound, "not_found"
 	case errors.Is(err, wisp.ErrInvalid):
@@ -153,7 +155,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var maxBytes *http.MaxBytesError
 		if errors.As(err, &maxBytes) {
-			return apiError(http.StatusRequestEntityTooLarge, "too_large", "request body is larger than %d bytes", maxSpecBytes)
+			return fmt.Errorf("request body is larger than %d bytes: %w", maxSpecBytes, err)
 		}
 		return apiError(http.StatusBadRequest, "invalid", "request body is not valid JSON for this endpoint: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}

@@ -16,9 +16,6 @@ func (a *api) health(w http.ResponseWriter, r *http.Request) error {
 
 func (a *api) ready(w http.ResponseWriter, r *http.Request) error {
 	ready, failed := a.Node.Ready()
-	if a.Starting != nil && a.Starting() {
-		ready = false
-	}
 	body := map[string]any{"ready": ready}
 	if len(failed) > 0 {
 		body["failed"] = failed
@@ -145,17 +142,18 @@ func (a *api) logs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return apiError(http.StatusBadRequest, "invalid", "after: %v", err)
 	}
-	entries, more := a.Node.Logs(name, uint64(after), max(tail, 1))
 	if tail == 0 { // nothing old: only what comes next (with follow)
-		if len(entries) > 0 {
-			after = int(entries[0].Seq)
-		}
-		entries = entries[:0]
+		after = max(after, int(a.Node.LastLogSeq(name)))
 	}
-	if len(entries) == 0 && after == 0 {
+	entries, more, ok := a.Node.Logs(name, uint64(after), tail)
+	if tail == 0 {
+		entries = nil
+	}
+	if !ok {
 		if _, err := a.Node.App(r.Context(), name); err != nil {
-			return err // no such app and nothing logged under its name
+			return err
 		}
+		return apiError(http.StatusNotFound, "not_found", "app %q has no log on this node yet", name)
 	}
 	if q.Get("follow") != "1" && q.Get("follow") != "true" {
 		if entries == nil {
@@ -181,9 +179,14 @@ func (a *api) logs(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-a.Stopping:
+			return nil
 		case <-more:
 		}
-		entries, more = a.Node.Logs(name, uint64(after), 0)
+		entries, more, ok = a.Node.Logs(name, uint64(after), 0)
+		if !ok {
+			return nil // the app was removed
+		}
 	}
 }
 

@@ -7,8 +7,8 @@
 // Status codes the gateway itself produces: 404 (no route), 413 (body over
 // the app's max_body), 500 (the app trapped, exited non-zero, wrote no CGI
 // header or too much output), 502 (the app's CGI header was malformed),
-// 503 (app at its concurrency limit, or not loaded), 504 (app ran past its
-// timeout). Each has a one-line plain-text body; details go to the app's
+// 503 (app at its concurrency limit; or no route while the node is
+// starting up or draining), 504 (app ran past its timeout). Each has a one-line plain-text body; details go to the app's
 // log (`wisp logs APP`).
 package gateway
 
@@ -71,18 +71,29 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	t, ok := g.node.Lookup(host, reqPath)
 	if !ok {
-		g.plain(w, http.StatusNotFound, fmt.Sprintf("no app serves %s on this node", reqPath))
-		g.log.Info("request", "method", r.Method, "path", reqPath, "status", http.StatusNotFound, "duration", time.Since(start))
+		status := http.StatusNotFound
+		if ready, _ := g.node.Ready(); ready {
+			g.plain(w, status, fmt.Sprintf("no app serves %s on this node", reqPath))
+		} else {
+			// Starting up (apps still loading) or draining: the route may
+			// well exist; tell the client to come back.
+			status = http.StatusServiceUnavailable
+			w.Header().Set("Retry-After", "1")
+			g.plain(w, status, "this node is starting up or shutting down; retry shortly")
+		}
+		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
 		return
 	}
 	status, detail := g.serveApp(w, r, t, reqPath)
 	dur := time.Since(start)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur)
 	attrs := []any{"app", t.App, "version", t.Version, "method", r.Method, "path", reqPath, "status", status, "duration", dur}
+	level := slog.LevelInfo
 	if detail != "" {
 		attrs = append(attrs, "error", detail)
+		level = slog.LevelWarn
 	}
-	g.log.Info("request", attrs...)
+	g.log.Log(r.Context(), level, "request", attrs...)
 }
 
 // serveApp runs the app for one request and writes the answer. It returns
@@ -90,8 +101,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (int, string) {
 	limits := t.Limits()
 	if r.ContentLength > int64(limits.MaxBody) {
-		msg := fmt.Sprintf("request body of %d bytes is over this app's limit of %s", r.ContentLength, limits.MaxBody)
-		return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+		return g.bodyTooLarge(w, limits)
 	}
 	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody)}
 	if r.ContentLength < 0 {
@@ -99,11 +109,10 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		// exact, as CGI guests expect.
 		buf, err := io.ReadAll(body)
 		if err != nil {
-			msg := "reading request body: " + err.Error()
 			if body.over {
-				msg = fmt.Sprintf("request body is over this app's limit of %s", limits.MaxBody)
-				return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+				return g.bodyTooLarge(w, limits)
 			}
+			msg := "reading request body: " + err.Error()
 			return g.plain(w, http.StatusBadRequest, msg), msg
 		}
 		r.ContentLength = int64(len(buf))
@@ -125,12 +134,12 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	}()
 	in.Stdout = out
 
-	// The guest may run up to its timeout: let the write wait as long.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(time.Duration(limits.Timeout) + 30*time.Second))
 	err := g.node.Invoke(r.Context(), t, in)
+	// The guest may have run for its whole timeout; the answer gets its own
+	// time to be written.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(WriteTimeout))
 	if body.over {
-		msg := fmt.Sprintf("request body is over this app's limit of %s", limits.MaxBody)
-		return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+		return g.bodyTooLarge(w, limits)
 	}
 	if err != nil {
 		return g.invokeFailed(w, r, t, err)
@@ -176,6 +185,12 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Ta
 	}
 	g.node.AppLogf(t, "%s", err)
 	return g.plain(w, status, msg), err.Error()
+}
+
+// bodyTooLarge answers 413 for a body over the app's max_body.
+func (g *Gateway) bodyTooLarge(w http.ResponseWriter, limits wisp.Limits) (int, string) {
+	msg := fmt.Sprintf("request body is over this app's limit of %s (limits.max_body)", limits.MaxBody)
+	return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
 }
 
 // plain writes a short text answer produced by the gateway itself.

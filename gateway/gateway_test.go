@@ -177,7 +177,7 @@ func TestFailuresAreLoggedForTheApp(t *testing.T) {
 	if resp.StatusCode != 500 || !strings.Contains(body, "wisp logs trap") {
 		t.Fatalf("trap: %d %q", resp.StatusCode, body)
 	}
-	entries, _ := node.Logs("trap", 0, 0)
+	entries, _, _ := node.Logs("trap", 0, 0)
 	var sawTrap, sawRequest bool
 	for _, e := range entries {
 		sawTrap = sawTrap || e.Stream == "error" && strings.Contains(e.Message, "unreachable")

@@ -15,6 +15,9 @@ const (
 	ReadTimeout = 5 * time.Minute
 	// IdleTimeout closes keep-alive connections idle this long.
 	IdleTimeout = 2 * time.Minute
+	// WriteTimeout bounds writing one answer, counted from when the app
+	// finished (apps run up to their own timeout before that).
+	WriteTimeout = time.Minute
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes = 64 << 10
 )

@@ -10,12 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -48,7 +48,7 @@ Example:
 
 type serveFlags struct {
 	data, listen, adminListen, logFormat, logLevel string
-	grace                                          time.Duration
+	grace, drainDelay                              time.Duration
 	maxModule                                      wisp.ByteSize
 	deploy                                         stringList
 }
@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
 	fs.StringVar(&f.logLevel, "log-level", "info", "least severe log level: debug, info, warn or error")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "how long a shutdown waits for requests in flight")
+	fs.DurationVar(&f.drainDelay, "drain-delay", 0, "how long a shutdown keeps serving after /readyz turns 503, so load balancers notice first (Kubernetes: a few seconds)")
 	f.maxModule = wisp.DefaultMaxBlobSize
 	fs.TextVar(&f.maxModule, "max-module-size", f.maxModule, "largest module or file bundle the admin API accepts, like 256MiB")
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
@@ -144,10 +145,10 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		return fmt.Errorf("admin API --admin-listen: %w", err)
 	}
 	gw := gateway.NewServer(f.listen, gateway.New(node, log), log)
-	var starting atomic.Bool
-	starting.Store(true)
+	releaseReady := node.HoldReady() // not ready until the --deploy apps are in
+	stopping := make(chan struct{})
 	admin := gateway.NewServer(f.adminListen, adminapi.New(adminapi.Config{
-		Node: node, Token: token, Version: versionString(), Logger: log, Starting: starting.Load,
+		Node: node, Token: token, Version: versionString(), Logger: log, Stopping: stopping,
 	}), log)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- gw.Serve(gwLn) }()
@@ -162,7 +163,7 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		// A signal during start-up is a normal shutdown, not a failure.
 		log.Info("stopping during start-up", "interrupted", err)
 	} else {
-		starting.Store(false)
+		releaseReady()
 		log.Info("node ready", "gateway", gwURL, "admin", adminURL)
 	}
 
@@ -171,16 +172,30 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	case err := <-serveErr:
 		return fmt.Errorf("listener failed: %w", err)
 	}
-	log.Info("draining", "grace", f.grace)
+	return drain(ctx, f, node, gw, admin, stopping, log)
+}
+
+// drain shuts the node down gracefully: report not ready, wait
+// --drain-delay for load balancers to notice, stop accepting connections
+// and wait up to --grace for requests in flight.
+func drain(ctx context.Context, f serveFlags, node *wisp.Node, gw, admin *http.Server, stopping chan struct{}, log *slog.Logger) error {
+	log.Info("draining", "drain_delay", f.drainDelay, "grace", f.grace)
 	node.Drain()
+	if f.drainDelay > 0 {
+		time.Sleep(f.drainDelay) // new requests are still served meanwhile
+	}
+	close(stopping) // end log follows, which would otherwise hold Shutdown
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.grace)
 	defer cancel()
+	start := time.Now()
 	gwErr := gw.Shutdown(shutdownCtx)
 	adminErr := admin.Shutdown(shutdownCtx)
 	if err := errors.Join(gwErr, adminErr); err != nil {
-		log.Warn("requests still running after the grace period were cut off", "err", err)
+		// Closing the node below kills the instances still running.
+		log.Warn("requests still running after the grace period are being stopped", "grace", f.grace, "err", err)
+		return nil
 	}
-	log.Info("stopped")
+	log.Info("stopped: every request in flight finished", "waited", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -27,6 +28,9 @@ func invalidf(format string, args ...any) error {
 }
 
 const pageSize = 64 << 10
+
+// linkTimeout bounds the trial instantiation at compile time.
+const linkTimeout = 2 * time.Second
 
 // Module is a compiled, validated WASI command module. Release it with Close.
 type Module struct {
@@ -98,9 +102,15 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (wazero.CompiledModule, error) {
 	compiled, err := rt.rt.CompileModule(ctx, wasm)
 	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("compile: %w", ctxErr)
+		}
 		msg := err.Error()
 		if strings.Contains(msg, "over limit") || strings.Contains(msg, "exceeds") && strings.Contains(msg, "memory") {
 			return nil, invalidf("module declares more memory than its limit of %s allows (%s): raise limits.memory or shrink the module's initial memory", formatBytes(memoryLimit), msg)
+		}
+		if strings.Contains(msg, "EOF") {
+			return nil, invalidf("module is truncated or corrupt: it ends in the middle of a section (%s); upload the complete .wasm file", msg)
 		}
 		return nil, invalidf("module is not valid WebAssembly: %s (is it a .wasm binary built for wasm32-wasi / wasip1?)", msg)
 	}
@@ -112,13 +122,23 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 		compiled.Close(ctx)
 		return nil, err
 	}
-	// A trial instantiation without running anything resolves every import
-	// (globals, tables and memories too, which CompiledModule does not
-	// list) and applies memory and data segments, so a module that cannot
-	// link fails here and not on its first request.
-	mod, err := rt.rt.InstantiateModule(ctx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	// A trial instantiation resolves every import (globals, tables and
+	// memories too, which CompiledModule does not list) and applies memory
+	// and data segments, so a module that cannot link fails here and not on
+	// its first request. It does not call _start, but wazero runs a
+	// WebAssembly start section if the module has one: that gets
+	// linkTimeout, like any guest code.
+	linkCtx, cancel := context.WithTimeout(ctx, linkTimeout)
+	defer cancel()
+	mod, err := rt.rt.InstantiateModule(linkCtx, compiled, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		compiled.Close(ctx)
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("link: %w", ctxErr)
+		}
+		if linkCtx.Err() != nil {
+			return nil, invalidf("module's start section did not finish within %s when the module was linked; a WASI command must do its work in _start, not in a start section", linkTimeout)
+		}
 		return nil, invalidf("module cannot be instantiated: %s", err)
 	}
 	mod.Close(ctx)

@@ -60,10 +60,11 @@ func TestCompileRefusesInvalidModules(t *testing.T) {
 		want          string
 	}{
 		{"garbage", "garbage.wasm", 64 << 20, "module is not valid WebAssembly"},
-		{"truncated", "truncated.wasm", 64 << 20, "module is not valid WebAssembly"},
+		{"truncated", "truncated.wasm", 64 << 20, "module is truncated or corrupt"},
 		{"no _start", "nostart.wasm", 64 << 20, "module has no exported _start function"},
 		{"unknown import", "badimport.wasm", 64 << 20, "module imports env.foo, which this node does not provide"},
 		{"memory over limit", "bigmem.wasm", 64 << 20, "module declares more memory than its limit of 64MiB allows"},
+		{"start section that never ends", "startloop.wasm", 64 << 20, "start section did not finish within 2s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := e.Compile(context.Background(), fixture(t, tc.fixture), tc.limit)
