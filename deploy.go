@@ -28,6 +28,21 @@ const maxBundleFiles = 100_000
 // or ErrConflict (a route another app declares, or a concurrent change).
 // Nothing is stored or switched when Deploy fails.
 func (n *Node) Deploy(ctx context.Context, spec AppSpec) (DeployResult, error) {
+	return n.deploy(ctx, spec, anyVersion)
+}
+
+// DeployIfCurrent is Deploy that succeeds only if the app's current
+// version is still expect (0: the app must not exist yet), so of several
+// clients that read version N and deploy on top of it, exactly one wins;
+// the others get an error matching ErrConflict and should read again.
+func (n *Node) DeployIfCurrent(ctx context.Context, spec AppSpec, expect int) (DeployResult, error) {
+	return n.deploy(ctx, spec, expect)
+}
+
+// anyVersion is deploy's expect for "whatever is current".
+const anyVersion = -1
+
+func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResult, error) {
 	spec.Limits = spec.Limits.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
@@ -38,6 +53,9 @@ func (n *Node) Deploy(ctx context.Context, spec AppSpec) (DeployResult, error) {
 	app, err := n.store.GetApp(ctx, spec.Name)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
+	}
+	if expect != anyVersion && app.Current != expect {
+		return DeployResult{}, errorf(ErrConflict, "deploy app %q: its current version is %d, not %d as this deploy expected: another deploy won; look at `wisp app %s` and deploy again", spec.Name, app.Current, expect, spec.Name)
 	}
 	if app.Revision != 0 && app.CurrentVersion().Spec.sameAs(spec) {
 		if err := n.ensureServing(ctx, app); err != nil {

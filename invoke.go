@@ -105,11 +105,16 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	defer func() { <-d.slots }()
 
 	limits := d.version.Spec.Limits
+	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory))
+	if err != nil {
+		return err
+	}
+	defer releaseAdmission()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(limits.Timeout))
 	defer cancel()
 	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}
 	stderr := &lineWriter{emit: func(line string) { n.appLog(d.app, "stderr", d.version.Number, line) }}
-	err := d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
+	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
 	stderr.flush()
 	switch {
 	case out.overflowed:

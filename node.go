@@ -31,6 +31,16 @@ type Config struct {
 	// LogLines is how many log entries the node keeps in memory per app.
 	// Default 1000.
 	LogLines int
+	// MaxInstances caps instances running at once across all apps; past
+	// it invocations fail at once with ErrOverloaded. Default 512.
+	MaxInstances int
+	// MemoryBudget caps the memory instances may use, node-wide. An
+	// invocation is admitted only if the sum of the memory limits of the
+	// running instances, its own included, stays within the budget, and
+	// the process's actual memory (sampled) is within it too; otherwise
+	// it fails at once with ErrOverloaded instead of pushing the process
+	// towards the OOM killer. Zero: no budget.
+	MemoryBudget int64
 }
 
 // DefaultMaxBlobSize is the default of Config.MaxBlobSize.
@@ -59,6 +69,8 @@ type Node struct {
 	holds   int               // outstanding HoldReady calls
 	failed  map[string]string // app -> why its current version could not be loaded
 
+	admission *admission
+
 	draining atomic.Bool
 	closed   atomic.Bool
 }
@@ -78,11 +90,18 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxInstances <= 0 {
+		cfg.MaxInstances = 512
+	}
 	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir})
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger, logs: map[string]*logRing{}, failed: map[string]string{}}
+	n := &Node{
+		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
+		logs: map[string]*logRing{}, failed: map[string]string{},
+		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget),
+	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
 	return n, nil
 }
@@ -253,5 +272,6 @@ func (n *Node) Close(ctx context.Context) error {
 	for _, d := range old.apps {
 		d.release()
 	}
+	n.admission.stop()
 	return n.engine.Close(ctx)
 }

@@ -326,3 +326,37 @@ func mustRevision(t *testing.T, s wisp.Store, name string) uint64 {
 	}
 	return a.Revision
 }
+
+func TestConcurrentDeploysOnOneVersionHaveOneWinner(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "race", "version1.wasm", "/race")
+	module := upload(t, n, "version2.wasm")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, conflicts := 0, 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			spec := wisp.AppSpec{Name: "race", Module: module, Routes: routes(t, "/race"), Env: map[string]string{"WRITER": string(rune('a' + i))}}
+			_, err := n.DeployIfCurrent(context.Background(), spec, 1)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, wisp.ErrConflict) && strings.Contains(err.Error(), "current version is 2, not 1"):
+				conflicts++
+			default:
+				t.Errorf("deploy %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if wins != 1 || conflicts != 7 {
+		t.Fatalf("%d winners and %d conflicts; want 1 and 7", wins, conflicts)
+	}
+	if app, _ := n.App(context.Background(), "race"); len(app.Versions) != 2 {
+		t.Fatalf("%d versions stored; want 2", len(app.Versions))
+	}
+}

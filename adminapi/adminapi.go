@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"syscall"
 
 	"github.com/wisphq/wisp"
 )
@@ -122,6 +123,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = he.status, he.code
 	case errors.As(err, &maxBytes), errors.Is(err, wisp.ErrTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, syscall.ENOSPC):
+		status, code = http.StatusInsufficientStorage, "no_space"
+		err = fmt.Errorf("the node's disk is full; nothing was stored: free space in its data directory and retry (%w)", err)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
 		return // the client went away; nobody to answer
 	case errors.Is(err, wisp.ErrNotFound):

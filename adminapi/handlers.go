@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"runtime"
 	"strconv"
+	"strings"
 
 	"github.com/wisphq/wisp"
 )
@@ -34,7 +35,7 @@ func (a *api) nodeInfo(w http.ResponseWriter, r *http.Request) error {
 	}
 	ready, _ := a.Node.Ready()
 	return writeJSON(w, http.StatusOK, map[string]any{
-		"version": a.Version, "go": runtime.Version(), "apps": len(apps), "ready": ready,
+		"version": a.Version, "go": runtime.Version(), "apps": len(apps), "ready": ready, "stats": a.Node.Stats(),
 	})
 }
 
@@ -98,10 +99,21 @@ func (a *api) deploy(w http.ResponseWriter, r *http.Request) error {
 	if spec.Name != name {
 		return apiError(http.StatusBadRequest, "invalid", "spec name %q does not match the app %q in the URL", spec.Name, name)
 	}
-	res, err := a.Node.Deploy(r.Context(), spec)
+	var res wisp.DeployResult
+	var err error
+	if ifMatch := r.Header.Get("If-Match"); ifMatch != "" {
+		expect, convErr := strconv.Atoi(strings.Trim(ifMatch, `"`))
+		if convErr != nil || expect < 0 {
+			return apiError(http.StatusBadRequest, "invalid", "If-Match %q: give the app version this deploy is based on, like \"3\" (\"0\": the app must not exist yet)", ifMatch)
+		}
+		res, err = a.Node.DeployIfCurrent(r.Context(), spec, expect)
+	} else {
+		res, err = a.Node.Deploy(r.Context(), spec)
+	}
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(res.Version)))
 	return writeJSON(w, http.StatusOK, res)
 }
 

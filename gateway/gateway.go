@@ -59,6 +59,12 @@ const maxPooledBuffer = 1 << 20
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	if len(r.RequestURI) > MaxURLBytes {
+		msg := fmt.Sprintf("request URI of %d bytes is longer than this node's limit of %d", len(r.RequestURI), MaxURLBytes)
+		g.plain(w, http.StatusRequestURITooLong, msg)
+		g.log.Warn("request", "method", r.Method, "status", http.StatusRequestURITooLong, "error", msg)
+		return
+	}
 	host, _ := cgi.SplitHost(r.Host)
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
 	reqPath := cleanPath(r.URL.Path)

@@ -133,6 +133,7 @@ func TestGuestResponseHandling(t *testing.T) {
 		{"body over the limit", "POST", "/ok", strings.Repeat("x", 17), 413, "", "", "limit of 16B"},
 		{"unknown route", "GET", "/nope", "", 404, "", "", "no app serves /nope"},
 		{"dot segments are cleaned before routing", "GET", "/x/../ok", "", 200, "", "", "v1"},
+		{"URI too long", "GET", "/ok?" + strings.Repeat("q", 9000), "", 414, "", "", "longer than this node's limit of 8192"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))

@@ -18,6 +18,9 @@ const (
 	// WriteTimeout bounds writing one answer, counted from when the app
 	// finished (apps run up to their own timeout before that).
 	WriteTimeout = time.Minute
+	// MaxURLBytes caps the request URI (414 past it); longer request lines
+	// up to MaxHeaderBytes are read, then refused.
+	MaxURLBytes = 8 << 10
 	// MaxHeaderBytes caps the request line and headers (431 past it).
 	MaxHeaderBytes = 64 << 10
 )

@@ -1,0 +1,95 @@
+package wisp
+
+import (
+	"runtime/metrics"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// admission decides whether the node may start one more instance: at most
+// maxInstances at once, and the memory limits of running instances summed
+// within budget. A sampler also watches the memory the Go runtime really
+// holds (linear memories and guest stacks live on its heap), so a guest
+// using more than its reservation (deep recursion grows wazero's stack)
+// cannot take the process past the budget either.
+type admission struct {
+	maxInstances int64
+	budget       int64 // bytes; 0: none
+
+	instances atomic.Int64
+	reserved  atomic.Int64
+	pressure  atomic.Bool // sampled process memory is over budget
+
+	stopOnce sync.Once
+	done     chan struct{}
+}
+
+// samplePeriod is how often the process's memory is read when a budget is
+// set. Reading runtime/metrics costs a few microseconds.
+const samplePeriod = 50 * time.Millisecond
+
+func newAdmission(maxInstances int, budget int64) *admission {
+	a := &admission{maxInstances: int64(maxInstances), budget: budget, done: make(chan struct{})}
+	if budget > 0 {
+		go a.sample()
+	}
+	return a
+}
+
+// admit reserves room for one instance with the given memory limit, or
+// returns an error wrapping ErrOverloaded. The caller calls the returned
+// release when the instance is gone.
+func (a *admission) admit(app string, memory int64) (release func(), err error) {
+	if n := a.instances.Add(1); n > a.maxInstances {
+		a.instances.Add(-1)
+		return nil, errorf(ErrOverloaded, "node is at its limit of %d running instances; app %q was not started (retry shortly, or raise the node's instance limit)", a.maxInstances, app)
+	}
+	if a.budget > 0 {
+		if a.pressure.Load() {
+			a.instances.Add(-1)
+			return nil, errorf(ErrOverloaded, "node memory is over its budget of %s; app %q was not started (retry shortly)", ByteSize(a.budget), app)
+		}
+		if r := a.reserved.Add(memory); r > a.budget {
+			a.reserved.Add(-memory)
+			a.instances.Add(-1)
+			return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances; app %q (limits.memory %s) was not started (retry shortly)", ByteSize(a.budget), app, ByteSize(memory))
+		}
+	}
+	return func() {
+		if a.budget > 0 {
+			a.reserved.Add(-memory)
+		}
+		a.instances.Add(-1)
+	}, nil
+}
+
+func (a *admission) sample() {
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	t := time.NewTicker(samplePeriod)
+	defer t.Stop()
+	for {
+		select {
+		case <-a.done:
+			return
+		case <-t.C:
+		}
+		metrics.Read(s)
+		if s[0].Value.Kind() == metrics.KindUint64 {
+			a.pressure.Store(int64(s[0].Value.Uint64()) > a.budget)
+		}
+	}
+}
+
+func (a *admission) stop() { a.stopOnce.Do(func() { close(a.done) }) }
+
+// Stats is a snapshot of what a node is running.
+type Stats struct {
+	Instances      int      `json:"instances"`       // instances running now
+	MemoryReserved ByteSize `json:"memory_reserved"` // sum of their memory limits (counted only with a budget)
+}
+
+// Stats returns what the node is running now.
+func (n *Node) Stats() Stats {
+	return Stats{Instances: int(n.admission.instances.Load()), MemoryReserved: ByteSize(n.admission.reserved.Load())}
+}
