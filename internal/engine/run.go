@@ -24,8 +24,9 @@ type Mount struct {
 // invocation of one app version (environment, file mounts, clocks) fixed
 // once, so the request path only adds what differs per call.
 type Prepared struct {
-	m    *Module
-	base wazero.ModuleConfig
+	m      *Module
+	base   wazero.ModuleConfig
+	mounts []Mount // mounted per Run, to count each instance's open files
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
@@ -37,18 +38,11 @@ func (m *Module) Prepare(env []string, mounts []Mount) *Prepared {
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	if len(mounts) > 0 {
-		fsc := wazero.NewFSConfig()
-		for _, mt := range mounts {
-			fsc = fsc.WithFSMount(mt.FS, mt.Guest)
-		}
-		cfg = cfg.WithFSConfig(fsc)
-	}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		cfg = cfg.WithEnv(k, v)
 	}
-	return &Prepared{m: m, base: cfg}
+	return &Prepared{m: m, base: cfg, mounts: mounts}
 }
 
 // Call is what differs between invocations.
@@ -83,6 +77,9 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 		WithStdout(orDiscard(c.Stdout)).
 		WithStderr(orDiscard(c.Stderr)).
 		WithNanosleep(sleeperFor(ctx))
+	if len(p.mounts) > 0 {
+		cfg = cfg.WithFSConfig(fsConfigFor(p.mounts))
+	}
 	for _, kv := range c.Env {
 		k, v, _ := strings.Cut(kv, "=")
 		cfg = cfg.WithEnv(k, v)
