@@ -65,4 +65,6 @@ func FuzzDecodeSpec(f *testing.F) {
 	})
 }
 
-func isTooLarge(err error) bool { return errors.Is(err, wisp.ErrTooLarge) || err != nil && bytes.Contains([]byte(err.Error()), []byte("larger than")) }
+func isTooLarge(err error) bool {
+	return errors.Is(err, wisp.ErrTooLarge) || err != nil && bytes.Contains([]byte(err.Error()), []byte("larger than"))
+}
