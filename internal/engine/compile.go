@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -104,6 +105,10 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("compile: %w", ctxErr)
+		}
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) { // the native code cache, not the module
+			return nil, fmt.Errorf("compile: native code cache: %w", err)
 		}
 		msg := err.Error()
 		if strings.Contains(msg, "over limit") || strings.Contains(msg, "exceeds") && strings.Contains(msg, "memory") {
