@@ -100,7 +100,11 @@ func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil
 
 // UnmarshalText implements encoding.TextUnmarshaler.
 func (d *Duration) UnmarshalText(text []byte) error {
-	v, err := time.ParseDuration(strings.TrimSpace(string(text)))
+	t := strings.TrimSpace(string(text))
+	if _, err := strconv.ParseFloat(t, 64); err == nil && t != "0" {
+		return fmt.Errorf("duration %q has no unit: write \"%ss\" (or ms, m)", text, t)
+	}
+	v, err := time.ParseDuration(t)
 	if err != nil || v < 0 {
 		return fmt.Errorf("duration %q is not a non-negative duration like \"500ms\", \"5s\" or \"1m\"", text)
 	}

@@ -183,7 +183,7 @@ func (c *Client) do(ctx context.Context, req request, also ...int) (*http.Respon
 	}
 	if !ok {
 		defer resp.Body.Close()
-		return nil, readAPIError(resp)
+		return nil, c.readAPIError(req, resp)
 	}
 	return resp, nil
 }

@@ -61,7 +61,8 @@ func TestAPIErrorMapping(t *testing.T) {
 		{"unavailable", 503, `{"error":"node is shutting down","code":"unavailable"}`, "unavailable", "node is shutting down", client.ErrUnavailable},
 		{"internal", 500, `{"error":"disk full","code":"internal"}`, "internal", "disk full", nil},
 		{"proxy page", 502, "<html>\n<h1>Bad Gateway</h1>\n</html>", "internal", "the admin API answered 502 Bad Gateway: <html>", nil},
-		{"empty 404", 404, "", "not_found", "the admin API answered 404 Not Found", wisp.ErrNotFound},
+		{"proxy 404", 404, "", "not_admin_api", "URL does not look like a Wisp admin API (it answered 404 to /v1/apps/x without a JSON error): is it the gateway? The admin API listens on wisp serve --admin-listen (default 127.0.0.1:8081)", client.ErrNotAdminAPI},
+		{"gateway 404", 404, "no app serves /v1/apps/x on this node\n", "not_admin_api", "URL does not look like a Wisp admin API (it answered 404 to /v1/apps/x without a JSON error): is it the gateway? The admin API listens on wisp serve --admin-listen (default 127.0.0.1:8081)", client.ErrNotAdminAPI},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,13 +77,14 @@ func TestAPIErrorMapping(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("App() error = %v (%T), want *client.APIError", err, err)
 			}
-			if apiErr.Status != tt.status || apiErr.Code != tt.wantCode || err.Error() != tt.wantMsg {
-				t.Errorf("error = {%d %q %q}, want {%d %q %q}", apiErr.Status, apiErr.Code, err.Error(), tt.status, tt.wantCode, tt.wantMsg)
+			wantMsg := strings.ReplaceAll(tt.wantMsg, "URL", c.BaseURL())
+			if apiErr.Status != tt.status || apiErr.Code != tt.wantCode || err.Error() != wantMsg {
+				t.Errorf("error = {%d %q %q}, want {%d %q %q}", apiErr.Status, apiErr.Code, err.Error(), tt.status, tt.wantCode, wantMsg)
 			}
 			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
 				t.Errorf("errors.Is(err, %v) = false, want true", tt.wantIs)
 			}
-			for _, other := range []error{wisp.ErrNotFound, wisp.ErrConflict, wisp.ErrInvalid, wisp.ErrTooLarge, client.ErrUnauthorized} {
+			for _, other := range []error{wisp.ErrNotFound, wisp.ErrConflict, wisp.ErrInvalid, wisp.ErrTooLarge, client.ErrUnauthorized, client.ErrNotAdminAPI} {
 				if other != tt.wantIs && errors.Is(err, other) {
 					t.Errorf("errors.Is(err, %v) = true, want false", other)
 				}

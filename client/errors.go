@@ -20,17 +20,29 @@ var ErrUnauthorized = errors.New("unauthorized")
 // Retrying later, or against another node, may succeed.
 var ErrUnavailable = errors.New("unavailable")
 
+// ErrNotAdminAPI is matched (errors.Is) by the error of a call answered
+// 404 without the admin API's JSON error body: the address is not a Wisp
+// admin API, most often because it is the node's gateway (the public
+// listener) rather than its admin listener. The admin API answers every
+// unknown path with a JSON error, so this never means a missing app.
+var ErrNotAdminAPI = errors.New("not a Wisp admin API")
+
 // APIError is an error answered by the admin API.
 //
 // errors.Is matches it against the sentinel of its code: "not_found"
 // matches wisp.ErrNotFound, "conflict" wisp.ErrConflict, "invalid"
 // wisp.ErrInvalid, "too_large" wisp.ErrTooLarge, "unauthorized"
-// ErrUnauthorized and "unavailable" ErrUnavailable.
+// ErrUnauthorized and "unavailable" ErrUnavailable. An answer that is not
+// the admin API's (see ErrNotAdminAPI) has the code "not_admin_api".
 type APIError struct {
 	Status  int    // HTTP status, such as 404
-	Code    string // the error body's "code", such as "not_found"
+	Code    string // the error body's "code", such as "not_found"; for answers without one, derived from Status
 	Message string // the error body's "error": what went wrong and how to fix it
 }
+
+// codeNotAdminAPI is the Code of an APIError matching ErrNotAdminAPI. The
+// admin API never sends it: the client derives it.
+const codeNotAdminAPI = "not_admin_api"
 
 // Error returns the node's message.
 func (e *APIError) Error() string { return e.Message }
@@ -50,6 +62,8 @@ func (e *APIError) Unwrap() error {
 		return ErrUnauthorized
 	case "unavailable":
 		return ErrUnavailable
+	case codeNotAdminAPI:
+		return ErrNotAdminAPI
 	}
 	return nil
 }
@@ -77,9 +91,9 @@ func codeForStatus(status int) string {
 // maxErrorBody caps how much of an error answer is read.
 const maxErrorBody = 64 << 10
 
-// readAPIError turns a non-2xx response into an *APIError. It does not
-// close the body.
-func readAPIError(resp *http.Response) *APIError {
+// readAPIError turns the non-2xx response to req into an *APIError. It
+// does not close the body.
+func (c *Client) readAPIError(req request, resp *http.Response) *APIError {
 	e := &APIError{Status: resp.StatusCode, Code: codeForStatus(resp.StatusCode)}
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	var body struct {
@@ -93,7 +107,15 @@ func readAPIError(resp *http.Response) *APIError {
 		}
 		return e
 	}
-	// Not the API's error body: a HEAD answer, or a proxy's page.
+	// Not the API's error body. A HEAD answer has no body at all; any
+	// other 404 comes from something that is not the admin API, which
+	// answers unknown paths with a JSON error too.
+	if resp.StatusCode == http.StatusNotFound && req.method != http.MethodHead {
+		e.Code = codeNotAdminAPI
+		e.Message = fmt.Sprintf("%s does not look like a Wisp admin API (it answered 404 to %s without a JSON error): is it the gateway? "+
+			"The admin API listens on wisp serve --admin-listen (default 127.0.0.1:8081)", c.base, req.path)
+		return e
+	}
 	e.Message = fmt.Sprintf("the admin API answered %s", resp.Status)
 	if text := firstLine(string(data)); text != "" {
 		e.Message += ": " + text

@@ -66,12 +66,14 @@ for src in "$fixtures"/*.c; do
 	c "$fixtures" "$(basename "$src" .c)"
 done
 
-echo "truncated.wasm, garbage.wasm"
+echo "truncated.wasm, garbage.wasm, corrupt.wasm"
 # The first 20 bytes of a valid module: a good header, then a cut-off section.
 head -c 20 examples/hello/hello.wasm >"$fixtures/truncated.wasm"
 # 100 bytes of text that is not WebAssembly.
 text='this is not a WebAssembly module. '
 text="$text$text$text"
 printf '%s' "${text:0:100}" >"$fixtures/garbage.wasm"
+# The wasm magic and version, then a type section claiming 2^32-1 bytes.
+printf '\000asm\001\000\000\000\001\377\377\377\377\017garbage after a valid header' >"$fixtures/corrupt.wasm"
 
 echo "built every guest module"

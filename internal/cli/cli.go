@@ -5,7 +5,9 @@
 //
 // Every verb parses its own flags with the standard flag package; flags
 // may follow positional arguments, except in `wisp run FILE.wasm ARGS...`
-// where everything after the file belongs to the guest. Exit codes: 0 on
+// where everything after the file belongs to the guest. The connection and
+// output flags (--admin, --token, --output) may also come before the verb:
+// `wisp --token T apps` is `wisp apps --token T`. Exit codes: 0 on
 // success, 1 when the verb failed, 2 for a usage error (unknown verb, bad
 // flag, wrong arguments), 130 when interrupted; `wisp run` passes the
 // guest's exit code through.
@@ -20,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/wisphq/wisp/internal/engine"
@@ -60,14 +63,22 @@ type env struct {
 
 // main dispatches args (without the program name) to a verb.
 func (e *env) main(ctx context.Context, args []string) int {
+	lead, args, err := splitLeadingFlags(args)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "wisp: %v\nRun 'wisp help' for the list of commands.\n", err)
+		return exitUsage
+	}
 	if len(args) == 0 {
+		if len(lead) > 0 {
+			fmt.Fprintf(e.stderr, "wisp: no command after %s\n\n", strings.Join(lead, " "))
+		}
 		e.printOverview(e.stderr)
 		return exitUsage
 	}
-	name, rest := args[0], args[1:]
+	name, rest := args[0], append(lead, args[1:]...)
 	switch name {
 	case "help", "-h", "-help", "--help":
-		return e.help(ctx, rest)
+		return e.help(ctx, args[1:])
 	case "--version":
 		name = "version"
 	case "serve":

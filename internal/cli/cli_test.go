@@ -157,6 +157,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad version", []string{"rollback", "hello", "latest"}, `wisp rollback: version "latest" is not a version number like 3`},
 		{"negative tail", []string{"logs", "hello", "--tail", "-1"}, "wisp logs: --tail -1 is negative"},
 		{"bad size", []string{"deploy", "a.wasm", "--memory", "lots"}, `wisp deploy: invalid value "lots" for flag -memory: size "lots" is not`},
+		{"timeout without unit", []string{"deploy", "a.wasm", "--timeout", "5"}, `wisp deploy: invalid value "5" for flag -timeout: "5" has no unit: write 5s (or 500ms, 1m)`},
+		{"run timeout without unit", []string{"run", "--timeout", "1.5", "a.wasm"}, `wisp run: invalid value "1.5" for flag -timeout: "1.5" has no unit: write 1.5s`},
 		{"bad route", []string{"deploy", "a.wasm", "--route", "hello"}, `wisp deploy: invalid value "hello" for flag -route: route "hello" has no path`},
 		{"no route", []string{"deploy", "hello.wasm"}, "wisp deploy: no routes for hello: add --route /hello"},
 		{"bad name from file", []string{"deploy", "Hello_World.wasm", "--route", "/"}, `wisp deploy: cannot name the app after Hello_World.wasm`},
@@ -179,6 +181,36 @@ func TestUsageErrors(t *testing.T) {
 				t.Errorf("stdout = %q, want nothing", got.stdout)
 			}
 		})
+	}
+}
+
+func TestFlagsBeforeCommand(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"flag of a command", []string{"--name", "x", "deploy", "a.wasm"}, "wisp: flag --name goes after the command: wisp deploy --name ... (only --admin, --token and --output may come first)\n"},
+		{"no command known", []string{"-v", "frobnicate"}, "wisp: flag -v goes after the command: wisp COMMAND -v ... (only --admin, --token and --output may come first)\n"},
+		{"no value", []string{"--token"}, "wisp: flag --token needs a value, then the command: wisp --token VALUE COMMAND\n"},
+		{"no command", []string{"--token", "t"}, "wisp: no command after --token t\n\nwisp runs WebAssembly"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := invoke(t, tt.args...).must(t, 2)
+			if !strings.HasPrefix(got.stderr, tt.want) {
+				t.Errorf("stderr = %q, want it to start with %q", got.stderr, tt.want)
+			}
+		})
+	}
+	// A command without the flag reports it as its own.
+	got := invoke(t, "--token", "t", "version").must(t, 2)
+	if !strings.HasPrefix(got.stderr, "wisp version: flag provided but not defined: -token") {
+		t.Errorf("stderr = %q", got.stderr)
+	}
+	// Help and --version still work after leading flags.
+	if got := invoke(t, "--admin", "x", "help", "apps").must(t, 0); !strings.HasPrefix(got.stdout, "Usage: wisp apps") {
+		t.Errorf("help after leading flags printed %q", got.stdout)
 	}
 }
 

@@ -60,7 +60,8 @@ func lookup(name string) *command {
 const connectionHelp = `Commands that talk to a node use its admin API at --admin URL, else
 $WISP_ADMIN, else http://127.0.0.1:8081, with the token of --token, else
 $WISP_TOKEN, else the file ./.wisp/admin.token (where a node started with
-'wisp serve --data .wisp' keeps it).`
+'wisp serve --data .wisp' keeps it). --admin, --token and --output may come
+before COMMAND too: wisp --token T apps.`
 
 // printOverview writes the list of verbs.
 func (e *env) printOverview(w io.Writer) {

@@ -26,6 +26,7 @@ type connFlags struct {
 	admin       string
 	token       string
 	tokenSource string // where the token came from, for error messages; "" if none
+	adminURL    string // the admin API address used, once client was called
 }
 
 // register defines --admin and --token.
@@ -48,7 +49,9 @@ func (c *connFlags) client() (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return client.New(admin, token, client.WithUserAgent("wisp/"+c.e.versions().Version)), nil
+	cl := client.New(admin, token, client.WithUserAgent("wisp/"+c.e.versions().Version))
+	c.adminURL = cl.BaseURL()
+	return cl, nil
 }
 
 // resolveToken finds the token: --token, else $WISP_TOKEN, else
@@ -59,7 +62,7 @@ func (c *connFlags) resolveToken() (string, error) {
 		return c.token, nil
 	}
 	if t := c.e.getenv("WISP_TOKEN"); t != "" {
-		c.tokenSource = "WISP_TOKEN"
+		c.tokenSource = "$WISP_TOKEN"
 		return t, nil
 	}
 	data, err := os.ReadFile(defaultTokenFile)
@@ -73,14 +76,36 @@ func (c *connFlags) resolveToken() (string, error) {
 	return strings.TrimSpace(string(data)), nil
 }
 
-// explainError adds to an "unauthorized" answer where the token came from;
-// the node's message says where to find the right one.
+// explainError replaces the node's answer to a missing or wrong token
+// with advice that depends on where the token came from. The result still
+// matches client.ErrUnauthorized.
 func (c *connFlags) explainError(err error) error {
 	if !errors.Is(err, client.ErrUnauthorized) {
 		return err
 	}
-	if c.tokenSource == "" {
-		return fmt.Errorf("%w (no token was given: none in --token, WISP_TOKEN or ./%s)", err, defaultTokenFile)
+	const fromData = "the content of the node's DATA/admin.token"
+	var msg string
+	switch c.tokenSource {
+	case "":
+		msg = "no admin token: pass --token, set WISP_TOKEN=$(cat DATA/admin.token), or run wisp from the directory holding the node's .wisp data directory"
+	case "--token":
+		msg = fmt.Sprintf("the node at %s rejected the admin token from --token: pass %s as --token", c.adminURL, fromData)
+	case "$WISP_TOKEN":
+		msg = fmt.Sprintf("the node at %s rejected the admin token from $WISP_TOKEN: set WISP_TOKEN (or --token) to %s, or unset it to use ./%s",
+			c.adminURL, fromData, defaultTokenFile)
+	default: // the token file
+		msg = fmt.Sprintf("the node at %s rejected the admin token from %s, which belongs to another node or an earlier data directory: pass --token or set WISP_TOKEN to %s",
+			c.adminURL, c.tokenSource, fromData)
 	}
-	return fmt.Errorf("%w (the token sent came from %s)", err, c.tokenSource)
+	return &explainedError{msg: msg, err: err}
 }
+
+// explainedError is an error reworded for the command line: it prints
+// msg, and errors.Is and errors.As see err.
+type explainedError struct {
+	msg string
+	err error
+}
+
+func (e *explainedError) Error() string { return e.msg }
+func (e *explainedError) Unwrap() error { return e.err }

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -11,8 +13,9 @@ func TestConnectionDefaults(t *testing.T) {
 	tests := []struct {
 		name      string
 		env       map[string]string
-		tokenFile string // content of ./.wisp/admin.token; "" for none
-		args      []string
+		tokenFile string   // content of ./.wisp/admin.token; "" for none
+		args      []string // after the command
+		before    []string // before the command
 		wantCode  int
 		wantErr   string
 	}{
@@ -23,11 +26,25 @@ func TestConnectionDefaults(t *testing.T) {
 		{name: "environment beats file", env: map[string]string{"WISP_ADMIN": "URL", "WISP_TOKEN": fakeToken}, tokenFile: "wrong"},
 		{
 			name: "no token", env: map[string]string{"WISP_ADMIN": "URL"}, wantCode: 1,
-			wantErr: "wisp apps: missing or wrong bearer token (no token was given: none in --token, WISP_TOKEN or ./.wisp/admin.token)\n",
+			wantErr: "wisp apps: no admin token: pass --token, set WISP_TOKEN=$(cat DATA/admin.token), or run wisp from the directory holding the node's .wisp data directory\n",
 		},
 		{
 			name: "wrong token", env: map[string]string{"WISP_ADMIN": "URL"}, tokenFile: "wrong", wantCode: 1,
-			wantErr: "wisp apps: missing or wrong bearer token (the token sent came from ./.wisp/admin.token)\n",
+			wantErr: "wisp apps: the node at URL rejected the admin token from ./.wisp/admin.token, which belongs to another node or an earlier data directory: pass --token or set WISP_TOKEN to the content of the node's DATA/admin.token\n",
+		},
+		{
+			name: "wrong token in environment", env: map[string]string{"WISP_ADMIN": "URL", "WISP_TOKEN": "wrong"}, tokenFile: fakeToken, wantCode: 1,
+			wantErr: "wisp apps: the node at URL rejected the admin token from $WISP_TOKEN: set WISP_TOKEN (or --token) to the content of the node's DATA/admin.token, or unset it to use ./.wisp/admin.token\n",
+		},
+		{
+			name: "wrong token flag", env: map[string]string{"WISP_ADMIN": "URL"}, args: []string{"--token", "wrong"}, wantCode: 1,
+			wantErr: "wisp apps: the node at URL rejected the admin token from --token: pass the content of the node's DATA/admin.token as --token\n",
+		},
+		{
+			name: "flags before the command", before: []string{"--admin", "URL", "--token", fakeToken},
+		},
+		{
+			name: "flags with = before the command", before: []string{"--admin=URL", "-token=" + fakeToken, "-o", "json"},
 		},
 	}
 	for _, tt := range tests {
@@ -42,13 +59,13 @@ func TestConnectionDefaults(t *testing.T) {
 			if tt.tokenFile != "" {
 				writeFiles(t, ".", map[string]string{defaultTokenFile: tt.tokenFile})
 			}
-			args := []string{"apps"}
-			for _, a := range tt.args {
+			var args []string
+			for _, a := range append(append(tt.before, "apps"), tt.args...) {
 				args = append(args, strings.ReplaceAll(a, "URL", n.url))
 			}
 			got := invoke(t, args...).must(t, tt.wantCode)
-			if tt.wantErr != "" && got.stderr != tt.wantErr {
-				t.Errorf("stderr = %q, want %q", got.stderr, tt.wantErr)
+			if want := strings.ReplaceAll(tt.wantErr, "URL", n.url); got.stderr != want {
+				t.Errorf("stderr = %q, want %q", got.stderr, want)
 			}
 		})
 	}
@@ -81,5 +98,21 @@ func TestUnreadableTokenFile(t *testing.T) {
 	got := invoke(t, "apps").must(t, 1)
 	if !strings.Contains(got.stderr, "read the admin token: ") || !strings.Contains(got.stderr, "pass --token or set WISP_TOKEN instead") {
 		t.Errorf("stderr = %q", got.stderr)
+	}
+}
+
+// TestGatewayInsteadOfAdminAPI points --admin at a server answering like
+// the gateway: plain-text 404s.
+func TestGatewayInsteadOfAdminAPI(t *testing.T) {
+	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "no app serves "+r.URL.Path+" on this node", http.StatusNotFound)
+	}))
+	t.Cleanup(gateway.Close)
+	t.Chdir(t.TempDir())
+	got := invoke(t, "apps", "--admin", gateway.URL, "--token", "t").must(t, 1)
+	want := "wisp apps: " + gateway.URL + " does not look like a Wisp admin API (it answered 404 to /v1/apps without a JSON error): is it the gateway? " +
+		"The admin API listens on wisp serve --admin-listen (default 127.0.0.1:8081)\n"
+	if got.stderr != want {
+		t.Errorf("stderr = %q, want %q", got.stderr, want)
 	}
 }

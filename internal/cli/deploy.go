@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,8 +33,11 @@ directory). Flags override the manifest: --name replaces its name, --route
 its routes (all of them), --env adds or replaces variables, and each limit
 flag its limit.
 
-Given a .wasm file instead, the app is described by flags alone: --route is
-required, and --name defaults to the file's name without ".wasm".
+Given a WebAssembly module instead (a file starting with "\0asm", whatever
+its name), the app is described by flags alone: --route is required, and
+--name defaults to the file's name without its extension (".wasm").
+WebAssembly text (.wat) must be compiled to a module first, with wat2wasm
+for example.
 
 Routes are "/path" for one path, "/path/..." for a path and everything below
 it, with an optional host in front: "example.com/...". Progress goes to
@@ -120,15 +124,22 @@ func (v *deployVerb) run(ctx context.Context, args []string) error {
 
 // plan builds the deploy plan from PATH and the flags.
 func (v *deployVerb) plan(path string) (*deployPlan, error) {
-	if strings.HasSuffix(path, ".wasm") {
+	target, err := classifyTarget(path, v.name != "" || len(v.routes) > 0)
+	if err != nil {
+		return nil, err
+	}
+	if target == targetModule {
 		return v.planFromModule(path)
 	}
 	m, err := manifest.Load(path)
-	if err != nil {
-		var merr *manifest.Error
-		if errors.As(err, &merr) && errors.Is(err, fs.ErrNotExist) && filepath.Base(merr.File) == manifest.FileName {
-			return nil, fmt.Errorf("%w; or deploy a module directly: wisp deploy FILE.wasm --route /PATH", err)
-		}
+	var list *manifest.ErrorList
+	switch {
+	case errors.Is(err, manifest.ErrNoManifest):
+		return nil, fmt.Errorf("%w; or deploy a module directly: wisp deploy FILE.wasm --route /PATH", err)
+	case errors.As(err, &list):
+		n := len(list.Errors) + list.Omitted
+		return nil, fmt.Errorf("%d problems in the manifest:\n%w", n, err)
+	case err != nil:
 		return nil, err
 	}
 	plan := planFromManifest(m)
@@ -162,13 +173,17 @@ func planFromManifest(m *manifest.Manifest) *deployPlan {
 func (v *deployVerb) planFromModule(path string) (*deployPlan, error) {
 	name := v.name
 	if name == "" {
-		name = strings.TrimSuffix(filepath.Base(path), ".wasm")
+		base := filepath.Base(path)
+		name = strings.TrimSuffix(base, filepath.Ext(base))
 		if err := wisp.ValidateAppName(name); err != nil {
 			return nil, usagef("cannot name the app after %s: %v; pass --name", filepath.Base(path), err)
 		}
 	}
 	if len(v.routes) == 0 {
 		return nil, usagef("no routes for %s: add --route /%s (or --route '/%s/...' for everything below it); --route is repeatable", name, name, name)
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s not found: check the path, or build the module first", path)
 	}
 	return &deployPlan{
 		spec:   wisp.AppSpec{Name: name, Routes: v.routes, Env: v.env.Map(), Limits: v.limits},

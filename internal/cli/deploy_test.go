@@ -137,22 +137,23 @@ func TestDeployErrors(t *testing.T) {
 		{
 			name: "no manifest",
 			args: []string{"deploy"},
-			want: "wisp deploy: wisp.toml: not found: create one, or pass the path of your manifest; or deploy a module directly: wisp deploy FILE.wasm --route /PATH",
+			want: "wisp deploy: no wisp.toml in the current directory: create one, or pass the path of your manifest; or deploy a module directly: wisp deploy FILE.wasm --route /PATH\n",
 		},
 		{
 			name:  "bad manifest",
 			files: map[string]string{"wisp.toml": "name = \"x\"\nrotes = [\"/x\"]\n"},
 			args:  []string{"deploy"},
-			want:  `wisp deploy: wisp.toml:2:1: unknown key "rotes"`,
+			want: "wisp deploy: 2 problems in the manifest:\n" +
+				`wisp.toml:2:1: unknown key "rotes"; did you mean "routes"?`,
 		},
 		{
 			name: "missing module",
 			args: []string{"deploy", "gone.wasm", "--route", "/gone"},
-			want: "wisp deploy: read the module: open gone.wasm: no such file or directory",
+			want: "wisp deploy: gone.wasm not found: check the path, or build the module first\n",
 		},
 		{
 			name:  "too large",
-			files: map[string]string{"big.wasm": strings.Repeat("x", maxFakeBlob+1)},
+			files: map[string]string{"big.wasm": module + strings.Repeat("x", maxFakeBlob)},
 			args:  []string{"deploy", "big.wasm", "--route", "/big"},
 			want:  "wisp deploy: upload module big.wasm: upload is over the node's --max-module-size of 1MiB",
 		},
@@ -176,5 +177,148 @@ func TestDeployErrors(t *testing.T) {
 				t.Errorf("a failed deploy deployed %v", n.apps)
 			}
 		})
+	}
+}
+
+// TestDeployTargets checks that deploy decides what PATH is by its
+// content, and refuses what is neither a module nor a manifest with advice.
+func TestDeployTargets(t *testing.T) {
+	elf := "\x7fELF\x02\x01\x01\x00" + strings.Repeat("\x00", 64)
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  []string
+		code  int
+		want  string // stderr, exactly
+	}{
+		{
+			name:  "text file with --route",
+			files: map[string]string{"README.md": "# Hello\n\nA module.\n"},
+			args:  []string{"deploy", "README.md", "--name", "readme", "--route", "/readme"},
+			code:  1,
+			want:  `wisp deploy: README.md is not a WebAssembly module (it does not start with "\0asm"); pass a .wasm file, or a wisp.toml / a directory holding one` + "\n",
+		},
+		{
+			name:  "wat file",
+			files: map[string]string{"hello.wat": "(module)\n"},
+			args:  []string{"deploy", "hello.wat", "--name", "w", "--route", "/w"},
+			code:  1,
+			want:  "wisp deploy: hello.wat is WebAssembly text: compile it first, e.g. wat2wasm hello.wat -o hello.wasm\n",
+		},
+		{
+			name:  "wat by content",
+			files: map[string]string{"app.txt": ";; my app\n(; block (; nested ;) ;)\n  (module $app\n)"},
+			args:  []string{"deploy", "app.txt"},
+			code:  1,
+			want:  "wisp deploy: app.txt is WebAssembly text: compile it first, e.g. wat2wasm app.txt -o app.wasm\n",
+		},
+		{
+			name:  "wasm name without the magic",
+			files: map[string]string{"app.wasm": "(module)"[1:]},
+			args:  []string{"deploy", "app.wasm", "--route", "/app"},
+			code:  1,
+			want:  `wisp deploy: app.wasm is not a WebAssembly module (it does not start with "\0asm"); pass a .wasm file, or a wisp.toml / a directory holding one` + "\n",
+		},
+		{
+			name:  "binary",
+			files: map[string]string{"wisp": elf + strings.Repeat("x", 1<<20)},
+			args:  []string{"deploy", "wisp"},
+			code:  1,
+			want:  `wisp deploy: wisp is neither a WebAssembly module (it does not start with "\0asm") nor a wisp.toml (it holds binary data); pass a .wasm file with --route, or a wisp.toml / a directory holding one` + "\n",
+		},
+		{
+			name:  "large text",
+			files: map[string]string{"notes": strings.Repeat("x = 1\n", 200000)},
+			args:  []string{"deploy", "notes"},
+			code:  1,
+			want:  `wisp deploy: notes is neither a WebAssembly module (it does not start with "\0asm") nor a wisp.toml (it is larger than 1MiB, and a manifest is a few lines); pass a .wasm file with --route, or a wisp.toml / a directory holding one` + "\n",
+		},
+		{
+			name:  "text file read as a manifest",
+			files: map[string]string{"README.md": "Hello, world.\n"},
+			args:  []string{"deploy", "README.md"},
+			code:  1,
+			want:  "wisp deploy: README.md:1:6: TOML syntax error: expected '=' after key; is README.md a manifest? pass a wisp.toml or a directory holding one\n",
+		},
+		{
+			name:  "comments read as a manifest",
+			files: map[string]string{"README.md": "# Hello\n"},
+			args:  []string{"deploy", "README.md"},
+			code:  1,
+			want:  "wisp deploy: README.md: sets none of the keys of a wisp.toml: is it a manifest? pass a wisp.toml or a directory holding one\n",
+		},
+		{
+			name: "manifest missing a files source",
+			files: map[string]string{
+				"app/wisp.toml": "name = \"app\"\nmodule = \"app.wasm\"\nroutes = [\"/app\"]\n[[files]]\nsource = \"static\"\nmount = \"/static\"\n",
+				"app/app.wasm":  module,
+			},
+			args: []string{"deploy", "app"},
+			code: 1,
+			want: "wisp deploy: app/wisp.toml:5:10: files[0].source \"static\" not found next to wisp.toml (looked for DIR/app/static)\n",
+		},
+		{
+			name:  "no path",
+			files: map[string]string{},
+			args:  []string{"deploy", "nosuch", "--route", "/x"},
+			code:  1,
+			want:  "wisp deploy: no wisp.toml at nosuch (the path does not exist); or deploy a module directly: wisp deploy FILE.wasm --route /PATH\n",
+		},
+		{
+			name:  "module with any name",
+			files: map[string]string{"build/app.bin": module},
+			args:  []string{"deploy", "build/app.bin", "--route", "/app"},
+			code:  0,
+		},
+		{
+			name: "toml named file with overriding flags",
+			files: map[string]string{
+				"app.toml": "name = \"app\"\nmodule = \"app.wasm\"\nroutes = [\"/app\"]\n",
+				"app.wasm": module,
+			},
+			args: []string{"deploy", "app.toml", "--route", "/other"},
+			code: 0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			dir := t.TempDir()
+			t.Chdir(dir)
+			writeFiles(t, ".", tt.files)
+			got := n.invoke(t, tt.args...).must(t, tt.code)
+			if tt.code == 0 {
+				if len(n.apps) != 1 || n.apps["app"] == nil {
+					t.Errorf("node has apps %v, want app alone", n.apps)
+				}
+				return
+			}
+			if want := strings.ReplaceAll(tt.want, "DIR", dir); got.stderr != want {
+				t.Errorf("stderr = %q\nwant     %q", got.stderr, want)
+			}
+			if len(n.apps) != 0 {
+				t.Errorf("a failed deploy deployed %v", n.apps)
+			}
+		})
+	}
+}
+
+func TestLooksLikeWAT(t *testing.T) {
+	for text, want := range map[string]bool{
+		"(module)":                              true,
+		"  \n(module\n  (func))":                true,
+		";; comment\n(module $m)":               true,
+		"(; a (; nested ;) block ;)(module)":    true,
+		"(modules)":                             false,
+		";; only a comment":                     false,
+		"(; unterminated (module)":              false,
+		"name = \"echo\"\n":                     false,
+		"\x00asm\x01\x00\x00\x00":               false,
+		"(component (core module))":             false,
+		"\n\n;; a\n;; b\n\t(module (memory 1))": true,
+	} {
+		if got := looksLikeWAT([]byte(text)); got != want {
+			t.Errorf("looksLikeWAT(%q) = %v, want %v", text, got, want)
+		}
 	}
 }

@@ -225,7 +225,20 @@ func (d durationFlag) String() string {
 	return d.p.String()
 }
 
-func (d durationFlag) Set(v string) error { return d.p.UnmarshalText([]byte(v)) }
+// Set parses v, explaining that a bare number ("5") needs a unit.
+func (d durationFlag) Set(v string) error {
+	if isBareNumber(v) {
+		return fmt.Errorf("%q has no unit: write %s (or 500ms, 1m)", v, strings.TrimSpace(v)+"s")
+	}
+	return d.p.UnmarshalText([]byte(v))
+}
+
+// isBareNumber reports whether s (blanks around it aside) is a
+// non-negative decimal number without a unit, like "5" or "1.5".
+func isBareNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.ContainsAny(s, "0123456789") && strings.Trim(s, "0123456789.") == "" && strings.Count(s, ".") <= 1
+}
 
 // outputFlag is --output: "text" (the default) or "json".
 type outputFlag string

@@ -20,12 +20,16 @@ Print the last entries of the app NAME's log, oldest first, one a line:
 
   2026-11-24T10:00:00Z v3 stderr something the guest wrote to stderr
 
-that is the time (UTC), the app version, the stream ("stderr" for what the
-guest wrote, "request" for a served request, "node" for events such as
-deploys) and the message. With --follow, keep printing new entries until
-interrupted. --output json prints one JSON object per entry and line.
+that is the time (UTC), the app version, the stream and the message. The
+streams are "stderr" (what the guest wrote), "request" (a served request),
+"error" (the node's account of a failed request: a trap, a timeout, bad CGI
+output) and "node" (events such as deploys). A message of several lines,
+such as a trap's stack trace, continues on lines indented by a tab. With
+--follow, keep printing new entries until interrupted. --output json prints
+one JSON object per entry and line.
 
-The node keeps the last 1000 entries of each app in memory.`,
+The node keeps the last 1000 entries of each app in memory, since it
+started: a restarted node has none of the entries from before.`,
 		examples: []string{"wisp logs hello", "wisp logs hello -f --tail 0", "wisp logs hello -o json | jq -r .message"},
 		// Following runs until interrupted: that is its normal end.
 		quietInterrupt: true,
@@ -68,6 +72,9 @@ func (v *logsVerb) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(entries) == 0 && v.tail > 0 {
+		fmt.Fprintf(v.e.stderr, "no log entries for %s on this node yet (logs are kept in memory since the node started)\n", args[0])
+	}
 	for _, e := range entries {
 		if err := print(e); err != nil {
 			return err
@@ -76,12 +83,20 @@ func (v *logsVerb) run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// writeLogEntry writes one entry as a text line or a JSON line.
+// writeLogEntry writes one entry as a JSON line, or as text: a line, and
+// the message's further lines, if any, each indented by a tab, so that an
+// entry's lines stay together and the next entry stands out.
 func writeLogEntry(w io.Writer, e wisp.LogEntry, asJSON bool) error {
 	if asJSON {
 		return json.NewEncoder(w).Encode(e)
 	}
-	msg := strings.TrimRight(e.Message, "\n")
-	_, err := fmt.Fprintf(w, "%s %s %s %s\n", formatTime(e.Time), formatVersion(e.Version), e.Stream, msg)
+	msg := strings.TrimRight(e.Message, "\r\n")
+	first, more, _ := strings.Cut(msg, "\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s %s %s\n", formatTime(e.Time), formatVersion(e.Version), e.Stream, strings.TrimSuffix(first, "\r"))
+	for line := range strings.Lines(more) {
+		b.WriteString("\t" + strings.TrimRight(line, "\r\n") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
 	return err
 }

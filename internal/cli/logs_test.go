@@ -20,6 +20,7 @@ func withLogs(t *testing.T) *fakeNode {
 	for i, e := range []wisp.LogEntry{
 		{Stream: "node", Version: 3, Message: "deployed version 3"},
 		{Stream: "request", Version: 3, Message: "GET /hello 200 1.2ms"},
+		{Stream: "error", Version: 3, Message: "GET /hello: the guest trapped: unreachable\nwasm stack trace:\n\t.main()\n\t._start()\n"},
 		{Stream: "stderr", Version: 3, Message: "warning: cache cold\n"},
 		{Stream: "node", Message: "rolled back"},
 	} {
@@ -40,12 +41,50 @@ func TestLogs(t *testing.T) {
 		t.Fatalf("--tail 2 -o json printed %d lines:\n%s", len(lines), got.stdout)
 	}
 	var e wisp.LogEntry
-	if err := json.Unmarshal([]byte(lines[1]), &e); err != nil || e.Seq != 4 || e.Message != "rolled back" {
-		t.Errorf("last line = %q (%v), want entry 4", lines[1], err)
+	if err := json.Unmarshal([]byte(lines[1]), &e); err != nil || e.Seq != 5 || e.Message != "rolled back" {
+		t.Errorf("last line = %q (%v), want entry 5", lines[1], err)
 	}
 
 	if got := n.invoke(t, "logs", "nope").must(t, 1); !strings.Contains(got.stderr, `wisp logs: app "nope" not found`) {
 		t.Errorf("stderr = %q", got.stderr)
+	}
+}
+
+func TestLogsEmpty(t *testing.T) {
+	n := newFakeNode(t)
+	n.apps["quiet"] = &wisp.App{Name: "quiet", Current: 1}
+	got := n.invoke(t, "logs", "quiet").must(t, 0)
+	if got.stdout != "" {
+		t.Errorf("stdout = %q, want nothing", got.stdout)
+	}
+	if want := "no log entries for quiet on this node yet (logs are kept in memory since the node started)\n"; got.stderr != want {
+		t.Errorf("stderr = %q, want %q", got.stderr, want)
+	}
+	// --tail 0 asks for no entries: getting none is no news.
+	if got := n.invoke(t, "logs", "quiet", "--tail", "0").must(t, 0); got.stderr != "" {
+		t.Errorf("--tail 0: stderr = %q, want nothing", got.stderr)
+	}
+}
+
+func TestWriteLogEntry(t *testing.T) {
+	t0 := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name, message, want string
+	}{
+		{"one line", "hello", "2026-11-24T10:00:00Z v2 error hello\n"},
+		{"trailing newline", "hello\n", "2026-11-24T10:00:00Z v2 error hello\n"},
+		{"several lines", "trap\nstack:\n  f()\n", "2026-11-24T10:00:00Z v2 error trap\n\tstack:\n\t  f()\n"},
+		{"CRLF", "trap\r\nstack\r\n", "2026-11-24T10:00:00Z v2 error trap\n\tstack\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := writeLogEntry(&b, wisp.LogEntry{Time: t0, Version: 2, Stream: "error", Message: tt.message}, false); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tt.want {
+				t.Errorf("got %q, want %q", b.String(), tt.want)
+			}
+		})
 	}
 }
 
@@ -85,7 +124,7 @@ func TestLogsFollow(t *testing.T) {
 	if stderr.Len() != 0 {
 		t.Errorf("stderr = %q, want nothing: stopping a follow is its normal end", stderr.String())
 	}
-	want := "2026-11-24T10:00:02Z v3 stderr warning: cache cold\n2026-11-24T10:00:03Z - node rolled back\n"
+	want := "2026-11-24T10:00:03Z v3 stderr warning: cache cold\n2026-11-24T10:00:04Z - node rolled back\n"
 	if got := stdout.buf.String(); got != want {
 		t.Errorf("stdout = %q, want %q", got, want)
 	}

@@ -19,8 +19,9 @@ func runCommand() *command {
 		description: `
 Run FILE.wasm once as a WASI (preview 1) command, here, without a node:
 ARGS are its arguments (argv[0] is FILE.wasm), and stdin, stdout and stderr
-are wisp's own. Flags go before FILE.wasm; everything after it belongs to
-the module.
+are wisp's own. The flags of wisp run go before FILE.wasm: everything after
+FILE.wasm is passed to the module as its arguments, even words starting
+with '-' ('wisp run app.wasm --timeout 5s' hands --timeout to the module).
 
 The exit code is the module's. A module stopped by a trap exits with 134
 (as wasmtime does), one killed by --timeout with 124 (as timeout(1) does),

@@ -49,7 +49,8 @@ Example:
 type serveFlags struct {
 	data, listen, adminListen, logFormat, logLevel string
 	grace, drainDelay                              time.Duration
-	maxModule                                      wisp.ByteSize
+	maxModule, memoryBudget                        wisp.ByteSize
+	maxInstances                                   int
 	deploy                                         stringList
 }
 
@@ -67,6 +68,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.DurationVar(&f.drainDelay, "drain-delay", 0, "how long a shutdown keeps serving after /readyz turns 503, so load balancers notice first (Kubernetes: a few seconds)")
 	f.maxModule = wisp.DefaultMaxBlobSize
 	fs.TextVar(&f.maxModule, "max-module-size", f.maxModule, "largest module or file bundle the admin API accepts, like 256MiB")
+	fs.IntVar(&f.maxInstances, "max-instances", 512, "instances running at once across all apps; past it requests get 503")
+	if mem := systemMemory(); mem > 0 {
+		f.memoryBudget = wisp.ByteSize(mem / 4 * 3 / (64 << 10) * (64 << 10))
+	}
+	fs.TextVar(&f.memoryBudget, "memory-budget", f.memoryBudget, "memory all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. Default: 3/4 of the cgroup limit or of RAM; 0: none")
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, serveUsage)
@@ -129,7 +135,10 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		return err
 	}
 	defer store.Close()
-	node, err := wisp.New(wisp.Config{Store: store, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule)})
+	node, err := wisp.New(wisp.Config{
+		Store: store, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule),
+		MaxInstances: f.maxInstances, MemoryBudget: int64(f.memoryBudget),
+	})
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -12,37 +13,29 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// document is wisp.toml as go-toml decodes it, before validation.
-type document struct {
-	Name   string            `toml:"name"`
-	Module string            `toml:"module"`
-	Routes []string          `toml:"routes"`
-	Env    map[string]string `toml:"env"`
-	Files  []fileEntry       `toml:"files"`
-	Limits limitsEntry       `toml:"limits"`
-}
-
-type fileEntry struct {
-	Source string `toml:"source"`
-	Mount  string `toml:"mount"`
-}
-
-// limitsEntry keeps each limit as TOML gave it (int64, string, float64...)
-// so that limits.go can accept both "64MiB" and 67108864 and word the
-// errors itself.
-type limitsEntry struct {
-	Memory         any `toml:"memory"`
-	Timeout        any `toml:"timeout"`
-	MaxBody        any `toml:"max_body"`
-	MaxResponse    any `toml:"max_response"`
-	MaxConcurrency any `toml:"max_concurrency"`
-}
-
 // parser holds what the steps of parsing one manifest share.
 type parser struct {
-	file string // for messages
-	dir  string // relative paths are resolved against it
-	idx  *index // where things were written; may be partial after a syntax error
+	file string   // for messages
+	dir  string   // relative paths are resolved against it
+	idx  *index   // where things were written; may be partial after a syntax error
+	errs []*Error // the problems found so far, in the order found
+
+	// slipped holds the paths (by pathKey) of keys that were written
+	// somewhere else (below the wrong [table] header, or misspelled) and
+	// reported there, so that their absence is not reported again.
+	slipped map[string]bool
+	// explained holds the paths (by pathKey) already reported as a slip,
+	// whose own checks are skipped.
+	explained map[string]bool
+}
+
+// report records a problem; checking goes on, so that every independent
+// problem is reported at once.
+func (p *parser) report(e *Error) { p.errs = append(p.errs, e) }
+
+// reportAt records a problem at pos wrapping wisp.ErrInvalid.
+func (p *parser) reportAt(pos position, format string, args ...any) {
+	p.report(p.errorAt(pos, format, args...))
 }
 
 // errorAt returns an *Error at pos wrapping wisp.ErrInvalid.
@@ -50,19 +43,16 @@ func (p *parser) errorAt(pos position, format string, args ...any) *Error {
 	return &Error{File: p.file, Line: pos.line, Column: pos.column, Msg: fmt.Sprintf(format, args...), Err: wisp.ErrInvalid}
 }
 
-// decode decodes data strictly and turns go-toml's errors into ones that
-// say where and how to fix them.
-func (p *parser) decode(data []byte) (*document, error) {
-	var doc document
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&doc)
+// decode decodes data into generic TOML values (tables are
+// map[string]any, arrays []any). Only problems with the document as a
+// whole fail here: syntax errors, and keys or tables written twice. They
+// stop parsing, since what follows them cannot be trusted; the schema is
+// checked afterwards, on the values.
+func (p *parser) decode(data []byte) (map[string]any, error) {
+	doc := map[string]any{}
+	err := toml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
 	if err == nil {
-		return &doc, nil
-	}
-	var strict *toml.StrictMissingError
-	if errors.As(err, &strict) && len(strict.Errors) > 0 {
-		return nil, p.unknownKeyError(&strict.Errors[0]) // the first in the document
+		return doc, nil
 	}
 	var de *toml.DecodeError
 	if errors.As(err, &de) {
@@ -75,11 +65,18 @@ func (p *parser) decodeError(de *toml.DecodeError) *Error {
 	line, column := de.Position()
 	pos := position{line, column}
 	msg := strings.TrimPrefix(de.Error(), "toml: ")
-	if len(de.Key()) == 0 {
-		return p.errorAt(pos, "TOML syntax error: %s", msg)
+	if len(de.Key()) == 0 && strings.Contains(msg, "number") {
+		// go-toml reports a number too large without its key.
+		if path, ok := p.idx.at[pos]; ok {
+			return p.errorAt(pos, "%s: %s", displayName(path), msg)
+		}
 	}
-	if strings.HasPrefix(msg, "cannot decode TOML ") || strings.HasPrefix(msg, "cannot store ") {
-		return p.typeError(pos, de.Key())
+	if len(de.Key()) == 0 {
+		hint := ""
+		if !strings.HasSuffix(p.file, ".toml") {
+			hint = fmt.Sprintf("; is %s a manifest? pass a %s or a directory holding one", filepath.Base(p.file), FileName)
+		}
+		return p.errorAt(pos, "TOML syntax error: %s%s", msg, hint)
 	}
 	if k, ok := between(msg, "key ", " is already defined"); ok {
 		return p.errorAt(pos, "key %q is set twice%s: remove one", k, p.alsoOn(k, line))
@@ -137,13 +134,13 @@ func hasSuffix(list, suffix []string) bool {
 	return len(suffix) <= len(list) && slices.Equal(list[len(list)-len(suffix):], suffix)
 }
 
-// unknownKeyError words go-toml's "unknown field" for the first key of the
-// path its table does not define, suggesting the closest valid key.
-func (p *parser) unknownKeyError(de *toml.DecodeError) *Error {
-	line, column := de.Position()
-	pos := position{line, column}
-	path, _ := p.resolve(pos, de.Key())
-	table, key := unknownKey(path)
+// unknownKeyError reports the unknown key at path (the first key of path
+// that its table does not define), suggesting the closest valid key, or
+// saying where to move a top-level key written below a header. It records
+// in p.slipped the key the author probably meant, so that its absence is
+// not reported as well.
+func (p *parser) unknownKeyError(pos position, path []string) *Error {
+	table, key, at := unknownKey(path)
 	if key == "" {
 		return p.errorAt(pos, "unknown key %q", displayName(path))
 	}
@@ -153,6 +150,7 @@ func (p *parser) unknownKeyError(de *toml.DecodeError) *Error {
 		where = " in " + tableHeader[table]
 		if slices.Contains(tableKeys[""], key) {
 			if header, ok := p.enclosingHeader(path); ok {
+				p.slipped[pathKey([]string{key})] = true
 				return p.errorAt(pos, "unknown key %q%s; move it above the %s header on line %d: every key below a header belongs to that table",
 					key, where, tableHeader[table], header.line)
 			}
@@ -161,6 +159,7 @@ func (p *parser) unknownKeyError(de *toml.DecodeError) *Error {
 	hint := ""
 	if s := suggest(key, valid); s != "" {
 		hint = fmt.Sprintf("; did you mean %q?", s)
+		p.slipped[pathKey(join(path[:at], s))] = true
 	}
 	return p.errorAt(pos, "unknown key %q%s%s (valid keys: %s)", key, where, hint, strings.Join(valid, ", "))
 }
@@ -174,24 +173,6 @@ func (p *parser) enclosingHeader(path []string) (position, bool) {
 		}
 	}
 	return position{}, false
-}
-
-// typeError reports a value of the wrong type at pos.
-func (p *parser) typeError(pos position, key []string) *Error {
-	path, e := p.resolve(pos, key)
-	if e != nil {
-		return p.wrongType(pos, path, e.kind, e)
-	}
-	// go-toml's position is not in the index: it points inside a value the
-	// index does not locate, such as an array in an array.
-	found := unstable.Invalid
-	if e, ok := p.idx.lookup(path...); ok {
-		pos = e.value
-		if !strings.HasPrefix(valueTypes[schemaName(path)].want, "an array") {
-			found = e.kind // otherwise the wrong kind is an element's, nested deeper
-		}
-	}
-	return p.wrongType(pos, path, found, nil)
 }
 
 // wrongType reports that the value of path is not of the type the schema

@@ -1,124 +1,144 @@
 package manifest
 
-import "github.com/wisphq/wisp"
+import (
+	"strings"
 
-// limits converts and validates the [limits] table.
-func (p *parser) limits(raw limitsEntry) (wisp.Limits, error) {
+	"github.com/wisphq/wisp"
+)
+
+// limits converts and validates the [limits] table, reporting each limit's
+// problem at its own line.
+func (p *parser) limits(doc map[string]any) wisp.Limits {
+	v, ok := doc["limits"]
+	if !ok {
+		return wisp.Limits{}
+	}
+	table, ok := v.(map[string]any)
+	if !ok {
+		e := p.entryOf("limits")
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return wisp.Limits{}
+	}
 	d := wisp.DefaultLimits
-	memory, err := p.size("memory", raw.Memory, d.Memory)
-	if err != nil {
-		return wisp.Limits{}, err
-	}
-	timeout, err := p.timeout(raw.Timeout)
-	if err != nil {
-		return wisp.Limits{}, err
-	}
-	maxBody, err := p.size("max_body", raw.MaxBody, d.MaxBody)
-	if err != nil {
-		return wisp.Limits{}, err
-	}
-	maxResponse, err := p.size("max_response", raw.MaxResponse, d.MaxResponse)
-	if err != nil {
-		return wisp.Limits{}, err
-	}
-	maxConcurrency, err := p.concurrency(raw.MaxConcurrency)
-	if err != nil {
-		return wisp.Limits{}, err
+	l := wisp.Limits{
+		Memory:         p.size(table, "memory", d.Memory),
+		Timeout:        p.timeout(table),
+		MaxBody:        p.size(table, "max_body", d.MaxBody),
+		MaxResponse:    p.size(table, "max_response", d.MaxResponse),
+		MaxConcurrency: p.concurrency(table),
 	}
 	// Check each limit on its own, so that an error points at its line.
 	for _, c := range []struct {
 		key  string
 		only wisp.Limits
 	}{
-		{"memory", wisp.Limits{Memory: memory}},
-		{"timeout", wisp.Limits{Timeout: timeout}},
-		{"max_body", wisp.Limits{MaxBody: maxBody}},
-		{"max_response", wisp.Limits{MaxResponse: maxResponse}},
+		{"memory", wisp.Limits{Memory: l.Memory}},
+		{"timeout", wisp.Limits{Timeout: l.Timeout}},
+		{"max_body", wisp.Limits{MaxBody: l.MaxBody}},
+		{"max_response", wisp.Limits{MaxResponse: l.MaxResponse}},
 	} {
 		if err := c.only.Validate(); err != nil {
-			return wisp.Limits{}, p.wrap(p.limit(c.key).value, err)
+			p.report(p.wrap(p.entryOf("limits", c.key).value, err))
 		}
 	}
-	return wisp.Limits{
-		Memory:         memory,
-		Timeout:        timeout,
-		MaxBody:        maxBody,
-		MaxResponse:    maxResponse,
-		MaxConcurrency: maxConcurrency,
-	}, nil
+	return l
 }
 
-// limit returns the index entry of limits.key, which decoding found.
-func (p *parser) limit(key string) *entry {
-	if e, ok := p.idx.lookup("limits", key); ok {
-		return e
+// size converts a size limit: "64MiB" or a whole number of bytes. A limit
+// not set, or one with a problem (reported), is 0.
+func (p *parser) size(table map[string]any, key string, def wisp.ByteSize) wisp.ByteSize {
+	v, ok := table[key]
+	if !ok {
+		return 0
 	}
-	return &entry{path: []string{"limits", key}} // not expected: no position to give
-}
-
-// size converts a size limit: "64MiB" or a whole number of bytes. A nil v
-// (not set) is 0, the default.
-func (p *parser) size(key string, v any, def wisp.ByteSize) (wisp.ByteSize, error) {
-	if v == nil {
-		return 0, nil
-	}
-	e := p.limit(key)
+	e := p.entryOf("limits", key)
 	var size wisp.ByteSize
 	switch v := v.(type) {
 	case int64:
 		if v < 0 {
-			return 0, p.errorAt(e.value, "limits.%s is negative: use a size like %q", key, def)
+			p.reportAt(e.value, "limits.%s is negative: use a size like %q", key, def)
+			return 0
 		}
 		size = wisp.ByteSize(v)
 	case string:
 		var err error
 		if size, err = wisp.ParseByteSize(v); err != nil {
-			return 0, p.errorAt(e.value, "limits.%s: %v", key, err)
+			p.reportAt(e.value, "limits.%s: %v", key, err)
+			return 0
 		}
 	default:
-		return 0, p.wrongType(e.value, e.path, e.kind, e)
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return 0
 	}
 	if size == 0 {
-		return 0, p.errorAt(e.value, "limits.%s is 0: remove the line to use the default (%s), or set a size like %q", key, def, def)
+		p.reportAt(e.value, "limits.%s is 0: remove the line to use the default (%s), or set a size like %q", key, def, def)
 	}
-	return size, nil
+	return size
 }
 
-// timeout converts the timeout limit, a duration string like "5s".
-func (p *parser) timeout(v any) (wisp.Duration, error) {
-	if v == nil {
-		return 0, nil
-	}
-	e := p.limit("timeout")
-	text, ok := v.(string)
+// timeout converts the timeout limit, a duration string like "5s". A
+// timeout not set, or one with a problem (reported), is 0.
+func (p *parser) timeout(table map[string]any) wisp.Duration {
+	v, ok := table["timeout"]
 	if !ok {
-		return 0, p.wrongType(e.value, e.path, e.kind, e)
+		return 0
+	}
+	e := p.entryOf("limits", "timeout")
+	var text string
+	switch v := v.(type) {
+	case string:
+		text = v
+		if isBareNumber(text) {
+			p.reportAt(e.value, "limits.timeout %q has no unit: write %q", text, strings.TrimSpace(text)+"s")
+			return 0
+		}
+	case int64, float64:
+		if isBareNumber(e.raw) { // not negative, not inf or nan
+			p.reportAt(e.value, "limits.timeout %s has no unit: write %q", e.raw, e.raw+"s")
+			return 0
+		}
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return 0
+	default:
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return 0
 	}
 	var d wisp.Duration
 	if err := d.UnmarshalText([]byte(text)); err != nil {
-		return 0, p.errorAt(e.value, "limits.timeout: %v", err)
+		p.reportAt(e.value, "limits.timeout: %v", err)
+		return 0
 	}
 	if d == 0 {
-		return 0, p.errorAt(e.value, "limits.timeout is 0: remove the line to use the default (%s), or set a duration like \"5s\"", wisp.DefaultLimits.Timeout)
+		p.reportAt(e.value, "limits.timeout is 0: remove the line to use the default (%s), or set a duration like \"5s\"", wisp.DefaultLimits.Timeout)
 	}
-	return d, nil
+	return d
 }
 
-// concurrency converts max_concurrency, a whole number.
-func (p *parser) concurrency(v any) (int, error) {
-	if v == nil {
-		return 0, nil
-	}
-	e := p.limit("max_concurrency")
-	n, ok := v.(int64)
+// isBareNumber reports whether s (blanks around it aside) is a
+// non-negative decimal number without a unit, like "5" or "1.5".
+func isBareNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	return strings.ContainsAny(s, "0123456789") && strings.Trim(s, "0123456789.") == "" && strings.Count(s, ".") <= 1
+}
+
+// concurrency converts max_concurrency, a whole number. A limit not set,
+// or one with a problem (reported), is 0.
+func (p *parser) concurrency(table map[string]any) int {
+	v, ok := table["max_concurrency"]
 	if !ok {
-		return 0, p.wrongType(e.value, e.path, e.kind, e)
+		return 0
 	}
-	if n == 0 {
-		return 0, p.errorAt(e.value, "limits.max_concurrency is 0: remove the line to use the default (%d), or set a number like 32", wisp.DefaultLimits.MaxConcurrency)
+	e := p.entryOf("limits", "max_concurrency")
+	n, ok := v.(int64)
+	switch {
+	case !ok:
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+	case n == 0:
+		p.reportAt(e.value, "limits.max_concurrency is 0: remove the line to use the default (%d), or set a number like 32", wisp.DefaultLimits.MaxConcurrency)
+	case n < 0 || n > wisp.MaxConcurrencyLimit:
+		p.reportAt(e.value, "limits.max_concurrency %d is out of range: use 1 to %d", n, wisp.MaxConcurrencyLimit)
+	default:
+		return int(n)
 	}
-	if n < 0 || n > wisp.MaxConcurrencyLimit {
-		return 0, p.errorAt(e.value, "limits.max_concurrency %d is out of range: use 1 to %d", n, wisp.MaxConcurrencyLimit)
-	}
-	return int(n), nil
+	return 0
 }

@@ -21,7 +21,9 @@
 //
 // Users write this file by hand, so every problem is reported as an [*Error]
 // that names the file, the line and column where the offending key or value
-// was written, and how to fix it. Unknown keys are refused (with a "did you
+// was written, and how to fix it; when there are several independent
+// problems, all of them (up to [MaxErrors]) come back at once, in file
+// order, as an [*ErrorList]. Unknown keys are refused (with a "did you
 // mean" suggestion) rather than ignored, so a typo cannot silently drop a
 // setting.
 //
@@ -84,14 +86,18 @@ type File struct {
 // that the module file and every files source directory exist. Manifest.Dir
 // is absolute.
 //
-// Errors are [*Error] values. Problems with the content wrap
-// [wisp.ErrInvalid]; a manifest, module or source directory that does not
-// exist wraps [fs.ErrNotExist].
+// Errors are [*Error] values, or an [*ErrorList] when there are several
+// problems. Problems with the content wrap [wisp.ErrInvalid]; a module or
+// source directory that does not exist wraps [fs.ErrNotExist]. When there
+// is no manifest at path at all, the error matches [ErrNoManifest] and
+// [fs.ErrNotExist], and its message, "no wisp.toml at PATH (...)", reads
+// well after a caller's prefix naming the path.
 func Load(path string) (*Manifest, error) {
+	given := path
 	if info, err := os.Stat(path); err == nil && info.IsDir() {
 		path = filepath.Join(path, FileName)
 	}
-	data, err := readManifest(path)
+	data, err := readManifest(path, given)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +118,9 @@ func Load(path string) (*Manifest, error) {
 // Parse parses and validates a manifest held in memory. filename is used in
 // error messages, and its directory (filepath.Dir(filename)) is what relative
 // paths are resolved against; nothing is read from disk. Errors are
-// [*Error] values wrapping [wisp.ErrInvalid].
+// [*Error] values wrapping [wisp.ErrInvalid], or an [*ErrorList] of up to
+// [MaxErrors] of them, in file order, when there are several independent
+// problems. A TOML syntax error stops parsing: it is reported alone.
 func Parse(data []byte, filename string) (*Manifest, error) {
 	_, m, err := parse(data, filename, filepath.Dir(filename))
 	return m, err
@@ -122,7 +130,7 @@ func parse(data []byte, filename, dir string) (*parser, *Manifest, error) {
 	// A byte order mark is invisible in editors; drop it rather than report
 	// a syntax error at a character the user cannot see.
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	p := &parser{file: filename, dir: dir}
+	p := &parser{file: filename, dir: dir, slipped: map[string]bool{}, explained: map[string]bool{}}
 	idx, syntaxErr := scan(data)
 	p.idx = idx
 	doc, err := p.decode(data) // reports syntax errors with their position
@@ -139,17 +147,24 @@ func parse(data []byte, filename, dir string) (*parser, *Manifest, error) {
 	return p, m, nil
 }
 
-// readManifest reads the file at path, refusing anything that is not a
-// small regular file.
-func readManifest(path string) ([]byte, error) {
+// wasmMagic starts every WebAssembly binary module.
+var wasmMagic = []byte("\x00asm")
+
+// readManifest reads the file at path (given is the path Load was given),
+// refusing anything that is not a small text file.
+func readManifest(path, given string) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		if filepath.Base(path) == FileName {
-			return nil, &Error{File: path, Err: err,
-				Msg: "not found: create one, or pass the path of your manifest"}
+		notFound := &Error{File: path, Err: fmt.Errorf("%w: %w", ErrNoManifest, err), standalone: true,
+			Msg: fmt.Sprintf("no %s at %s (the path does not exist)", FileName, given)}
+		if path != given { // given is a directory
+			where := "in " + given
+			if filepath.Clean(given) == "." {
+				where = "in the current directory"
+			}
+			notFound.Msg = fmt.Sprintf("no %s %s: create one, or pass the path of your manifest", FileName, where)
 		}
-		return nil, &Error{File: path, Err: err,
-			Msg: "not found: pass the path of a " + FileName + " file or of the directory that contains one"}
+		return nil, notFound
 	}
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err), Err: err}
@@ -159,9 +174,17 @@ func readManifest(path string) ([]byte, error) {
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err), Err: err}
 	}
-	if len(data) > MaxSize {
-		return nil, &Error{File: path, Err: wisp.ErrTooLarge,
-			Msg: fmt.Sprintf("is larger than %s; a manifest is a few lines: is this the right file?", wisp.ByteSize(MaxSize))}
+	const fix = "pass a " + FileName + " or a directory holding one"
+	switch {
+	case bytes.HasPrefix(data, wasmMagic):
+		return nil, &Error{File: path, Err: wisp.ErrInvalid, standalone: true,
+			Msg: fmt.Sprintf("%s is a WebAssembly module, not a %s: %s (its module key names the .wasm)", path, FileName, fix)}
+	case bytes.IndexByte(data, 0) >= 0: // TOML text never holds a NUL
+		return nil, &Error{File: path, Err: wisp.ErrInvalid, standalone: true,
+			Msg: fmt.Sprintf("%s is not a %s (it holds binary data, not text): %s", path, FileName, fix)}
+	case len(data) > MaxSize:
+		return nil, &Error{File: path, Err: wisp.ErrTooLarge, standalone: true,
+			Msg: fmt.Sprintf("%s is too large to be a %s (over %s; a manifest is a few lines): %s", path, FileName, wisp.ByteSize(MaxSize), fix)}
 	}
 	return data, nil
 }

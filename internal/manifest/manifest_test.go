@@ -176,20 +176,41 @@ func TestLoadErrors(t *testing.T) {
 			is:       wisp.ErrInvalid,
 		},
 		{
+			name:     "module and source missing",
+			manifest: header + "[[files]]\nsource = \"public\"\nmount = \"/public\"\n",
+			want: `DIR/wisp.toml:2:10: module "echo.wasm" not found next to wisp.toml (looked for DIR/echo.wasm)` + "\n" +
+				`DIR/wisp.toml:5:10: files[0].source "public" not found next to wisp.toml (looked for DIR/public)`,
+			is: fs.ErrNotExist,
+		},
+		{
 			name: "no manifest in directory",
-			want: `DIR/wisp.toml: not found: create one, or pass the path of your manifest`,
-			is:   fs.ErrNotExist,
+			want: `no wisp.toml in DIR: create one, or pass the path of your manifest`,
+			is:   manifest.ErrNoManifest,
 		},
 		{
 			name: "path does not exist",
 			path: "app.toml",
-			want: `DIR/app.toml: not found: pass the path of a wisp.toml file or of the directory that contains one`,
-			is:   fs.ErrNotExist,
+			want: `no wisp.toml at DIR/app.toml (the path does not exist)`,
+			is:   manifest.ErrNoManifest,
+		},
+		{
+			name:  "a module, not a manifest",
+			files: map[string]string{"echo.wasm": "\x00asm\x01\x00\x00\x00"},
+			path:  "echo.wasm",
+			want:  `DIR/echo.wasm is a WebAssembly module, not a wisp.toml: pass a wisp.toml or a directory holding one (its module key names the .wasm)`,
+			is:    wisp.ErrInvalid,
+		},
+		{
+			name:  "binary file",
+			files: map[string]string{"wisp": "\x7fELF\x02\x01\x01\x00"},
+			path:  "wisp",
+			want:  `DIR/wisp is not a wisp.toml (it holds binary data, not text): pass a wisp.toml or a directory holding one`,
+			is:    wisp.ErrInvalid,
 		},
 		{
 			name:     "manifest too large",
 			manifest: header + "# " + strings.Repeat("x", manifest.MaxSize) + "\n",
-			want:     `DIR/wisp.toml: is larger than 1MiB; a manifest is a few lines: is this the right file?`,
+			want:     `DIR/wisp.toml is too large to be a wisp.toml (over 1MiB; a manifest is a few lines): pass a wisp.toml or a directory holding one`,
 			is:       wisp.ErrTooLarge,
 		},
 	} {
@@ -212,13 +233,44 @@ func TestLoadErrors(t *testing.T) {
 				t.Fatal("Load succeeded; want an error")
 			}
 			want := strings.ReplaceAll(tc.want, "DIR/", dir+string(filepath.Separator))
+			want = strings.ReplaceAll(want, "DIR", dir)
 			if err.Error() != want {
 				t.Errorf("wrong error\n got: %v\nwant: %s", err, want)
 			}
 			if !errors.Is(err, tc.is) {
 				t.Errorf("error does not wrap %v", tc.is)
 			}
+			if errors.Is(err, manifest.ErrNoManifest) != (tc.is == manifest.ErrNoManifest) {
+				t.Errorf("errors.Is(err, ErrNoManifest) = %v; only a missing manifest should match it", !(tc.is == manifest.ErrNoManifest))
+			}
+			if tc.is == manifest.ErrNoManifest && !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("a missing manifest does not match fs.ErrNotExist")
+			}
 		})
+	}
+}
+
+// TestErrorList checks that several problems come back together, in file
+// order, and that the list answers errors.As and errors.Is like one error.
+func TestErrorList(t *testing.T) {
+	data := []byte("name = \"echo\"\nmodule = \"echo.wasm\"\nroutes = [\"/echo\"]\n\n[limits]\ntimeout = \"5\"\nmemory = 64\n")
+	_, err := manifest.Parse(data, "wisp.toml")
+	var list *manifest.ErrorList
+	if !errors.As(err, &list) {
+		t.Fatalf("Parse() error = %v (%T), want a *manifest.ErrorList", err, err)
+	}
+	if len(list.Errors) != 2 || list.Errors[0].Line != 6 || list.Errors[1].Line != 7 || list.Omitted != 0 {
+		t.Fatalf("Errors = %v, want the problems of lines 6 and 7, in that order", err)
+	}
+	var first *manifest.Error
+	if !errors.As(err, &first) || first != list.Errors[0] {
+		t.Errorf("errors.As found %v, want the first problem", first)
+	}
+	if !errors.Is(err, wisp.ErrInvalid) {
+		t.Errorf("the list does not match wisp.ErrInvalid")
+	}
+	if got := strings.Count(err.Error(), "\n"); got != 1 {
+		t.Errorf("Error() = %q, want one problem a line", err)
 	}
 }
 
@@ -270,4 +322,20 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("accepted a manifest wisp.AppSpec.Validate refuses: %v", err)
 		}
 	})
+}
+
+// TestNotAManifest checks the hints for a file that is not a manifest at
+// all, given by a name other than *.toml.
+func TestNotAManifest(t *testing.T) {
+	for _, tc := range []struct{ name, data, want string }{
+		{"prose", "Hello, world.\n", "README.md:1:6: TOML syntax error: expected '=' after key; is README.md a manifest? pass a wisp.toml or a directory holding one"},
+		{"only comments", "# Hello\n", "README.md: sets none of the keys of a wisp.toml: is it a manifest? pass a wisp.toml or a directory holding one"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := manifest.Parse([]byte(tc.data), "README.md")
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("Parse() error = %v, want %s", err, tc.want)
+			}
+		})
+	}
 }

@@ -6,8 +6,9 @@ import (
 	"strings"
 )
 
-// The schema of wisp.toml as error messages describe it. The document type
-// in decode.go must agree with it; TestSchemaMatchesDocument checks that.
+// The schema of wisp.toml: the keys of each table, checked by validate.go
+// and limits.go, and the value types error messages describe.
+// TestSchemaIsComplete checks that the two agree.
 
 // tableKeys lists the valid keys of each table, in the order the package
 // documentation shows them. "" is the top level. [env] takes any key.
@@ -30,8 +31,8 @@ type valueType struct {
 	example string // a correct line, like `name = "echo"`
 }
 
-// valueTypes is keyed by schemaName. "env.*" is any variable in [env] and
-// "routes[]" any element of routes.
+// valueTypes is keyed by schemaName. "env.*" is any variable in [env],
+// "routes[]" any element of routes and "files[]" any [[files]] entry.
 var valueTypes = map[string]valueType{
 	"name":                   {"a string", `name = "echo"`},
 	"module":                 {"a string", `module = "echo.wasm"`},
@@ -40,6 +41,7 @@ var valueTypes = map[string]valueType{
 	"env":                    {"a table of strings", `[env] followed by lines like GREETING = "hello"`},
 	"env.*":                  {"a string", `GREETING = "hello"`},
 	"files":                  {"an array of tables", `[[files]] followed by source = "static" and mount = "/static"`},
+	"files[]":                {"a table", `[[files]] followed by source = "static" and mount = "/static"`},
 	"files.source":           {"a string", `source = "static"`},
 	"files.mount":            {"a string", `mount = "/static"`},
 	"limits":                 {"a table", `[limits] followed by lines like memory = "64MiB"`},
@@ -104,18 +106,21 @@ func schemaName(path []string) string {
 }
 
 // unknownKey returns the first key of path that its table does not define,
-// and that table ("" for the top level). It returns "", "" if every key is
-// known.
-func unknownKey(path []string) (table, key string) {
-	for _, name := range keyNames(path) {
+// that table ("" for the top level) and the key's index in path. It
+// returns "", "", -1 if every key is known.
+func unknownKey(path []string) (table, key string, at int) {
+	for i, part := range path {
+		if isIndexPart(part) {
+			continue
+		}
 		keys, ok := tableKeys[table]
 		if !ok {
-			return "", "" // [env] takes any key; scalars have no keys
+			return "", "", -1 // [env] takes any key; scalars have no keys
 		}
-		if !slices.Contains(keys, name) {
-			return table, name
+		if !slices.Contains(keys, part) {
+			return table, part, i
 		}
-		table = name
+		table = part
 	}
-	return "", ""
+	return "", "", -1
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,74 +16,117 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// manifest validates the decoded document and resolves its paths. Checks
-// run in the order the keys are documented, so the first problem reported
-// is predictable.
-func (p *parser) manifest(doc *document) (*Manifest, error) {
-	m := &Manifest{Path: p.file, Dir: p.dir, Name: doc.Name, ModuleRef: doc.Module, Env: doc.Env}
-	var err error
-	if err = p.checkName(doc.Name); err != nil {
-		return nil, err
+// manifest checks the decoded document against the schema and resolves
+// its paths. Every key is checked on its own and every problem recorded,
+// so that one run reports all of them (see joinErrors).
+func (p *parser) manifest(doc map[string]any) (*Manifest, error) {
+	if len(doc) == 0 && !strings.HasSuffix(p.file, ".toml") {
+		// Only blanks and comments, like a Markdown file with # headings.
+		return nil, p.errorAt(position{}, "sets none of the keys of a %s: is it a manifest? pass a %s or a directory holding one", FileName, FileName)
 	}
-	if m.Module, err = p.module(doc.Module); err != nil {
-		return nil, err
-	}
-	if m.Routes, err = p.routes(doc); err != nil {
-		return nil, err
-	}
-	if err = p.checkEnv(doc.Env); err != nil {
-		return nil, err
-	}
-	if m.Files, err = p.files(doc.Files); err != nil {
-		return nil, err
-	}
-	if m.Limits, err = p.limits(doc.Limits); err != nil {
+	p.checkUnknownKeys(doc)
+	m := &Manifest{Path: p.file, Dir: p.dir}
+	m.Name = p.name(doc)
+	m.ModuleRef, m.Module = p.module(doc)
+	m.Routes = p.routes(doc, m.Name)
+	m.Env = p.env(doc)
+	m.Files = p.files(doc)
+	m.Limits = p.limits(doc)
+	if err := joinErrors(p.errs); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-// required returns the entry of a top-level key that every manifest must
-// set, or an error showing a line to add.
-func (p *parser) required(key, example string) (*entry, error) {
-	if e, ok := p.idx.lookup(key); ok {
-		return e, nil
-	}
-	// A common slip: the key was written, but below a [table] header, which
-	// makes it part of that table.
-	if e, ok := p.idx.lookup("env", key); ok {
-		if header, ok := p.enclosingHeader(e.path); ok {
-			return nil, p.errorAt(position{}, "missing key %q: line %d sets it inside [env]; move it above the [env] header on line %d",
-				key, e.key.line, header.line)
+// checkUnknownKeys reports every key the schema does not define. [env]
+// takes any key; its values are checked by env.
+func (p *parser) checkUnknownKeys(doc map[string]any) {
+	check := func(table map[string]any, prefix ...string) {
+		for _, k := range slices.Sorted(maps.Keys(table)) {
+			path := join(prefix, k)
+			if _, key, _ := unknownKey(path); key != "" {
+				p.report(p.unknownKeyError(p.entryOf(path...).key, path))
+			}
 		}
 	}
-	return nil, p.errorAt(position{}, "missing key %q: add a line like %s above the first [table] header", key, example)
+	check(doc)
+	if list, ok := doc["files"].([]any); ok {
+		for i, el := range list {
+			if t, ok := el.(map[string]any); ok {
+				check(t, "files", indexPart(i))
+			}
+		}
+	}
+	if t, ok := doc["limits"].(map[string]any); ok {
+		check(t, "limits")
+	}
 }
 
-func (p *parser) checkName(name string) error {
-	e, err := p.required("name", `name = "echo"`)
-	if err != nil {
-		return err
+// required returns the value and entry of a top-level key every manifest
+// must set. If it is missing, it reports so, showing a line to add, and
+// returns ok false.
+func (p *parser) required(doc map[string]any, key, example string) (v any, e *entry, ok bool) {
+	if v, ok := doc[key]; ok {
+		return v, p.entryOf(key), true
+	}
+	if p.slipped[pathKey([]string{key})] {
+		return nil, nil, false // reported where it was written
+	}
+	// A common slip: the key was written, but below the [env] header,
+	// which makes it an environment variable.
+	if e, ok := p.idx.lookup("env", key); ok {
+		if header, ok := p.enclosingHeader(e.path); ok {
+			p.explained[pathKey(e.path)] = true
+			p.reportAt(e.key, "missing key %q: this line sets it inside [env]; move it above the [env] header on line %d", key, header.line)
+			return nil, nil, false
+		}
+	}
+	p.reportAt(position{}, "missing key %q: add a line like %s above the first [table] header", key, example)
+	return nil, nil, false
+}
+
+// str returns v as a string, or reports that the value of e is not one.
+func (p *parser) str(v any, e *entry) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+	}
+	return s, ok
+}
+
+func (p *parser) name(doc map[string]any) string {
+	v, e, ok := p.required(doc, "name", `name = "echo"`)
+	if !ok {
+		return ""
+	}
+	name, ok := p.str(v, e)
+	if !ok {
+		return ""
 	}
 	if err := wisp.ValidateAppName(name); err != nil {
-		return p.wrap(e.value, err)
+		p.report(p.wrap(e.value, err))
 	}
-	return nil
+	return name
 }
 
-// module returns the path of the module file.
-func (p *parser) module(ref string) (string, error) {
-	e, err := p.required("module", `module = "echo.wasm"`)
-	if err != nil {
-		return "", err
+// module returns the module as written and its path.
+func (p *parser) module(doc map[string]any) (ref, path string) {
+	v, e, ok := p.required(doc, "module", `module = "echo.wasm"`)
+	if !ok {
+		return "", ""
+	}
+	if ref, ok = p.str(v, e); !ok {
+		return "", ""
 	}
 	switch {
 	case ref == "":
-		return "", p.errorAt(e.value, "module is empty: set it to the path of your .wasm file, like module = \"echo.wasm\"")
+		p.reportAt(e.value, "module is empty: set it to the path of your .wasm file, like module = \"echo.wasm\"")
+		return ref, ""
 	case strings.Contains(ref, "://"):
-		return "", p.errorAt(e.value, "module %q: remote module references are not supported yet; build the .wasm and give its path, relative to %s", ref, filepath.Base(p.file))
+		p.reportAt(e.value, "module %q: remote module references are not supported yet; build the .wasm and give its path, relative to %s", ref, filepath.Base(p.file))
+		return ref, ""
 	}
-	return p.resolvePath(ref), nil
+	return ref, p.resolvePath(ref)
 }
 
 // resolvePath returns a path from the manifest, written with '/', resolved
@@ -95,87 +139,176 @@ func (p *parser) resolvePath(rel string) string {
 	return filepath.Join(p.dir, native)
 }
 
-func (p *parser) routes(doc *document) ([]wisp.Route, error) {
-	e, err := p.required("routes", `routes = ["/echo/..."]`)
-	if err != nil {
-		return nil, err
+// routes returns the valid routes; name is the app's, for an example.
+func (p *parser) routes(doc map[string]any, name string) []wisp.Route {
+	v, e, ok := p.required(doc, "routes", `routes = ["/echo/..."]`)
+	if !ok {
+		return nil
 	}
-	if len(doc.Routes) == 0 {
+	list, ok := v.([]any)
+	if !ok {
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return nil
+	}
+	if len(list) == 0 {
 		example := "/echo/..."
-		if wisp.ValidateAppName(doc.Name) == nil {
-			example = "/" + doc.Name + "/..."
+		if wisp.ValidateAppName(name) == nil {
+			example = "/" + name + "/..."
 		}
-		return nil, p.errorAt(e.value, "routes is empty: add at least one, like routes = [%q]", example)
+		p.reportAt(e.value, "routes is empty: add at least one, like routes = [%q]", example)
+		return nil
 	}
-	routes := make([]wisp.Route, len(doc.Routes))
+	var routes []wisp.Route
 	first := map[wisp.Route]position{}
-	for i, text := range doc.Routes {
-		pos := p.valuePos("routes", indexPart(i))
+	for i, el := range list {
+		re := p.entryOf("routes", indexPart(i))
+		text, ok := p.str(el, re)
+		if !ok {
+			continue
+		}
 		r, err := wisp.ParseRoute(text)
 		if err != nil {
-			return nil, p.wrap(pos, err)
+			p.report(p.wrap(re.value, err))
+			continue
 		}
 		if at, dup := first[r]; dup {
-			return nil, p.errorAt(pos, "route %q is listed twice (also on line %d); remove one", r, at.line)
+			p.reportAt(re.value, "route %q is listed twice (also on line %d); remove one", r, at.line)
+			continue
 		}
-		first[r] = pos
-		routes[i] = r
+		first[r] = re.value
+		routes = append(routes, r)
 	}
-	return routes, nil
+	return routes
 }
 
-func (p *parser) checkEnv(env map[string]string) error {
-	// Check in the order written, so the first problem in the file is the
-	// one reported.
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
+// env returns the [env] table, nil if the manifest sets no variables.
+func (p *parser) env(doc map[string]any) map[string]string {
+	v, ok := doc["env"]
+	if !ok {
+		return nil
 	}
-	slices.SortFunc(keys, func(a, b string) int {
-		pa, pb := p.keyPos("env", a), p.keyPos("env", b)
+	table, ok := v.(map[string]any)
+	if !ok {
+		e := p.entryOf("env")
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return nil
+	}
+	env := make(map[string]string, len(table))
+	for _, k := range p.inFileOrder(table, "env") {
+		e := p.entryOf("env", k)
+		if p.explained[pathKey(e.path)] {
+			continue
+		}
+		if !wisp.ValidEnvKey(k) {
+			p.reportAt(e.key, "environment variable name %q is not valid: use letters, digits and '_', not starting with a digit, like GREETING", k)
+			continue
+		}
+		value, ok := p.str(table[k], e)
+		if !ok {
+			continue
+		}
+		if strings.ContainsRune(value, 0) {
+			p.reportAt(e.value, "env.%s contains a NUL character, which environment variables cannot hold", k)
+			continue
+		}
+		env[k] = value
+	}
+	if len(env) == 0 {
+		return nil
+	}
+	return env
+}
+
+// inFileOrder returns the keys of the table at prefix in the order they
+// were written.
+func (p *parser) inFileOrder(table map[string]any, prefix ...string) []string {
+	return slices.SortedFunc(maps.Keys(table), func(a, b string) int {
+		pa, pb := p.entryOf(join(prefix, a)...).key, p.entryOf(join(prefix, b)...).key
 		return cmp.Or(cmp.Compare(pa.line, pb.line), cmp.Compare(pa.column, pb.column), strings.Compare(a, b))
 	})
-	for _, k := range keys {
-		if !wisp.ValidEnvKey(k) {
-			return p.errorAt(p.keyPos("env", k), "environment variable name %q is not valid: use letters, digits and '_', not starting with a digit, like GREETING", k)
-		}
-		if strings.ContainsRune(env[k], 0) {
-			return p.errorAt(p.valuePos("env", k), "env.%s contains a NUL character, which environment variables cannot hold", k)
-		}
-	}
-	return nil
 }
 
-func (p *parser) files(entries []fileEntry) ([]File, error) {
-	if e, ok := p.idx.lookup("files"); ok && e.kind != unstable.Array && e.kind != unstable.ArrayTable {
-		return nil, p.wrongType(e.key, e.path, e.kind, e)
+// files returns the valid [[files]] entries.
+func (p *parser) files(doc map[string]any) []File {
+	v, ok := doc["files"]
+	if !ok {
+		return nil
+	}
+	list, ok := v.([]any)
+	if !ok {
+		e := p.entryOf("files")
+		p.report(p.wrongType(e.value, e.path, e.kind, e))
+		return nil
 	}
 	var files []File
 	first := map[string]position{}
-	for i, f := range entries {
+	for i, el := range list {
 		at := indexPart(i)
-		header := p.keyPos("files", at)
-		source, ok := p.idx.lookup("files", at, "source")
+		entry := p.entryOf("files", at)
+		table, ok := el.(map[string]any)
 		if !ok {
-			return nil, p.errorAt(header, "this [[files]] entry has no source: add a line like source = \"static\" (a directory next to %s)", filepath.Base(p.file))
+			p.report(p.wrongType(entry.value, entry.path, entry.kind, entry))
+			continue
 		}
-		if f.Source == "" {
-			return nil, p.errorAt(source.value, "files%s.source is empty: set it to a directory next to %s, like source = \"static\"", at, filepath.Base(p.file))
+		source, sourceOK := p.fileSource(table, at, entry.key)
+		mount, mountOK := p.fileMount(table, at, entry.key)
+		if !mountOK {
+			continue
 		}
-		mount, ok := p.idx.lookup("files", at, "mount")
-		if !ok {
-			return nil, p.errorAt(header, "this [[files]] entry has no mount: add a line like mount = \"/static\" (where the guest sees the files)")
+		if prev, dup := first[mount]; dup {
+			pos := p.entryOf("files", at, "mount").value
+			p.reportAt(pos, "mount %q is used twice (also on line %d); give each [[files]] entry its own mount", mount, prev.line)
+			continue
 		}
-		if problem := mountProblem(f.Mount); problem != "" {
-			return nil, p.errorAt(mount.value, "files%s.mount %s", at, problem)
+		first[mount] = p.entryOf("files", at, "mount").value
+		if sourceOK {
+			files = append(files, File{Source: p.resolvePath(source), SourceRef: source, Mount: mount})
 		}
-		if prev, dup := first[f.Mount]; dup {
-			return nil, p.errorAt(mount.value, "mount %q is used twice (also on line %d); give each [[files]] entry its own mount", f.Mount, prev.line)
-		}
-		first[f.Mount] = mount.value
-		files = append(files, File{Source: p.resolvePath(f.Source), SourceRef: f.Source, Mount: f.Mount})
 	}
-	return files, nil
+	return files
+}
+
+// fileSource returns the source of the [[files]] entry at (whose header is
+// at header), or reports what is wrong with it.
+func (p *parser) fileSource(table map[string]any, at string, header position) (string, bool) {
+	v, ok := table["source"]
+	if !ok && p.slipped[pathKey([]string{"files", at, "source"})] {
+		return "", false // misspelled, and reported there
+	}
+	if !ok {
+		p.reportAt(header, "this [[files]] entry has no source: add a line like source = \"static\" (a directory next to %s)", filepath.Base(p.file))
+		return "", false
+	}
+	e := p.entryOf("files", at, "source")
+	source, ok := p.str(v, e)
+	if ok && source == "" {
+		p.reportAt(e.value, "files%s.source is empty: set it to a directory next to %s, like source = \"static\"", at, filepath.Base(p.file))
+		return "", false
+	}
+	return source, ok
+}
+
+// fileMount returns the mount of the [[files]] entry at (whose header is
+// at header), or reports what is wrong with it.
+func (p *parser) fileMount(table map[string]any, at string, header position) (string, bool) {
+	v, ok := table["mount"]
+	if !ok && p.slipped[pathKey([]string{"files", at, "mount"})] {
+		return "", false // misspelled, and reported there
+	}
+	if !ok {
+		p.reportAt(header, "this [[files]] entry has no mount: add a line like mount = \"/static\" (where the guest sees the files)")
+		return "", false
+	}
+	e := p.entryOf("files", at, "mount")
+	mount, ok := p.str(v, e)
+	if !ok {
+		return "", false
+	}
+	if problem := mountProblem(mount); problem != "" {
+		p.reportAt(e.value, "files%s.mount %s", at, problem)
+		return "", false
+	}
+	return mount, true
 }
 
 // mountProblem applies wisp.AppSpec.Validate's rule for mounts, a clean
@@ -193,19 +326,20 @@ func mountProblem(mount string) string {
 }
 
 // checkPaths checks that the module file and every files source directory
-// exist. Load runs it; Parse does not touch the disk.
+// exist, reporting every one that does not. Load runs it; Parse does not
+// touch the disk.
 func (p *parser) checkPaths(m *Manifest) error {
 	name := filepath.Base(p.file)
 	pos := p.valuePos("module")
 	switch info, err := os.Stat(m.Module); {
 	case errors.Is(err, fs.ErrNotExist):
-		return &Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-			Msg: fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)}
+		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
+			Msg: fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)})
 	case err != nil:
-		return &Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-			Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)}
+		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
+			Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)})
 	case info.IsDir():
-		return p.errorAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
+		p.reportAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
 	}
 	for i, f := range m.Files {
 		at := indexPart(i)
@@ -213,25 +347,40 @@ func (p *parser) checkPaths(m *Manifest) error {
 		ref := f.SourceRef
 		switch info, err := os.Stat(f.Source); {
 		case errors.Is(err, fs.ErrNotExist):
-			return &Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-				Msg: fmt.Sprintf("files%s.source %q not found next to %s (looked for %s)", at, ref, name, f.Source)}
+			p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
+				Msg: fmt.Sprintf("files%s.source %q not found next to %s (looked for %s)", at, ref, name, f.Source)})
 		case err != nil:
-			return &Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-				Msg: fmt.Sprintf("files%s.source %q: %v", at, ref, err)}
+			p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
+				Msg: fmt.Sprintf("files%s.source %q: %v", at, ref, err)})
 		case !info.IsDir():
-			return p.errorAt(pos, "files%s.source %q is a file (%s): it must be a directory, whose contents appear at %s", at, ref, f.Source, f.Mount)
+			p.reportAt(pos, "files%s.source %q is a file (%s): it must be a directory, whose contents appear at %s", at, ref, f.Source, f.Mount)
 		}
 	}
-	return nil
+	return joinErrors(p.errs)
 }
 
-// keyPos returns where the key of path was written, or the zero position
-// if it was not.
-func (p *parser) keyPos(path ...string) position {
+// entryOf returns the index entry of path. A table made implicitly by a
+// dotted key (limits.memory = ... makes limits) has no entry of its own:
+// it gets one located at its first key. A path not written at all gets an
+// entry without a position.
+func (p *parser) entryOf(path ...string) *entry {
 	if e, ok := p.idx.lookup(path...); ok {
-		return e.key
+		return e
 	}
-	return position{}
+	made := &entry{path: path, kind: unstable.Invalid}
+	if p.idx == nil {
+		return made
+	}
+	prefix := pathKey(path) + "\x00"
+	for k, e := range p.idx.entries {
+		if !strings.HasPrefix(k, prefix) {
+			continue
+		}
+		if made.kind == unstable.Invalid || e.key.line < made.key.line || e.key.line == made.key.line && e.key.column < made.key.column {
+			made.key, made.value, made.kind = e.key, e.key, unstable.Table
+		}
+	}
+	return made
 }
 
 // valuePos returns where the value of path was written, or the zero
