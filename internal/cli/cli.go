@@ -81,8 +81,6 @@ func (e *env) main(ctx context.Context, args []string) int {
 		return e.help(ctx, args[1:])
 	case "--version":
 		name = "version"
-	case "serve":
-		return runServe(ctx, rest, e.stdout, e.stderr)
 	}
 	cmd := lookup(name)
 	if cmd == nil {

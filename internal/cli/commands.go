@@ -37,11 +37,10 @@ type command struct {
 	new            func(e *env) verb
 }
 
-// commands returns every verb but serve (which runServe handles), in the
-// order `wisp help` lists them.
+// commands returns every verb, in the order `wisp help` lists them.
 func commands() []*command {
 	return []*command{
-		deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
+		serveCommand(), deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
 		logsCommand(), runCommand(), versionCommand(),
 	}
 }
@@ -68,7 +67,6 @@ func (e *env) printOverview(w io.Writer) {
 	fmt.Fprint(w, "wisp runs WebAssembly (WASI) modules per HTTP request.\n\n")
 	fmt.Fprint(w, "Usage: wisp COMMAND [ARGUMENTS] [FLAGS]\n\nCommands:\n")
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "  serve\t%s\n", serveSummary)
 	for _, c := range commands() {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
@@ -112,8 +110,6 @@ func (e *env) help(ctx context.Context, args []string) int {
 	case len(args) > 1:
 		fmt.Fprintf(e.stderr, "wisp help: too many arguments: name one command, as in 'wisp help deploy'\n")
 		return exitUsage
-	case args[0] == "serve":
-		return runServe(ctx, []string{"-h"}, e.stdout, e.stderr)
 	}
 	cmd := lookup(args[0])
 	if cmd == nil {
@@ -163,7 +159,7 @@ func suggestVerb(name string) string {
 	if v := synonym(name); v != "" {
 		return v
 	}
-	names := []string{"serve"}
+	var names []string
 	for _, c := range commands() {
 		names = append(names, c.name)
 	}

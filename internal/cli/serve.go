@@ -5,18 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/wisphq/wisp"
@@ -26,39 +23,49 @@ import (
 	"github.com/wisphq/wisp/internal/manifest"
 )
 
-const serveSummary = "run a Wisp node: the gateway serving apps and the admin API"
-
-const serveUsage = `usage: wisp serve [flags]
-
-Runs a Wisp node: the gateway that answers HTTP requests with apps, and the
+func serveCommand() *command {
+	return &command{
+		name:    "serve",
+		summary: "run a Wisp node: the gateway serving apps and the admin API",
+		usage:   []string{"wisp serve [--data DIR] [--listen ADDR] [--admin-listen ADDR] [--deploy PATH]... [flags]"},
+		description: `
+Run a Wisp node: the gateway that answers HTTP requests with apps, and the
 admin API that deploys them (used by the other wisp commands). Everything
-the node stores lives under --data. SIGTERM or SIGINT drains the node: it
-reports not ready, finishes requests in flight (up to --grace), and exits 0.
+the node stores lives under --data. It prints the gateway's and the admin
+API's addresses on stdout, and logs (one line per request) on stderr.
 
 The admin token is $WISP_TOKEN if set, otherwise DATA/admin.token, created
-on first start with mode 0600.
+on first start with mode 0600. GET /healthz and /readyz on the admin
+listener are the liveness and readiness probes.
 
-Flags:
-`
+SIGTERM or SIGINT drains the node: /readyz turns 503, it keeps serving for
+--drain-delay, stops accepting connections, finishes requests in flight (up
+to --grace), and exits 0.`,
+		examples: []string{
+			"wisp serve --data .wisp --deploy examples/hello --deploy examples/echo",
+			"wisp serve --listen 0.0.0.0:8080 --admin-listen 127.0.0.1:8081 --log-format json --drain-delay 5s",
+		},
+		new: func(e *env) verb { return &serveVerb{e: e} },
+	}
+}
 
-const serveExample = `
-Example:
-  wisp serve --data .wisp --deploy examples/hello --deploy examples/echo
-`
+// serveVerb is `wisp serve`.
+type serveVerb struct {
+	e *env
+	serveFlags
+}
 
 type serveFlags struct {
 	data, listen, adminListen, logFormat, logLevel string
 	grace, drainDelay                              time.Duration
 	maxModule, memoryBudget                        wisp.ByteSize
+	memoryBudgetText                               string
 	maxInstances                                   int
 	deploy                                         stringList
 }
 
-// runServe runs `wisp serve` until ctx ends or a SIGTERM/SIGINT arrives.
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var f serveFlags
-	fs := flag.NewFlagSet("wisp serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func (v *serveVerb) flags(fs *flagSet) {
+	f := &v.serveFlags
 	fs.StringVar(&f.data, "data", ".wisp", "`DIR` holding the node's database, modules, native code cache and admin token")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8080", "`ADDR` of the gateway that serves apps")
 	fs.StringVar(&f.adminListen, "admin-listen", "127.0.0.1:8081", "`ADDR` of the admin API")
@@ -69,42 +76,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	f.maxModule = wisp.DefaultMaxBlobSize
 	fs.TextVar(&f.maxModule, "max-module-size", f.maxModule, "largest module or file bundle the admin API accepts, like 256MiB")
 	fs.IntVar(&f.maxInstances, "max-instances", 512, "instances running at once across all apps; past it requests get 503")
-	if mem := systemMemory(); mem > 0 {
-		f.memoryBudget = wisp.ByteSize(mem / 4 * 3 / (64 << 10) * (64 << 10))
-	}
-	fs.TextVar(&f.memoryBudget, "memory-budget", f.memoryBudget, "memory all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. Default: 3/4 of the cgroup limit or of RAM; 0: none")
+	fs.StringVar(&f.memoryBudgetText, "memory-budget", "auto", "`SIZE` all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. auto: 3/4 of the cgroup limit or of RAM; 0: none")
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, serveUsage)
-		fs.PrintDefaults()
-		fmt.Fprint(stderr, serveExample)
-	}
-	if err := fs.Parse(args); err != nil {
-		return exitCodeFor(err)
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "wisp serve: unexpected argument %q (see wisp serve -h)\n", fs.Arg(0))
-		return 2
-	}
-	logger, err := newLogger(stderr, f.logFormat, f.logLevel)
-	if err != nil {
-		fmt.Fprintf(stderr, "wisp serve: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := serve(ctx, f, stdout, logger); err != nil {
-		fmt.Fprintf(stderr, "wisp serve: %v\n", err)
-		return 1
-	}
-	return 0
 }
 
-func exitCodeFor(err error) int {
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+// run serves until ctx ends (the dispatcher cancels it on SIGTERM/SIGINT).
+func (v *serveVerb) run(ctx context.Context, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
 	}
-	return 2
+	logger, err := newLogger(v.e.stderr, v.logFormat, v.logLevel)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if v.memoryBudgetText == "auto" {
+		v.memoryBudget = wisp.ByteSize(systemMemory() / 4 * 3)
+	} else if v.memoryBudget, err = wisp.ParseByteSize(v.memoryBudgetText); err != nil {
+		return usagef("--memory-budget: %v, or auto", err)
+	}
+	return serve(ctx, v.serveFlags, v.e.stdout, logger)
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
