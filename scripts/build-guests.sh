@@ -55,6 +55,7 @@ gowasm() { # gowasm DIR NAME: package ./DIR -> DIR/NAME.wasm
 # Examples.
 wat examples/hello hello
 c examples/echo echo
+c internal/engine/rootfs/testdata escape
 gowasm examples/json json
 
 # Test fixtures (see testdata/wasm/README.md): every .wat and .c there.

@@ -28,8 +28,9 @@ The exit code is the module's. A module stopped by a trap exits with 134
 and one interrupted with Ctrl-C with 130. A module that cannot run at all
 (not WebAssembly, imports this runtime does not provide) exits with 1.
 
-The module sees no host files unless --dir mounts a directory. Directory
-mounts are for running your own code: they are not an escape-proof sandbox.`,
+The module sees no host files unless --dir mounts a directory. A mount is
+confined to its directory (resolved beneath it with os.Root): ".." and
+symlinks cannot reach outside, and :ro mounts refuse every write.`,
 		examples: []string{
 			"wisp run hello.wasm",
 			"echo hi | wisp run --env NAME=you cat.wasm -n",

@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental/sysfs"
+
+	"github.com/wisphq/wisp/internal/engine/rootfs"
 )
 
 // DirMount mounts a host directory into a `wisp run` guest.
@@ -40,9 +43,10 @@ const (
 
 // RunCommand compiles and runs wasm once as a WASI command on this machine,
 // as `wisp run` does, and returns the guest's exit code. Host directories
-// are mounted with wazero's directory mounts, which are meant for a
-// developer running their own code: they are not an escape-proof sandbox,
-// and deployed apps never get one (they see only read-only bundles).
+// in opts.Dirs are mounted with package rootfs: the guest cannot reach
+// anything outside them, through "..", symbolic links or otherwise.
+// Deployed apps never get host directories (they see only read-only
+// bundles).
 //
 // The returned error is non-nil only when the module could not be run at
 // all; a trap, timeout or interrupt is reported as its exit code with a
@@ -65,11 +69,16 @@ func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, err
 
 	fsc := wazero.NewFSConfig()
 	for _, d := range opts.Dirs {
+		open := rootfs.Open
 		if d.ReadOnly {
-			fsc = fsc.WithReadOnlyDirMount(d.Host, d.Guest)
-		} else {
-			fsc = fsc.WithDirMount(d.Host, d.Guest)
+			open = rootfs.OpenReadOnly
 		}
+		dir, err := open(d.Host)
+		if err != nil {
+			return 0, err
+		}
+		defer dir.Close() // after the module, which closes its files, is done
+		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(dir, d.Guest)
 	}
 	p := m.Prepare(nil, nil)
 	p.base = p.base.WithFSConfig(fsc)
