@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path"
 	"strconv"
@@ -106,10 +107,26 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the status written and, for failures, what went wrong.
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (int, string) {
 	limits := t.Limits()
+	rc := http.NewResponseController(w)
+	if r.ContentLength != 0 {
+		// A client trickling its body must not hold the instance past its
+		// timeout: reading the body fails at the app's deadline. The
+		// deadline is lifted once the body is read, so it cannot end the
+		// request's context afterwards.
+		rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
+	}
+	if len(r.TransferEncoding) > 0 {
+		// net/http read this request by its chunked framing and dropped any
+		// Content-Length. A proxy in front may have framed it by that
+		// Content-Length instead; closing the connection after answering
+		// means no bytes after this request are ever read as another
+		// (RFC 9112 6.3: request smuggling).
+		w.Header().Set("Connection", "close")
+	}
 	if r.ContentLength > int64(limits.MaxBody) {
 		return g.bodyTooLarge(w, limits)
 	}
-	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody)}
+	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
 	if r.ContentLength < 0 {
 		// Chunked: read it all first (within max_body) so CONTENT_LENGTH is
 		// exact, as CGI guests expect.
@@ -122,7 +139,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 			return g.plain(w, http.StatusBadRequest, msg), msg
 		}
 		r.ContentLength = int64(len(buf))
-		body = &limitedBody{r: bytes.NewReader(buf), left: int64(len(buf))}
+		body = &limitedBody{r: bytes.NewReader(buf), left: int64(len(buf)), atEOF: func() {}}
 	}
 
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
@@ -143,9 +160,19 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	err := g.node.Invoke(r.Context(), t, in)
 	// The guest may have run for its whole timeout; the answer gets its own
 	// time to be written.
-	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(WriteTimeout))
+	rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	if !body.eof && r.ContentLength != 0 {
+		// net/http would read the rest of the body before answering, with
+		// no deadline left; close the connection instead.
+		w.Header().Set("Connection", "close")
+	}
 	if body.over {
 		return g.bodyTooLarge(w, limits)
+	}
+	var netErr net.Error
+	if errors.As(body.err, &netErr) && netErr.Timeout() {
+		msg := fmt.Sprintf("the request body did not arrive within app %s's %s timeout", t.App, limits.Timeout)
+		return g.plain(w, http.StatusRequestTimeout, msg), msg
 	}
 	if err != nil {
 		return g.invokeFailed(w, r, t, err)
@@ -220,11 +247,15 @@ func cleanPath(p string) string {
 }
 
 // limitedBody is a request body that fails after left bytes, remembering
-// that it did so the gateway can answer 413.
+// that it did so the gateway can answer 413. atEOF runs once the whole
+// body was read.
 type limitedBody struct {
-	r    io.Reader
-	left int64
-	over bool
+	r     io.Reader
+	left  int64
+	over  bool  // more than left bytes came
+	eof   bool  // the whole body was read
+	err   error // the first read error other than EOF
+	atEOF func()
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -235,6 +266,7 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 			b.over = true
 			return 0, errors.New("request body too large")
 		}
+		b.setEOF()
 		return 0, io.EOF
 	}
 	if int64(len(p)) > b.left {
@@ -242,5 +274,18 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.r.Read(p)
 	b.left -= int64(n)
+	switch {
+	case err == io.EOF:
+		b.setEOF()
+	case err != nil && b.err == nil:
+		b.err = err
+	}
 	return n, err
+}
+
+func (b *limitedBody) setEOF() {
+	if !b.eof {
+		b.eof = true
+		b.atEOF()
+	}
 }

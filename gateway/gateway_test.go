@@ -1,15 +1,19 @@
 package gateway_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/gateway"
@@ -195,4 +199,37 @@ func mustRequest(t *testing.T, method, url string) *http.Request {
 		t.Fatal(err)
 	}
 	return req
+}
+
+// TestSlowBodyEndsAtTheAppTimeout sends a body one byte every 200ms to an
+// app with a 1s timeout: the gateway must give up on the body at the
+// timeout (408) instead of holding the instance until the client is done.
+func TestSlowBodyEndsAtTheAppTimeout(t *testing.T) {
+	srv, _ := newGateway(t, wisp.Limits{Timeout: wisp.Duration(time.Second)}, "env=printenv.wasm:/env")
+	conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /env HTTP/1.1\r\nHost: wisp\r\nContent-Length: 30\r\n\r\n")
+	start := time.Now()
+	done := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Log(err)
+		}
+		done <- resp
+	}()
+	for i := 0; ; i++ {
+		select {
+		case resp := <-done:
+			if resp == nil || resp.StatusCode != http.StatusRequestTimeout || i >= 30 {
+				t.Fatalf("answer %v after %s with %d of 30 bytes sent; want 408 before the body was complete", resp, time.Since(start), i)
+			}
+			return
+		case <-time.After(200 * time.Millisecond):
+			conn.Write([]byte("x"))
+		}
+	}
 }

@@ -94,6 +94,12 @@ func (v *serveVerb) run(ctx context.Context, args []string) error {
 	} else if v.memoryBudget, err = wisp.ParseByteSize(v.memoryBudgetText); err != nil {
 		return usagef("--memory-budget: %v, or auto", err)
 	}
+	if v.memoryBudget > 0 {
+		// Guest stacks and linear memories live on the Go heap: a soft
+		// limit makes the runtime collect and return them to the OS before
+		// the process nears the budget, instead of holding freed memory.
+		debug.SetMemoryLimit(int64(v.memoryBudget))
+	}
 	return serve(ctx, v.serveFlags, v.e.stdout, logger)
 }
 
