@@ -16,9 +16,11 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/wisp
 
-## test: everything CI runs: vet, gofmt, all tests, a short run of every fuzz target
+## test: everything CI runs: vet, gofmt, all tests, the concurrent core under the race
+## detector, a short run of every fuzz target
 test: vet
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short . ./gateway ./adminapi ./internal/engine ./boltstore ./memstore
 	$(MAKE) --no-print-directory fuzz-smoke
 
 ## test-short: the fast unit tests only (skips end-to-end tests)
