@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wisphq/wisp/internal/testnode"
 )
 
 // TestFloodKeepsHealthyAppServing runs a short flood against the real
@@ -17,13 +19,13 @@ func TestFloodKeepsHealthyAppServing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and floods a real node; skipped with -short")
 	}
-	root, err := repoRoot()
+	root, err := testnode.Root()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	bin, err := buildWisp(ctx, root, t.TempDir())
+	bin, err := testnode.BuildContext(ctx, root, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

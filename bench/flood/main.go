@@ -32,6 +32,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/wisphq/wisp/internal/testnode"
 )
 
 // config is one run's parameters.
@@ -97,7 +99,7 @@ type result struct {
 // measure starts a node, deploys the two apps and runs both phases,
 // writing progress to progress.
 func measure(ctx context.Context, cfg config, progress io.Writer) (*result, error) {
-	root, err := repoRoot()
+	root, err := testnode.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -109,17 +111,25 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*result, erro
 	bin := cfg.bin
 	if bin == "" {
 		fmt.Fprintln(progress, "building wisp...")
-		if bin, err = buildWisp(ctx, root, tmp); err != nil {
+		if bin, err = testnode.BuildContext(ctx, root, tmp); err != nil {
 			return nil, err
 		}
 	}
-	n, err := startNode(ctx, bin, root, filepath.Join(tmp, "data"))
+	n, err := testnode.StartContext(ctx, testnode.Options{
+		Bin:          bin,
+		Data:         filepath.Join(tmp, "data"),
+		Dir:          root,
+		Args:         []string{"--grace", "5s"},
+		StartTimeout: time.Minute,
+		OutputLimit:  64 << 10, // the node logs a line per request; only the end matters when something fails
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer n.kill() // after stop below, a no-op
+	defer n.Kill() // after Stop below, a no-op
+	cli := n.CLI()
 	res := &result{cfg: cfg, when: time.Now().UTC()}
-	if res.version, err = n.wisp(ctx, "version"); err != nil {
+	if res.version, err = cli.Output(ctx, "version"); err != nil {
 		return nil, err
 	}
 	for _, args := range [][]string{
@@ -127,15 +137,15 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*result, erro
 		{"deploy", "testdata/wasm/loop.wasm", "--name", "loop", "--route", "/loop",
 			"--timeout", cfg.loopTimeout.String(), "--max-concurrency", fmt.Sprint(cfg.loopConcurrency)},
 	} {
-		if _, err := n.wisp(ctx, args...); err != nil {
+		if _, err := cli.Output(ctx, args...); err != nil {
 			return nil, err
 		}
 	}
 
-	healthy := n.gateway + "/healthy"
+	healthy := n.Gateway + "/healthy"
 	const want = "v1\n"
 	if warm := measureHealthy(ctx, healthy, want, 100, cfg.concurrency); warm.Errors > 0 {
-		return nil, fmt.Errorf("the healthy app fails before any flood: %d errors, first: %s\nnode stderr:\n%s", warm.Errors, warm.FirstErr, n.stderr)
+		return nil, fmt.Errorf("the healthy app fails before any flood: %d errors, first: %s\nnode stderr:\n%s", warm.Errors, warm.FirstErr, n.Stderr)
 	}
 	fmt.Fprintf(progress, "no flood: %d requests to the healthy app...\n", cfg.requests)
 	res.baseline = measureHealthy(ctx, healthy, want, cfg.requests, cfg.concurrency)
@@ -145,9 +155,9 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*result, erro
 	defer stopFlood()
 	floodStart := time.Now()
 	// A request may wait one timeout for a slot and run for another.
-	loop, waitFlood := startFlood(floodCtx, n.gateway+"/loop", cfg.flood, 2*cfg.loopTimeout+10*time.Second)
+	loop, waitFlood := startFlood(floodCtx, n.Gateway+"/loop", cfg.flood, 2*cfg.loopTimeout+10*time.Second)
 	res.loop = loop
-	health := pollHealth(floodCtx, n.admin+"/healthz", 50*time.Millisecond)
+	health := pollHealth(floodCtx, n.Admin+"/healthz", 50*time.Millisecond)
 	if err := waitSaturated(ctx, res.loop, cfg.flood > 2*cfg.loopConcurrency, 2*cfg.loopTimeout+30*time.Second); err != nil {
 		return nil, err
 	}
@@ -158,7 +168,7 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*result, erro
 	res.floodTime = time.Since(floodStart)
 	res.health = <-health
 
-	res.nodeExit = n.stop()
-	res.nodeStderr = n.stderr.String()
+	res.nodeExit = n.Stop(10 * time.Second) // drains, or is killed after 10s
+	res.nodeStderr = n.Stderr.String()
 	return res, ctx.Err()
 }

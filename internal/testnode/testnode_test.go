@@ -58,8 +58,22 @@ func TestRoot(t *testing.T) {
 	}
 }
 
-func TestStartNeedsBinAndData(t *testing.T) {
-	if _, err := Start(Options{}); err == nil || !strings.Contains(err.Error(), "required") {
-		t.Errorf("Start without Bin and Data = %v, want an error saying they are required", err)
+func TestDeclaresModule(t *testing.T) {
+	for _, tc := range []struct {
+		name, mod string
+		want      bool
+	}{
+		{"wisp", "module github.com/wisphq/wisp\n\ngo 1.26\n", true},
+		{"quoted, after a comment", "// the platform\nmodule \"github.com/wisphq/wisp\"\n", true},
+		{"no trailing newline", "module github.com/wisphq/wisp", true},
+		{"another module", "module example.com/guest\n", false},
+		{"a module below wisp's path", "module github.com/wisphq/wisp/examples\n", false},
+		{"empty", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := declaresModule(tc.mod); got != tc.want {
+				t.Errorf("declaresModule(%q) = %v, want %v", tc.mod, got, tc.want)
+			}
+		})
 	}
 }

@@ -150,7 +150,7 @@ func (s *scenario) warmUp(n *node) *node {
 	}
 	clear(samples) // first deploys upload and compile everything; the rounds mostly do not
 	for i := range 3 {
-		n.kill()
+		n.Kill()
 		n = startNode(s.t, s.data)
 		for _, a := range s.deployed {
 			deploy(a, fmt.Sprintf("calibration-%d", i))
@@ -161,7 +161,7 @@ func (s *scenario) warmUp(n *node) *node {
 	for _, a := range s.apps {
 		a.last = s.appRecord(n, a.name)
 	}
-	n.kill()
+	n.Kill()
 	n = startNode(s.t, s.data)
 	s.checkAll(n, nil, attempt{}, nil)
 	return n
@@ -208,7 +208,7 @@ func (s *scenario) crashRound(n *node, round int) *node {
 	case <-r.done:
 	}
 	moment := killMoment(r)
-	n.kill()
+	n.Kill()
 	r.wait(t, 30*time.Second)
 	s.stats.kills[moment]++
 

@@ -51,7 +51,7 @@ func TestJSONLogsHaveOneLinePerRequest(t *testing.T) {
 	n.mustWisp("deploy", fixture("version1.wasm"), "--name", "logged", "--route", "/logged")
 	n.get("/logged")
 	waitFor(t, 10*time.Second, "the request's log line", func() bool {
-		for _, line := range lines(n.stderr.String()) {
+		for _, line := range lines(n.Stderr.String()) {
 			var rec map[string]any
 			if json.Unmarshal([]byte(line), &rec) != nil {
 				continue

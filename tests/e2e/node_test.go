@@ -15,8 +15,8 @@ import (
 func TestExamplesServeAfterStart(t *testing.T) {
 	n := startNode(t, "", "--deploy", "examples/hello", "--deploy", "examples/echo", "--deploy", "examples/json")
 	for _, want := range []string{"/hello", "/echo/", "/json/"} {
-		if !strings.Contains(n.stdout.String(), n.gateway+want) {
-			t.Errorf("startup output does not list %s%s:\n%s", n.gateway, want, n.stdout)
+		if !strings.Contains(n.Stdout.String(), n.Gateway+want) {
+			t.Errorf("startup output does not list %s%s:\n%s", n.Gateway, want, n.Stdout)
 		}
 	}
 	if status, body := n.get("/hello"); status != 200 || body != "Hello from Wisp!\n" {
@@ -33,10 +33,10 @@ func TestExamplesServeAfterStart(t *testing.T) {
 	}
 
 	// Restarting with the same --deploy flags stores no new versions.
-	n.kill()
-	n2 := startNode(t, n.data, "--deploy", "examples/hello")
-	if !strings.Contains(n2.stdout.String(), "unchanged hello version 1") {
-		t.Errorf("restart redeployed hello:\n%s", n2.stdout)
+	n.Kill()
+	n2 := startNode(t, n.Data, "--deploy", "examples/hello")
+	if !strings.Contains(n2.Stdout.String(), "unchanged hello version 1") {
+		t.Errorf("restart redeployed hello:\n%s", n2.Stdout)
 	}
 }
 
@@ -92,7 +92,7 @@ func TestSwitchIsAtomicUnderLoad(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
-				resp, err := http.Get(n.gateway + "/flip")
+				resp, err := http.Get(n.Gateway + "/flip")
 				var body string
 				status := 0
 				if err == nil {
@@ -156,9 +156,9 @@ func TestKilledNodeKeepsAcknowledgedDeploys(t *testing.T) {
 	n.mustWisp("deploy", fixture("version1.wasm"), "--name", "one", "--route", "/one")
 	n.mustWisp("deploy", fixture("version2.wasm"), "--name", "one", "--route", "/one")
 	n.mustWisp("deploy", fixture("counter.wasm"), "--name", "two", "--route", "/two/...")
-	n.kill() // SIGKILL right after the acknowledgements
+	n.Kill() // SIGKILL right after the acknowledgements
 
-	n2 := startNode(t, n.data)
+	n2 := startNode(t, n.Data)
 	if status, body := n2.get("/one"); status != 200 || body != "v2\n" {
 		t.Fatalf("after restart GET /one = %d %q", status, body)
 	}
@@ -175,7 +175,7 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	n.mustWisp("deploy", fixture("slow.wasm"), "--name", "slow", "--route", "/slow")
 	result := make(chan string, 1)
 	go func() {
-		resp, err := http.Get(n.gateway + "/slow")
+		resp, err := http.Get(n.Gateway + "/slow")
 		if err != nil {
 			result <- err.Error()
 			return
@@ -189,7 +189,9 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 		out, _, _ := n.wisp("logs", "slow")
 		return strings.Contains(out, "sleeping")
 	})
-	n.cmd.Process.Signal(syscall.SIGTERM)
+	if err := n.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case r := <-result:
 		if !strings.HasPrefix(r, "200") {
@@ -198,9 +200,8 @@ func TestSIGTERMDrainsInFlightRequests(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("in-flight request never finished")
 	}
-	<-n.done
-	if n.exitErr != nil {
-		t.Fatalf("drained node exited with %v; want exit 0\nstderr:\n%s", n.exitErr, n.stderr)
+	if err := n.Wait(); err != nil {
+		t.Fatalf("drained node exited with %v; want exit 0\nstderr:\n%s", err, n.Stderr)
 	}
 }
 
@@ -262,11 +263,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		t.Fatalf("a refused deploy was stored:\n%s", apps)
 	}
 
-	_, errOut, code := runWisp(t, []string{"WISP_ADMIN=" + n.admin, "WISP_TOKEN=wrong"}, "apps")
+	_, errOut, code := runWisp(t, []string{"WISP_ADMIN=" + n.Admin, "WISP_TOKEN=wrong"}, "apps")
 	if code != 1 || !strings.Contains(errOut, "token") {
 		t.Fatalf("wrong token: exit %d %q", code, errOut)
 	}
-	info, err := os.Stat(n.data + "/admin.token")
+	info, err := os.Stat(n.Data + "/admin.token")
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("admin.token mode: %v %v", info.Mode(), err)
 	}
