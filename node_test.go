@@ -116,7 +116,7 @@ func TestDeployRefusesBadInputAndStoresNothing(t *testing.T) {
 		}, wisp.ErrNotFound, "is not on this node: upload it first"},
 		{"not wasm", func() wisp.AppSpec {
 			return wisp.AppSpec{Name: "app", Module: upload(t, n, "garbage.wasm"), Routes: routes(t, "/x")}
-		}, wisp.ErrInvalid, "module is not valid WebAssembly"},
+		}, wisp.ErrInvalid, "malformed WebAssembly module"},
 		{"missing import", func() wisp.AppSpec {
 			return wisp.AppSpec{Name: "app", Module: upload(t, n, "badimport.wasm"), Routes: routes(t, "/x")}
 		}, wisp.ErrInvalid, `deploy app "app": module imports env.foo, which this node does not provide`},

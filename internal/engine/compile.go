@@ -12,6 +12,8 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
 // ErrInvalidModule is matched (errors.Is) by every error Compile returns
@@ -101,6 +103,16 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 }
 
 func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (wazero.CompiledModule, error) {
+	// wazero trusts what a module declares: 2^32 locals make it allocate
+	// 32 GiB (a fatal error, not a panic), deep nesting takes minutes to
+	// compile, a huge table reserves memory outside the limit. The
+	// pre-scan refuses such modules before wazero sees a byte.
+	if _, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits); err != nil {
+		if errors.Is(err, wasmscan.ErrLimit) {
+			return nil, invalidf("%s", err)
+		}
+		return nil, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
+	}
 	compiled, err := rt.rt.CompileModule(ctx, wasm)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {

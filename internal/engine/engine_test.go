@@ -59,8 +59,8 @@ func TestCompileRefusesInvalidModules(t *testing.T) {
 		limit         uint64
 		want          string
 	}{
-		{"garbage", "garbage.wasm", 64 << 20, "module is not valid WebAssembly"},
-		{"truncated", "truncated.wasm", 64 << 20, "module is truncated or corrupt"},
+		{"garbage", "garbage.wasm", 64 << 20, "malformed WebAssembly module"},
+		{"truncated", "truncated.wasm", 64 << 20, "the file is truncated"},
 		{"no _start", "nostart.wasm", 64 << 20, "module has no exported _start function"},
 		{"unknown import", "badimport.wasm", 64 << 20, "module imports env.foo, which this node does not provide"},
 		{"memory over limit", "bigmem.wasm", 64 << 20, "module declares more memory than its limit of 64MiB allows"},

@@ -21,7 +21,7 @@ func TestRunPassesTheExitCodeThrough(t *testing.T) {
 		{"trap", []string{"run", fixture("trap.wasm")}, 134, "", "unreachable"},
 		{"timeout", []string{"run", "--timeout", "200ms", fixture("loop.wasm")}, 124, "", "timeout"},
 		{"args and env reach the guest", []string{"run", "--env", "GREETING=hi", fixture("printenv.wasm"), "one", "two"}, 0, "GREETING=hi\n", ""},
-		{"not wasm", []string{"run", fixture("garbage.wasm")}, 1, "", "not valid WebAssembly"},
+		{"not wasm", []string{"run", fixture("garbage.wasm")}, 1, "", "malformed WebAssembly module"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := runWisp(t, nil, tc.args...)

@@ -246,7 +246,7 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		contains string
 	}{
 		{"not wasm", []string{"deploy", fixture("garbage.wasm"), "--name", "bad", "--route", "/bad"}, "is not a WebAssembly module"},
-		{"corrupt wasm", []string{"deploy", fixture("corrupt.wasm"), "--name", "bad", "--route", "/bad"}, "module is"},
+		{"corrupt wasm", []string{"deploy", fixture("corrupt.wasm"), "--name", "bad", "--route", "/bad"}, "malformed WebAssembly module"},
 		{"missing import", []string{"deploy", fixture("badimport.wasm"), "--name", "bad", "--route", "/bad"}, "module imports env.foo, which this node does not provide"},
 		{"no _start", []string{"deploy", fixture("nostart.wasm"), "--name", "bad", "--route", "/bad"}, "no exported _start"},
 		{"route taken", []string{"deploy", fixture("version2.wasm"), "--name", "bad", "--route", "/ok"}, `already served by app "ok"`},
