@@ -135,6 +135,9 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 			if body.over {
 				return g.bodyTooLarge(w, limits)
 			}
+			if body.timedOut() {
+				return g.bodyTimedOut(w, t, limits)
+			}
 			msg := "reading request body: " + err.Error()
 			return g.plain(w, http.StatusBadRequest, msg), msg
 		}
@@ -169,10 +172,8 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	if body.over {
 		return g.bodyTooLarge(w, limits)
 	}
-	var netErr net.Error
-	if errors.As(body.err, &netErr) && netErr.Timeout() {
-		msg := fmt.Sprintf("the request body did not arrive within app %s's %s timeout", t.App, limits.Timeout)
-		return g.plain(w, http.StatusRequestTimeout, msg), msg
+	if body.timedOut() {
+		return g.bodyTimedOut(w, t, limits)
 	}
 	if err != nil {
 		return g.invokeFailed(w, r, t, err)
@@ -224,6 +225,12 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Ta
 func (g *Gateway) bodyTooLarge(w http.ResponseWriter, limits wisp.Limits) (int, string) {
 	msg := fmt.Sprintf("request body is over this app's limit of %s (limits.max_body)", limits.MaxBody)
 	return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+}
+
+// bodyTimedOut answers 408 for a body that did not arrive in time.
+func (g *Gateway) bodyTimedOut(w http.ResponseWriter, t wisp.Target, limits wisp.Limits) (int, string) {
+	msg := fmt.Sprintf("the request body did not arrive within app %s's %s timeout", t.App, limits.Timeout)
+	return g.plain(w, http.StatusRequestTimeout, msg), msg
 }
 
 // plain writes a short text answer produced by the gateway itself.
@@ -281,6 +288,12 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// timedOut reports whether reading the body hit its deadline.
+func (b *limitedBody) timedOut() bool {
+	var netErr net.Error
+	return errors.As(b.err, &netErr) && netErr.Timeout()
 }
 
 func (b *limitedBody) setEOF() {
