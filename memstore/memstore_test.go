@@ -8,6 +8,18 @@ import (
 	"github.com/wisphq/wisp/storetest"
 )
 
+// TestConformance runs the store suite against the in-memory store, the
+// simplest correct implementation: a failure here is as likely a bug in
+// the suite as in the store.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, storetest.Harness{New: func(t *testing.T) wisp.Store { return memstore.New() }})
+	storetest.Run(t, storetest.Harness{
+		New: func(t *testing.T) wisp.Store { return memstore.New() },
+		// Close keeps the contents, so "reopening" is using it again.
+		Reopen: func(t *testing.T, s wisp.Store) wisp.Store {
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return s
+		},
+	})
 }
