@@ -65,7 +65,9 @@ func (a *admission) admit(app string, memory int64) (release func(), err error) 
 }
 
 func (a *admission) sample() {
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}}
+	// Everything the runtime has mapped, less the heap it has already
+	// returned to the OS (which stays counted in total:bytes).
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
 	t := time.NewTicker(samplePeriod)
 	defer t.Stop()
 	for {
@@ -75,8 +77,9 @@ func (a *admission) sample() {
 		case <-t.C:
 		}
 		metrics.Read(s)
-		if s[0].Value.Kind() == metrics.KindUint64 {
-			a.pressure.Store(int64(s[0].Value.Uint64()) > a.budget)
+		if s[0].Value.Kind() == metrics.KindUint64 && s[1].Value.Kind() == metrics.KindUint64 {
+			held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
+			a.pressure.Store(held > a.budget)
 		}
 	}
 }

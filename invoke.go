@@ -74,6 +74,10 @@ type Input struct {
 	Env    []string  // KEY=VALUE, added to the app's env (same key: this wins)
 	Stdin  io.Reader // nil: empty
 	Stdout io.Writer // nil: discarded; capped at the app's MaxResponse
+	// OnStart, if set, is called once the invocation has its slot and is
+	// about to run, when the app's timeout starts counting (the gateway
+	// starts the request body's deadline there).
+	OnStart func()
 }
 
 // Invoke runs the target's version once in a fresh instance and waits for
@@ -110,6 +114,9 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		return err
 	}
 	defer releaseAdmission()
+	if in.OnStart != nil {
+		in.OnStart()
+	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(limits.Timeout))
 	defer cancel()
 	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}

@@ -108,12 +108,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (int, string) {
 	limits := t.Limits()
 	rc := http.NewResponseController(w)
-	if r.ContentLength != 0 {
-		// A client trickling its body must not hold the instance past its
-		// timeout: reading the body fails at the app's deadline. The
-		// deadline is lifted once the body is read, so it cannot end the
-		// request's context afterwards.
-		rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
+	// A client trickling its body must not hold an instance past its
+	// timeout: reading the body fails at the app's deadline, counted from
+	// when it starts (for chunked bodies, read before, from now). The
+	// deadline is lifted once the body is read, so it cannot end the
+	// request's context afterwards.
+	bodyDeadline := func() {
+		if r.ContentLength != 0 {
+			rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
+		}
 	}
 	if len(r.TransferEncoding) > 0 {
 		// net/http read this request by its chunked framing and dropped any
@@ -128,6 +131,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	}
 	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
 	if r.ContentLength < 0 {
+		bodyDeadline()
 		// Chunked: read it all first (within max_body) so CONTENT_LENGTH is
 		// exact, as CGI guests expect.
 		buf, err := io.ReadAll(body)
@@ -150,6 +154,9 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		Args:  cgi.Args(r),
 		Env:   cgi.Env(r, match, g.server),
 		Stdin: body,
+	}
+	if !body.eof {
+		in.OnStart = bodyDeadline
 	}
 	out := g.bufs.Get().(*bytes.Buffer)
 	defer func() {
@@ -269,12 +276,21 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		// Probe one byte: exactly at the limit is fine, past it is not.
 		var one [1]byte
-		if n, _ := b.r.Read(one[:]); n > 0 {
+		n, err := b.r.Read(one[:])
+		switch {
+		case n > 0:
 			b.over = true
 			return 0, errors.New("request body too large")
+		case err == io.EOF:
+			b.setEOF()
+			return 0, io.EOF
+		case err != nil:
+			if b.err == nil {
+				b.err = err
+			}
+			return 0, err
 		}
-		b.setEOF()
-		return 0, io.EOF
+		return 0, nil
 	}
 	if int64(len(p)) > b.left {
 		p = p[:b.left]

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"sync"
+	"syscall"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -77,7 +78,7 @@ func (f *countedFile) Seek(offset int64, whence int) (int64, error) {
 	}); ok {
 		return s.Seek(offset, whence)
 	}
-	return 0, errors.ErrUnsupported
+	return 0, syscall.ENOSYS
 }
 
 func (f *countedFile) ReadAt(p []byte, off int64) (int, error) {
@@ -86,7 +87,7 @@ func (f *countedFile) ReadAt(p []byte, off int64) (int, error) {
 	}); ok {
 		return r.ReadAt(p, off)
 	}
-	return 0, errors.ErrUnsupported
+	return 0, syscall.ENOSYS // as wazero reports pread on a file without ReadAt
 }
 
 func (f *countedFile) ReadDir(n int) ([]fs.DirEntry, error) {
