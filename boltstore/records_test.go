@@ -16,6 +16,8 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/boltstore"
+
+	"github.com/wisphq/wisp/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -58,18 +60,7 @@ func TestRecordFormatGolden(t *testing.T) {
 		t.Fatalf("stored record is not JSON: %v", err)
 	}
 	got.WriteByte('\n')
-	if *update {
-		if err := os.WriteFile(goldenRecord, got.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(goldenRecord)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got.Bytes(), want) {
-		t.Errorf("stored record changed:\n%s\nwant (%s):\n%s", got.Bytes(), goldenRecord, want)
-	}
+	golden.Check(t, goldenRecord, got.String(), *update)
 }
 
 // TestReadsFormat1Records checks that records written in format 1, as by

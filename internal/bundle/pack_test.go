@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/bundle"
+
+	"github.com/wisphq/wisp/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/tree.sha256 with the digest Pack gives now")
@@ -83,19 +85,7 @@ func TestPackDigest(t *testing.T) {
 	}
 	sum := sha256.Sum256(first)
 	got := "sha256:" + hex.EncodeToString(sum[:]) + "\n"
-	if *update {
-		if err := os.WriteFile("testdata/tree.sha256", []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile("testdata/tree.sha256")
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("Pack(testdata/tree) digest = %s, want %s", got, want)
-	}
+	golden.Check(t, "testdata/tree.sha256", got, *update)
 }
 
 // TestPackIgnoresMetadata checks that times and permissions do not change

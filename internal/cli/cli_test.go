@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/wisphq/wisp/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -58,23 +60,7 @@ func (r result) must(t *testing.T, code int) result {
 // rewrites the file instead.
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join(testdata, name+".golden")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (if the change is right, run go test -update):\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join(testdata, name+".golden"), got, *update)
 }
 
 func TestHelpOfEveryVerb(t *testing.T) {

@@ -13,6 +13,8 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/manifest"
+
+	"github.com/wisphq/wisp/internal/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/errors/*.err with the messages Parse gives now")
@@ -44,20 +46,7 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("error does not wrap wisp.ErrInvalid: %v", err)
 			}
 			got := err.Error() + "\n"
-			golden := strings.TrimSuffix(path, ".toml") + ".err"
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("wrong error\n got: %s\nwant: %s", got, want)
-			}
+			golden.Check(t, strings.TrimSuffix(path, ".toml")+".err", got, *update)
 		})
 	}
 }
