@@ -263,6 +263,7 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 		version:  v,
 		module:   mod,
 		prepared: mod.Prepare(env, mounts),
+		logs:     n.ring(spec.Name),
 		slots:    make(chan struct{}, spec.Limits.MaxConcurrency),
 	}
 	if cur, ok := n.table.Load().apps[spec.Name]; ok && cap(cur.slots) == cap(d.slots) {

@@ -20,10 +20,16 @@ type deployed struct {
 	version  Version
 	module   *engine.Module
 	prepared *engine.Prepared
+	logs     *logRing // the app's log, held so invocations need no node-wide lock to write it
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
 	waiting atomic.Int64  // invocations queued for a slot
+}
+
+// log appends one entry of this version to the app's log.
+func (d *deployed) log(stream, msg string) {
+	d.logs.append(LogEntry{Time: time.Now().UTC(), Stream: stream, Version: d.version.Number, Message: msg})
 }
 
 // acquire takes a reference unless the version is already released.
@@ -120,7 +126,10 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(limits.Timeout))
 	defer cancel()
 	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}
-	stderr := &lineWriter{emit: func(line string) { n.appLog(d.app, "stderr", d.version.Number, line) }}
+	stderr := &lineWriter{emit: func(line string) {
+		d.log("stderr", line)
+		n.log.Info("guest stderr", "app", d.app, "version", d.version.Number, "line", line)
+	}}
 	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
 	stderr.flush()
 	switch {

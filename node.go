@@ -241,23 +241,22 @@ func (n *Node) ring(app string) *logRing {
 	return r
 }
 
+// appLog appends a node event to the app's log (creating the log).
 func (n *Node) appLog(app, stream string, version int, msg string) {
 	n.ring(app).append(LogEntry{Time: time.Now().UTC(), Stream: stream, Version: version, Message: msg})
-	if stream == "stderr" {
-		n.log.Info("guest stderr", "app", app, "version", version, "line", msg)
-	}
 }
 
-// LogRequest records one served request in the app's log. The gateway
-// calls it; the node's slog line is the gateway's to write.
+// LogRequest records one served request in the app's log; t comes from
+// Lookup. The gateway calls it; the node's slog line is the gateway's to
+// write.
 func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration) {
-	n.appLog(t.App, "request", t.Version, fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond)))
+	t.d.log("request", fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond)))
 }
 
 // AppLogf records a node-side problem with one invocation of t (a bad
-// CGI response, a timeout...) in the app's log.
+// CGI response, a timeout...) in the app's log; t comes from Lookup.
 func (n *Node) AppLogf(t Target, format string, args ...any) {
-	n.appLog(t.App, "error", t.Version, fmt.Sprintf(format, args...))
+	t.d.log("error", fmt.Sprintf(format, args...))
 }
 
 // Close stops serving, waits for nothing, and releases the compiled code.
