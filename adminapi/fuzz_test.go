@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"testing"
@@ -66,5 +67,6 @@ func FuzzDecodeSpec(f *testing.F) {
 }
 
 func isTooLarge(err error) bool {
-	return errors.Is(err, wisp.ErrTooLarge) || err != nil && bytes.Contains([]byte(err.Error()), []byte("larger than"))
+	var maxBytes *http.MaxBytesError
+	return errors.As(err, &maxBytes)
 }
