@@ -14,6 +14,9 @@ import (
 
 func TestExamplesServeAfterStart(t *testing.T) {
 	n := startNode(t, "", "--deploy", "examples/hello", "--deploy", "examples/echo", "--deploy", "examples/json")
+	// stdout is copied from the process asynchronously: wait for the end of
+	// the app list (sorted by name, json last) before reading it.
+	waitFor(t, 10*time.Second, "the app list on stdout", func() bool { return strings.Contains(n.Stdout.String(), "json ") })
 	for _, want := range []string{"/hello", "/echo/", "/json/"} {
 		if !strings.Contains(n.Stdout.String(), n.Gateway+want) {
 			t.Errorf("startup output does not list %s%s:\n%s", n.Gateway, want, n.Stdout)
@@ -35,6 +38,7 @@ func TestExamplesServeAfterStart(t *testing.T) {
 	// Restarting with the same --deploy flags stores no new versions.
 	n.Kill()
 	n2 := startNode(t, n.Data, "--deploy", "examples/hello")
+	waitFor(t, 10*time.Second, "hello's deploy line on stdout", func() bool { return strings.Contains(n2.Stdout.String(), "hello version") })
 	if !strings.Contains(n2.Stdout.String(), "unchanged hello version 1") {
 		t.Errorf("restart redeployed hello:\n%s", n2.Stdout)
 	}
