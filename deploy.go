@@ -258,11 +258,17 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
 		env = append(env, k+"="+spec.Env[k])
 	}
+	prepared, err := mod.Prepare(ctx, env, mounts)
+	mod.Close(ctx) // the Prepared holds its own reference
+	if errors.Is(err, engine.ErrInvalidModule) {
+		return nil, errorf(ErrInvalid, "%w", err)
+	} else if err != nil {
+		return nil, fmt.Errorf("prepare module %s: %w", shortDigest(spec.Module), err)
+	}
 	d := &deployed{
 		app:      spec.Name,
 		version:  v,
-		module:   mod,
-		prepared: mod.Prepare(env, mounts),
+		prepared: prepared,
 		logs:     n.ring(spec.Name),
 		slots:    make(chan struct{}, spec.Limits.MaxConcurrency),
 	}

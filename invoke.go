@@ -18,7 +18,6 @@ import (
 type deployed struct {
 	app      string
 	version  Version
-	module   *engine.Module
 	prepared *engine.Prepared
 	logs     *logRing // the app's log, held so invocations need no node-wide lock to write it
 
@@ -47,7 +46,7 @@ func (d *deployed) acquire() bool {
 
 func (d *deployed) release() {
 	if d.refs.Add(-1) == 0 {
-		d.module.Close(context.Background())
+		d.prepared.Close(context.Background())
 	}
 }
 

@@ -35,7 +35,7 @@ func BenchmarkRun(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			p := m.Prepare([]string{"GREETING=bench"}, nil)
+			p := mustPrepare(b, m, []string{"GREETING=bench"}, nil)
 			ctx := context.Background()
 			b.ReportAllocs()
 			b.ResetTimer()

@@ -80,8 +80,11 @@ func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, err
 		defer dir.Close() // after the module, which closes its files, is done
 		fsc = fsc.(sysfs.FSConfig).WithSysFSMount(dir, d.Guest)
 	}
-	p := m.Prepare(nil, nil)
-	p.base = p.base.WithFSConfig(fsc)
+	p, err := m.prepare(ctx, nil, nil, fsc)
+	if err != nil {
+		return 0, err
+	}
+	defer p.Close(context.WithoutCancel(ctx))
 
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc

@@ -6,12 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
@@ -41,7 +39,18 @@ type Module struct {
 	key      moduleKey
 	rt       *runtime
 	compiled wazero.CompiledModule
-	refs     int // guarded by e.mu
+	reactor  bool // exports HandlerEntry rather than CommandEntry
+	refs     int  // guarded by e.mu
+}
+
+// Reactor reports whether m is a reactor, pre-initialized by Prepare and
+// entered through HandlerEntry, rather than a command run from _start.
+func (m *Module) Reactor() bool { return m.reactor }
+
+// compiledModule returns the compiled code to instantiate and a func to
+// call when the instance is closed.
+func (m *Module) compiledModule(ctx context.Context) (wazero.CompiledModule, func(), error) {
+	return m.compiled, func() {}, nil
 }
 
 // Compile validates wasm and compiles it to native code for instances whose
@@ -81,7 +90,7 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 
 	// Compile outside the lock: a large module takes a while and must not
 	// hold up other deploys or lookups.
-	compiled, err := compileAndCheck(ctx, rt, wasm, memoryLimit)
+	compiled, reactor, err := compileAndCheck(ctx, rt, wasm, memoryLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -97,47 +106,48 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 		m.refs++
 		return m, nil
 	}
-	m := &Module{e: e, key: key, rt: rt, compiled: compiled, refs: 1}
+	m := &Module{e: e, key: key, rt: rt, compiled: compiled, reactor: reactor, refs: 1}
 	e.modules[key] = m
 	return m, nil
 }
 
-func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (wazero.CompiledModule, error) {
+func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (compiled wazero.CompiledModule, reactor bool, err error) {
 	// wazero trusts what a module declares: 2^32 locals make it allocate
 	// 32 GiB (a fatal error, not a panic), deep nesting takes minutes to
 	// compile, a huge table reserves memory outside the limit. The
 	// pre-scan refuses such modules before wazero sees a byte.
 	if _, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits); err != nil {
 		if errors.Is(err, wasmscan.ErrLimit) {
-			return nil, invalidf("%s", err)
+			return nil, false, invalidf("%s", err)
 		}
-		return nil, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
+		return nil, false, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
 	}
-	compiled, err := rt.rt.CompileModule(ctx, wasm)
+	compiled, err = rt.rt.CompileModule(ctx, wasm)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("compile: %w", ctxErr)
+			return nil, false, fmt.Errorf("compile: %w", ctxErr)
 		}
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) { // the native code cache, not the module
-			return nil, fmt.Errorf("compile: native code cache: %w", err)
+			return nil, false, fmt.Errorf("compile: native code cache: %w", err)
 		}
 		msg := err.Error()
 		if strings.Contains(msg, "over limit") || strings.Contains(msg, "exceeds") && strings.Contains(msg, "memory") {
-			return nil, invalidf("module declares more memory than its limit of %s allows (%s): raise limits.memory or shrink the module's initial memory", formatBytes(memoryLimit), msg)
+			return nil, false, invalidf("module declares more memory than its limit of %s allows (%s): raise limits.memory or shrink the module's initial memory", formatBytes(memoryLimit), msg)
 		}
 		if strings.Contains(msg, "EOF") {
-			return nil, invalidf("module is truncated or corrupt: it ends in the middle of a section (%s); upload the complete .wasm file", msg)
+			return nil, false, invalidf("module is truncated or corrupt: it ends in the middle of a section (%s); upload the complete .wasm file", msg)
 		}
-		return nil, invalidf("module is not valid WebAssembly: %s (is it a .wasm binary built for wasm32-wasi / wasip1?)", msg)
+		return nil, false, invalidf("module is not valid WebAssembly: %s (is it a .wasm binary built for wasm32-wasi / wasip1?)", msg)
 	}
 	if err := checkImports(rt, compiled); err != nil {
 		compiled.Close(ctx)
-		return nil, err
+		return nil, false, err
 	}
-	if err := checkStart(compiled); err != nil {
+	reactor, err = checkEntry(compiled)
+	if err != nil {
 		compiled.Close(ctx)
-		return nil, err
+		return nil, false, err
 	}
 	// A trial instantiation resolves every import (globals, tables and
 	// memories too, which CompiledModule does not list) and applies memory
@@ -151,61 +161,15 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	if err != nil {
 		compiled.Close(ctx)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, fmt.Errorf("link: %w", ctxErr)
+			return nil, false, fmt.Errorf("link: %w", ctxErr)
 		}
 		if linkCtx.Err() != nil {
-			return nil, invalidf("module's start section did not finish within %s when the module was linked; a WASI command must do its work in _start, not in a start section", linkTimeout)
+			return nil, false, invalidf("module's start section did not finish within %s when the module was linked; a WASI command must do its work in _start, not in a start section", linkTimeout)
 		}
-		return nil, invalidf("module cannot be instantiated: %s", err)
+		return nil, false, invalidf("module cannot be instantiated: %s", err)
 	}
 	mod.Close(ctx)
-	return compiled, nil
-}
-
-func checkImports(rt *runtime, compiled wazero.CompiledModule) error {
-	var problems []string
-	for _, imp := range compiled.ImportedFunctions() {
-		mod, name, _ := imp.Import()
-		have, ok := rt.provided[mod+"."+name]
-		if !ok {
-			problems = append(problems, fmt.Sprintf("module imports %s.%s, which this node does not provide", mod, name))
-			continue
-		}
-		if want, got := signature(have), signature(imp); want != got {
-			problems = append(problems, fmt.Sprintf("module imports %s.%s with signature %s, but the node provides %s", mod, name, got, want))
-		}
-	}
-	for _, imp := range compiled.ImportedMemories() {
-		mod, name, _ := imp.Import()
-		problems = append(problems, fmt.Sprintf("module imports memory %s.%s, which this node does not provide (modules must define their own memory)", mod, name))
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	sort.Strings(problems)
-	return invalidf("%s; Wisp provides only the WASI preview1 functions (wasi_snapshot_preview1.*): rebuild for wasm32-wasi / wasip1 without other host imports", strings.Join(problems, "; "))
-}
-
-func checkStart(compiled wazero.CompiledModule) error {
-	start, ok := compiled.ExportedFunctions()["_start"]
-	if !ok {
-		return invalidf("module has no exported _start function: Wisp runs WASI command modules (a C/Rust/Go/TinyGo program with a main function built for wasm32-wasi / wasip1), not libraries or reactors")
-	}
-	if len(start.ParamTypes()) != 0 || len(start.ResultTypes()) != 0 {
-		return invalidf("module exports _start with signature %s; a WASI command's _start takes and returns nothing", signature(start))
-	}
-	return nil
-}
-
-func signature(f api.FunctionDefinition) string {
-	names := func(ts []api.ValueType) string {
-		s := make([]string, len(ts))
-		for i, t := range ts {
-			s[i] = api.ValueTypeName(t)
-		}
-		return "(" + strings.Join(s, ",") + ")"
-	}
-	return names(f.ParamTypes()) + " -> " + names(f.ResultTypes())
+	return compiled, reactor, nil
 }
 
 func formatBytes(n uint64) string {
@@ -218,6 +182,17 @@ func formatBytes(n uint64) string {
 		return fmt.Sprintf("%dKiB", n>>10)
 	}
 	return fmt.Sprintf("%dB", n)
+}
+
+// retain takes another reference on m, unless it is already released.
+func (m *Module) retain() bool {
+	m.e.mu.Lock()
+	defer m.e.mu.Unlock()
+	if m.refs <= 0 || m.e.closed {
+		return false
+	}
+	m.refs++
+	return true
 }
 
 // Close releases this reference. The native code is released with the last

@@ -41,6 +41,8 @@ type Engine struct {
 	runtimes map[uint32]*runtime // by memory limit in pages
 	modules  map[moduleKey]*Module
 	closed   bool
+
+	memory memoryPool // linear memories of every runtime
 }
 
 type runtime struct {
@@ -85,7 +87,7 @@ func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error)
 						WithMemoryLimitPages(pages).
 						WithCoreFeatures(api.CoreFeaturesV2)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+	if _, err := instantiateWASI(ctx, rt); err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("instantiate WASI host module: %w", err)
 	}

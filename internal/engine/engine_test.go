@@ -48,7 +48,7 @@ func run(t testing.TB, m *Module, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var out bytes.Buffer
-	err := m.Prepare(nil, nil).Run(ctx, Call{Args: []string{"x"}, Stdout: &out})
+	err := mustPrepare(t, m, nil, nil).Run(ctx, Call{Args: []string{"x"}, Stdout: &out})
 	return out.String(), err
 }
 
@@ -192,4 +192,15 @@ func TestSameModuleCompilesOnce(t *testing.T) {
 	if a == c {
 		t.Error("different memory limits share a module")
 	}
+}
+
+// mustPrepare prepares m and closes the Prepared when the test ends.
+func mustPrepare(tb testing.TB, m *Module, env []string, mounts []Mount) *Prepared {
+	tb.Helper()
+	p, err := m.Prepare(context.Background(), env, mounts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { p.Close(context.Background()) })
+	return p
 }

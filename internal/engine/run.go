@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,23 +27,34 @@ type Mount struct {
 type Prepared struct {
 	m      *Module
 	base   wazero.ModuleConfig
-	mounts []Mount // mounted per Run, to count each instance's open files
+	env    []string
+	mounts []Mount         // mounted per Run, to count each instance's open files
+	fs     wazero.FSConfig // instead of mounts, for RunCommand's host directories
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
 // guest gets real clocks, a cryptographic random source and no other
-// access to the host. Prepare does not take a reference on m.
-func (m *Module) Prepare(env []string, mounts []Mount) *Prepared {
+// access to the host. The Prepared holds its own reference on m: release
+// it with Close.
+func (m *Module) Prepare(ctx context.Context, env []string, mounts []Mount) (*Prepared, error) {
+	return m.prepare(ctx, env, mounts, nil)
+}
+
+func (m *Module) prepare(ctx context.Context, env []string, mounts []Mount, fsc wazero.FSConfig) (*Prepared, error) {
 	cfg := wazero.NewModuleConfig().
 		WithName(""). // anonymous: many instances may run at once
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		cfg = cfg.WithEnv(k, v)
+	if !m.retain() {
+		return nil, ErrClosed
 	}
-	return &Prepared{m: m, base: cfg, mounts: mounts}
+	return &Prepared{m: m, base: cfg, env: slices.Clone(env), mounts: mounts, fs: fsc}, nil
+}
+
+// Close releases p's reference on its module. Runs in progress finish.
+func (p *Prepared) Close(ctx context.Context) error {
+	return p.m.Close(ctx)
 }
 
 // Call is what differs between invocations.
@@ -71,20 +83,27 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 // context.DeadlineExceeded or context.Canceled if ctx ended first (the
 // instance is killed, sleeps included); or a *TrapError.
 func (p *Prepared) Run(ctx context.Context, c Call) error {
+	compiled, release, err := p.m.compiledModule(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	cfg := p.base.
 		WithArgs(c.Args...).
 		WithStdin(orEmpty(c.Stdin)).
 		WithStdout(orDiscard(c.Stdout)).
 		WithStderr(orDiscard(c.Stderr)).
 		WithNanosleep(sleeperFor(ctx))
-	if len(p.mounts) > 0 {
+	switch {
+	case p.fs != nil:
+		cfg = cfg.WithFSConfig(p.fs)
+	case len(p.mounts) > 0:
 		cfg = cfg.WithFSConfig(fsConfigFor(p.mounts))
 	}
-	for _, kv := range c.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		cfg = cfg.WithEnv(k, v)
-	}
-	mod, err := p.m.rt.rt.InstantiateModule(ctx, p.m.compiled, cfg)
+	mem := &instanceMemory{pool: &p.m.e.memory}
+	defer mem.Free() // after the instance is closed: see instanceMemory
+	ctx = withMemory(withEnviron(ctx, newEnviron(p.env, c.Env)), mem)
+	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg)
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}

@@ -1,0 +1,144 @@
+package engine
+
+import (
+	"context"
+	"encoding/binary"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+)
+
+// The environment is delivered by Wisp's own environ_get and
+// environ_sizes_get, which read it from the call's context, rather than by
+// wazero's ModuleConfig.WithEnv: every WithEnv clones the whole config and
+// its environment, which made a CGI request's ~20 variables cost more than
+// running the guest (see docs/benchmarks.md). It also lets a pre-initialized
+// reactor read each request's environment: its configuration was fixed
+// when it was initialized.
+
+// WASI errno values used here.
+const (
+	errnoSuccess = 0
+	errnoFault   = 21
+)
+
+// environ is an instance's environment in WASI's layout: every variable as
+// "KEY=VALUE\x00", back to back.
+type environ struct {
+	buf   []byte
+	count uint32
+}
+
+type environKey struct{}
+
+// withEnviron returns ctx carrying env for the instance run with it.
+func withEnviron(ctx context.Context, env *environ) context.Context {
+	return context.WithValue(ctx, environKey{}, env)
+}
+
+// newEnviron lays out base then call; a variable in call replaces the one of
+// the same name in base (the request's CGI variables over the app's env).
+func newEnviron(base, call []string) *environ {
+	size := 0
+	for _, kv := range base {
+		size += len(kv) + 1
+	}
+	for _, kv := range call {
+		size += len(kv) + 1
+	}
+	env := &environ{buf: make([]byte, 0, size)}
+	for _, kv := range base {
+		if !overridden(kv, call) {
+			env.add(kv)
+		}
+	}
+	for _, kv := range call {
+		env.add(kv)
+	}
+	return env
+}
+
+func (env *environ) add(kv string) {
+	env.buf = append(env.buf, kv...)
+	env.buf = append(env.buf, 0)
+	env.count++
+}
+
+// overridden reports whether a variable of kv's name is in vars.
+func overridden(kv string, vars []string) bool {
+	key, _, _ := strings.Cut(kv, "=")
+	for _, v := range vars {
+		if len(v) > len(key) && v[len(key)] == '=' && v[:len(key)] == key {
+			return true
+		}
+	}
+	return false
+}
+
+// instantiateWASI instantiates wazero's WASI preview1 host module in rt
+// with environ_get and environ_sizes_get replaced by versions that read the
+// environment from the calling context (an instance run without one sees
+// an empty environment).
+func instantiateWASI(ctx context.Context, rt wazero.Runtime) (api.Closer, error) {
+	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
+	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	i32 := api.ValueTypeI32
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(environSizesGet), []api.ValueType{i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("result.environc", "result.environv_len").
+		Export("environ_sizes_get")
+	b.NewFunctionBuilder().
+		WithGoModuleFunction(api.GoModuleFunc(environGet), []api.ValueType{i32, i32}, []api.ValueType{i32}).
+		WithParameterNames("environ", "environ_buf").
+		Export("environ_get")
+	return b.Instantiate(ctx)
+}
+
+func environFrom(ctx context.Context) *environ {
+	if env, ok := ctx.Value(environKey{}).(*environ); ok {
+		return env
+	}
+	return &environ{}
+}
+
+// environSizesGet writes the number of variables and the size of their
+// buffer.
+func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {
+	env := environFrom(ctx)
+	mem := mod.Memory()
+	countPtr, sizePtr := uint32(stack[0]), uint32(stack[1])
+	if mem == nil || !mem.WriteUint32Le(countPtr, env.count) || !mem.WriteUint32Le(sizePtr, uint32(len(env.buf))) {
+		stack[0] = errnoFault
+		return
+	}
+	stack[0] = errnoSuccess
+}
+
+// environGet writes a pointer to each variable at environ and the
+// variables themselves at environBuf.
+func environGet(ctx context.Context, mod api.Module, stack []uint64) {
+	env := environFrom(ctx)
+	mem := mod.Memory()
+	ptrs, buf := uint32(stack[0]), uint32(stack[1])
+	if mem == nil {
+		stack[0] = errnoFault
+		return
+	}
+	// Bounds first, so a bad pointer writes nothing.
+	pointers, ok := mem.Read(ptrs, 4*env.count)
+	if !ok || !mem.Write(buf, env.buf) {
+		stack[0] = errnoFault
+		return
+	}
+	start := 0 // of the current variable in env.buf
+	for i, c := range env.buf {
+		if c == 0 {
+			binary.LittleEndian.PutUint32(pointers, buf+uint32(start))
+			pointers = pointers[4:]
+			start = i + 1
+		}
+	}
+	stack[0] = errnoSuccess
+}

@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"context"
+	"math/bits"
+	"sync"
+	"sync/atomic"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// Linear memory comes from a pool of buffers instead of a fresh allocation
+// per instance: allocating and zeroing a new buffer (and collecting it
+// afterwards) was a quarter of a small request's cost.
+//
+// The guarantee is the one a fresh allocation gives: every byte an instance
+// can see starts as zero (or as its snapshot, for a pre-initialized
+// reactor). A buffer is zeroed, up to the highest length it was grown to,
+// before it goes back to the pool, so the pool only ever holds all-zero
+// buffers and no instance can read what a previous one wrote.
+
+// pooledClasses is the number of size classes: capacities of 64 KiB << c for
+// c < pooledClasses, up to 64 MiB. Larger memories are allocated and
+// collected as usual: they are rare and would pin too much idle memory.
+const pooledClasses = 11
+
+// memoryPool holds zeroed linear memory buffers by capacity class. It is
+// safe for concurrent use.
+type memoryPool struct {
+	classes [pooledClasses]sync.Pool // of *[]byte, len 0, all zero
+}
+
+// classOf returns the class whose capacity holds n bytes, or -1 when n is
+// too large to pool.
+func classOf(n uint64) int {
+	if n <= pageSize {
+		return 0
+	}
+	c := bits.Len64((n - 1) / pageSize)
+	if c >= pooledClasses {
+		return -1
+	}
+	return c
+}
+
+// get returns a zeroed buffer of length size, with spare capacity up to its
+// class.
+func (p *memoryPool) get(size uint64) []byte {
+	c := classOf(size)
+	if c < 0 {
+		return make([]byte, size)
+	}
+	if b, ok := p.classes[c].Get().(*[]byte); ok {
+		return (*b)[:size]
+	}
+	return make([]byte, size, pageSize<<c)
+}
+
+// put zeroes b up to used bytes and pools it. b must not be used after.
+func (p *memoryPool) put(b []byte, used uint64) {
+	c := classOf(uint64(cap(b)))
+	if c < 0 || uint64(cap(b)) != pageSize<<c {
+		return // not one of ours: let the collector have it
+	}
+	clear(b[:used])
+	b = b[:0]
+	p.classes[c].Put(&b)
+}
+
+// instanceMemory is the linear memory of one instance. Allocate is called
+// once, when wazero creates the instance's memory; Free when the instance
+// is closed, by wazero or, if wazero did not (an instance closed by its
+// deadline while it returned), by Run after the instance is gone.
+type instanceMemory struct {
+	pool *memoryPool
+	buf  []byte
+	used uint64 // highest length handed out: everything above is still zero
+	done atomic.Bool
+}
+
+var (
+	_ experimental.MemoryAllocator = (*instanceMemory)(nil)
+	_ experimental.LinearMemory    = (*instanceMemory)(nil)
+)
+
+// withMemory returns ctx making the instance instantiated with it take its
+// memory from mem.
+func withMemory(ctx context.Context, mem *instanceMemory) context.Context {
+	return experimental.WithMemoryAllocator(ctx, mem)
+}
+
+// Allocate implements experimental.MemoryAllocator. The capacity hint is
+// ignored: buffers come in whole classes.
+func (m *instanceMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+
+// Reallocate implements experimental.LinearMemory: it returns the memory
+// grown to size bytes, moved to a larger buffer when it does not fit.
+func (m *instanceMemory) Reallocate(size uint64) []byte {
+	switch {
+	case m.buf == nil:
+		m.buf = m.pool.get(size)
+	case size <= uint64(cap(m.buf)):
+		m.buf = m.buf[:size] // above m.used it is all zero
+	default:
+		grown := m.pool.get(size)
+		copy(grown, m.buf)
+		m.pool.put(m.buf, m.used)
+		m.buf = grown
+		m.used = 0 // the new buffer: what was copied is below len(m.buf)
+	}
+	m.used = max(m.used, size)
+	return m.buf
+}
+
+// Free implements experimental.LinearMemory. It is idempotent.
+func (m *instanceMemory) Free() {
+	if !m.done.CompareAndSwap(false, true) {
+		return
+	}
+	if m.buf != nil {
+		m.pool.put(m.buf, m.used)
+		m.buf = nil
+	}
+}
