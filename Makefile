@@ -44,9 +44,15 @@ fuzz-smoke:
 		done; \
 	done
 
-## bench: in-process and HTTP benchmarks (figures go to docs/benchmarks.md)
-bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./internal/engine/ ./gateway/
+## bench: the peer benchmark (Wisp, raw wazero, Node.js, workerd and a native Go
+## handler under wrk) and the in-process figures, written into docs/benchmarks.md;
+## installs wrk, Node.js and workerd first. About 6 minutes. BENCH_QUICK=1: a short
+## run that checks the harness (its figures are marked as such); BENCH_FLAGS: more
+## flags for bench/compare, e.g. BENCH_FLAGS='-rounds 3' (go run ./bench/compare -h).
+## One line per step: each tool replaces its own section of the document.
+bench: build
+	scripts/install-bench-tools.sh
+	$(GO) run ./bench/compare -wisp $(BIN) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
 
 ## examples: rebuild the example and fixture modules from source
 examples:
