@@ -45,18 +45,21 @@ c() { # c DIR NAME: DIR/NAME.c -> DIR/NAME.wasm
 	(cd "$1" && clang "${cflags[@]}" -o "$2.wasm" "$2.c" && chmod 644 "$2.wasm")
 }
 
-gowasm() { # gowasm DIR NAME: package ./DIR -> DIR/NAME.wasm
-	echo "go build ./$1"
+gowasm() { # gowasm DIR NAME [GO BUILD FLAGS...]: package ./DIR -> DIR/NAME.wasm
+	local dir=$1 name=$2
+	shift 2
+	echo "go build $* ./$dir"
 	GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
-		go build -trimpath -buildvcs=false -ldflags=-s -o "$1/$2.wasm" "./$1"
-	chmod 644 "$1/$2.wasm"
+		go build "$@" -trimpath -buildvcs=false -ldflags=-s -o "$dir/$name.wasm" "./$dir"
+	chmod 644 "$dir/$name.wasm"
 }
 
 # Examples.
 wat examples/hello hello
 c examples/echo echo
 c internal/engine/rootfs/testdata escape
-gowasm examples/json json
+# A reactor (exports wisp_handle), which Wisp pre-initializes at deploy.
+gowasm examples/json json -buildmode=c-shared
 
 # Test fixtures (see testdata/wasm/README.md): every .wat and .c there.
 fixtures=testdata/wasm
@@ -76,5 +79,24 @@ text="$text$text$text"
 printf '%s' "${text:0:100}" >"$fixtures/garbage.wasm"
 # The wasm magic and version, then a type section claiming 2^32-1 bytes.
 printf '\000asm\001\000\000\000\001\377\377\377\377\017garbage after a valid header' >"$fixtures/corrupt.wasm"
+
+# --- isolation probes (tests/isolation; see testdata/wasm/README.md) ---
+# Every testdata/wasm/isolation/NAME.wat gives two modules: NAME.wasm, a
+# command, built from the file as is; and NAME-reactor.wasm, a reactor,
+# built with the line ending in ";; command" (the _start export) removed
+# and the line starting with ";;reactor " (the _initialize and wisp_handle
+# exports) uncommented.
+isolation=testdata/wasm/isolation
+reactor_src="$(mktemp)"
+trap 'rm -f "$reactor_src"' EXIT
+for src in "$isolation"/*.wat; do
+	name="$(basename "$src" .wat)"
+	wat "$isolation" "$name"
+	echo "wat2wasm $src (reactor)"
+	sed -e '/;; command$/d' -e 's/^\([[:space:]]*\);;reactor /\1/' "$src" >"$reactor_src"
+	wat2wasm "$reactor_src" -o "$isolation/$name-reactor.wasm"
+done
+echo "built the isolation probes"
+# --- end of isolation probes ---
 
 echo "built every guest module"

@@ -22,8 +22,11 @@ func BenchmarkRun(b *testing.B) {
 	}
 	for _, ex := range []struct{ name, path string }{
 		{"hello-wat", "examples/hello/hello.wasm"},
+		{"hello-c", "bench/guests/hello-c/hello.wasm"},
+		{"hello-go", "bench/guests/hello-go/hello.wasm"},                 // a command: the Go runtime starts per request
+		{"hello-go-reactor", "bench/guests/hello-go-reactor/hello.wasm"}, // the same, pre-initialized
 		{"echo-c", "examples/echo/echo.wasm"},
-		{"json-go", "examples/json/json.wasm"},
+		{"json-go", "examples/json/json.wasm"}, // a reactor
 	} {
 		b.Run(ex.name, func(b *testing.B) {
 			wasm, err := os.ReadFile(filepath.Join("..", "..", ex.path))

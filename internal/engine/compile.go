@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -35,23 +36,29 @@ const linkTimeout = 2 * time.Second
 
 // Module is a compiled, validated WASI command module. Release it with Close.
 type Module struct {
-	e        *Engine
-	key      moduleKey
-	rt       *runtime
-	compiled wazero.CompiledModule
-	reactor  bool // exports HandlerEntry rather than CommandEntry
-	refs     int  // guarded by e.mu
+	e       *Engine
+	key     moduleKey
+	rt      *runtime
+	reactor bool   // exports HandlerEntry rather than CommandEntry
+	wasm    []byte // a reactor's original bytes, for Prepare (and reloads)
+	refs    int    // guarded by e.mu
+
+	// Residency (resident.go). compiled is written only while no caller
+	// holds a pin, and read by callers holding one or with
+	// e.resident.mu held.
+	compiled  wazero.CompiledModule // nil while released
+	pins      atomic.Int64          // instances running on compiled; evicted while released
+	recent    atomic.Bool           // run since the clock hand last passed
+	dead      atomic.Bool           // the last reference was closed
+	cost      int64                 // estimated bytes compiled resides in
+	slot      int                   // index in e.resident.ring; guarded by e.resident.mu
+	loading   *reload               // load in flight; guarded by e.resident.mu
+	unpinFunc func()                // m.unpin, allocated once
 }
 
 // Reactor reports whether m is a reactor, pre-initialized by Prepare and
 // entered through HandlerEntry, rather than a command run from _start.
 func (m *Module) Reactor() bool { return m.reactor }
-
-// compiledModule returns the compiled code to instantiate and a func to
-// call when the instance is closed.
-func (m *Module) compiledModule(ctx context.Context) (wazero.CompiledModule, func(), error) {
-	return m.compiled, func() {}, nil
-}
 
 // Compile validates wasm and compiles it to native code for instances whose
 // linear memory may grow to at most memoryLimit bytes (rounded down to
@@ -66,11 +73,20 @@ func (m *Module) compiledModule(ctx context.Context) (wazero.CompiledModule, fun
 // Compiling the same bytes with the same limit again returns the same
 // Module with one more reference; each Compile needs its own Close.
 func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (*Module, error) {
+	return e.compile(ctx, wasm, memoryLimit, false)
+}
+
+// compile is Compile; snapshot marks a pre-initialized reactor's rewritten
+// module (snapshot.go), which is compiled as it is. Any other module that
+// exports HandlerEntry is compiled in its instrumented form (its mutable
+// globals exported, see package preinit), the form Prepare initializes:
+// compiling the module once serves both validation and initialization.
+func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, snapshot bool) (*Module, error) {
 	pages := memoryLimit / pageSize
 	if pages == 0 || pages > 65536 {
 		return nil, fmt.Errorf("memory limit %d bytes is out of range: use 64KiB to 4GiB", memoryLimit)
 	}
-	key := moduleKey{sum: sha256.Sum256(wasm), pages: uint32(pages)}
+	key := moduleKey{sum: sha256.Sum256(wasm), pages: uint32(pages), snapshot: snapshot}
 
 	e.mu.Lock()
 	if e.closed {
@@ -90,9 +106,20 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 
 	// Compile outside the lock: a large module takes a while and must not
 	// hold up other deploys or lookups.
-	compiled, reactor, err := compileAndCheck(ctx, rt, wasm, memoryLimit)
+	src, err := compiledForm(wasm, snapshot)
 	if err != nil {
 		return nil, err
+	}
+	compiled, reactor, cost, err := compileAndCheck(ctx, rt, src, memoryLimit)
+	if err != nil {
+		return nil, err
+	}
+	original := reactor && !snapshot
+	if e.resident.sources != "" && !original { // an original reactor keeps its bytes in memory (m.wasm)
+		if err := writeSource(e.resident.sources, key.sum, wasm); err != nil {
+			compiled.Close(ctx)
+			return nil, fmt.Errorf("compile: %w", err)
+		}
 	}
 
 	e.mu.Lock()
@@ -106,48 +133,56 @@ func (e *Engine) Compile(ctx context.Context, wasm []byte, memoryLimit uint64) (
 		m.refs++
 		return m, nil
 	}
-	m := &Module{e: e, key: key, rt: rt, compiled: compiled, reactor: reactor, refs: 1}
+	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost}
+	m.unpinFunc = m.unpin
+	if original {
+		m.wasm = wasm // Prepare rewrites it into its pre-initialized form
+	}
+	e.resident.add(m, compiled)
 	e.modules[key] = m
 	return m, nil
 }
 
-func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (compiled wazero.CompiledModule, reactor bool, err error) {
+// compileAndCheck compiles and validates wasm, and estimates the memory
+// its compiled code takes (see residentCost).
+func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit uint64) (compiled wazero.CompiledModule, reactor bool, cost int64, err error) {
 	// wazero trusts what a module declares: 2^32 locals make it allocate
 	// 32 GiB (a fatal error, not a panic), deep nesting takes minutes to
 	// compile, a huge table reserves memory outside the limit. The
 	// pre-scan refuses such modules before wazero sees a byte.
-	if _, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits); err != nil {
+	summary, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits)
+	if err != nil {
 		if errors.Is(err, wasmscan.ErrLimit) {
-			return nil, false, invalidf("%s", err)
+			return nil, false, 0, invalidf("%s", err)
 		}
-		return nil, false, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
+		return nil, false, 0, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
 	}
 	compiled, err = rt.rt.CompileModule(ctx, wasm)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, false, fmt.Errorf("compile: %w", ctxErr)
+			return nil, false, 0, fmt.Errorf("compile: %w", ctxErr)
 		}
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) { // the native code cache, not the module
-			return nil, false, fmt.Errorf("compile: native code cache: %w", err)
+			return nil, false, 0, fmt.Errorf("compile: native code cache: %w", err)
 		}
 		msg := err.Error()
 		if strings.Contains(msg, "over limit") || strings.Contains(msg, "exceeds") && strings.Contains(msg, "memory") {
-			return nil, false, invalidf("module declares more memory than its limit of %s allows (%s): raise limits.memory or shrink the module's initial memory", formatBytes(memoryLimit), msg)
+			return nil, false, 0, invalidf("module declares more memory than its limit of %s allows (%s): raise limits.memory or shrink the module's initial memory", formatBytes(memoryLimit), msg)
 		}
 		if strings.Contains(msg, "EOF") {
-			return nil, false, invalidf("module is truncated or corrupt: it ends in the middle of a section (%s); upload the complete .wasm file", msg)
+			return nil, false, 0, invalidf("module is truncated or corrupt: it ends in the middle of a section (%s); upload the complete .wasm file", msg)
 		}
-		return nil, false, invalidf("module is not valid WebAssembly: %s (is it a .wasm binary built for wasm32-wasi / wasip1?)", msg)
+		return nil, false, 0, invalidf("module is not valid WebAssembly: %s (is it a .wasm binary built for wasm32-wasi / wasip1?)", msg)
 	}
 	if err := checkImports(rt, compiled); err != nil {
 		compiled.Close(ctx)
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	reactor, err = checkEntry(compiled)
 	if err != nil {
 		compiled.Close(ctx)
-		return nil, false, err
+		return nil, false, 0, err
 	}
 	// A trial instantiation resolves every import (globals, tables and
 	// memories too, which CompiledModule does not list) and applies memory
@@ -161,15 +196,15 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	if err != nil {
 		compiled.Close(ctx)
 		if ctxErr := ctx.Err(); ctxErr != nil {
-			return nil, false, fmt.Errorf("link: %w", ctxErr)
+			return nil, false, 0, fmt.Errorf("link: %w", ctxErr)
 		}
 		if linkCtx.Err() != nil {
-			return nil, false, invalidf("module's start section did not finish within %s when the module was linked; a WASI command must do its work in _start, not in a start section", linkTimeout)
+			return nil, false, 0, invalidf("module's start section did not finish within %s when the module was linked; a WASI command must do its work in _start, not in a start section", linkTimeout)
 		}
-		return nil, false, invalidf("module cannot be instantiated: %s", err)
+		return nil, false, 0, invalidf("module cannot be instantiated: %s", err)
 	}
 	mod.Close(ctx)
-	return compiled, reactor, nil
+	return compiled, reactor, residentCost(len(wasm), summary), nil
 }
 
 func formatBytes(n uint64) string {
@@ -196,7 +231,7 @@ func (m *Module) retain() bool {
 }
 
 // Close releases this reference. The native code is released with the last
-// one; instances still running keep working until they finish.
+// one, or, if instances are still running, when the last of them finishes.
 func (m *Module) Close(ctx context.Context) error {
 	m.e.mu.Lock()
 	defer m.e.mu.Unlock()
@@ -205,8 +240,6 @@ func (m *Module) Close(ctx context.Context) error {
 		return nil
 	}
 	delete(m.e.modules, m.key)
-	if m.e.closed {
-		return nil // the runtime's Close released it
-	}
-	return m.compiled.Close(ctx)
+	m.release()
+	return nil
 }

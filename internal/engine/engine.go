@@ -6,7 +6,9 @@
 // Compiled modules are shared: compiling the same bytes with the same
 // memory limit twice returns the same *Module with its reference count
 // raised, and the native code is released when the last reference is
-// closed.
+// closed. With a CacheDir, the code of modules not run lately is also
+// released when it exceeds Config.CodeCache, and loaded again from disk
+// when next run (see resident.go).
 //
 // An Engine and its Modules are safe for concurrent use.
 package engine
@@ -16,6 +18,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
@@ -27,8 +30,19 @@ import (
 type Config struct {
 	// CacheDir holds wazero's native code cache, keyed by module content,
 	// wazero version and CPU. A restarted node finds modules compiled there
-	// and does not compile them again. Empty: cache in memory only.
+	// and does not compile them again. The engine also keeps a copy of
+	// each module's bytes there (CacheDir/modules), to load released code
+	// again. Empty: cache in memory only, and compiled code is never
+	// released while its module is open.
 	CacheDir string
+	// CodeCache is how much compiled code, in bytes as estimated from each
+	// module's size (see DefaultCodeCache and resident.go), stays in memory
+	// with a CacheDir: past it, the code of the modules least recently run
+	// is released, and loaded again from CacheDir on their next run. Code
+	// an instance is running is never released, so a burst may exceed it
+	// until the instances finish. 0: DefaultCodeCache (256 MiB). Negative:
+	// no limit.
+	CodeCache int64
 }
 
 // Engine compiles and runs modules. One wazero runtime exists per distinct
@@ -42,7 +56,8 @@ type Engine struct {
 	modules  map[moduleKey]*Module
 	closed   bool
 
-	memory memoryPool // linear memories of every runtime
+	memory   memoryPool // linear memories of every runtime
+	resident residency  // which modules' code is in memory
 }
 
 type runtime struct {
@@ -53,8 +68,9 @@ type runtime struct {
 }
 
 type moduleKey struct {
-	sum   [sha256.Size]byte
-	pages uint32
+	sum      [sha256.Size]byte
+	pages    uint32
+	snapshot bool // a pre-initialized reactor's rewritten module
 }
 
 // ErrClosed is returned by an Engine or Module used after Close.
@@ -69,6 +85,17 @@ func New(cfg Config) (*Engine, error) {
 			return nil, fmt.Errorf("open native code cache %s: %w", cfg.CacheDir, err)
 		}
 		e.cache = c
+		e.resident.sources = filepath.Join(cfg.CacheDir, sourceDirName)
+		if err := openSources(e.resident.sources); err != nil {
+			c.Close(context.Background())
+			return nil, err
+		}
+		switch {
+		case cfg.CodeCache == 0:
+			e.resident.budget = DefaultCodeCache
+		case cfg.CodeCache > 0:
+			e.resident.budget = cfg.CodeCache
+		}
 	} else {
 		e.cache = wazero.NewCompilationCache()
 	}

@@ -85,7 +85,7 @@ var (
 
 // withMemory returns ctx making the instance instantiated with it take its
 // memory from mem.
-func withMemory(ctx context.Context, mem *instanceMemory) context.Context {
+func withMemory(ctx context.Context, mem experimental.MemoryAllocator) context.Context {
 	return experimental.WithMemoryAllocator(ctx, mem)
 }
 

@@ -30,12 +30,17 @@ type Prepared struct {
 	env    []string
 	mounts []Mount         // mounted per Run, to count each instance's open files
 	fs     wazero.FSConfig // instead of mounts, for RunCommand's host directories
+	snap   *snapshot       // a reactor's pre-initialized state
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
 // guest gets real clocks, a cryptographic random source and no other
 // access to the host. The Prepared holds its own reference on m: release
 // it with Close.
+//
+// A reactor is pre-initialized here (see snapshot.go): its _initialize
+// runs once, with env and mounts, and a failure to initialize is an error
+// matching ErrPreinit and ErrInvalidModule.
 func (m *Module) Prepare(ctx context.Context, env []string, mounts []Mount) (*Prepared, error) {
 	return m.prepare(ctx, env, mounts, nil)
 }
@@ -49,12 +54,36 @@ func (m *Module) prepare(ctx context.Context, env []string, mounts []Mount, fsc 
 	if !m.retain() {
 		return nil, ErrClosed
 	}
-	return &Prepared{m: m, base: cfg, env: slices.Clone(env), mounts: mounts, fs: fsc}, nil
+	p := &Prepared{m: m, base: cfg, env: slices.Clone(env), mounts: mounts, fs: fsc}
+	if m.reactor {
+		snap, err := m.preinitialize(ctx, p.withFS(cfg), p.env)
+		if err != nil {
+			m.Close(ctx)
+			return nil, err
+		}
+		p.snap = snap
+	}
+	return p, nil
+}
+
+// withFS returns cfg with p's files mounted.
+func (p *Prepared) withFS(cfg wazero.ModuleConfig) wazero.ModuleConfig {
+	switch {
+	case p.fs != nil:
+		return cfg.WithFSConfig(p.fs)
+	case len(p.mounts) > 0:
+		return cfg.WithFSConfig(fsConfigFor(p.mounts))
+	}
+	return cfg
 }
 
 // Close releases p's reference on its module. Runs in progress finish.
 func (p *Prepared) Close(ctx context.Context) error {
-	return p.m.Close(ctx)
+	var err error
+	if p.snap != nil {
+		err = p.snap.close(ctx)
+	}
+	return errors.Join(err, p.m.Close(ctx))
 }
 
 // Call is what differs between invocations.
@@ -77,32 +106,31 @@ type TrapError struct{ Msg string }
 
 func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 
-// Run instantiates a fresh instance, runs its _start and closes it. It
+// Run instantiates a fresh instance, runs its _start (a reactor: its
+// wisp_handle, on an instance started from its snapshot) and closes it. It
 // returns nil when _start returns or the guest exits with code 0; an
 // *ExitError for another exit code; an error matching
 // context.DeadlineExceeded or context.Canceled if ctx ended first (the
 // instance is killed, sleeps included); or a *TrapError.
 func (p *Prepared) Run(ctx context.Context, c Call) error {
+	cfg := p.withFS(p.base.
+		WithArgs(c.Args...).
+		WithStdin(orEmpty(c.Stdin)).
+		WithStdout(orDiscard(c.Stdout)).
+		WithStderr(orDiscard(c.Stderr)).
+		WithNanosleep(sleeperFor(ctx)))
+	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
+	if p.snap != nil {
+		return p.runReactor(ctx, cfg)
+	}
 	compiled, release, err := p.m.compiledModule(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	cfg := p.base.
-		WithArgs(c.Args...).
-		WithStdin(orEmpty(c.Stdin)).
-		WithStdout(orDiscard(c.Stdout)).
-		WithStderr(orDiscard(c.Stderr)).
-		WithNanosleep(sleeperFor(ctx))
-	switch {
-	case p.fs != nil:
-		cfg = cfg.WithFSConfig(p.fs)
-	case len(p.mounts) > 0:
-		cfg = cfg.WithFSConfig(fsConfigFor(p.mounts))
-	}
 	mem := &instanceMemory{pool: &p.m.e.memory}
 	defer mem.Free() // after the instance is closed: see instanceMemory
-	ctx = withMemory(withEnviron(ctx, newEnviron(p.env, c.Env)), mem)
+	ctx = withMemory(ctx, mem)
 	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg)
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))

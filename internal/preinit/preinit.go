@@ -326,3 +326,38 @@ func appendName(b []byte, s string) []byte {
 	b = appendU32(b, uint32(len(s)))
 	return append(b, s...)
 }
+
+// ExportsFunction reports whether wasm exports a function named name. It
+// reads only the section headers and the export section.
+func ExportsFunction(wasm []byte, name string) (bool, error) {
+	secs, err := sections(wasm)
+	if err != nil {
+		return false, err
+	}
+	s := find(secs, secExport)
+	if s == nil {
+		return false, nil
+	}
+	r := &reader{b: s.body}
+	n, err := r.u32()
+	if err != nil {
+		return false, fmt.Errorf("export section: %w", err)
+	}
+	for i := uint32(0); i < n; i++ {
+		export, err := r.vec()
+		if err != nil {
+			return false, fmt.Errorf("export %d: %w", i, err)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return false, fmt.Errorf("export %d: %w", i, err)
+		}
+		if _, err := r.u32(); err != nil {
+			return false, fmt.Errorf("export %d: %w", i, err)
+		}
+		if kind == 0x00 && string(export) == name {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -201,3 +201,22 @@ func FuzzRewrite(f *testing.F) {
 		}
 	})
 }
+
+func TestExportsFunction(t *testing.T) {
+	for _, tc := range []struct {
+		name, fixture, export string
+		want                  bool
+	}{
+		{"reactor handler", "reactor.wasm", "wisp_handle", true},
+		{"command has no handler", "hello.wasm", "wisp_handle", false},
+		{"command start", "hello.wasm", "_start", true},
+		{"memory is not a function", "hello.wasm", "memory", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ExportsFunction(fixture(t, tc.fixture), tc.export)
+			if err != nil || got != tc.want {
+				t.Errorf("ExportsFunction(%s, %q) = %v, %v; want %v", tc.fixture, tc.export, got, err, tc.want)
+			}
+		})
+	}
+}

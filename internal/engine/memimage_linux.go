@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"fmt"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// mappedFile holds a memory image in an unlinked temporary file, so the
+// kernel shares its pages between instances and copies only those an
+// instance writes.
+type mappedFile struct {
+	f *os.File
+}
+
+func openMappedFile(data []byte) (mappedFile, error) {
+	f, err := os.CreateTemp("", "wisp-snapshot-*")
+	if err != nil {
+		return mappedFile{}, err
+	}
+	// Unlinked at once: the file lives as long as it is open, and a
+	// crashed node leaves nothing behind.
+	os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return mappedFile{}, fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	return mappedFile{f: f}, nil
+}
+
+func (mf mappedFile) close() error { return mf.f.Close() }
+
+// instanceMemory returns a copy-on-write mapping of the image (size bytes)
+// inside a reservation of limit bytes, or nil if mapping fails.
+func (mf mappedFile) instanceMemory(size int, limit uint64) experimentalMemory {
+	if size == 0 || limit < uint64(size) {
+		return nil
+	}
+	region, err := syscall.Mmap(-1, 0, int(limit), syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
+	if err != nil {
+		return nil
+	}
+	_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, uintptr(unsafe.Pointer(&region[0])), uintptr(size),
+		syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, mf.f.Fd(), 0)
+	if errno != 0 {
+		syscall.Munmap(region)
+		return nil
+	}
+	return &mappedMemory{region: region}
+}
+
+// mappedMemory is one instance's memory: a reservation of the memory limit
+// (address space only: pages appear, zeroed, when first touched) with the
+// image mapped privately over its start. Growing within the reservation
+// moves nothing; Free unmaps it all, discarding every page the instance
+// wrote.
+type mappedMemory struct {
+	region []byte
+	done   atomic.Bool
+}
+
+func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+
+func (m *mappedMemory) Reallocate(size uint64) []byte {
+	if size > uint64(len(m.region)) {
+		return nil // wazero fails the memory.grow
+	}
+	return m.region[:size]
+}
+
+func (m *mappedMemory) Free() {
+	if m.done.CompareAndSwap(false, true) {
+		syscall.Munmap(m.region)
+	}
+}

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package engine
+
+// mappedFile maps nothing on this platform: instances copy the image.
+type mappedFile struct{}
+
+func openMappedFile([]byte) (mappedFile, error) { return mappedFile{}, nil }
+
+func (mappedFile) close() error { return nil }
+
+func (mappedFile) instanceMemory(int, uint64) experimentalMemory { return nil }
