@@ -46,13 +46,14 @@ fuzz-smoke:
 
 ## bench: the peer benchmark (Wisp, raw wazero, Node.js, workerd and a native Go
 ## handler under wrk) and the in-process figures, written into docs/benchmarks.md;
-## installs wrk, Node.js and workerd first. About 6 minutes. BENCH_QUICK=1: a short
+## installs wrk, Node.js and workerd first; then 10,000 apps on one node. About 9 minutes. BENCH_QUICK=1: a short
 ## run that checks the harness (its figures are marked as such); BENCH_FLAGS: more
 ## flags for bench/compare, e.g. BENCH_FLAGS='-rounds 3' (go run ./bench/compare -h).
 ## One line per step: each tool replaces its own section of the document.
 bench: build
 	scripts/install-bench-tools.sh
 	$(GO) run ./bench/compare -wisp $(BIN) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
+	$(GO) run ./bench/manyapps -bin $(BIN) $(if $(BENCH_QUICK),-apps 500 -sample 200)
 
 ## examples: rebuild the example and fixture modules from source
 examples:

@@ -86,13 +86,28 @@ func (a *admission) sample() {
 
 func (a *admission) stop() { a.stopOnce.Do(func() { close(a.done) }) }
 
-// Stats is a snapshot of what a node is running.
+// Stats is a snapshot of what a node is running and holding.
 type Stats struct {
 	Instances      int      `json:"instances"`       // instances running now
 	MemoryReserved ByteSize `json:"memory_reserved"` // sum of their memory limits (counted only with a budget)
+
+	// Compiled code (see Config.CodeCache): the modules compiled for the
+	// apps, how many of them have their code in memory and its estimated
+	// size, and how often code was loaded back from disk or released
+	// since the node started.
+	CodeModules   int      `json:"code_modules"`
+	CodeResident  int      `json:"code_resident"`
+	CodeBytes     ByteSize `json:"code_bytes"`
+	CodeLoads     uint64   `json:"code_loads"`
+	CodeEvictions uint64   `json:"code_evictions"`
 }
 
-// Stats returns what the node is running now.
+// Stats returns what the node is running and holding now.
 func (n *Node) Stats() Stats {
-	return Stats{Instances: int(n.admission.instances.Load()), MemoryReserved: ByteSize(n.admission.reserved.Load())}
+	code := n.engine.Stats()
+	return Stats{
+		Instances: int(n.admission.instances.Load()), MemoryReserved: ByteSize(n.admission.reserved.Load()),
+		CodeModules: code.Modules, CodeResident: code.Resident, CodeBytes: ByteSize(code.ResidentBytes),
+		CodeLoads: code.Loads, CodeEvictions: code.Evictions,
+	}
 }

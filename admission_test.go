@@ -45,7 +45,7 @@ func TestNodeWideAdmission(t *testing.T) {
 				t.Fatalf("second instance: %v; want ErrOverloaded containing %q", err, tc.message)
 			}
 			cancel()
-			waitUntil(t, func() bool { return n.Stats() == wisp.Stats{} })
+			waitUntil(t, func() bool { s := n.Stats(); return s.Instances == 0 && s.MemoryReserved == 0 })
 		})
 	}
 }

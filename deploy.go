@@ -63,7 +63,7 @@ func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResu
 		}
 		return DeployResult{App: app, Version: app.Current, Unchanged: true}, nil
 	}
-	if err := n.checkRoutes(ctx, spec.Name, spec.Routes); err != nil {
+	if err := n.checkRoutes(spec.Name, spec.Routes); err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
 	next := 1
@@ -108,7 +108,7 @@ func (n *Node) Rollback(ctx context.Context, name string, version int) (App, err
 	if version == app.Current {
 		return app, n.ensureServing(ctx, app)
 	}
-	if err := n.checkRoutes(ctx, name, v.Spec.Routes); err != nil {
+	if err := n.checkRoutes(name, v.Spec.Routes); err != nil {
 		return App{}, fmt.Errorf("rollback app %q to version %d: %w", name, version, err)
 	}
 	from := app.Current
@@ -134,6 +134,7 @@ func (n *Node) commit(ctx context.Context, app App, event string) (App, error) {
 		d.release()
 		return App{}, fmt.Errorf("store version %d: %w", v.Number, err)
 	}
+	n.claimRoutes(app.Name, v.Spec.Routes)
 	n.activate(app.Name, d)
 	n.appLog(app.Name, "node", v.Number, event)
 	n.log.Info("app changed", "app", app.Name, "version", v.Number, "event", event)
@@ -157,19 +158,11 @@ func (n *Node) ensureServing(ctx context.Context, app App) error {
 
 // checkRoutes refuses routes that another stored app's current version
 // declares, whether or not that app serves on this node right now.
-func (n *Node) checkRoutes(ctx context.Context, name string, routes []Route) error {
-	apps, err := n.store.ListApps(ctx)
-	if err != nil {
-		return fmt.Errorf("check routes: %w", err)
-	}
-	for _, other := range apps {
-		if other.Name == name {
-			continue
-		}
-		for _, theirs := range other.CurrentVersion().Spec.Routes {
-			if slices.Contains(routes, theirs) {
-				return errorf(ErrConflict, "route %q is already served by app %q; choose another route, or remove it from %q first (wisp rm %s, or redeploy %s without it)", theirs, other.Name, other.Name, other.Name, other.Name)
-			}
+// Called with deployMu held.
+func (n *Node) checkRoutes(name string, routes []Route) error {
+	for _, r := range routes {
+		if other, ok := n.routeClaimant(name, r); ok {
+			return errorf(ErrConflict, "route %q is already served by app %q; choose another route, or remove it from %q first (wisp rm %s, or redeploy %s without it)", r, other, other, other, other)
 		}
 	}
 	return nil
@@ -188,6 +181,7 @@ func (n *Node) Remove(ctx context.Context, name string) error {
 	if err := n.store.DeleteApp(ctx, name, app.Revision); err != nil {
 		return fmt.Errorf("remove app %q: %w", name, err)
 	}
+	n.claimRoutes(name, nil)
 	n.activate(name, nil)
 	n.logsMu.Lock()
 	delete(n.logs, name)
@@ -209,14 +203,10 @@ func (n *Node) appError(op, name string, err error) error {
 // reference on the version it replaced. Called with deployMu held.
 func (n *Node) activate(app string, d *deployed) {
 	old := n.table.Load()
-	apps := maps.Clone(old.apps)
-	if d == nil {
-		delete(apps, app)
-	} else {
-		apps[app] = d
+	if d != nil {
 		n.ring(app) // every serving app has a log to follow
 	}
-	n.table.Store(newRouteTable(apps))
+	n.table.Store(old.with(app, d))
 	n.readyMu.Lock()
 	delete(n.failed, app)
 	n.readyMu.Unlock()

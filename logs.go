@@ -26,30 +26,52 @@ type DeployResult struct {
 }
 
 // logRing keeps the last entries of one app's log in memory, and wakes
-// followers when new entries arrive.
+// followers when new entries arrive. Its memory grows with the entries it
+// holds, up to its size: a node with thousands of quiet apps does not hold
+// thousands of empty rings.
 type logRing struct {
 	mu      sync.Mutex
-	entries []LogEntry // ring of cap len(entries)
+	size    int        // most entries kept
+	entries []LogEntry // the entry of seq s is at (s-1) % size; grows to size, then wraps
 	next    uint64     // seq of the next entry; entries hold seqs [next-n, next)
 	n       int
-	notify  chan struct{} // closed and replaced on every append
+	notify  chan struct{} // closed on the next append; nil until a follower asks
 }
 
 func newLogRing(size int) *logRing {
-	return &logRing{entries: make([]LogEntry, size), next: 1, notify: make(chan struct{})}
+	return &logRing{size: size, next: 1}
 }
 
 func (l *logRing) append(e LogEntry) {
 	l.mu.Lock()
 	e.Seq = l.next
-	l.entries[int(l.next%uint64(len(l.entries)))] = e
+	if i := int((l.next - 1) % uint64(l.size)); i < len(l.entries) {
+		l.entries[i] = e
+	} else {
+		if len(l.entries) == cap(l.entries) { // grow by doubling, to size at most
+			grown := make([]LogEntry, len(l.entries), min(max(2*cap(l.entries), 4), l.size))
+			copy(grown, l.entries)
+			l.entries = grown
+		}
+		l.entries = append(l.entries, e)
+	}
 	l.next++
-	if l.n < len(l.entries) {
+	if l.n < l.size {
 		l.n++
 	}
-	close(l.notify)
-	l.notify = make(chan struct{})
+	if l.notify != nil {
+		close(l.notify)
+		l.notify = nil
+	}
 	l.mu.Unlock()
+}
+
+// wait returns a channel closed on the next append. Called with l.mu held.
+func (l *logRing) wait() <-chan struct{} {
+	if l.notify == nil {
+		l.notify = make(chan struct{})
+	}
+	return l.notify
 }
 
 // since returns up to limit entries (limit <= 0: all kept) with Seq > after,
@@ -59,7 +81,7 @@ func (l *logRing) since(after uint64, limit int) ([]LogEntry, <-chan struct{}) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if after >= l.next-1 { // nothing newer (also: an after from before a restart)
-		return nil, l.notify
+		return nil, l.wait()
 	}
 	first := max(l.next-uint64(l.n), after+1)
 	if limit > 0 && l.next-first > uint64(limit) {
@@ -67,9 +89,9 @@ func (l *logRing) since(after uint64, limit int) ([]LogEntry, <-chan struct{}) {
 	}
 	out := make([]LogEntry, 0, l.next-first)
 	for s := first; s < l.next; s++ {
-		out = append(out, l.entries[int(s%uint64(len(l.entries)))])
+		out = append(out, l.entries[int((s-1)%uint64(l.size))])
 	}
-	return out, l.notify
+	return out, l.wait()
 }
 
 // last returns the Seq of the newest entry, 0 if there is none.

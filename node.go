@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -20,9 +21,19 @@ type Config struct {
 	// Store persists apps and blobs. The Node does not close it.
 	Store Store
 	// CacheDir holds native code compiled from modules, so a restarted
-	// node does not compile again. Empty: compiled code is kept in memory
-	// only.
+	// node does not compile again, and lets the node release the code of
+	// apps not run lately (see CodeCache). Empty: compiled code is kept in
+	// memory only, all of it, for as long as its app is deployed.
 	CacheDir string
+	// CodeCache is how much compiled code stays in memory, in bytes (as
+	// estimated from each module's size: about 13KiB for a tiny module,
+	// 7 times a typical module's size). Past it, the code of the apps run
+	// least recently is released and loaded again from CacheDir by their
+	// next request, which costs from 0.1ms (a small C or WAT module) to
+	// tens of milliseconds (a Go module of a few MiB). Code a request is
+	// running on is never released. Needs CacheDir. Default
+	// DefaultCodeCache; negative: no limit.
+	CodeCache int64
 	// Logger receives node events and one line per invocation failure.
 	// Nil: discard.
 	Logger *slog.Logger
@@ -43,8 +54,16 @@ type Config struct {
 	MemoryBudget int64
 }
 
+// loadBatch is how many apps Load loads before it starts serving them.
+const loadBatch = 1000
+
 // DefaultMaxBlobSize is the default of Config.MaxBlobSize.
 const DefaultMaxBlobSize = 256 << 20
+
+// DefaultCodeCache is the default of Config.CodeCache: 256 MiB, the code of
+// about 19,000 tiny modules (examples/hello), 850 small C ones
+// (examples/echo) or 12 Go ones (examples/json).
+const DefaultCodeCache = engine.DefaultCodeCache
 
 // Node holds deployed apps and runs their invocations. It is safe for
 // concurrent use: invocations never wait for deploys, and deploys on one
@@ -59,7 +78,15 @@ type Node struct {
 	// swap it. Guarded for writers by deployMu.
 	table atomic.Pointer[routeTable]
 
-	deployMu sync.Mutex // serializes changes to apps and table
+	deployMu sync.Mutex // serializes changes to apps, table and claims
+
+	// claims maps each route to the apps whose current stored version
+	// declares it (one app, unless the store was written around this node),
+	// including apps that failed to load; appRoutes is the other way
+	// round. Deploys check routes here instead of reading every app from
+	// the store. Guarded by deployMu.
+	claims    map[Route][]string
+	appRoutes map[string][]Route
 
 	logsMu sync.Mutex
 	logs   map[string]*logRing
@@ -93,13 +120,14 @@ func New(cfg Config) (*Node, error) {
 	if cfg.MaxInstances <= 0 {
 		cfg.MaxInstances = 512
 	}
-	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir})
+	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir, CodeCache: cfg.CodeCache})
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{
 		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
 		logs: map[string]*logRing{}, failed: map[string]string{},
+		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget),
 	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
@@ -118,7 +146,13 @@ func (n *Node) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load apps: %w", err)
 	}
-	for _, app := range apps { // sorted by name: the same table on every start
+	// The routing table starts empty and nothing else changes it while
+	// deployMu is held. Apps go into it in batches: swapping in a new
+	// table per app would copy it once per app, quadratic in their number.
+	loaded := make(map[string]*deployed, len(apps))
+	publish := func() { n.table.Store(newRouteTable(maps.Clone(loaded))) }
+	for _, app := range apps {
+		n.claimRoutes(app.Name, app.CurrentVersion().Spec.Routes)
 		start := time.Now()
 		d, err := n.prepare(ctx, app.CurrentVersion())
 		if err != nil {
@@ -129,13 +163,50 @@ func (n *Node) Load(ctx context.Context) error {
 			n.readyMu.Unlock()
 			continue
 		}
-		n.activate(app.Name, d)
-		n.log.Info("app loaded", "app", app.Name, "version", app.Current, "duration", time.Since(start))
+		loaded[app.Name] = d
+		n.ring(app.Name) // every serving app has a log to follow
+		if len(loaded)%loadBatch == 0 {
+			publish() // serve what is loaded, while the rest loads
+		}
+		n.log.Debug("app loaded", "app", app.Name, "version", app.Current, "duration", time.Since(start))
 	}
+	publish()
+	n.log.Info("apps loaded", "apps", len(loaded), "failed", len(apps)-len(loaded))
 	n.readyMu.Lock()
 	n.loaded = true
 	n.readyMu.Unlock()
 	return nil
+}
+
+// claimRoutes records that the current stored version of app declares
+// routes (none: the app was removed). Called with deployMu held, once the
+// store has the change.
+func (n *Node) claimRoutes(app string, routes []Route) {
+	for _, r := range n.appRoutes[app] {
+		n.claims[r] = slices.DeleteFunc(n.claims[r], func(a string) bool { return a == app })
+		if len(n.claims[r]) == 0 {
+			delete(n.claims, r)
+		}
+	}
+	if len(routes) == 0 {
+		delete(n.appRoutes, app)
+		return
+	}
+	n.appRoutes[app] = slices.Clone(routes)
+	for _, r := range routes {
+		n.claims[r] = append(n.claims[r], app)
+	}
+}
+
+// routeClaimant returns an app other than app whose current stored
+// version declares r. Called with deployMu held.
+func (n *Node) routeClaimant(app string, r Route) (string, bool) {
+	for _, other := range n.claims[r] {
+		if other != app {
+			return other, true
+		}
+	}
+	return "", false
 }
 
 // Ready reports whether the node is ready for traffic: Load has finished,
