@@ -146,13 +146,21 @@ func (n *Node) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("load apps: %w", err)
 	}
-	// The routing table starts empty and nothing else changes it while
-	// deployMu is held. Apps go into it in batches: swapping in a new
-	// table per app would copy it once per app, quadratic in their number.
-	loaded := make(map[string]*deployed, len(apps))
+	// Nothing else changes the routing table while deployMu is held. It
+	// holds only apps deployed through the admin API before Load took the
+	// mutex: those serve their stored current version already and are kept
+	// as they are. Apps go into it in batches: swapping in a new table per
+	// app would copy it once per app, quadratic in their number.
+	loaded := maps.Clone(n.table.Load().apps)
+	if loaded == nil {
+		loaded = make(map[string]*deployed, len(apps))
+	}
 	publish := func() { n.table.Store(newRouteTable(maps.Clone(loaded))) }
 	for _, app := range apps {
 		n.claimRoutes(app.Name, app.CurrentVersion().Spec.Routes)
+		if _, ok := loaded[app.Name]; ok {
+			continue
+		}
 		start := time.Now()
 		d, err := n.prepare(ctx, app.CurrentVersion())
 		if err != nil {

@@ -24,6 +24,7 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
 )
 
 // Config configures an Engine. The zero value is usable: no disk cache.
@@ -137,7 +138,9 @@ func (e *Engine) Close(ctx context.Context) error {
 	e.closed = true
 	var errs []error
 	for _, r := range e.runtimes {
-		errs = append(errs, r.rt.Close(ctx))
+		// Instances still running are killed: their calls report
+		// context.Canceled, not success.
+		errs = append(errs, r.rt.CloseWithExitCode(ctx, sys.ExitCodeContextCanceled))
 	}
 	errs = append(errs, e.cache.Close(ctx))
 	return errors.Join(errs...)

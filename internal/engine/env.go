@@ -27,8 +27,8 @@ const (
 // environ is an instance's environment in WASI's layout: every variable as
 // "KEY=VALUE\x00", back to back.
 type environ struct {
-	buf   []byte
-	count uint32
+	buf    []byte
+	starts []uint32 // offset of each variable in buf
 }
 
 type environKey struct{}
@@ -48,7 +48,7 @@ func newEnviron(base, call []string) *environ {
 	for _, kv := range call {
 		size += len(kv) + 1
 	}
-	env := &environ{buf: make([]byte, 0, size)}
+	env := &environ{buf: make([]byte, 0, size), starts: make([]uint32, 0, len(base)+len(call))}
 	for _, kv := range base {
 		if !overridden(kv, call) {
 			env.add(kv)
@@ -61,9 +61,9 @@ func newEnviron(base, call []string) *environ {
 }
 
 func (env *environ) add(kv string) {
+	env.starts = append(env.starts, uint32(len(env.buf)))
 	env.buf = append(env.buf, kv...)
 	env.buf = append(env.buf, 0)
-	env.count++
 }
 
 // overridden reports whether a variable of kv's name is in vars.
@@ -109,7 +109,7 @@ func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {
 	env := environFrom(ctx)
 	mem := mod.Memory()
 	countPtr, sizePtr := uint32(stack[0]), uint32(stack[1])
-	if mem == nil || !mem.WriteUint32Le(countPtr, env.count) || !mem.WriteUint32Le(sizePtr, uint32(len(env.buf))) {
+	if mem == nil || !mem.WriteUint32Le(countPtr, uint32(len(env.starts))) || !mem.WriteUint32Le(sizePtr, uint32(len(env.buf))) {
 		stack[0] = errnoFault
 		return
 	}
@@ -127,18 +127,16 @@ func environGet(ctx context.Context, mod api.Module, stack []uint64) {
 		return
 	}
 	// Bounds first, so a bad pointer writes nothing.
-	pointers, ok := mem.Read(ptrs, 4*env.count)
+	pointers, ok := mem.Read(ptrs, 4*uint32(len(env.starts)))
 	if !ok || !mem.Write(buf, env.buf) {
 		stack[0] = errnoFault
 		return
 	}
-	start := 0 // of the current variable in env.buf
-	for i, c := range env.buf {
-		if c == 0 {
-			binary.LittleEndian.PutUint32(pointers, buf+uint32(start))
-			pointers = pointers[4:]
-			start = i + 1
-		}
+	// From the recorded starts, not by splitting at NULs: a value holding
+	// a NUL (the node never passes one) would cut its string short, but
+	// cannot make the pointers disagree with the count.
+	for i, start := range env.starts {
+		binary.LittleEndian.PutUint32(pointers[4*i:], buf+start)
 	}
 	stack[0] = errnoSuccess
 }

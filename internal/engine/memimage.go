@@ -1,42 +1,47 @@
 package engine
 
 import (
+	"fmt"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/experimental"
 )
 
 // memoryImage is the linear memory a pre-initialized reactor's instances
-// start with. On Linux it is a file that each instance maps copy-on-write
-// (memimage_linux.go): starting an instance costs two system calls and a
-// page fault per page it touches, however large the image. Elsewhere, and
-// when mapping fails, each instance gets a pooled buffer with the image
-// copied in (copiedMemory).
+// start with. On Linux it lives only in an unlinked file that each instance
+// maps copy-on-write (memimage_linux.go): starting an instance costs two
+// system calls and a page fault per page it touches, however large the
+// image, and the kernel shares the untouched pages between instances.
+// Elsewhere, and when mapping fails, each instance gets a pooled buffer
+// with the image copied in (copiedMemory).
 type memoryImage struct {
-	data []byte // the image; len is a whole number of pages
-	file mappedFile
+	size int        // bytes; a whole number of pages
+	file mappedFile // the image, where the platform maps files
+	data []byte     // the image, where it does not
 }
 
 func newMemoryImage(data []byte) (*memoryImage, error) {
-	img := &memoryImage{data: append([]byte(nil), data...)}
-	f, err := openMappedFile(img.data)
+	f, ok, err := openMappedFile(data)
 	if err != nil {
 		return nil, err
 	}
-	img.file = f
+	img := &memoryImage{size: len(data), file: f}
+	if !ok {
+		img.data = append([]byte(nil), data...)
+	}
 	return img, nil
 }
 
 func (img *memoryImage) close() error { return img.file.close() }
 
-// instanceMemory returns the memory for one instance. Like instanceMemory,
-// it is freed by wazero or by the caller after the instance is closed.
-// limit is the memory limit in bytes.
+// instanceMemory returns the memory for one instance, to be freed by the
+// caller once the call that ran the instance has returned. limit is the
+// memory limit in bytes.
 func (img *memoryImage) instanceMemory(pool *memoryPool, limit uint64) experimentalMemory {
-	if m := img.file.instanceMemory(len(img.data), limit); m != nil {
+	if m := img.file.instanceMemory(img.size, limit); m != nil {
 		return m
 	}
-	return &copiedMemory{mem: instanceMemory{pool: pool}, image: img.data}
+	return &copiedMemory{mem: instanceMemory{pool: pool}, image: img}
 }
 
 // experimentalMemory is a wazero memory allocator for one instance and the
@@ -49,19 +54,33 @@ type experimentalMemory interface {
 // copiedMemory is a pooled buffer with the image copied in.
 type copiedMemory struct {
 	mem    instanceMemory
-	image  []byte
+	image  *memoryImage
 	copied atomic.Bool
 }
 
-func (m *copiedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+func (m *copiedMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
+	m.mem.max = maxBytes
+	return wazeroView{m}
+}
 
 func (m *copiedMemory) Reallocate(size uint64) []byte {
 	buf := m.mem.Reallocate(size)
 	if !m.copied.Swap(true) {
-		copy(buf, m.image)
-		m.mem.used = max(m.mem.used, uint64(len(m.image)))
+		if err := m.image.copyTo(buf); err != nil {
+			panic(fmt.Sprintf("reactor memory snapshot unreadable: %v", err)) // wazero turns this into a trap
+		}
+		m.mem.used = max(m.mem.used, uint64(m.image.size))
 	}
 	return buf
 }
 
 func (m *copiedMemory) Free() { m.mem.Free() }
+
+// copyTo copies the image to the start of buf.
+func (img *memoryImage) copyTo(buf []byte) error {
+	if img.data != nil {
+		copy(buf, img.data)
+		return nil
+	}
+	return img.file.copyTo(buf[:img.size])
+}

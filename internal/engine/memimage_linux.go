@@ -17,22 +17,29 @@ type mappedFile struct {
 	f *os.File
 }
 
-func openMappedFile(data []byte) (mappedFile, error) {
+// openMappedFile writes data to a new unlinked file; ok is always true
+// here.
+func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 	f, err := os.CreateTemp("", "wisp-snapshot-*")
 	if err != nil {
-		return mappedFile{}, err
+		return mappedFile{}, false, err
 	}
 	// Unlinked at once: the file lives as long as it is open, and a
 	// crashed node leaves nothing behind.
 	os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
 		f.Close()
-		return mappedFile{}, fmt.Errorf("write %s: %w", f.Name(), err)
+		return mappedFile{}, false, fmt.Errorf("write %s: %w", f.Name(), err)
 	}
-	return mappedFile{f: f}, nil
+	return mappedFile{f: f}, true, nil
 }
 
 func (mf mappedFile) close() error { return mf.f.Close() }
+
+func (mf mappedFile) copyTo(buf []byte) error {
+	_, err := mf.f.ReadAt(buf, 0)
+	return err
+}
 
 // instanceMemory returns a copy-on-write mapping of the image (size bytes)
 // inside a reservation of limit bytes, or nil if mapping fails.
@@ -45,9 +52,19 @@ func (mf mappedFile) instanceMemory(size int, limit uint64) experimentalMemory {
 	if err != nil {
 		return nil
 	}
-	_, _, errno := syscall.Syscall6(syscall.SYS_MMAP, uintptr(unsafe.Pointer(&region[0])), uintptr(size),
-		syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, mf.f.Fd(), 0)
-	if errno != 0 {
+	conn, err := mf.f.SyscallConn()
+	if err != nil {
+		syscall.Munmap(region)
+		return nil
+	}
+	var errno syscall.Errno
+	// Control holds the descriptor open while the file is mapped, so a
+	// concurrent close cannot make the number name another file.
+	ctlErr := conn.Control(func(fd uintptr) {
+		_, _, errno = syscall.Syscall6(syscall.SYS_MMAP, uintptr(unsafe.Pointer(&region[0])), uintptr(size),
+			syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, fd, 0)
+	})
+	if ctlErr != nil || errno != 0 {
 		syscall.Munmap(region)
 		return nil
 	}
@@ -64,7 +81,7 @@ type mappedMemory struct {
 	done   atomic.Bool
 }
 
-func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return wazeroView{m} }
 
 func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if size > uint64(len(m.region)) {

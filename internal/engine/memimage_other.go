@@ -5,8 +5,10 @@ package engine
 // mappedFile maps nothing on this platform: instances copy the image.
 type mappedFile struct{}
 
-func openMappedFile([]byte) (mappedFile, error) { return mappedFile{}, nil }
+func openMappedFile([]byte) (mappedFile, bool, error) { return mappedFile{}, false, nil }
 
 func (mappedFile) close() error { return nil }
 
 func (mappedFile) instanceMemory(int, uint64) experimentalMemory { return nil }
+
+func (mappedFile) copyTo([]byte) error { return nil }

@@ -68,13 +68,14 @@ func (p *memoryPool) put(b []byte, used uint64) {
 }
 
 // instanceMemory is the linear memory of one instance. Allocate is called
-// once, when wazero creates the instance's memory; Free when the instance
-// is closed, by wazero or, if wazero did not (an instance closed by its
-// deadline while it returned), by Run after the instance is gone.
+// once, when wazero creates the instance's memory. Free is called by the
+// engine once the call that ran the instance has returned, never by wazero:
+// see wazeroView.
 type instanceMemory struct {
 	pool *memoryPool
 	buf  []byte
 	used uint64 // highest length handed out: everything above is still zero
+	max  uint64 // the memory's maximum size, from Allocate
 	done atomic.Bool
 }
 
@@ -89,9 +90,24 @@ func withMemory(ctx context.Context, mem experimental.MemoryAllocator) context.C
 	return experimental.WithMemoryAllocator(ctx, mem)
 }
 
+// wazeroView is the memory as wazero sees it: a LinearMemory whose Free does
+// nothing. wazero frees an instance's memory when it closes the instance,
+// and Runtime.Close (a node shutting down) closes instances from its own
+// goroutine while their guests may still be running: freeing then would
+// hand a buffer back to the pool, or unmap a snapshot, under a running
+// guest. The engine frees the memory itself, after the call that ran the
+// instance has returned.
+type wazeroView struct{ lm experimental.LinearMemory }
+
+func (v wazeroView) Reallocate(size uint64) []byte { return v.lm.Reallocate(size) }
+func (wazeroView) Free()                           {}
+
 // Allocate implements experimental.MemoryAllocator. The capacity hint is
 // ignored: buffers come in whole classes.
-func (m *instanceMemory) Allocate(_, _ uint64) experimental.LinearMemory { return m }
+func (m *instanceMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
+	m.max = maxBytes
+	return wazeroView{m}
+}
 
 // Reallocate implements experimental.LinearMemory: it returns the memory
 // grown to size bytes, moved to a larger buffer when it does not fit.
@@ -102,7 +118,15 @@ func (m *instanceMemory) Reallocate(size uint64) []byte {
 	case size <= uint64(cap(m.buf)):
 		m.buf = m.buf[:size] // above m.used it is all zero
 	default:
-		grown := m.pool.get(size)
+		var grown []byte
+		if classOf(size) < 0 {
+			// Beyond pooling: grow geometrically, as append would, so a
+			// guest growing a page at a time does not copy its whole memory
+			// every time.
+			grown = make([]byte, size, min(max(size, 2*uint64(cap(m.buf))), max(m.max, size)))
+		} else {
+			grown = m.pool.get(size)
+		}
 		copy(grown, m.buf)
 		m.pool.put(m.buf, m.used)
 		m.buf = grown
