@@ -40,7 +40,7 @@ type Module struct {
 	key     moduleKey
 	rt      *runtime
 	reactor bool   // exports HandlerEntry rather than CommandEntry
-	wasm    []byte // a reactor's original bytes, for Prepare (and reloads)
+	wasm    []byte // a reactor's original bytes when there is no copy on disk, for Prepare
 	refs    int    // guarded by e.mu
 
 	// Residency (resident.go). compiled is written only while no caller
@@ -115,7 +115,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 		return nil, err
 	}
 	original := reactor && !snapshot
-	if e.resident.sources != "" && !original { // an original reactor keeps its bytes in memory (m.wasm)
+	if e.resident.sources != "" {
 		if err := writeSource(e.resident.sources, key.sum, wasm); err != nil {
 			compiled.Close(ctx)
 			return nil, fmt.Errorf("compile: %w", err)
@@ -135,7 +135,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 	}
 	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost}
 	m.unpinFunc = m.unpin
-	if original {
+	if original && e.resident.sources == "" {
 		m.wasm = wasm // Prepare rewrites it into its pre-initialized form
 	}
 	e.resident.add(m, compiled)

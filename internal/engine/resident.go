@@ -281,19 +281,24 @@ func (m *Module) load(ctx context.Context) (wazero.CompiledModule, error) {
 	return compiled, err
 }
 
-// compileFromSource compiles m again from its bytes: the copy on disk, or
-// for a reactor, which keeps them for Prepare, those in memory. wazero
+// source returns the bytes m was compiled from: the copy on disk, or
+// without one, a reactor's copy in memory.
+func (m *Module) source() ([]byte, error) {
+	if m.wasm != nil {
+		return m.wasm, nil
+	}
+	return readSource(m.e.resident.sources, m.key.sum)
+}
+
+// compileFromSource compiles m again from its bytes (see source). wazero
 // finds the native code in its cache, so this only decodes the module and
 // maps the code.
 func (m *Module) compileFromSource(ctx context.Context) (wazero.CompiledModule, error) {
-	wasm := m.wasm
-	if wasm == nil {
-		var err error
-		if wasm, err = readSource(m.e.resident.sources, m.key.sum); err != nil {
-			return nil, err
-		}
+	wasm, err := m.source()
+	if err != nil {
+		return nil, err
 	}
-	wasm, err := compiledForm(wasm, m.key.snapshot)
+	wasm, err = compiledForm(wasm, m.key.snapshot)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,11 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 	// m is compiled in its instrumented form (see compiledForm); Instrument
 	// again only to learn which globals it exported.
 	limit := uint64(m.key.pages) * pageSize
-	_, globals, err := preinit.Instrument(m.wasm)
+	original, err := m.source()
+	if err != nil {
+		return nil, err
+	}
+	_, globals, err := preinit.Instrument(original)
 	if err != nil {
 		return nil, m.preinitFailed(err, nil)
 	}
@@ -114,7 +118,7 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 		return nil, fmt.Errorf("store reactor memory snapshot: %w", err)
 	}
 
-	rewritten, err := preinit.Apply(m.wasm, snap)
+	rewritten, err := preinit.Apply(original, snap)
 	if err != nil {
 		image.close()
 		return nil, m.preinitFailed(err, nil)
