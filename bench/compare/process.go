@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/wisphq/wisp/bench/internal/testbed"
+
 	"bufio"
 	"context"
 	"errors"
@@ -115,7 +117,7 @@ func waitFirstOK(ctx context.Context, p *process, url, wantPrefix string, timeou
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	deadline := p.started.Add(timeout)
 	for {
-		status, body, err := get(ctx, client, url)
+		status, body, err := testbed.Get(ctx, client, url)
 		switch {
 		case err != nil:
 		case status == http.StatusOK && strings.HasPrefix(body, wantPrefix):
@@ -137,21 +139,6 @@ func waitFirstOK(ctx context.Context, p *process, url, wantPrefix string, timeou
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// get requests url and returns the status and the body.
-func get(ctx context.Context, client *http.Client, url string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
 }
 
 // freeAddr returns a loopback address with a port nothing listens on now.

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/wisphq/wisp/bench/internal/testbed"
+
 	"context"
 	"errors"
 	"fmt"
@@ -106,7 +108,7 @@ func measure(ctx context.Context, cfg config, root string, progress io.Writer) (
 	if err := h.findTools(ctx); err != nil {
 		return nil, err
 	}
-	res := &results{cfg: cfg, when: time.Now().UTC(), machine: machine()}
+	res := &results{cfg: cfg, when: time.Now().UTC(), machine: testbed.Machine()}
 	for _, name := range cfg.targets {
 		t, err := loadTarget(root, name)
 		if err != nil {

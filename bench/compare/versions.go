@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
 )
 
@@ -63,61 +60,4 @@ func npmVersion(path string) string {
 		return ""
 	}
 	return pkg.Version
-}
-
-// machine describes the host: CPU model and count, memory, OS and kernel.
-func machine() string {
-	cpu := procField("/proc/cpuinfo", "model name")
-	if cpu == "" {
-		cpu = "unknown CPU"
-	}
-	facts := []string{fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())}
-	if mem := procField("/proc/meminfo", "MemTotal"); mem != "" {
-		if kib, err := strconv.ParseInt(strings.TrimSuffix(mem, " kB"), 10, 64); err == nil {
-			facts = append(facts, fmt.Sprintf("%.1f GiB RAM", float64(kib)/(1<<20)))
-		}
-	}
-	osName := runtime.GOOS + "/" + runtime.GOARCH
-	if pretty := osRelease("PRETTY_NAME"); pretty != "" {
-		osName = pretty + ", " + runtime.GOARCH
-	}
-	if release, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		osName += ", kernel " + strings.TrimSpace(string(release))
-	}
-	return strings.Join(append(facts, osName), "; ")
-}
-
-// procField returns the value of the first "key: value" line of a /proc
-// file, or "" if there is none.
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-// osRelease returns a field of /etc/os-release, unquoted, or "".
-func osRelease(key string) string {
-	b, err := os.ReadFile("/etc/os-release")
-	if err != nil {
-		return ""
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), key+"="); ok {
-			if u, err := strconv.Unquote(v); err == nil {
-				return u
-			}
-			return v
-		}
-	}
-	return ""
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wisphq/wisp/bench/internal/testbed"
 	"github.com/wisphq/wisp/internal/testnode"
 )
 
@@ -44,40 +45,10 @@ func TestFloodKeepsHealthyAppServing(t *testing.T) {
 		t.Errorf("the flood should see both 504 (timeout) and 503 (full): %v", res.loop.Statuses)
 	}
 	t.Logf("healthy p50/p99 %s/%s without, %s/%s during the flood; looping app: %v",
-		millis(percentile(res.baseline.Latencies, 0.5)), millis(percentile(res.baseline.Latencies, 0.99)),
-		millis(percentile(res.during.Latencies, 0.5)), millis(percentile(res.during.Latencies, 0.99)), res.loop.Statuses)
+		millis(testbed.Percentile(res.baseline.Latencies, 0.5)), millis(testbed.Percentile(res.baseline.Latencies, 0.99)),
+		millis(testbed.Percentile(res.during.Latencies, 0.5)), millis(testbed.Percentile(res.during.Latencies, 0.99)), res.loop.Statuses)
 }
 
-func TestPercentile(t *testing.T) {
-	ms := func(ns ...int) []time.Duration {
-		var ds []time.Duration
-		for _, n := range ns {
-			ds = append(ds, time.Duration(n)*time.Millisecond)
-		}
-		return ds
-	}
-	for _, tc := range []struct {
-		name string
-		ds   []time.Duration
-		p    float64
-		want time.Duration
-	}{
-		{"empty", nil, 0.99, 0},
-		{"one", ms(7), 0.5, 7 * time.Millisecond},
-		{"median of unsorted", ms(5, 1, 4, 2, 3), 0.5, 3 * time.Millisecond},
-		{"p99 of 100 is the 99th", ms(seq(100)...), 0.99, 99 * time.Millisecond},
-		{"p99 of 1000 is the 990th", ms(seq(1000)...), 0.99, 990 * time.Millisecond},
-		{"max", ms(3, 9, 1), 1, 9 * time.Millisecond},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := percentile(tc.ds, tc.p); got != tc.want {
-				t.Errorf("percentile(%v, %v) = %v, want %v", tc.ds, tc.p, got, tc.want)
-			}
-		})
-	}
-}
-
-// seq returns 1..n.
 func seq(n int) []int {
 	s := make([]int, n)
 	for i := range s {

@@ -1,9 +1,10 @@
 package main
 
 import (
+	"github.com/wisphq/wisp/bench/internal/testbed"
+
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -39,7 +40,7 @@ func measureHealthy(ctx context.Context, url, want string, requests, concurrency
 		wg.Go(func() {
 			for next.Add(1) <= int64(requests) && ctx.Err() == nil {
 				t0 := time.Now()
-				status, body, err := get(ctx, client, url)
+				status, body, err := testbed.Get(ctx, client, url)
 				d := time.Since(t0)
 				mu.Lock()
 				switch {
@@ -64,21 +65,6 @@ func (p *phase) fail(what string) {
 		p.FirstErr = what
 	}
 	p.Errors++
-}
-
-// get requests url and returns the status and the body.
-func get(ctx context.Context, client *http.Client, url string) (int, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return 0, "", err
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body), err
 }
 
 // flood is what the clients of the looping app saw.
@@ -128,7 +114,7 @@ func startFlood(ctx context.Context, url string, conns int, patience time.Durati
 		wg.Go(func() {
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				status, _, err := get(ctx, client, url)
+				status, _, err := testbed.Get(ctx, client, url)
 				d := time.Since(t0)
 				if ctx.Err() != nil {
 					return // stopped mid-request: not an answer
@@ -196,7 +182,7 @@ func pollHealth(ctx context.Context, url string, interval time.Duration) <-chan 
 				return
 			case <-time.After(interval):
 			}
-			status, _, err := get(ctx, client, url)
+			status, _, err := testbed.Get(ctx, client, url)
 			if ctx.Err() != nil {
 				continue // stopped mid-request: not an answer
 			}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
+	"github.com/wisphq/wisp/bench/internal/testbed"
+
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +56,7 @@ func writeReport(w io.Writer, r *result) {
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
 	row := func(name string, p phase, rest ...string) {
 		cells := []string{name,
-			millis(percentile(p.Latencies, 0.50)), millis(percentile(p.Latencies, 0.99)), millis(percentile(p.Latencies, 1)),
+			millis(testbed.Percentile(p.Latencies, 0.50)), millis(testbed.Percentile(p.Latencies, 0.99)), millis(testbed.Percentile(p.Latencies, 1)),
 			perSecond(len(p.Latencies)+p.Errors, p.Elapsed), fmt.Sprintf("%d of %d", p.Errors, len(p.Latencies)+p.Errors)}
 		fmt.Fprintf(w, "| %s |\n", strings.Join(append(cells, rest...), " | "))
 	}
@@ -76,18 +74,7 @@ func writeReport(w io.Writer, r *result) {
 	fmt.Fprintf(w, "The looping app answered %d requests in %s (%s/s); the slowest answer took %s "+
 		"(a request may wait one timeout for a slot, then run for one).\n",
 		answered, r.floodTime.Round(100*time.Millisecond), perSecond(answered, r.floodTime), slowest.Round(time.Millisecond))
-	fmt.Fprintf(w, "Machine: %s.\n", machine())
-}
-
-// percentile returns the nearest-rank p-th percentile (0 < p <= 1) of ds,
-// or 0 if ds is empty. It sorts ds.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	slices.Sort(ds)
-	rank := int(float64(len(ds))*p+0.999999) - 1
-	return ds[min(max(rank, 0), len(ds)-1)]
+	fmt.Fprintf(w, "Machine: %s.\n", testbed.Machine())
 }
 
 // millis formats d in milliseconds with two decimals: "1.25 ms".
@@ -101,43 +88,4 @@ func perSecond(n int, d time.Duration) string {
 		return "–"
 	}
 	return strconv.FormatFloat(float64(n)/d.Seconds(), 'f', 0, 64)
-}
-
-// machine describes the host: OS, architecture, CPUs, memory, Go.
-func machine() string {
-	facts := []string{runtime.GOOS + "/" + runtime.GOARCH}
-	if release, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		facts[0] += " (kernel " + strings.TrimSpace(string(release)) + ")"
-	}
-	cpus := fmt.Sprintf("%d CPUs", runtime.NumCPU())
-	if model := procField("/proc/cpuinfo", "model name"); model != "" {
-		cpus += " (" + model + ")"
-	}
-	facts = append(facts, cpus)
-	if mem := procField("/proc/meminfo", "MemTotal"); mem != "" {
-		if kib, err := strconv.ParseInt(strings.TrimSuffix(mem, " kB"), 10, 64); err == nil {
-			mem = fmt.Sprintf("%.1f GiB", float64(kib)/(1<<20))
-		}
-		facts = append(facts, mem+" RAM")
-	}
-	facts = append(facts, runtime.Version()+" for this program")
-	return strings.Join(facts, ", ")
-}
-
-// procField returns the value of the first "key: value" line of a /proc
-// file, or "" if there is none.
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
 }

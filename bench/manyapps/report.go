@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
+	"github.com/wisphq/wisp/bench/internal/testbed"
+
 	"fmt"
-	"os"
-	"runtime"
-	"slices"
 	"strings"
 	"time"
 )
@@ -24,7 +22,7 @@ func markdown(r *result) string {
 	f := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	f("Measured by `go run ./bench/manyapps -apps %d -sample %d -code-cache %s` on %s; %s.\n\n",
 		c.apps, c.sample, c.codeCache, r.when.Format("2006-01-02"), r.version)
-	f("- Machine: %s.\n", machine())
+	f("- Machine: %s.\n", testbed.Machine())
 	f("- Apps: %s distinct copies of examples/hello (a %d-byte WAT module), each with its own message, so each has its own compiled code; one route each. Deployed through the admin API (upload, then `PUT /v1/apps/NAME`) by %d concurrent clients; the node serializes deploys.\n",
 		count(c.apps), len(helloModule(appBody(0))), c.deployers)
 	f("- Node: `wisp serve --code-cache %s`, everything else default, one data directory for the whole run. The default code cache (256 MiB) would hold the code of about 19,000 modules this small, so the run lowers it to have most apps' code on disk, as a node with larger apps would.\n", c.codeCache)
@@ -37,7 +35,7 @@ func markdown(r *result) string {
 	f("| compiled code in memory | %s of %s modules, %s (estimated) | |\n",
 		count(r.idleStats.CodeResident), count(r.idleStats.CodeModules), mib(int64(r.idleStats.CodeBytes)))
 	f("| first request, code on disk (%s apps, %s loaded from disk) | %s | p99 under 5 ms: %s |\n",
-		count(len(r.cold)), count(int(r.coldLoads)), latencies(r.cold), verdict(percentile(r.cold, 0.99) < targetColdP99))
+		count(len(r.cold)), count(int(r.coldLoads)), latencies(r.cold), verdict(testbed.Percentile(r.cold, 0.99) < targetColdP99))
 	f("| second request (warm) | %s | |\n", latencies(r.warm))
 	f("| memory after those requests | RSS %s (peak %s) | |\n", mib(r.afterCold.RSS), mib(r.afterCold.HWM))
 	f("| restart: process start to ready | %s | |\n", r.restartReady.Round(10*time.Millisecond))
@@ -59,18 +57,7 @@ func verdict(met bool) string {
 
 // latencies formats the p50, p99 and maximum of ds.
 func latencies(ds []time.Duration) string {
-	return fmt.Sprintf("p50 %s, p99 %s, max %s", millis(percentile(ds, 0.50)), millis(percentile(ds, 0.99)), millis(percentile(ds, 1)))
-}
-
-// percentile returns the p-quantile of ds (nearest rank), 0 for none.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(p*float64(len(s))+0.5) - 1
-	return s[min(max(i, 0), len(s)-1)]
+	return fmt.Sprintf("p50 %s, p99 %s, max %s", millis(testbed.Percentile(ds, 0.50)), millis(testbed.Percentile(ds, 0.99)), millis(testbed.Percentile(ds, 1)))
 }
 
 func millis(d time.Duration) string {
@@ -93,30 +80,4 @@ func count(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
-}
-
-// machine describes the CPU, memory and kernel.
-func machine() string {
-	cpu := "unknown CPU"
-	if f, err := os.Open("/proc/cpuinfo"); err == nil {
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-				cpu = strings.TrimSpace(v)
-				break
-			}
-		}
-		f.Close()
-	}
-	facts := []string{fmt.Sprintf("%s, %d cores", cpu, runtime.NumCPU())}
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		var kb int64
-		if _, err := fmt.Sscanf(string(b), "MemTotal: %d kB", &kb); err == nil {
-			facts = append(facts, fmt.Sprintf("%.1f GiB RAM", float64(kb)/(1<<20)))
-		}
-	}
-	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		facts = append(facts, fmt.Sprintf("%s/%s, kernel %s", runtime.GOOS, runtime.GOARCH, strings.TrimSpace(string(b))))
-	}
-	return strings.Join(facts, "; ") + "; " + runtime.Version()
 }
