@@ -41,7 +41,8 @@
 //
 // SCRIPT_NAME + PATH_INFO is the request path. For an exact route
 // ("/hello") SCRIPT_NAME is the whole path and PATH_INFO is empty; for a
-// prefix route ("/api/...") PATH_INFO is the rest ("", "/", "/v1/users");
+// prefix route ("/api/...") PATH_INFO is the rest ("" or "/v1/users"; the
+// gateway cleans the path first, so "/api/" and "/api" both give "");
 // the catch-all "/..." has an empty SCRIPT_NAME (WAGI would say "/", which
 // breaks SCRIPT_NAME + PATH_INFO). CONTENT_LENGTH is only set when the
 // length is known: a gateway that buffers a chunked body should set
