@@ -5,10 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wisphq/wisp/internal/preinit"
 )
@@ -33,8 +33,9 @@ import (
 // preinitTimeout bounds a reactor's initialization at deploy time.
 const preinitTimeout = 10 * time.Second
 
-// preinitOutputLimit bounds what initialization may print; the tail of its
-// stderr goes into the error when it fails.
+// preinitOutputLimit bounds how much of initialization's stderr is kept
+// (its stdout is discarded); when initialization fails, the last 2 KiB of
+// what was kept go into the error.
 const preinitOutputLimit = 64 << 10
 
 // ErrPreinit is matched by errors from a reactor whose initialization
@@ -86,7 +87,7 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 	defer release()
 	mod, err := m.rt.rt.InstantiateModule(runCtx, compiled, cfg.
 		WithArgs(InitializeEntry).
-		WithStdout(&limitedBuffer{max: preinitOutputLimit}).
+		WithStdout(io.Discard).
 		WithStderr(&limitedBuffer{b: &stderr, max: preinitOutputLimit}).
 		WithNanosleep(sleeperFor(runCtx)).
 		WithStartFunctions())
@@ -157,14 +158,10 @@ func (p *Prepared) runReactor(ctx context.Context, cfg wazero.ModuleConfig) erro
 	ctx = withMemory(ctx, mem)
 	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg.WithStartFunctions())
 	if err == nil {
-		_, err = callHandler(ctx, mod)
+		_, err = mod.ExportedFunction(HandlerEntry).Call(ctx)
 		mod.Close(context.WithoutCancel(ctx))
 	}
 	return classify(ctx, err)
-}
-
-func callHandler(ctx context.Context, mod api.Module) ([]uint64, error) {
-	return mod.ExportedFunction(HandlerEntry).Call(ctx)
 }
 
 // limitedBuffer keeps the first max bytes written to it and discards the
@@ -175,10 +172,8 @@ type limitedBuffer struct {
 }
 
 func (w *limitedBuffer) Write(p []byte) (int, error) {
-	if w.b != nil {
-		if room := w.max - w.b.Len(); room > 0 {
-			w.b.Write(p[:min(len(p), room)])
-		}
+	if room := w.max - w.b.Len(); room > 0 {
+		w.b.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
 }
