@@ -78,31 +78,38 @@ func TestMemoryDetectsLeaks(t *testing.T) {
 	})
 }
 
+// dirtyThenClean runs one subtest per mode: a request that dirties the
+// probe's state and ends in that mode, then three ordinary requests that
+// must find none of it. A "twice" request dirties and re-reads within one
+// instance, so its own report shows its own leftovers: only its status is
+// checked.
+func (f *fixture) dirtyThenClean(t *testing.T, a *app, modes ...string) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			skipSlow(t, mode)
+			dirty := newCall(a, mode)
+			r := f.do(t, dirty)
+			if mode == "twice" {
+				if r.status != 200 {
+					t.Errorf("mode twice: status %d, want 200", r.status)
+				}
+			} else {
+				expectClean(t, dirty, r, "")
+			}
+			for range 3 {
+				next := newCall(a, "ok")
+				expectClean(t, next, f.do(t, next), "")
+			}
+		})
+	}
+}
+
 // TestMemoryAfterEachEnding dirties all of the probe's memory (2 MiB, 16
 // pages of it grown during the request) and ends the request in each way
 // it can end, and checks that the next request finds none of it.
 func TestMemoryAfterEachEnding(t *testing.T) {
 	f := setup(t)
 	f.eachFlavor(t, memProbe, func(t *testing.T, a *app) {
-		for _, mode := range []string{"ok", "exit0", "exit7", "trap", "oob", "twice", "loop", "sleep"} {
-			t.Run(mode, func(t *testing.T) {
-				skipSlow(t, mode)
-				dirty := newCall(a, mode)
-				r := f.do(t, dirty)
-				if mode == "twice" {
-					// Its own report shows its own leftovers; only the
-					// status matters here.
-					if r.status != 200 {
-						t.Errorf("mode twice: status %d, want 200", r.status)
-					}
-				} else {
-					expectClean(t, dirty, r, "")
-				}
-				for range 3 {
-					next := newCall(a, "ok")
-					expectClean(t, next, f.do(t, next), "")
-				}
-			})
-		}
+		f.dirtyThenClean(t, a, "ok", "exit0", "exit7", "trap", "oob", "twice", "loop", "sleep")
 	})
 }

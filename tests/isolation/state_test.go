@@ -64,23 +64,6 @@ func TestStateDetectsLeaks(t *testing.T) {
 func TestStateAfterEachEnding(t *testing.T) {
 	f := setup(t)
 	f.eachFlavor(t, stateProbe, func(t *testing.T, a *app) {
-		for _, mode := range []string{"ok", "exit7", "trap", "twice", "loop"} {
-			t.Run(mode, func(t *testing.T) {
-				skipSlow(t, mode)
-				dirty := newCall(a, mode)
-				r := f.do(t, dirty)
-				if mode == "twice" {
-					if r.status != 200 {
-						t.Errorf("mode twice: status %d, want 200", r.status)
-					}
-				} else {
-					expectClean(t, dirty, r, "")
-				}
-				for range 3 {
-					next := newCall(a, "ok")
-					expectClean(t, next, f.do(t, next), "")
-				}
-			})
-		}
+		f.dirtyThenClean(t, a, "ok", "exit7", "trap", "twice", "loop")
 	})
 }
