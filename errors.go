@@ -30,6 +30,11 @@ var ErrTimeout = errors.New("timed out")
 // wait queue is full, or no slot came free within its timeout.
 var ErrOverloaded = errors.New("overloaded")
 
+// ErrUnavailable is returned when the store cannot be reached (a fleet's
+// NATS servers are down or partitioned away). The node goes on serving
+// the apps it has; changes can be retried once the store is back.
+var ErrUnavailable = errors.New("unavailable")
+
 // ErrGuest is returned when a guest traps, exits with a non-zero code or
 // otherwise fails while running. The app's log holds the details.
 var ErrGuest = errors.New("guest failed")

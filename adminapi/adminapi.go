@@ -59,6 +59,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /healthz", a.handle(a.health))
 	mux.Handle("GET /readyz", a.handle(a.ready))
 	mux.Handle("GET /v1/node", a.auth(a.nodeInfo))
+	mux.Handle("GET /v1/nodes", a.auth(a.fleetNodes))
 	mux.Handle("POST /v1/blobs", a.auth(a.putBlob))
 	mux.Handle("HEAD /v1/blobs/{digest}", a.auth(a.statBlob))
 	mux.Handle("GET /v1/apps", a.auth(a.listApps))
@@ -136,6 +137,8 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = http.StatusConflict, "conflict"
 	case errors.Is(err, wisp.ErrOverloaded):
 		status, code = http.StatusServiceUnavailable, "unavailable"
+	case errors.Is(err, wisp.ErrUnavailable):
+		status, code = http.StatusServiceUnavailable, "store_unavailable"
 	}
 	if status >= 500 {
 		a.Logger.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)

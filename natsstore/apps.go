@@ -1,0 +1,197 @@
+package natsstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisphq/wisp"
+)
+
+// GetApp implements wisp.Store.
+func (s *Store) GetApp(ctx context.Context, name string) (wisp.App, error) {
+	var e jetstream.KeyValueEntry
+	err := retry(ctx, func() (err error) { e, err = s.apps.Get(ctx, name); return err })
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted), errors.Is(err, jetstream.ErrInvalidKey):
+		return wisp.App{}, fmt.Errorf("app %q: %w", name, wisp.ErrNotFound)
+	case err != nil:
+		return wisp.App{}, fmt.Errorf("natsstore: get app %q: %w", name, unavailable(err))
+	}
+	return decodeApp(e)
+}
+
+// ListApps implements wisp.Store. It reads the bucket with one watch, not
+// one request per app.
+func (s *Store) ListApps(ctx context.Context) ([]wisp.App, error) {
+	apps := []wisp.App{}
+	err := scan(ctx, s.apps, "apps", true, func(e jetstream.KeyValueEntry) error {
+		app, err := decodeApp(e)
+		apps = append(apps, app)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return apps, nil // scan goes in key order
+}
+
+// PutApp implements wisp.Store with the bucket's compare-and-swap: Create
+// for a new record, Update on the expected revision otherwise.
+func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
+	if err := wisp.ValidateAppName(app.Name); err != nil {
+		return wisp.App{}, err
+	}
+	expect := app.Revision
+	app.Revision = 0
+	data, err := json.Marshal(app)
+	if err != nil {
+		return wisp.App{}, fmt.Errorf("natsstore: encode app %q: %w", app.Name, err)
+	}
+	// A write whose acknowledgement was lost (its server died, the
+	// stream changed leader) is retried; if the retry then conflicts, the
+	// first attempt may have been stored after all, which the record's
+	// content tells: it is this exact write, timestamps included.
+	var rev uint64
+	uncertain := false
+	err = retry(ctx, func() (err error) {
+		if expect == 0 {
+			rev, err = s.apps.Create(ctx, app.Name, data)
+		} else {
+			rev, err = s.apps.Update(ctx, app.Name, data, expect)
+		}
+		uncertain = uncertain || (err != nil && transient(err))
+		return err
+	})
+	if uncertain && (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
+		if e, gerr := s.apps.Get(ctx, app.Name); gerr == nil && bytes.Equal(e.Value(), data) {
+			rev, err = e.Revision(), nil
+		}
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return wisp.App{}, fmt.Errorf("app %q already exists (created concurrently): %w", app.Name, wisp.ErrConflict)
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return wisp.App{}, fmt.Errorf("app %q changed since revision %d was read: %w", app.Name, expect, wisp.ErrConflict)
+	case err != nil:
+		return wisp.App{}, fmt.Errorf("natsstore: put app %q: %w", app.Name, unavailable(err))
+	}
+	app.Revision = rev // the store keeps JSON: nothing it holds aliases app
+	return app, nil
+}
+
+// DeleteApp implements wisp.Store: a delete marker written only if the
+// record is still at revision.
+func (s *Store) DeleteApp(ctx context.Context, name string, revision uint64) error {
+	cur, err := s.GetApp(ctx, name)
+	if err != nil {
+		return err
+	}
+	if cur.Revision != revision { // also for 0, which Delete reads as "any"
+		return fmt.Errorf("app %q is at revision %d, not %d: %w", name, cur.Revision, revision, wisp.ErrConflict)
+	}
+	uncertain := false // as in PutApp
+	err = retry(ctx, func() error {
+		err := s.apps.Delete(ctx, name, jetstream.LastRevision(revision))
+		uncertain = uncertain || (err != nil && transient(err))
+		return err
+	})
+	if uncertain && errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
+		if _, gerr := s.apps.Get(ctx, name); errors.Is(gerr, jetstream.ErrKeyDeleted) || errors.Is(gerr, jetstream.ErrKeyNotFound) {
+			err = nil // the first attempt deleted it
+		}
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		return fmt.Errorf("app %q changed since revision %d was read: %w", name, revision, wisp.ErrConflict)
+	case err != nil:
+		return fmt.Errorf("natsstore: delete app %q: %w", name, unavailable(err))
+	}
+	return nil
+}
+
+// WatchApps implements wisp.Fleet with a watch of the apps bucket: the
+// latest record of every app, a Synced marker, then changes as stored.
+func (s *Store) WatchApps(ctx context.Context) (<-chan wisp.AppChange, error) {
+	upTo, err := lastRevision(ctx, s.apps) // see scan.go: Synced waits for it
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: watch apps: %w", err)
+	}
+	var w jetstream.KeyWatcher
+	err = retry(ctx, func() (err error) { w, err = s.apps.WatchAll(ctx); return err })
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: watch apps: %w", unavailable(err))
+	}
+	out := make(chan wisp.AppChange)
+	go func() {
+		defer close(out)
+		defer w.Stop()
+		var seen uint64
+		initDone, synced := false, false
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if e == nil { // the first pass is over, if maybe on a lagging replica
+					initDone = true
+				} else {
+					seen = max(seen, e.Revision())
+					if c, ok := s.change(e); ok && !s.send(ctx, out, c) {
+						return
+					}
+				}
+			}
+			if !synced && initDone && seen >= upTo {
+				synced = true
+				if !s.send(ctx, out, wisp.AppChange{Synced: true}) {
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// send sends c on out unless ctx ends first.
+func (s *Store) send(ctx context.Context, out chan<- wisp.AppChange, c wisp.AppChange) bool {
+	select {
+	case out <- c:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// change converts a watched entry; ok is false for one that cannot be
+// decoded (logged: a node cannot act on it).
+func (s *Store) change(e jetstream.KeyValueEntry) (c wisp.AppChange, ok bool) {
+	c = wisp.AppChange{Name: e.Key(), Revision: e.Revision()}
+	if e.Operation() != jetstream.KeyValuePut {
+		c.Deleted = true
+		return c, true
+	}
+	app, err := decodeApp(e)
+	if err != nil {
+		s.log.Error("skipping an app record this node cannot read", "app", e.Key(), "revision", e.Revision(), "err", err)
+		return c, false
+	}
+	c.App = app
+	return c, true
+}
+
+func decodeApp(e jetstream.KeyValueEntry) (wisp.App, error) {
+	var app wisp.App
+	if err := json.Unmarshal(e.Value(), &app); err != nil {
+		return wisp.App{}, fmt.Errorf("natsstore: app %q at revision %d is not a JSON app record: %w", e.Key(), e.Revision(), err)
+	}
+	app.Revision = e.Revision()
+	return app, nil
+}

@@ -1,0 +1,170 @@
+package natsstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisphq/wisp"
+)
+
+// PutBlob implements wisp.Store. The content is spooled to a temporary
+// file while it is hashed (the object's name is its digest, known only at
+// the end), then put into the Object Store unless an object of that name
+// is there already: a blob is never rewritten, so readers of it never see
+// it change.
+func (s *Store) PutBlob(ctx context.Context, r io.Reader, limit int64) (wisp.BlobInfo, error) {
+	if limit < 0 {
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: put blob: negative limit %d", limit)
+	}
+	tmp, err := os.CreateTemp(s.cfg.CacheDir, "upload-*")
+	if err != nil {
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: put blob: spool: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+
+	readLimit := limit // one byte past the limit tells "too large" from "exactly at it"
+	if readLimit < math.MaxInt64 {
+		readLimit++
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(r, readLimit))
+	if err != nil {
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: put blob: read upload: %w", err)
+	}
+	if n > limit {
+		return wisp.BlobInfo{}, fmt.Errorf("%w: content is larger than the limit of %s: upload less or raise the limit", wisp.ErrTooLarge, wisp.ByteSize(limit))
+	}
+	info := wisp.BlobInfo{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: n}
+
+	// One upload of a digest at a time in this process: a second one
+	// finds the first's object. (Across nodes two may race; the loser
+	// replaces the object with the same content.)
+	mu, _ := s.putting.LoadOrStore(info.Digest, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
+	if _, err := s.statRemote(ctx, info.Digest); err == nil {
+		s.cache.keep(tmp.Name(), info.Digest)
+		return info, nil
+	} else if !errors.Is(err, wisp.ErrNotFound) {
+		return wisp.BlobInfo{}, err
+	}
+	// Putting the same content under its digest again is harmless, so a
+	// put that failed midway is retried from the start.
+	err = retry(ctx, func() error {
+		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		_, err := s.blobs.Put(ctx, jetstream.ObjectMeta{Name: info.Digest}, tmp)
+		return err
+	})
+	if err != nil {
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: put blob %s: %w", info.Digest, unavailable(err))
+	}
+	s.cache.keep(tmp.Name(), info.Digest)
+	return info, nil
+}
+
+// OpenBlob implements wisp.Store. A blob not in the node's cache is read
+// from the Object Store into it first (NATS verifies the content against
+// the object's SHA-256 as it arrives, and the cache against the digest).
+func (s *Store) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, error) {
+	if err := wisp.ValidateDigest(digest); err != nil {
+		return nil, err
+	}
+	if rc, _, ok := s.cache.open(digest); ok {
+		return rc, nil
+	}
+	if _, err := s.statRemote(ctx, digest); err != nil {
+		return nil, err
+	}
+	if s.cfg.CacheDir == "" {
+		var res jetstream.ObjectResult
+		err := retry(ctx, func() (err error) { res, err = s.blobs.Get(ctx, digest); return err })
+		if err != nil {
+			return nil, s.blobError("open", digest, err)
+		}
+		return res, nil
+	}
+	if err := s.fetch(ctx, digest); err != nil {
+		return nil, err
+	}
+	rc, _, ok := s.cache.open(digest)
+	if !ok {
+		return nil, fmt.Errorf("natsstore: blob %s vanished from the cache %s as it was read", digest, s.cfg.CacheDir)
+	}
+	return rc, nil
+}
+
+// fetch copies a blob from the Object Store into the cache, verified.
+func (s *Store) fetch(ctx context.Context, digest string) error {
+	return retry(ctx, func() error {
+		tmp, err := os.CreateTemp(s.cfg.CacheDir, "fetch-*")
+		if err != nil {
+			return fmt.Errorf("natsstore: cache blob %s: %w", digest, err)
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		res, err := s.blobs.Get(ctx, digest)
+		if err != nil {
+			return s.blobError("open", digest, err)
+		}
+		defer res.Close()
+		h := sha256.New()
+		if _, err := io.Copy(io.MultiWriter(tmp, h), res); err != nil {
+			return fmt.Errorf("natsstore: read blob %s: %w", digest, unavailable(err))
+		}
+		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
+			return fmt.Errorf("natsstore: blob %s read from NATS hashes to %s: the bucket was written around Wisp; upload the blob again", digest, got)
+		}
+		if err := tmp.Close(); err != nil {
+			return fmt.Errorf("natsstore: cache blob %s: %w", digest, err)
+		}
+		s.cache.keep(tmp.Name(), digest)
+		return nil
+	})
+}
+
+// StatBlob implements wisp.Store: from the cache, else the Object Store.
+func (s *Store) StatBlob(ctx context.Context, digest string) (wisp.BlobInfo, error) {
+	if err := wisp.ValidateDigest(digest); err != nil {
+		return wisp.BlobInfo{}, err
+	}
+	if rc, size, ok := s.cache.open(digest); ok {
+		rc.Close()
+		return wisp.BlobInfo{Digest: digest, Size: size}, nil
+	}
+	return s.statRemote(ctx, digest)
+}
+
+// statRemote asks the Object Store about a blob, checking that the
+// object's own digest is the one it is named by.
+func (s *Store) statRemote(ctx context.Context, digest string) (wisp.BlobInfo, error) {
+	var oi *jetstream.ObjectInfo
+	err := retry(ctx, func() (err error) { oi, err = s.blobs.GetInfo(ctx, digest); return err })
+	if err != nil {
+		return wisp.BlobInfo{}, s.blobError("stat", digest, err)
+	}
+	sum, _ := hex.DecodeString(digest[len("sha256:"):])
+	if want := "SHA-256=" + base64.URLEncoding.EncodeToString(sum); oi.Digest != want {
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: blob %s holds content with digest %s: the bucket was written around Wisp; upload the blob again", digest, oi.Digest)
+	}
+	return wisp.BlobInfo{Digest: digest, Size: int64(oi.Size)}, nil
+}
+
+func (s *Store) blobError(op, digest string, err error) error {
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("blob %s: %w", digest, wisp.ErrNotFound)
+	}
+	return fmt.Errorf("natsstore: %s blob %s: %w", op, digest, unavailable(err))
+}
