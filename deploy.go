@@ -135,6 +135,7 @@ func (n *Node) commit(ctx context.Context, app App, event string) (App, error) {
 		return App{}, fmt.Errorf("store version %d: %w", v.Number, err)
 	}
 	n.claimRoutes(app.Name, v.Spec.Routes)
+	n.applied[app.Name] = stored.Revision
 	n.activate(app.Name, d)
 	n.appLog(app.Name, "node", v.Number, event)
 	n.log.Info("app changed", "app", app.Name, "version", v.Number, "event", event)
@@ -210,6 +211,8 @@ func (n *Node) activate(app string, d *deployed) {
 	n.readyMu.Lock()
 	delete(n.failed, app)
 	n.readyMu.Unlock()
+	delete(n.retry, app)
+	n.signalStatus()
 	if prev, ok := old.apps[app]; ok {
 		prev.release()
 	}

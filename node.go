@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -34,6 +35,12 @@ type Config struct {
 	// running on is never released. Needs CacheDir. Default
 	// DefaultCodeCache; negative: no limit.
 	CodeCache int64
+	// Fleet, if set, is the store shared with the other nodes of a fleet
+	// (usually the same value as Store); Follow keeps the node in step
+	// with it. Nil: a single node, which alone changes its store.
+	Fleet Fleet
+	// NodeID names this node in its fleet's status. Default: the host name.
+	NodeID string
 	// Logger receives node events and one line per invocation failure.
 	// Nil: discard.
 	Logger *slog.Logger
@@ -94,7 +101,18 @@ type Node struct {
 	readyMu sync.Mutex
 	loaded  bool              // Load has finished
 	holds   int               // outstanding HoldReady calls
-	failed  map[string]string // app -> why its current version could not be loaded
+	failed  map[string]loadFailure // app -> its current version, if it could not be loaded
+
+	// applied is the store revision of each app's record this node last
+	// acted on, so a fleet change older than a local deploy is ignored;
+	// retry holds apps whose current version failed to load for a reason
+	// that may pass. Both guarded by deployMu.
+	applied map[string]uint64
+	retry   map[string]bool
+	// statusChanged is signalled (without blocking) when what the node
+	// serves changes, for Follow to publish.
+	statusChanged chan struct{}
+	started       time.Time
 
 	admission *admission
 
@@ -120,13 +138,18 @@ func New(cfg Config) (*Node, error) {
 	if cfg.MaxInstances <= 0 {
 		cfg.MaxInstances = 512
 	}
+	if cfg.NodeID == "" {
+		cfg.NodeID, _ = os.Hostname()
+	}
 	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir, CodeCache: cfg.CodeCache})
 	if err != nil {
 		return nil, err
 	}
 	n := &Node{
 		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
-		logs: map[string]*logRing{}, failed: map[string]string{},
+		logs: map[string]*logRing{}, failed: map[string]loadFailure{},
+		applied: map[string]uint64{}, retry: map[string]bool{},
+		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget),
 	}
@@ -158,6 +181,7 @@ func (n *Node) Load(ctx context.Context) error {
 	publish := func() { n.table.Store(newRouteTable(maps.Clone(loaded))) }
 	for _, app := range apps {
 		n.claimRoutes(app.Name, app.CurrentVersion().Spec.Routes)
+		n.applied[app.Name] = app.Revision
 		if _, ok := loaded[app.Name]; ok {
 			continue
 		}
@@ -166,9 +190,10 @@ func (n *Node) Load(ctx context.Context) error {
 		if err != nil {
 			n.log.Error("app failed to load", "app", app.Name, "version", app.Current, "err", err)
 			n.appLog(app.Name, "node", app.Current, "failed to load: "+err.Error())
-			n.readyMu.Lock()
-			n.failed[app.Name] = err.Error()
-			n.readyMu.Unlock()
+			n.setFailed(app.Name, app.Current, err)
+			if !errors.Is(err, ErrInvalid) {
+				n.retry[app.Name] = true // Follow retries; the blob may come back
+			}
 			continue
 		}
 		loaded[app.Name] = d
@@ -224,7 +249,33 @@ func (n *Node) routeClaimant(app string, r Route) (string, bool) {
 func (n *Node) Ready() (bool, map[string]string) {
 	n.readyMu.Lock()
 	defer n.readyMu.Unlock()
-	return n.loaded && n.holds == 0 && !n.draining.Load() && !n.closed.Load(), maps.Clone(n.failed)
+	failed := make(map[string]string, len(n.failed))
+	for app, f := range n.failed {
+		failed[app] = fmt.Sprintf("version %d: %s", f.version, f.reason)
+	}
+	return n.loaded && n.holds == 0 && !n.draining.Load() && !n.closed.Load(), failed
+}
+
+// loadFailure is why an app's current version does not serve on this node.
+type loadFailure struct {
+	version int
+	reason  string
+}
+
+// setFailed records that version of app could not be loaded.
+func (n *Node) setFailed(app string, version int, err error) {
+	n.readyMu.Lock()
+	n.failed[app] = loadFailure{version: version, reason: err.Error()}
+	n.readyMu.Unlock()
+	n.signalStatus()
+}
+
+// signalStatus tells Follow that what the node serves changed.
+func (n *Node) signalStatus() {
+	select {
+	case n.statusChanged <- struct{}{}:
+	default:
+	}
 }
 
 // HoldReady keeps the node not ready until the returned release is called,
