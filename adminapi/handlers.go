@@ -39,6 +39,16 @@ func (a *api) nodeInfo(w http.ResponseWriter, r *http.Request) error {
 	})
 }
 
+// fleetNodes lists the fleet's nodes with the version of each app they
+// serve (a node outside a fleet lists itself).
+func (a *api) fleetNodes(w http.ResponseWriter, r *http.Request) error {
+	nodes, err := a.Node.Nodes(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, map[string]any{"nodes": nodes})
+}
+
 func (a *api) putBlob(w http.ResponseWriter, r *http.Request) error {
 	want := r.Header.Get("Wisp-Digest")
 	if want != "" {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/wisphq/wisp"
@@ -26,6 +27,19 @@ func (c *Client) Node(ctx context.Context) (NodeInfo, error) {
 	var info NodeInfo
 	err := c.call(ctx, c.get("/v1/node", ""), &info)
 	return info, err
+}
+
+// Nodes returns the status of every node of the fleet the node belongs
+// to (only itself, if it is not in a fleet): which version of each app it
+// serves.
+func (c *Client) Nodes(ctx context.Context) ([]wisp.NodeStatus, error) {
+	var answer struct {
+		Nodes []wisp.NodeStatus `json:"nodes"`
+	}
+	if err := c.call(ctx, c.get("/v1/nodes", ""), &answer); err != nil {
+		return nil, err
+	}
+	return answer.Nodes, nil
 }
 
 // Apps returns every deployed app, sorted by name, each with all its
@@ -59,6 +73,19 @@ func (c *Client) App(ctx context.Context, name string) (wisp.App, error) {
 // Deploy is bounded by the deploy timeout (see WithDeployTimeout), not the
 // quick-call one, since the node compiles the module before answering.
 func (c *Client) Deploy(ctx context.Context, spec wisp.AppSpec) (wisp.DeployResult, error) {
+	return c.deploy(ctx, spec, nil)
+}
+
+// DeployIfCurrent is Deploy that succeeds only if the app's current
+// version is still expect (0: the app must not exist yet), whichever node
+// of a fleet takes it: of several clients that read version N and deploy
+// on top of it, exactly one wins; the others get an error matching
+// wisp.ErrConflict and should read the app again.
+func (c *Client) DeployIfCurrent(ctx context.Context, spec wisp.AppSpec, expect int) (wisp.DeployResult, error) {
+	return c.deploy(ctx, spec, http.Header{"If-Match": {fmt.Sprintf("%q", strconv.Itoa(expect))}})
+}
+
+func (c *Client) deploy(ctx context.Context, spec wisp.AppSpec, header http.Header) (wisp.DeployResult, error) {
 	var result wisp.DeployResult
 	if spec.Name == "" {
 		return result, fmt.Errorf("%w: deploy: the spec has no name; set AppSpec.Name", wisp.ErrInvalid)
@@ -67,7 +94,9 @@ func (c *Client) Deploy(ctx context.Context, spec wisp.AppSpec) (wisp.DeployResu
 	if err != nil {
 		return result, fmt.Errorf("deploy %q: encode the spec: %w", spec.Name, err)
 	}
-	err = c.call(ctx, c.withJSON(http.MethodPut, appPath(spec.Name), body, c.deployTimeout), &result)
+	req := c.withJSON(http.MethodPut, appPath(spec.Name), body, c.deployTimeout)
+	req.header = header
+	err = c.call(ctx, req, &result)
 	return result, err
 }
 

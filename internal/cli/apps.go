@@ -115,7 +115,40 @@ func (v *appVerb) run(ctx context.Context, args []string) error {
 	if v.output.json() {
 		return writeJSON(v.e.stdout, app)
 	}
-	return printApp(v.e.stdout, app, v.showEnv)
+	if err := printApp(v.e.stdout, app, v.showEnv); err != nil {
+		return err
+	}
+	nodes, err := c.Nodes(ctx)
+	if err != nil {
+		return err
+	}
+	return printAppNodes(v.e.stdout, app, nodes)
+}
+
+// printAppNodes writes which version of app each node serves.
+func printAppNodes(w io.Writer, app wisp.App, nodes []wisp.NodeStatus) error {
+	fmt.Fprintln(w)
+	tw := newTable(w)
+	fmt.Fprintln(tw, "  NODE	SERVING	STATE")
+	for _, n := range nodes {
+		st, ok := n.Apps[app.Name]
+		serving, state := "-", "not serving"
+		if st.Serving > 0 {
+			serving = strconv.Itoa(st.Serving)
+			state = "current"
+			if st.Serving != app.Current {
+				state = fmt.Sprintf("loading version %d", app.Current)
+			}
+		}
+		switch {
+		case st.Failed > 0:
+			state = fmt.Sprintf("version %d failed: %s", st.Failed, st.Error)
+		case !ok:
+			state = fmt.Sprintf("loading version %d", app.Current)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", n.ID, serving, state)
+	}
+	return tw.Flush()
 }
 
 // printApp writes the text form of `wisp app`.

@@ -59,6 +59,7 @@ func newFakeNode(t *testing.T) *fakeNode {
 	mux.HandleFunc("POST /v1/apps/{name}/rollback", n.rollback)
 	mux.HandleFunc("DELETE /v1/apps/{name}", n.remove)
 	mux.HandleFunc("GET /v1/apps/{name}/logs", n.getLogs)
+	mux.HandleFunc("GET /v1/nodes", n.listNodes)
 	srv := httptest.NewServer(n.authorize(mux))
 	t.Cleanup(srv.Close)
 	n.url = srv.URL

@@ -18,7 +18,6 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/adminapi"
-	"github.com/wisphq/wisp/boltstore"
 	"github.com/wisphq/wisp/gateway"
 	"github.com/wisphq/wisp/internal/manifest"
 )
@@ -27,7 +26,7 @@ func serveCommand() *command {
 	return &command{
 		name:    "serve",
 		summary: "run a Wisp node: the gateway serving apps and the admin API",
-		usage:   []string{"wisp serve [--data DIR] [--listen ADDR] [--admin-listen ADDR] [--deploy PATH]... [flags]"},
+		usage:   []string{"wisp serve [--data DIR] [--listen ADDR] [--admin-listen ADDR] [--deploy PATH]... [--nats URLS] [flags]"},
 		description: `
 Run a Wisp node: the gateway that answers HTTP requests with apps, and the
 admin API that deploys them (used by the other wisp commands). Everything
@@ -38,12 +37,20 @@ The admin token is $WISP_TOKEN if set, otherwise DATA/admin.token, created
 on first start with mode 0600. GET /healthz and /readyz on the admin
 listener are the liveness and readiness probes.
 
+With --nats the node joins a fleet: apps live in the NATS JetStream buckets
+every node of the fleet shares, a deploy through any node reaches all of
+them (each compiles the new version before routing to it), and the node
+keeps serving what it has while NATS is away. Give every node the same
+WISP_TOKEN. docs/operations.md describes running a fleet.
+
 SIGTERM or SIGINT drains the node: /readyz turns 503, it keeps serving for
 --drain-delay, stops accepting connections, finishes requests in flight (up
 to --grace), and exits 0.`,
 		examples: []string{
 			"wisp serve --data .wisp --deploy examples/hello --deploy examples/echo",
 			"wisp serve --listen 0.0.0.0:8080 --admin-listen 127.0.0.1:8081 --log-format json --drain-delay 5s",
+			"# a fleet member: apps come from NATS JetStream",
+			"WISP_TOKEN=$TOKEN wisp serve --nats nats://n1:4222,nats://n2:4222,nats://n3:4222 --node-id edge-1",
 		},
 		new: func(e *env) verb { return &serveVerb{e: e} },
 	}
@@ -62,6 +69,7 @@ type serveFlags struct {
 	memoryBudgetText                               string
 	maxInstances                                   int
 	deploy                                         stringList
+	fleetFlags
 }
 
 func (v *serveVerb) flags(fs *flagSet) {
@@ -79,6 +87,7 @@ func (v *serveVerb) flags(fs *flagSet) {
 	fs.StringVar(&f.memoryBudgetText, "memory-budget", "auto", "`SIZE` all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. auto: 3/4 of the cgroup limit or of RAM; 0: none")
 	f.codeCache = wisp.DefaultCodeCache
 	fs.TextVar(&f.codeCache, "code-cache", f.codeCache, "`SIZE` of compiled code kept in memory (estimated: about 13KiB for a tiny module, 7 times the size of a larger one); past it the code of the apps run least recently is released, and their next request loads it from DATA/cache (0.1ms for a small C module, tens of ms for a Go one). 0: keep no idle app's code")
+	f.fleetFlags.define(fs)
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
 }
 
@@ -138,13 +147,16 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
-	store, err := boltstore.Open(f.data)
+	if f.nodeID == "" {
+		f.nodeID, _ = os.Hostname()
+	}
+	store, fleet, closeStore, err := openStore(ctx, f.data, f.fleetFlags, log)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeStore()
 	node, err := wisp.New(wisp.Config{
-		Store: store, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule),
+		Store: store, Fleet: fleet, NodeID: f.nodeID, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule),
 		MaxInstances: f.maxInstances, MemoryBudget: int64(f.memoryBudget), CodeCache: codeCacheConfig(f.codeCache),
 	})
 	if err != nil {
@@ -180,6 +192,11 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		// A signal during start-up is a normal shutdown, not a failure.
 		log.Info("stopping during start-up", "interrupted", err)
 	} else {
+		if fleet != nil {
+			following := make(chan struct{})
+			defer func() { <-following }()
+			go func() { defer close(following); node.Follow(ctx) }()
+		}
 		releaseReady()
 		log.Info("node ready", "gateway", gwURL, "admin", adminURL)
 	}
