@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -41,7 +42,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		serveCommand(), deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
-		logsCommand(), runCommand(), versionCommand(),
+		logsCommand(), pushCommand(), pullCommand(), runCommand(), versionCommand(),
 	}
 }
 
@@ -141,7 +142,7 @@ func synonym(word string) string {
 		return "rm"
 	case "undo", "revert":
 		return "rollback"
-	case "push", "up", "ship":
+	case "up", "ship":
 		return "deploy"
 	case "start", "node", "server":
 		return "serve"
@@ -164,6 +165,16 @@ func suggestVerb(name string) string {
 		names = append(names, c.name)
 	}
 	names = append(names, "help")
+	if slices.Contains(names, name) {
+		return name
+	}
+	if len(name) >= 3 { // a verb's start ("roll") means that verb
+		for _, n := range names {
+			if strings.HasPrefix(n, name) {
+				return n
+			}
+		}
+	}
 	// A typo is a few edits away, fewer for short words.
 	best, bestDist := "", min(3, max(1, len(name)/2)+1)
 	for _, n := range names {

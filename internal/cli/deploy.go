@@ -12,6 +12,7 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/manifest"
+	"github.com/wisphq/wisp/internal/oci"
 )
 
 func deployCommand() *command {
@@ -21,6 +22,7 @@ func deployCommand() *command {
 		usage: []string{
 			"wisp deploy [PATH] [flags]",
 			"wisp deploy FILE.wasm --route ROUTE [--name NAME] [flags]",
+			"wisp deploy oci://REGISTRY/REPOSITORY:TAG --route ROUTE [--name NAME] [flags]",
 		},
 		description: `
 Deploy a new version of an app: upload its module and file bundles to the
@@ -39,6 +41,14 @@ its name), the app is described by flags alone: --route is required, and
 WebAssembly text (.wat) must be compiled to a module first, with wat2wasm
 for example.
 
+The module may be in an OCI registry, pushed with 'wisp push' or another
+tool: write module = "oci://REGISTRY/REPOSITORY:TAG" (or "...@sha256:DIGEST")
+in the manifest, or give oci://... in place of FILE.wasm (--name then
+defaults to the repository's last part). The reference is resolved to the
+module's digest; the module is pulled only if the node lacks it, checked
+against that digest, and uploaded. Registry credentials and plain HTTP work
+as for 'wisp push'.
+
 Routes are "/path" for one path, "/path/..." for a path and everything below
 it, with an optional host in front: "example.com/...". Progress goes to
 stderr; the result to stdout.`,
@@ -47,9 +57,10 @@ stderr; the result to stdout.`,
 			"wisp deploy ./hello/wisp.toml --env LOG_LEVEL=debug",
 			"wisp deploy hello.wasm --route /hello --route '/hello/...'",
 			"wisp deploy app.wasm --name api --route /api/... --memory 64MiB --timeout 5s",
+			"wisp deploy oci://ghcr.io/acme/api:v2 --route /api/...",
 		},
 		new: func(e *env) verb {
-			return &deployVerb{connFlags: connFlags{e: e}, env: envFlag{getenv: e.getenv}}
+			return &deployVerb{connFlags: connFlags{e: e}, env: envFlag{getenv: e.getenv}, registry: registryFlags{e: e}}
 		},
 	}
 }
@@ -57,16 +68,18 @@ stderr; the result to stdout.`,
 // deployVerb is `wisp deploy`.
 type deployVerb struct {
 	connFlags
-	output outputFlag
-	name   string
-	routes routesFlag
-	env    envFlag
-	limits wisp.Limits
+	registry registryFlags
+	output   outputFlag
+	name     string
+	routes   routesFlag
+	env      envFlag
+	limits   wisp.Limits
 }
 
 func (v *deployVerb) flags(fs *flagSet) {
 	v.connFlags.register(fs)
 	v.output.register(fs)
+	v.registry.register(fs, false)
 	fs.StringVar(&v.name, "name", "", "the app's `NAME`: 1-63 lower case letters, digits and '-'")
 	fs.Var(&v.routes, "route", "a `ROUTE` the app answers, such as /hello or /api/... (repeatable)")
 	fs.Var(&v.env, "env", "set the app's environment variable, as `KEY=VALUE`; a bare KEY takes the value wisp has (repeatable)")
@@ -81,7 +94,8 @@ func (v *deployVerb) flags(fs *flagSet) {
 // deployPlan is what to upload and deploy.
 type deployPlan struct {
 	spec   wisp.AppSpec    // without the module's and bundles' digests
-	module string          // path of the .wasm
+	module string          // path of the .wasm; "" if image is set
+	image  *oci.Reference  // the module's OCI artifact, or nil
 	files  []manifest.File // directories to pack, in spec.Files order
 }
 
@@ -101,7 +115,13 @@ func (v *deployVerb) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	spec, err := uploadPlan(ctx, plan, c, v.e.stderr)
+	var reg *oci.Client
+	if plan.image != nil {
+		if reg, err = v.registry.client(); err != nil {
+			return err
+		}
+	}
+	spec, err := uploadPlan(ctx, plan, c, reg, v.e.stderr)
 	if err != nil {
 		return err
 	}
@@ -124,6 +144,9 @@ func (v *deployVerb) run(ctx context.Context, args []string) error {
 
 // plan builds the deploy plan from PATH and the flags.
 func (v *deployVerb) plan(path string) (*deployPlan, error) {
+	if strings.HasPrefix(path, "oci://") {
+		return v.planFromImage(path)
+	}
 	target, err := classifyTarget(path, v.name != "" || len(v.routes) > 0)
 	if err != nil {
 		return nil, err
@@ -142,7 +165,10 @@ func (v *deployVerb) plan(path string) (*deployPlan, error) {
 	case err != nil:
 		return nil, err
 	}
-	plan := planFromManifest(m)
+	plan, err := planFromManifest(m)
+	if err != nil {
+		return nil, err
+	}
 	if v.name != "" {
 		plan.spec.Name = v.name
 	}
@@ -161,34 +187,63 @@ func (v *deployVerb) plan(path string) (*deployPlan, error) {
 }
 
 // planFromManifest returns the plan of deploying m as it is.
-func planFromManifest(m *manifest.Manifest) *deployPlan {
-	return &deployPlan{
+func planFromManifest(m *manifest.Manifest) (*deployPlan, error) {
+	plan := &deployPlan{
 		spec:   wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
 		module: m.Module,
 		files:  m.Files,
 	}
+	if m.ModuleOCI != "" {
+		ref, err := oci.ParseReference(m.ModuleOCI)
+		if err != nil { // manifest checked it
+			return nil, fmt.Errorf("%s: module: %w", m.Path, err)
+		}
+		plan.image = &ref
+	}
+	return plan, nil
 }
 
 // planFromModule builds the plan of `wisp deploy FILE.wasm` from flags.
 func (v *deployVerb) planFromModule(path string) (*deployPlan, error) {
-	name := v.name
-	if name == "" {
-		base := filepath.Base(path)
-		name = strings.TrimSuffix(base, filepath.Ext(base))
-		if err := wisp.ValidateAppName(name); err != nil {
-			return nil, usagef("cannot name the app after %s: %v; pass --name", filepath.Base(path), err)
-		}
-	}
-	if len(v.routes) == 0 {
-		return nil, usagef("no routes for %s: add --route /%s (or --route '/%s/...' for everything below it); --route is repeatable", name, name, name)
+	base := filepath.Base(path)
+	spec, err := v.specFromFlags(base, strings.TrimSuffix(base, filepath.Ext(base)))
+	if err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s not found: check the path, or build the module first", path)
 	}
-	return &deployPlan{
-		spec:   wisp.AppSpec{Name: name, Routes: v.routes, Env: v.env.Map(), Limits: v.limits},
-		module: path,
-	}, nil
+	return &deployPlan{spec: spec, module: path}, nil
+}
+
+// planFromImage builds the plan of `wisp deploy oci://...` from flags.
+func (v *deployVerb) planFromImage(s string) (*deployPlan, error) {
+	ref, err := oci.ParseReference(s)
+	if err != nil {
+		return nil, usageError{msg: err.Error()}
+	}
+	spec, err := v.specFromFlags(s, ref.Name())
+	if err != nil {
+		return nil, err
+	}
+	return &deployPlan{spec: spec, image: &ref}, nil
+}
+
+// specFromFlags is the spec of a module deployed with flags alone: named
+// --name, else defaultName (from what, the module's file name or
+// reference), with --route required.
+func (v *deployVerb) specFromFlags(what, defaultName string) (wisp.AppSpec, error) {
+	name := v.name
+	if name == "" {
+		name = defaultName
+		if err := wisp.ValidateAppName(name); err != nil {
+			return wisp.AppSpec{}, usagef("cannot name the app after %s: %v; pass --name", what, err)
+		}
+	}
+	if len(v.routes) == 0 {
+		return wisp.AppSpec{}, usagef("no routes for %s: add --route /%s (or --route '/%s/...' for everything below it); --route is repeatable", name, name, name)
+	}
+	return wisp.AppSpec{Name: name, Routes: v.routes, Env: v.env.Map(), Limits: v.limits}, nil
 }
 
 // overrideLimits returns base with every limit set in flags replacing its own.

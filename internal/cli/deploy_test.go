@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/oci/ocitest"
 )
 
 // module is a stand-in for a .wasm file: the fake node does not look
@@ -320,5 +321,77 @@ func TestLooksLikeWAT(t *testing.T) {
 		if got := looksLikeWAT([]byte(text)); got != want {
 			t.Errorf("looksLikeWAT(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+func TestDeployFromRegistry(t *testing.T) {
+	reg := startRegistry(t, ocitest.Options{})
+	n := newFakeNode(t)
+	ref := reg.Host + "/acme/hello:1.0"
+	pushed := pushModule(t, module, ref)
+	digestRef := reg.Host + "/acme/hello@" + strings.SplitN(pushed, "@", 2)[1]
+	t.Chdir(t.TempDir())
+	writeFiles(t, ".", map[string]string{
+		"tag/wisp.toml":    "name = \"hello\"\nmodule = \"oci://" + ref + "\"\nroutes = [\"/hello\"]\n",
+		"digest/wisp.toml": "name = \"hello\"\nmodule = \"oci://" + digestRef + "\"\nroutes = [\"/hello\"]\n[env]\nPINNED = \"yes\"\n",
+	})
+
+	got := n.invoke(t, "deploy", "tag").must(t, 0)
+	want := "pulling module " + ref + " (" + shortDigest(sha([]byte(module))) + ", 19B)...\n" +
+		"uploading module " + ref + " (19B)...\n" +
+		"deploying hello...\n"
+	if got.stderr != want {
+		t.Errorf("deploy by tag: stderr\n%s\nwant\n%s", got.stderr, want)
+	}
+	if spec := n.apps["hello"].CurrentVersion().Spec; spec.Module != sha([]byte(module)) || string(n.blobs[spec.Module]) != module {
+		t.Errorf("node got module %s; want the pushed one, %s", spec.Module, sha([]byte(module)))
+	}
+
+	// The node has the module now: deploying it by digest pulls nothing.
+	got = n.invoke(t, "deploy", "digest").must(t, 0)
+	if want := "module " + digestRef + " is already on the node (" + shortDigest(sha([]byte(module))) + ")\n"; !strings.HasPrefix(got.stderr, want) {
+		t.Errorf("deploy by digest: stderr %q, want it to start with %q", got.stderr, want)
+	}
+	if !strings.HasPrefix(got.stdout, "deployed hello version 2") || n.uploads != 1 {
+		t.Errorf("deploy by digest: stdout %q after %d uploads; want version 2 and no second upload", got.stdout, n.uploads)
+	}
+
+	// A reference instead of a file, with flags: the app is named after the repository.
+	pushModule(t, module+" greeter", reg.Host+"/acme/greeter:1")
+	got = n.invoke(t, "deploy", "oci://"+reg.Host+"/acme/greeter:1", "--route", "/greet").must(t, 0)
+	if !strings.HasPrefix(got.stdout, "deployed greeter version 1") {
+		t.Errorf("deploy oci://...: stdout %q", got.stdout)
+	}
+	if matches, _ := filepath.Glob(filepath.Join(os.TempDir(), "wisp-module-*.wasm")); len(matches) > 0 {
+		t.Errorf("deploy left pulled modules behind: %v", matches)
+	}
+}
+
+func TestDeployFromRegistryFailures(t *testing.T) {
+	reg := startRegistry(t, ocitest.Options{})
+	ref := reg.Host + "/hello:1"
+	pushModule(t, module, ref)
+	if err := os.WriteFile(reg.BlobPath(sha([]byte(module))), []byte(strings.ToUpper(module)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, module, want string
+	}{
+		{"tampered module", "oci://" + ref, "wisp deploy: blob " + sha([]byte(module)) + " from " + reg.Host + "/hello does not match its digest: the registry returned tampered or corrupt content\n"},
+		{"missing tag", "oci://" + reg.Host + "/hello:2", "wisp deploy: " + reg.Host + "/hello:2 not found in the registry"},
+		{"bad reference", "oci://" + reg.Host + "/hello", `wisp.toml:2:10: module "oci://` + reg.Host + `/hello" names no tag or digest`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			t.Chdir(t.TempDir())
+			writeFiles(t, ".", map[string]string{"wisp.toml": "name = \"hello\"\nmodule = \"" + tc.module + "\"\nroutes = [\"/hello\"]\n"})
+			got := n.invoke(t, "deploy").must(t, 1)
+			if !strings.Contains(got.stderr, tc.want) {
+				t.Errorf("stderr = %q, want it to contain %q", got.stderr, tc.want)
+			}
+			if len(n.apps) != 0 || n.uploads != 0 {
+				t.Errorf("a failed deploy deployed %v after %d uploads", n.apps, n.uploads)
+			}
+		})
 	}
 }

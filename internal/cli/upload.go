@@ -14,6 +14,7 @@ import (
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/bundle"
 	"github.com/wisphq/wisp/internal/manifest"
+	"github.com/wisphq/wisp/internal/oci"
 )
 
 // maxBundleSize caps one packed files directory. The node enforces its own
@@ -30,17 +31,34 @@ type blobUploader interface {
 
 // specFromManifest uploads the module and files directories of m with up,
 // skipping blobs it already has, and returns the spec that deploys them.
+// A module in an OCI registry is resolved and, if up lacks it, pulled
+// with the registry settings of the process environment (see
+// registryOptions).
 func specFromManifest(ctx context.Context, m *manifest.Manifest, up blobUploader) (wisp.AppSpec, error) {
-	return uploadPlan(ctx, planFromManifest(m), up, io.Discard)
+	plan, err := planFromManifest(m)
+	if err != nil {
+		return wisp.AppSpec{}, err
+	}
+	var reg *oci.Client
+	if plan.image != nil {
+		opts, err := registryOptions(os.Getenv)
+		if err != nil {
+			return wisp.AppSpec{}, err
+		}
+		reg = oci.New(opts)
+	}
+	return uploadPlan(ctx, plan, up, reg, io.Discard)
 }
 
-// uploadPlan hashes the plan's module, packs its files directories, checks
-// the resulting spec and uploads what up lacks, writing progress lines to
-// progress. It returns the spec to deploy.
-func uploadPlan(ctx context.Context, plan *deployPlan, up blobUploader, progress io.Writer) (wisp.AppSpec, error) {
-	u := &uploader{up: up, progress: progress}
+// uploadPlan hashes the plan's module (or resolves it in its registry with
+// reg), packs its files directories, checks the resulting spec and
+// uploads what up lacks, pulling a registry module first, writing
+// progress lines to progress. It returns the spec to deploy. reg may be
+// nil for a plan without a registry module.
+func uploadPlan(ctx context.Context, plan *deployPlan, up blobUploader, reg *oci.Client, progress io.Writer) (wisp.AppSpec, error) {
+	u := &uploader{up: up, registry: reg, progress: progress}
 	defer u.cleanup()
-	spec, err := u.prepare(plan)
+	spec, err := u.prepare(ctx, plan)
 	if err != nil {
 		return spec, err
 	}
@@ -52,9 +70,11 @@ func uploadPlan(ctx context.Context, plan *deployPlan, up blobUploader, progress
 
 // uploader uploads the blobs of a deploy (the module, then one bundle per
 // files directory), skipping those the node already has. Bundles are
-// packed into temporary files, which cleanup removes.
+// packed, and registry modules pulled, into temporary files, which
+// cleanup removes.
 type uploader struct {
 	up       blobUploader
+	registry *oci.Client // for a registry module
 	progress io.Writer
 	blobs    []localBlob
 	temps    []string
@@ -64,21 +84,34 @@ type uploader struct {
 type localBlob struct {
 	label  string // for messages: "module hello.wasm"
 	detail string // for the upload line, before the size: "12 files, "
-	path   string
+	path   string // "" for a registry module until it is pulled
 	digest string
 	size   int64
+	// artifact is the registry module's artifact, pulled into path only
+	// if the node lacks the module.
+	artifact *oci.Artifact
 }
 
-// prepare hashes the module and packs the files directories, and returns
-// plan.spec with their digests filled in.
-func (u *uploader) prepare(plan *deployPlan) (wisp.AppSpec, error) {
+// prepare hashes the module (or resolves it in its registry) and packs
+// the files directories, and returns plan.spec with their digests filled
+// in.
+func (u *uploader) prepare(ctx context.Context, plan *deployPlan) (wisp.AppSpec, error) {
 	spec := plan.spec
-	digest, size, err := hashFile(plan.module)
-	if err != nil {
-		return spec, fmt.Errorf("read the module: %w", err)
+	if plan.image != nil {
+		a, err := u.registry.Resolve(ctx, *plan.image)
+		if err != nil {
+			return spec, err
+		}
+		spec.Module = a.Module.Digest
+		u.blobs = append(u.blobs, localBlob{label: "module " + plan.image.String(), digest: a.Module.Digest, size: a.Module.Size, artifact: &a})
+	} else {
+		digest, size, err := hashFile(plan.module)
+		if err != nil {
+			return spec, fmt.Errorf("read the module: %w", err)
+		}
+		spec.Module = digest
+		u.blobs = append(u.blobs, localBlob{label: "module " + displayPath(plan.module), path: plan.module, digest: digest, size: size})
 	}
-	spec.Module = digest
-	u.blobs = append(u.blobs, localBlob{label: "module " + displayPath(plan.module), path: plan.module, digest: digest, size: size})
 
 	spec.Files = nil
 	for _, f := range plan.files {
@@ -125,6 +158,12 @@ func (u *uploader) upload(ctx context.Context) error {
 			fmt.Fprintf(u.progress, "%s is already on the node (%s)\n", b.label, shortDigest(b.digest))
 			continue
 		}
+		if b.artifact != nil {
+			fmt.Fprintf(u.progress, "pulling %s (%s, %s)...\n", b.label, shortDigest(b.digest), humanSize(b.size))
+			if b.path, err = u.pull(ctx, *b.artifact); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(u.progress, "uploading %s (%s%s)...\n", b.label, b.detail, humanSize(b.size))
 		if err := u.put(ctx, b); err != nil {
 			return fmt.Errorf("upload %s: %w", b.label, err)
@@ -141,6 +180,18 @@ func (u *uploader) put(ctx context.Context, b localBlob) error {
 	defer f.Close()
 	_, err = u.up.PutBlob(ctx, f, b.size, b.digest)
 	return err
+}
+
+// pull downloads a registry module into a temporary file, checked
+// against its digest, and returns the file's path.
+func (u *uploader) pull(ctx context.Context, a oci.Artifact) (string, error) {
+	tmp, err := os.CreateTemp("", "wisp-module-*.wasm")
+	if err != nil {
+		return "", fmt.Errorf("pull module %s: %w", a.Ref, err)
+	}
+	tmp.Close()
+	u.temps = append(u.temps, tmp.Name())
+	return tmp.Name(), u.registry.Download(ctx, a, tmp.Name())
 }
 
 // cleanup removes the temporary files.

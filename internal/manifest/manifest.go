@@ -2,7 +2,8 @@
 // deploying:
 //
 //	name = "echo"              # app name
-//	module = "echo.wasm"       # the .wasm, relative to wisp.toml's directory
+//	module = "echo.wasm"       # the .wasm, relative to wisp.toml's directory,
+//	                           # or an OCI artifact: "oci://ghcr.io/acme/echo:1.0"
 //	routes = ["/echo/..."]     # see wisp.ParseRoute
 //
 //	[env]                      # environment variables; string values only
@@ -61,8 +62,14 @@ type Manifest struct {
 
 	Name string
 	// Module is the path of the .wasm file: ModuleRef joined to Dir, or
-	// ModuleRef itself if that is absolute.
+	// ModuleRef itself if that is absolute. It is empty when the module
+	// is an OCI artifact (ModuleOCI).
 	Module string
+	// ModuleOCI is the module's OCI artifact when the manifest names one,
+	// module = "oci://REGISTRY/REPOSITORY:TAG" (or "...@sha256:<hex>"):
+	// the reference without "oci://", checked by oci.ParseReference but
+	// not resolved. Empty for a module file.
+	ModuleOCI string
 	// ModuleRef is the module exactly as written in the manifest, for
 	// messages ("echo.wasm").
 	ModuleRef string
@@ -83,8 +90,9 @@ type File struct {
 
 // Load reads and validates the manifest at path, which may be a wisp.toml
 // file or a directory containing one. Beyond what [Parse] checks, it checks
-// that the module file and every files source directory exist. Manifest.Dir
-// is absolute.
+// that the module file (unless it is an OCI artifact, which Load does not
+// contact) and every files source directory exist. Manifest.Dir is
+// absolute.
 //
 // Errors are [*Error] values, or an [*ErrorList] when there are several
 // problems. Problems with the content wrap [wisp.ErrInvalid]; a module or

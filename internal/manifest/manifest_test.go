@@ -13,6 +13,7 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/manifest"
+	"github.com/wisphq/wisp/internal/oci"
 
 	"github.com/wisphq/wisp/internal/golden"
 )
@@ -126,6 +127,27 @@ func TestParseAbsoluteModule(t *testing.T) {
 	}
 }
 
+func TestOCIModule(t *testing.T) {
+	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	for _, tc := range []struct{ module, want string }{
+		{"oci://ghcr.io/acme/echo:1.0", "ghcr.io/acme/echo:1.0"},
+		{"oci://localhost:5000/echo@" + digest, "localhost:5000/echo@" + digest},
+		{"oci://ghcr.io/acme/echo:1.0@" + digest, "ghcr.io/acme/echo:1.0@" + digest},
+	} {
+		t.Run(tc.module, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "wisp.toml"), "name = \"echo\"\nmodule = \""+tc.module+"\"\nroutes = [\"/echo\"]\n")
+			m, err := manifest.Load(dir) // no module file next to it: Load must not look for one
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ModuleOCI != tc.want || m.Module != "" || m.ModuleRef != tc.module {
+				t.Errorf("Load: ModuleOCI %q, Module %q, ModuleRef %q; want %q, \"\", %q", m.ModuleOCI, m.Module, m.ModuleRef, tc.want, tc.module)
+			}
+		})
+	}
+}
+
 // TestLoadErrors covers what only Load checks: that files exist.
 func TestLoadErrors(t *testing.T) {
 	const header = "name = \"echo\"\nmodule = \"echo.wasm\"\nroutes = [\"/echo/...\"]\n"
@@ -141,6 +163,12 @@ func TestLoadErrors(t *testing.T) {
 			name:     "module missing",
 			manifest: header,
 			want:     `DIR/wisp.toml:2:10: module "echo.wasm" not found next to wisp.toml (looked for DIR/echo.wasm)`,
+			is:       fs.ErrNotExist,
+		},
+		{
+			name:     "module missing, written like an OCI reference",
+			manifest: "name = \"echo\"\nmodule = \"ghcr.io/acme/echo:1.0\"\nroutes = [\"/echo/...\"]\n",
+			want:     `DIR/wisp.toml:2:10: module "ghcr.io/acme/echo:1.0" not found next to wisp.toml (looked for DIR/ghcr.io/acme/echo:1.0); if it names an OCI artifact, write module = "oci://ghcr.io/acme/echo:1.0"`,
 			is:       fs.ErrNotExist,
 		},
 		{
@@ -297,8 +325,13 @@ func FuzzParse(f *testing.F) {
 		if err := wisp.ValidateAppName(m.Name); err != nil {
 			t.Fatalf("accepted an invalid name: %v", err)
 		}
-		if len(m.Routes) == 0 || m.Module == "" {
-			t.Fatalf("accepted a manifest without routes or module: %+v", m)
+		if len(m.Routes) == 0 || (m.Module == "") == (m.ModuleOCI == "") {
+			t.Fatalf("accepted a manifest without routes, or without exactly one of a module path and an OCI module: %+v", m)
+		}
+		if m.ModuleOCI != "" {
+			if _, err := oci.ParseReference(m.ModuleOCI); err != nil {
+				t.Fatalf("accepted an OCI module %q that does not parse: %v", m.ModuleOCI, err)
+			}
 		}
 		if err := m.Limits.Validate(); err != nil {
 			t.Fatalf("accepted invalid limits: %v", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2/unstable"
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/oci"
 )
 
 // manifest checks the decoded document against the schema and resolves
@@ -27,7 +28,7 @@ func (p *parser) manifest(doc map[string]any) (*Manifest, error) {
 	p.checkUnknownKeys(doc)
 	m := &Manifest{Path: p.file, Dir: p.dir}
 	m.Name = p.name(doc)
-	m.ModuleRef, m.Module = p.module(doc)
+	m.ModuleRef, m.Module, m.ModuleOCI = p.module(doc)
 	m.Routes = p.routes(doc, m.Name)
 	m.Env = p.env(doc)
 	m.Files = p.files(doc)
@@ -109,25 +110,47 @@ func (p *parser) name(doc map[string]any) string {
 	return name
 }
 
-// module returns the module as written and its path.
-func (p *parser) module(doc map[string]any) (ref, path string) {
+// module returns the module as written and either its path or, for
+// module = "oci://...", its OCI reference without the scheme.
+func (p *parser) module(doc map[string]any) (ref, path, image string) {
 	v, e, ok := p.required(doc, "module", `module = "echo.wasm"`)
 	if !ok {
-		return "", ""
+		return "", "", ""
 	}
 	if ref, ok = p.str(v, e); !ok {
-		return "", ""
+		return "", "", ""
 	}
 	switch {
 	case ref == "":
-		p.reportAt(e.value, "module is empty: set it to the path of your .wasm file, like module = \"echo.wasm\"")
-		return ref, ""
+		p.reportAt(e.value, "module is empty: set it to the path of your .wasm file, like module = \"echo.wasm\", or to an OCI artifact, like module = \"oci://ghcr.io/acme/echo:1.0\"")
+		return ref, "", ""
+	case strings.HasPrefix(ref, ociScheme):
+		r, err := oci.ParseReference(ref)
+		if err != nil {
+			// The reference's own message starts `reference "oci://..."`.
+			p.report(p.wrap(e.value, fmt.Errorf("module%w", trimPrefixError{err, "reference"})))
+			return ref, "", ""
+		}
+		return ref, "", r.String()
 	case strings.Contains(ref, "://"):
-		p.reportAt(e.value, "module %q: remote module references are not supported yet; build the .wasm and give its path, relative to %s", ref, filepath.Base(p.file))
-		return ref, ""
+		p.reportAt(e.value, "module %q: the only remote modules are OCI artifacts, written like \"oci://ghcr.io/acme/echo:1.0\"; or give the path of the .wasm, relative to %s", ref, filepath.Base(p.file))
+		return ref, "", ""
 	}
-	return ref, p.resolvePath(ref)
+	return ref, p.resolvePath(ref), ""
 }
+
+// ociScheme starts a module that is an OCI artifact.
+const ociScheme = "oci://"
+
+// trimPrefixError is err with a word dropped from the front of its message;
+// errors.Is and errors.As still see err.
+type trimPrefixError struct {
+	err    error
+	prefix string
+}
+
+func (t trimPrefixError) Error() string { return strings.TrimPrefix(t.err.Error(), t.prefix) }
+func (t trimPrefixError) Unwrap() error { return t.err }
 
 // resolvePath returns a path from the manifest, written with '/', resolved
 // against the manifest's directory.
@@ -332,9 +355,14 @@ func (p *parser) checkPaths(m *Manifest) error {
 	name := filepath.Base(p.file)
 	pos := p.valuePos("module")
 	switch info, err := os.Stat(m.Module); {
+	case m.ModuleOCI != "":
+		// In a registry: the deploy resolves it.
 	case errors.Is(err, fs.ErrNotExist):
-		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-			Msg: fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)})
+		msg := fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)
+		if _, err := oci.ParseReference(m.ModuleRef); err == nil {
+			msg += fmt.Sprintf("; if it names an OCI artifact, write module = %q", ociScheme+m.ModuleRef)
+		}
+		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err, Msg: msg})
 	case err != nil:
 		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
 			Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)})
