@@ -8,7 +8,7 @@ ADMIN   ?= 127.0.0.1:8081
 # run with "context deadline exceeded" and no crasher (golang/go#75804).
 FUZZTIME ?= 10000x
 
-.PHONY: run build test test-short vet fuzz-smoke bench examples check clean
+.PHONY: run build test test-short vet fuzz-smoke deploy-check bench propagation examples check clean
 
 ## run: build wisp and start a node serving the example apps
 run: build
@@ -18,12 +18,20 @@ run: build
 build:
 	$(GO) build -o $(BIN) ./cmd/wisp
 
-## test: everything CI runs: vet, gofmt, all tests, the concurrent core under the race
-## detector, a short run of every fuzz target
+## test: everything CI runs: vet, gofmt, all tests (installing the OCI registry they push to,
+## Debian's docker-registry, if missing), the concurrent core under the race detector, the
+## Kubernetes manifest check, a short run of every fuzz target
 test: vet
-	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race -short . ./gateway ./adminapi ./internal/engine ./boltstore ./memstore
+	scripts/install-test-tools.sh
+	WISP_REQUIRE_REGISTRY=1 $(GO) test -count=1 ./...
+	$(GO) test -count=1 -race -short . ./gateway ./adminapi ./internal/engine ./boltstore ./memstore ./natsstore
+	$(MAKE) --no-print-directory deploy-check
 	$(MAKE) --no-print-directory fuzz-smoke
+
+## deploy-check: validate deploy/ offline (Kubernetes manifests decoded strictly with their
+## cross-references, NATS configs through nats-server's own parser, systemd units, Dockerfile)
+deploy-check: build
+	cd deploy/kubernetes/check && $(GO) vet ./... && WISP_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 ./...
 
 ## test-short: the fast unit tests only (skips end-to-end tests)
 test-short:
