@@ -1,0 +1,201 @@
+package testnode
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// natsModule is the nats-server command, built at the version go.mod
+// requires (the same server the natsstore tests run in-process).
+const natsModule = "github.com/nats-io/nats-server/v2"
+
+// BuildNATS compiles nats-server into dir with `go build` from the module
+// at root and returns the binary's path.
+func BuildNATS(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "nats-server")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, natsModule)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build nats-server: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// NATSServer is one nats-server process of a cluster on loopback, with
+// JetStream storing under its own directory and fsyncing every write
+// (sync_interval: always, as docs/operations.md recommends).
+type NATSServer struct {
+	Name   string
+	URL    string // client URL, "nats://127.0.0.1:PORT"
+	Stderr *Buffer
+
+	bin, conf string
+	monitor   string // base URL of the HTTP monitoring endpoint
+	cmd       *exec.Cmd
+	done      chan struct{}
+}
+
+// StartNATSCluster writes the configuration of an n-server cluster under
+// dir, starts every server and waits until each reports JetStream healthy.
+// Stop them with Kill.
+func StartNATSCluster(ctx context.Context, bin, dir string, n int) ([]*NATSServer, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	ports := make([][3]int, n) // client, cluster, monitor
+	for i := range ports {
+		for j := range ports[i] {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			ports[i][j] = p
+		}
+	}
+	servers := make([]*NATSServer, n)
+	for i := range servers {
+		var routes []string
+		for j := range ports {
+			if j != i {
+				routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[j][1]))
+			}
+		}
+		name := fmt.Sprintf("nats-%d", i+1)
+		conf := fmt.Sprintf(`server_name: %s
+listen: 127.0.0.1:%d
+http: 127.0.0.1:%d
+jetstream {
+  store_dir: %q
+  sync_interval: always
+}
+cluster {
+  name: wisp-test
+  listen: 127.0.0.1:%d
+  routes: [%s]
+}
+`, name, ports[i][0], ports[i][2], filepath.Join(dir, name), ports[i][1], strings.Join(routes, ", "))
+		path := filepath.Join(dir, name+".conf")
+		if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+			return nil, err
+		}
+		servers[i] = &NATSServer{
+			Name: name, URL: fmt.Sprintf("nats://127.0.0.1:%d", ports[i][0]),
+			bin: bin, conf: path, monitor: fmt.Sprintf("http://127.0.0.1:%d", ports[i][2]),
+		}
+	}
+	if err := StartNATS(ctx, servers); err != nil {
+		return nil, err
+	}
+	return servers, nil
+}
+
+// StartNATS starts servers that are not running (all at once: a cluster
+// needs a quorum to be healthy) and waits until each reports JetStream
+// healthy. If one fails, it kills them all.
+func StartNATS(ctx context.Context, servers []*NATSServer) error {
+	for _, s := range servers {
+		if err := s.launch(); err != nil {
+			KillNATS(servers)
+			return err
+		}
+	}
+	for _, s := range servers {
+		if err := s.WaitHealthy(ctx, time.Minute); err != nil {
+			KillNATS(servers)
+			return err
+		}
+	}
+	return nil
+}
+
+// Start starts a server that was killed again, on the same ports and
+// storage, and waits until it reports JetStream healthy.
+func (s *NATSServer) Start(ctx context.Context) error {
+	if err := s.launch(); err != nil {
+		return err
+	}
+	return s.WaitHealthy(ctx, time.Minute)
+}
+
+func (s *NATSServer) launch() error {
+	s.Stderr = &Buffer{max: 1 << 20}
+	s.done = make(chan struct{})
+	s.cmd = exec.Command(s.bin, "-c", s.conf)
+	s.cmd.Stdout, s.cmd.Stderr = s.Stderr, s.Stderr
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", s.Name, err)
+	}
+	go func() { s.cmd.Wait(); close(s.done) }()
+	return nil
+}
+
+// WaitHealthy polls the server's /healthz (which checks JetStream and its
+// streams) until it answers 200.
+func (s *NATSServer) WaitHealthy(ctx context.Context, timeout time.Duration) error {
+	client := &http.Client{Timeout: 2 * time.Second}
+	err := Poll(timeout, func() (bool, error) {
+		select {
+		case <-s.done:
+			return false, fmt.Errorf("%s exited", s.Name)
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		resp, err := client.Get(s.monitor + "/healthz")
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s is not healthy: %w\n%s", s.Name, err, s.Stderr)
+	}
+	return nil
+}
+
+// Kill stops the server with SIGKILL and waits for it to exit.
+func (s *NATSServer) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	s.cmd.Process.Signal(syscall.SIGKILL)
+	<-s.done
+}
+
+// KillNATS kills every server.
+func KillNATS(servers []*NATSServer) {
+	for _, s := range servers {
+		if s != nil {
+			s.Kill()
+		}
+	}
+}
+
+// NATSURLs joins the servers' client URLs for --nats.
+func NATSURLs(servers []*NATSServer) string {
+	urls := make([]string, len(servers))
+	for i, s := range servers {
+		urls[i] = s.URL
+	}
+	return strings.Join(urls, ",")
+}
+
+// freePort returns a loopback TCP port nothing listens on right now.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
