@@ -8,7 +8,7 @@ ADMIN   ?= 127.0.0.1:8081
 # run with "context deadline exceeded" and no crasher (golang/go#75804).
 FUZZTIME ?= 10000x
 
-.PHONY: run build test test-short vet fuzz-smoke deploy-check bench propagation examples check clean
+.PHONY: run build nats test test-short vet fuzz-smoke deploy-check bench examples check clean
 
 ## run: build wisp and start a node serving the example apps
 run: build
@@ -17,6 +17,10 @@ run: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/wisp
+
+## nats: build bin/nats-server at the version go.mod pins, for running a fleet locally
+nats:
+	$(GO) build -o bin/nats-server github.com/nats-io/nats-server/v2
 
 ## test: everything CI runs: vet, gofmt, all tests (installing the OCI registry they push to,
 ## Debian's docker-registry, if missing), the concurrent core under the race detector, the
@@ -54,7 +58,8 @@ fuzz-smoke:
 
 ## bench: the peer benchmark (Wisp, raw wazero, Node.js, workerd and a native Go
 ## handler under wrk) and the in-process figures, written into docs/benchmarks.md;
-## installs wrk, Node.js and workerd first; then 10,000 apps on one node. About 9 minutes. BENCH_QUICK=1: a short
+## installs wrk, Node.js and workerd first; then 10,000 apps on one node; then deploy propagation
+## across a 3-node fleet. About 11 minutes. BENCH_QUICK=1: a short
 ## run that checks the harness (its figures are marked as such); BENCH_FLAGS: more
 ## flags for bench/compare, e.g. BENCH_FLAGS='-rounds 3' (go run ./bench/compare -h).
 ## One line per step: each tool replaces its own section of the document.
@@ -62,6 +67,7 @@ bench: build
 	scripts/install-bench-tools.sh
 	$(GO) run ./bench/compare -wisp $(BIN) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
 	$(GO) run ./bench/manyapps -bin $(BIN) $(if $(BENCH_QUICK),-apps 500 -sample 200)
+	$(GO) run ./bench/propagation $(if $(BENCH_QUICK),-deploys 10)
 
 ## examples: rebuild the example and fixture modules from source
 examples:
