@@ -99,8 +99,8 @@ type Node struct {
 	logs   map[string]*logRing
 
 	readyMu sync.Mutex
-	loaded  bool              // Load has finished
-	holds   int               // outstanding HoldReady calls
+	loaded  bool                   // Load has finished
+	holds   int                    // outstanding HoldReady calls
 	failed  map[string]loadFailure // app -> its current version, if it could not be loaded
 
 	// applied is the store revision of each app's record this node last
