@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,6 +78,10 @@ func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger)
 		if err == nil || !errors.Is(err, wisp.ErrUnavailable) || ctx.Err() != nil {
 			break
 		}
+		if refused := nc.LastError(); nc.IsClosed() || isTLSFailure(refused) { // retrying will not help
+			err = fmt.Errorf("NATS at %s refused the connection: %w: check the credentials (user:password@ in --nats, --nats-creds, --nats-nkey) and the --nats-tls-* flags", redactURLs(f.natsURL), refused)
+			break
+		}
 		log.Info("waiting for NATS JetStream", "err", err)
 		select {
 		case <-ctx.Done():
@@ -84,6 +90,9 @@ func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger)
 	}
 	if errors.Is(err, wisp.ErrUnavailable) {
 		nc.Close()
+		if last := nc.LastError(); last != nil {
+			err = fmt.Errorf("%w (the connection's last error: %v)", err, last)
+		}
 		return nil, nil, nil, fmt.Errorf("join fleet %q: NATS at %s did not answer within %s: check that nats-server runs there with JetStream on (nats-server -js, or a jetstream {} block) and that this machine reaches it: %w", f.fleet, redactURLs(f.natsURL), joinTimeout, err)
 	} else if err != nil {
 		nc.Close()
@@ -132,6 +141,15 @@ func connectNATS(f fleetFlags, log *slog.Logger) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(f.natsURL), err)
 	}
 	return nc, nil
+}
+
+// isTLSFailure reports whether err is a TLS handshake or certificate
+// verification failure, which reconnecting repeats.
+func isTLSFailure(err error) bool {
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	return errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host)
 }
 
 // redactURLs hides the passwords and tokens in a --nats value, for

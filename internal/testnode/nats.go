@@ -116,6 +116,38 @@ func StartNATS(ctx context.Context, servers []*NATSServer) error {
 	return nil
 }
 
+// StartNATSServer starts one JetStream server (not clustered) on a free
+// loopback port, storing under dir, with extra appended to its
+// configuration (authorization, tls blocks...), and waits until it is
+// healthy. Its URL uses scheme ("nats", or "tls" for a TLS listener).
+func StartNATSServer(ctx context.Context, bin, dir, scheme, extra string) (*NATSServer, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	monitor, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	conf := fmt.Sprintf("listen: 127.0.0.1:%d\nhttp: 127.0.0.1:%d\njetstream {\n  store_dir: %q\n  sync_interval: always\n}\n%s\n",
+		port, monitor, filepath.Join(dir, "js"), extra)
+	path := filepath.Join(dir, "nats.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return nil, err
+	}
+	s := &NATSServer{
+		Name: "nats", URL: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port),
+		bin: bin, conf: path, monitor: fmt.Sprintf("http://127.0.0.1:%d", monitor),
+	}
+	if err := StartNATS(ctx, []*NATSServer{s}); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
 // Start starts a server that was killed again, on the same ports and
 // storage, and waits until it reports JetStream healthy.
 func (s *NATSServer) Start(ctx context.Context) error {
