@@ -58,6 +58,23 @@ func (b ByteSize) String() string {
 	return strconv.FormatInt(int64(b), 10) + "B"
 }
 
+// Approx formats b rounded for people, as progress lines show sizes:
+// "812B", "3.4KiB", "12MiB". String is exact instead.
+func (b ByteSize) Approx() string {
+	if b < 1024 {
+		return strconv.FormatInt(int64(b), 10) + "B"
+	}
+	suffixes := []string{"KiB", "MiB", "GiB", "TiB"}
+	f, i := float64(b)/1024, 0
+	for f >= 1024 && i < len(suffixes)-1 {
+		f, i = f/1024, i+1
+	}
+	if f < 10 {
+		return fmt.Sprintf("%.1f%s", f, suffixes[i])
+	}
+	return fmt.Sprintf("%.0f%s", f, suffixes[i])
+}
+
 // MarshalText implements encoding.TextMarshaler.
 func (b ByteSize) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 

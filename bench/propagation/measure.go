@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"net/http"
 	"os"
@@ -124,25 +125,11 @@ func deployOnce(ctx context.Context, f *fleet, module []byte, v int) (sample, er
 // appended: the same code under another digest. (The section has a byte
 // of content: wazero v1.12 refuses an empty one at the end of a module.)
 func withCustomSection(module []byte, name string) []byte {
-	body := append(append(uleb(uint64(len(name))), name...), 1)
+	// Wasm's unsigned LEB128 is Go's uvarint.
+	body := append(append(binary.AppendUvarint(nil, uint64(len(name))), name...), 1)
 	out := append(bytes.Clone(module), 0) // custom section id
-	out = append(out, uleb(uint64(len(body)))...)
+	out = binary.AppendUvarint(out, uint64(len(body)))
 	return append(out, body...)
-}
-
-func uleb(v uint64) []byte {
-	var b []byte
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if v == 0 {
-			return b
-		}
-	}
 }
 
 func maxOf(ds []time.Duration) time.Duration {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -51,22 +50,6 @@ func formatRoutes(routes []wisp.Route) string {
 		s[i] = r.String()
 	}
 	return strings.Join(s, ", ")
-}
-
-// humanSize formats n bytes for a progress line: "812B", "3.4KiB", "12MiB".
-func humanSize(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	suffixes := []string{"KiB", "MiB", "GiB", "TiB"}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(suffixes)-1 {
-		f, i = f/1024, i+1
-	}
-	if f < 10 {
-		return fmt.Sprintf("%.1f%s", f, suffixes[i])
-	}
-	return fmt.Sprintf("%.0f%s", f, suffixes[i])
 }
 
 // formatVersion formats a log entry's version: "v3", or "-" for entries

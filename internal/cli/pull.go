@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/oci"
 )
 
@@ -72,7 +73,7 @@ func (v *pullVerb) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stderr, "pulling %s (module %s, %s)...\n", ref, shortDigest(a.Module.Digest), humanSize(a.Module.Size))
+	fmt.Fprintf(e.stderr, "pulling %s (module %s, %s)...\n", ref, shortDigest(a.Module.Digest), wisp.ByteSize(a.Module.Size).Approx())
 
 	out := v.out
 	if info, err := os.Stat(out); out == "" || err == nil && info.IsDir() {

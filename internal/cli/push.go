@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/oci"
 )
 
@@ -76,7 +77,7 @@ func (v *pushVerb) run(ctx context.Context, args []string) error {
 	}
 	e := v.registry.e
 	if info, err := os.Stat(path); err == nil {
-		fmt.Fprintf(e.stderr, "pushing %s (%s) to %s...\n", displayPath(path), humanSize(info.Size()), ref)
+		fmt.Fprintf(e.stderr, "pushing %s (%s) to %s...\n", displayPath(path), wisp.ByteSize(info.Size()).Approx(), ref)
 	}
 	pushed, err := c.Push(ctx, ref, path)
 	if err != nil {

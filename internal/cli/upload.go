@@ -159,12 +159,12 @@ func (u *uploader) upload(ctx context.Context) error {
 			continue
 		}
 		if b.artifact != nil {
-			fmt.Fprintf(u.progress, "pulling %s (%s, %s)...\n", b.label, shortDigest(b.digest), humanSize(b.size))
+			fmt.Fprintf(u.progress, "pulling %s (%s, %s)...\n", b.label, shortDigest(b.digest), wisp.ByteSize(b.size).Approx())
 			if b.path, err = u.pull(ctx, *b.artifact); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(u.progress, "uploading %s (%s%s)...\n", b.label, b.detail, humanSize(b.size))
+		fmt.Fprintf(u.progress, "uploading %s (%s%s)...\n", b.label, b.detail, wisp.ByteSize(b.size).Approx())
 		if err := u.put(ctx, b); err != nil {
 			return fmt.Errorf("upload %s: %w", b.label, err)
 		}

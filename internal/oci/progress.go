@@ -3,8 +3,9 @@ package oci
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
+
+	"github.com/wisphq/wisp"
 )
 
 // progress counts the bytes of one transfer written to it and shows them
@@ -45,7 +46,7 @@ func (p *progress) show() {
 		return
 	}
 	p.shownPercent = percent
-	line := fmt.Sprintf("%s %s / %s %3d%%", p.label, humanSize(p.done), humanSize(p.total), percent)
+	line := fmt.Sprintf("%s %s / %s %3d%%", p.label, wisp.ByteSize(p.done).Approx(), wisp.ByteSize(p.total).Approx(), percent)
 	pad := max(p.width-len(line), 0)
 	p.width = len(line)
 	fmt.Fprintf(p.w, "\r%s%s", line, strings.Repeat(" ", pad))
@@ -58,20 +59,4 @@ func (p *progress) finish() {
 	}
 	p.show()
 	fmt.Fprintln(p.w)
-}
-
-// humanSize formats n bytes: "812B", "3.4KiB", "12MiB".
-func humanSize(n int64) string {
-	if n < 1024 {
-		return strconv.FormatInt(n, 10) + "B"
-	}
-	suffixes := []string{"KiB", "MiB", "GiB", "TiB"}
-	f, i := float64(n)/1024, 0
-	for f >= 1024 && i < len(suffixes)-1 {
-		f, i = f/1024, i+1
-	}
-	if f < 10 {
-		return fmt.Sprintf("%.1f%s", f, suffixes[i])
-	}
-	return fmt.Sprintf("%.0f%s", f, suffixes[i])
 }

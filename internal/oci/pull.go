@@ -70,7 +70,7 @@ func (c *Client) Resolve(ctx context.Context, ref Reference) (Artifact, error) {
 		return Artifact{}, fmt.Errorf("read the manifest of %s: %w", ref, err)
 	}
 	if len(body) > maxManifestSize {
-		return Artifact{}, notWasmf("the manifest of %s is over %s: a Wasm module artifact's is under a KiB", ref, humanSize(maxManifestSize))
+		return Artifact{}, notWasmf("the manifest of %s is over %s: a Wasm module artifact's is under a KiB", ref, wisp.ByteSize(maxManifestSize).Approx())
 	}
 	got := digest.FromBytes(body).String()
 	want := ref.Digest
@@ -136,7 +136,7 @@ func (c *Client) moduleLayer(ref Reference, mediaType string, body []byte) (Laye
 	case layer.Size < 0:
 		return Layer{}, notWasmf("the module layer of %s has a negative size", ref)
 	case layer.Size > c.opts.MaxModuleSize:
-		return Layer{}, fmt.Errorf("the module of %s is %s, over the module size limit of %s: %w", ref, humanSize(layer.Size), humanSize(c.opts.MaxModuleSize), wisp.ErrTooLarge)
+		return Layer{}, fmt.Errorf("the module of %s is %s, over the module size limit of %s: %w", ref, wisp.ByteSize(layer.Size).Approx(), wisp.ByteSize(c.opts.MaxModuleSize).Approx(), wisp.ErrTooLarge)
 	}
 	return layer, nil
 }

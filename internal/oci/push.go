@@ -148,7 +148,7 @@ func (c *Client) describeModule(f *os.File, path string) (Layer, error) {
 		return Layer{}, fmt.Errorf("read %s: %w", path, err)
 	}
 	if size > c.opts.MaxModuleSize {
-		return Layer{}, fmt.Errorf("%s is larger than the module size limit of %s: %w", path, humanSize(c.opts.MaxModuleSize), wisp.ErrTooLarge)
+		return Layer{}, fmt.Errorf("%s is larger than the module size limit of %s: %w", path, wisp.ByteSize(c.opts.MaxModuleSize).Approx(), wisp.ErrTooLarge)
 	}
 	return Layer{MediaType: LayerMediaType, Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Size: size}, nil
 }
