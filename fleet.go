@@ -21,6 +21,8 @@ type Fleet interface {
 	// the implementation) disappears, so a node that died stops being
 	// listed.
 	PublishNode(ctx context.Context, st NodeStatus) error
+	// RemoveNode deletes the status of node id, for a node that stops.
+	RemoveNode(ctx context.Context, id string) error
 	// Nodes returns the status of every node that published one lately,
 	// sorted by ID.
 	Nodes(ctx context.Context) ([]NodeStatus, error)

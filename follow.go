@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,7 +25,15 @@ func (n *Node) Follow(ctx context.Context) error {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); n.publishStatus(ctx) }()
-	defer func() { <-done }()
+	defer func() {
+		<-done
+		// Leave the fleet's status, so `wisp app` stops listing this node.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		if err := n.cfg.Fleet.RemoveNode(ctx, n.cfg.NodeID); err != nil {
+			n.log.Debug("remove node status", "err", err)
+		}
+	}()
 
 	backoff := 100 * time.Millisecond
 	for {
@@ -237,5 +246,18 @@ func (n *Node) Nodes(ctx context.Context) ([]NodeStatus, error) {
 	if n.cfg.Fleet == nil {
 		return []NodeStatus{n.Status()}, nil
 	}
-	return n.cfg.Fleet.Nodes(ctx)
+	nodes, err := n.cfg.Fleet.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// This node's own entry may be a heartbeat old: report it as it is.
+	own := n.Status()
+	i := slices.IndexFunc(nodes, func(st NodeStatus) bool { return st.ID == own.ID })
+	if i < 0 {
+		nodes = append(nodes, own)
+		slices.SortFunc(nodes, func(a, b NodeStatus) int { return strings.Compare(a.ID, b.ID) })
+	} else {
+		nodes[i] = own
+	}
+	return nodes, nil
 }

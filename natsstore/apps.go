@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wisphq/wisp"
@@ -126,15 +127,23 @@ func (s *Store) WatchApps(ctx context.Context) (<-chan wisp.AppChange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: watch apps: %w", unavailable(err))
 	}
+	// After a reconnect, the watch's consumer may be gone with the server
+	// it lived on, and the client notices only after missed heartbeats,
+	// about ten seconds: end the watch at once instead, so the node starts
+	// a new one (which catches up from the current state).
+	reconnected := s.nc.StatusChanged(nats.CONNECTED)
 	out := make(chan wisp.AppChange)
 	go func() {
 		defer close(out)
 		defer w.Stop()
+		defer s.nc.RemoveStatusListener(reconnected)
 		var seen uint64
 		initDone, synced := false, false
 		for {
 			select {
 			case <-ctx.Done():
+				return
+			case <-reconnected:
 				return
 			case e, ok := <-w.Updates():
 				if !ok {

@@ -49,13 +49,17 @@ const nodeExpiry = 30 * time.Second
 // fleet of nodes. It is safe for concurrent use. It does not own the NATS
 // connection: close that after the Store.
 type Store struct {
-	cfg   Config
-	js    jetstream.JetStream
-	apps  jetstream.KeyValue
-	nodes jetstream.KeyValue
-	blobs jetstream.ObjectStore
-	log   *slog.Logger
-	cache blobCache
+	cfg     Config
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	buckets *bucketMaker // to create the nodes bucket again
+	apps    jetstream.KeyValue
+	nodes   jetstream.KeyValue
+	blobs   jetstream.ObjectStore
+	log     *slog.Logger
+	cache   blobCache
+
+	nodesMu sync.Mutex // guards nodes, which PublishNode may recreate
 
 	putting sync.Map // digest -> *sync.Mutex: one upload of a digest at a time
 }
@@ -78,8 +82,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: %w", err)
 	}
-	s := &Store{cfg: cfg, js: js, log: cfg.Logger, cache: blobCache{dir: cfg.CacheDir}}
 	b := &bucketMaker{js: js, replicas: cfg.Replicas, log: cfg.Logger}
+	s := &Store{cfg: cfg, nc: nc, js: js, buckets: b, log: cfg.Logger, cache: blobCache{dir: cfg.CacheDir}}
 	if s.apps, err = b.keyValue(ctx, jetstream.KeyValueConfig{
 		Bucket:      cfg.Fleet + "_apps",
 		Description: "Wisp app records, one key per app",
@@ -89,13 +93,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if s.nodes, err = b.keyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      cfg.Fleet + "_nodes",
-		Description: "Wisp node status, one key per node, expiring",
-		History:     1,
-		TTL:         nodeExpiry,
-		Storage:     jetstream.MemoryStorage, // a status is rewritten every few seconds
-	}); err != nil {
+	if s.nodes, err = b.keyValue(ctx, s.nodesConfig()); err != nil {
 		return nil, err
 	}
 	if s.blobs, err = b.objectStore(ctx, jetstream.ObjectStoreConfig{
@@ -192,13 +190,26 @@ func unavailable(err error) error {
 		errors.Is(err, nats.ErrNoResponders), errors.Is(err, jetstream.ErrNoStreamResponse),
 		errors.Is(err, nats.ErrConnectionClosed), errors.Is(err, nats.ErrConnectionReconnecting),
 		errors.Is(err, nats.ErrDisconnected), errors.Is(err, jetstream.ErrJetStreamNotEnabled):
-		return fmt.Errorf("%w: NATS did not answer (%w); nodes keep serving what they have, retry when NATS is back", wisp.ErrUnavailable, err)
+		return fmt.Errorf("%w: NATS did not answer in time (%w): retry when NATS is reachable again; nodes go on serving the versions they have", wisp.ErrUnavailable, err)
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) && apiErr.Code == 503 {
 		return fmt.Errorf("%w: JetStream has no quorum (%w); retry when its servers are back", wisp.ErrUnavailable, err)
 	}
 	return err
+}
+
+// nodesConfig is the nodes bucket's: in memory, since a status is
+// rewritten every few seconds (so a restart of a single NATS server, or
+// of a whole cluster, loses it, and PublishNode creates it again).
+func (s *Store) nodesConfig() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
+		Bucket:      s.cfg.Fleet + "_nodes",
+		Description: "Wisp node status, one key per node, expiring",
+		History:     1,
+		TTL:         nodeExpiry,
+		Storage:     jetstream.MemoryStorage,
+	}
 }
 
 // Fleet returns the fleet name the store's buckets belong to.

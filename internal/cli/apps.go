@@ -119,8 +119,9 @@ func (v *appVerb) run(ctx context.Context, args []string) error {
 		return err
 	}
 	nodes, err := c.Nodes(ctx)
-	if err != nil {
-		return err
+	if err != nil { // the app itself was shown; say why the rest is missing
+		fmt.Fprintf(v.e.stdout, "\n  nodes: unknown (%v)\n", err)
+		return nil
 	}
 	return printAppNodes(v.e.stdout, app, nodes)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,7 +23,7 @@ import (
 
 // joinTimeout bounds how long serve waits for the fleet's JetStream to
 // answer at start-up.
-const joinTimeout = 2 * time.Minute
+const joinTimeout = time.Minute
 
 // fleetFlags are serve's flags for joining a fleet through NATS.
 type fleetFlags struct {
@@ -47,7 +48,7 @@ func (f *fleetFlags) define(fs *flagSet) {
 // otherwise the embedded one in DATA. close releases it.
 func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger) (store wisp.Store, fleet wisp.Fleet, close func(), err error) {
 	if f.natsURL == "" {
-		if f.creds != "" || f.nkey != "" || f.tlsCA != "" || f.tlsCert != "" {
+		if f.creds != "" || f.nkey != "" || f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
 			return nil, nil, nil, usagef("the --nats-* flags need --nats URLS")
 		}
 		bs, err := boltstore.Open(data)
@@ -82,7 +83,7 @@ func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger)
 			err = fmt.Errorf("NATS at %s refused the connection: %w: check the credentials (user:password@ in --nats, --nats-creds, --nats-nkey) and the --nats-tls-* flags", redactURLs(f.natsURL), refused)
 			break
 		}
-		log.Info("waiting for NATS JetStream", "err", err)
+		log.Info("waiting for NATS JetStream", "nats", redactURLs(f.natsURL), "why", joinProblem(nc, f.natsURL))
 		select {
 		case <-ctx.Done():
 		case <-time.After(500 * time.Millisecond):
@@ -90,10 +91,7 @@ func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger)
 	}
 	if errors.Is(err, wisp.ErrUnavailable) {
 		nc.Close()
-		if last := nc.LastError(); last != nil {
-			err = fmt.Errorf("%w (the connection's last error: %v)", err, last)
-		}
-		return nil, nil, nil, fmt.Errorf("join fleet %q: NATS at %s did not answer within %s: check that nats-server runs there with JetStream on (nats-server -js, or a jetstream {} block) and that this machine reaches it: %w", f.fleet, redactURLs(f.natsURL), joinTimeout, err)
+		return nil, nil, nil, fmt.Errorf("join fleet %q: NATS at %s did not answer within %s (%s): check that nats-server runs there with JetStream on (nats-server -js, or a jetstream {} block) and that this machine reaches it", f.fleet, redactURLs(f.natsURL), joinTimeout, joinProblem(nc, f.natsURL))
 	} else if err != nil {
 		nc.Close()
 		return nil, nil, nil, fmt.Errorf("join fleet %q: %w", f.fleet, err)
@@ -115,6 +113,15 @@ func connectNATS(f fleetFlags, log *slog.Logger) (*nats.Conn, error) {
 		}),
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("NATS is back", "server", nc.ConnectedUrlRedacted())
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			// Asynchronous trouble, such as a watch's consumer lost with its
+			// server; the watch starts over by itself.
+			subject := ""
+			if sub != nil {
+				subject = sub.Subject
+			}
+			log.Debug("NATS asynchronous error", "subject", subject, "err", err)
 		}),
 	}
 	if f.creds != "" {
@@ -141,6 +148,37 @@ func connectNATS(f fleetFlags, log *slog.Logger) (*nats.Conn, error) {
 		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(f.natsURL), err)
 	}
 	return nc, nil
+}
+
+// joinProblem says why joining is taking long: the connection's last
+// error, or, if it never connected, what dialing the servers gives.
+func joinProblem(nc *nats.Conn, urls string) string {
+	if err := nc.LastError(); err != nil {
+		return err.Error()
+	}
+	if nc.IsConnected() {
+		return "connected, but JetStream does not answer: is it enabled, and does the cluster have a leader?"
+	}
+	var errs []string
+	for _, s := range strings.Split(urls, ",") {
+		u, err := url.Parse(strings.TrimSpace(s))
+		if err != nil || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("%q is not a NATS URL like nats://host:4222", redactURLs(s)))
+			continue
+		}
+		host := u.Host
+		if u.Port() == "" {
+			host = net.JoinHostPort(u.Hostname(), "4222")
+		}
+		c, err := net.DialTimeout("tcp", host, time.Second)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		c.Close()
+		errs = append(errs, host+" accepts connections but the NATS handshake fails")
+	}
+	return strings.Join(errs, "; ")
 }
 
 // isTLSFailure reports whether err is a TLS handshake or certificate

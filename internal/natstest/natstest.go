@@ -143,3 +143,15 @@ func waitFor(t testing.TB, ok func() bool) {
 // Name is the server's name in its cluster ("n1", "n2"...), as JetStream
 // reports stream leaders.
 func (s *Server) Name() string { return s.opts.ServerName }
+
+// Poll calls cond every 20ms until it returns true or timeout passes.
+func Poll(timeout time.Duration, cond func() bool) error {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("natstest: condition not met within %s", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return nil
+}

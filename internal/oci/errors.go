@@ -84,7 +84,7 @@ func (c *Client) explain(ctx context.Context, err error, ref Reference, action s
 		return c.authError(ctx, err, http.StatusUnauthorized, ref, action)
 	case errors.As(err, &resp) && resp.StatusCode == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		return &explainedError{
-			msg:  fmt.Sprintf("%s not found in the registry: check the repository and the tag or digest, or push the module first: wisp push FILE.wasm %s", ref, ref),
+			msg:  notFoundMessage(ref),
 			kind: wisp.ErrNotFound, err: err,
 		}
 	case errors.As(err, &dial) && dial.Op == "dial":
@@ -130,4 +130,13 @@ func (c *Client) authError(ctx context.Context, err error, status int, ref Refer
 // host for docker.io, else the registry as written.
 func (r Reference) orasHost() string {
 	return r.orasReference().Host()
+}
+
+// notFoundMessage says what to do about a reference the registry does not
+// have: push to a tag; a digest can only be pushed, not chosen.
+func notFoundMessage(ref Reference) string {
+	if ref.Digest != "" {
+		return fmt.Sprintf("%s not found in the registry: check the repository and the digest (wisp push prints the digest of what it pushed)", ref)
+	}
+	return fmt.Sprintf("%s not found in the registry: check the repository and the tag, or push the module first: wisp push FILE.wasm %s", ref, ref)
 }

@@ -163,6 +163,16 @@ func TestFleet(t *testing.T) {
 		for _, m := range f.nodes {
 			m.waitServes(t, "/shop", "VERSION=after-outage\n", convergence)
 		}
+		// The in-memory status bucket went with the servers; the nodes'
+		// heartbeats make it again.
+		var out string
+		err = testnode.Poll(convergence, func() (bool, error) {
+			out = n2.mustWisp(t, "app", "shop")
+			return strings.Count(out, "current") == 3, nil
+		})
+		if err != nil {
+			t.Fatalf("after the outage `wisp app shop` does not list three nodes serving the current version:\n%s", out)
+		}
 	})
 }
 
