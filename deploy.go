@@ -1,6 +1,7 @@
 package wisp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -75,6 +76,16 @@ func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResu
 	app.Versions = append(app.Versions, v)
 	app.Current = v.Number
 	stored, err := n.commit(ctx, app, fmt.Sprintf("deployed version %d (module %s)", v.Number, shortDigest(spec.Module)))
+	if errors.Is(err, ErrConflict) && expect == anyVersion {
+		// Another node stored a deploy first. If it was this very spec
+		// (the same deploy sent to several nodes at once), this one is done.
+		if cur, gerr := n.store.GetApp(ctx, spec.Name); gerr == nil && cur.CurrentVersion().Spec.sameAs(spec) {
+			if err := n.ensureServing(ctx, cur); err != nil {
+				return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
+			}
+			return DeployResult{App: cur, Version: cur.Current, Unchanged: true}, nil
+		}
+	}
 	if err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
@@ -183,6 +194,7 @@ func (n *Node) Remove(ctx context.Context, name string) error {
 		return fmt.Errorf("remove app %q: %w", name, err)
 	}
 	n.claimRoutes(name, nil)
+	n.applied[name] = app.Revision // an older change still in the watch must not bring it back
 	n.activate(name, nil)
 	n.logsMu.Lock()
 	delete(n.logs, name)
@@ -234,13 +246,14 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	}
 	mounts := make([]engine.Mount, 0, len(spec.Files))
 	for _, f := range spec.Files {
-		data, err := n.store.OpenBlob(ctx, f.Bundle)
+		// Read whole first, so a failed read (the store went away) is not
+		// taken for a malformed bundle, which is never retried.
+		data, err := n.readBlob(ctx, f.Bundle, "file bundle for "+f.Mount)
 		if err != nil {
 			mod.Close(ctx)
-			return nil, blobError(err, "file bundle for "+f.Mount, f.Bundle)
+			return nil, err
 		}
-		fsys, err := bundle.Load(data, n.cfg.MaxBlobSize, maxBundleFiles)
-		data.Close()
+		fsys, err := bundle.Load(bytes.NewReader(data), n.cfg.MaxBlobSize, maxBundleFiles)
 		if err != nil {
 			mod.Close(ctx)
 			return nil, errorf(ErrInvalid, "file bundle for %s (%s): %w", f.Mount, shortDigest(f.Bundle), err)

@@ -7,26 +7,43 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
 // Follow keeps the node in step with its fleet (Config.Fleet) until ctx
-// ends: it applies the app changes other nodes store, compiling each new
-// version before routing requests to it, and publishes which versions this
-// node serves (at once on a change, and every few seconds as a heartbeat).
-// Call it after Load, in its own goroutine. When the fleet is unreachable
-// the node goes on serving what it has; Follow retries the watch with
-// backoff and catches up when the fleet is back, including with removals
-// it missed. It returns nil when ctx ends, and an error at once if the
-// node has no fleet.
+// ends or the node is closed: it applies the app changes other nodes
+// store, compiling each new version before routing requests to it, and
+// publishes which versions this node serves (at once on a change, and
+// every few seconds as a heartbeat). Call it after Load, in its own
+// goroutine. When the fleet is unreachable the node goes on serving what
+// it has; Follow retries the watch with backoff and catches up when the
+// fleet is back, including with removals it missed. It returns nil when
+// ctx ends or the node closes, and an error at once if the node has no
+// fleet.
+//
+// Versions from the fleet are compiled outside the node's deploy lock, so
+// a slow compile or blob transfer does not hold up local deploys; a change
+// that arrives meanwhile supersedes it.
 func (n *Node) Follow(ctx context.Context) error {
 	if n.cfg.Fleet == nil {
 		return errors.New("follow: this node has no fleet (Config.Fleet is nil)")
 	}
-	done := make(chan struct{})
-	go func() { defer close(done); n.publishStatus(ctx) }()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { // Close ends Follow
+		select {
+		case <-n.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var workers sync.WaitGroup
+	workers.Go(func() { n.publishStatus(ctx) })
+	workers.Go(func() { n.retryLoop(ctx) })
 	defer func() {
-		<-done
+		cancel()
+		workers.Wait()
 		// Leave the fleet's status, so `wisp app` stops listing this node.
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 		defer cancel()
@@ -63,31 +80,20 @@ func (n *Node) watchOnce(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	retry := time.NewTicker(fleetRetry)
-	defer retry.Stop()
 	seen := map[string]bool{} // apps in the watch's first pass
-	synced := false
-	for {
-		select {
-		case c, ok := <-changes:
-			if !ok {
-				return errors.New("the fleet closed the watch")
+	for c := range changes {
+		switch {
+		case c.Synced:
+			n.forgetUnseen(ctx, seen)
+			seen = nil
+		default:
+			if seen != nil {
+				seen[c.Name] = true
 			}
-			switch {
-			case c.Synced:
-				synced = true
-				n.forgetUnseen(ctx, seen)
-				seen = nil
-			default:
-				if !synced {
-					seen[c.Name] = true
-				}
-				n.applyChange(ctx, c)
-			}
-		case <-retry.C:
-			n.retryFailed(ctx)
+			n.applyChange(ctx, c)
 		}
 	}
+	return errors.New("the fleet closed the watch")
 }
 
 // applyChange makes the node serve what change c stored, unless the node
@@ -95,22 +101,27 @@ func (n *Node) watchOnce(ctx context.Context) error {
 // through the watch too).
 func (n *Node) applyChange(ctx context.Context, c AppChange) {
 	n.deployMu.Lock()
-	defer n.deployMu.Unlock()
 	if c.Revision <= n.applied[c.Name] {
+		n.deployMu.Unlock()
 		return
 	}
 	n.applied[c.Name] = c.Revision
 	if c.Deleted {
 		n.dropApp(c.Name, "removed through another node")
+		n.deployMu.Unlock()
 		return
 	}
-	n.converge(ctx, c.App)
+	load := n.needsLoad(c.App)
+	n.deployMu.Unlock()
+	if load {
+		n.loadFromFleet(ctx, c.App, c.Revision)
+	}
 }
 
-// converge loads app's current version if this node does not serve it
-// yet. On failure the node keeps serving the version it had. Called with
-// deployMu held.
-func (n *Node) converge(ctx context.Context, app App) {
+// needsLoad records the routes of app's current version and reports
+// whether this node must load that version (it serves another). Called
+// with deployMu held.
+func (n *Node) needsLoad(app App) bool {
 	v := app.CurrentVersion()
 	n.claimRoutes(app.Name, v.Spec.Routes)
 	if d, ok := n.table.Load().apps[app.Name]; ok && d.version.Number == v.Number && d.version.CreatedAt.Equal(v.CreatedAt) {
@@ -118,10 +129,27 @@ func (n *Node) converge(ctx context.Context, app App) {
 		delete(n.failed, app.Name) // a rollback to the serving version
 		n.readyMu.Unlock()
 		delete(n.retry, app.Name)
-		return
+		return false
 	}
+	return true
+}
+
+// loadFromFleet compiles app's current version without holding deployMu,
+// then switches to it unless a newer change to the app (rev is the
+// record's revision) arrived meanwhile. On failure the node keeps serving
+// the version it had.
+func (n *Node) loadFromFleet(ctx context.Context, app App, rev uint64) {
+	v := app.CurrentVersion()
 	start := time.Now()
 	d, err := n.prepare(ctx, v)
+	n.deployMu.Lock()
+	defer n.deployMu.Unlock()
+	if n.applied[app.Name] != rev || n.closed.Load() || !n.needsLoad(app) {
+		if d != nil {
+			d.release() // superseded while it compiled, or loaded by a retry meanwhile
+		}
+		return
+	}
 	if err != nil {
 		n.log.Error("fleet version failed to load", "app", app.Name, "version", v.Number, "err", err)
 		n.appLog(app.Name, "node", v.Number, "version from the fleet failed to load on this node: "+err.Error())
@@ -159,42 +187,62 @@ func (n *Node) dropApp(name, why string) {
 // created it after the watch started.
 func (n *Node) forgetUnseen(ctx context.Context, seen map[string]bool) {
 	n.deployMu.Lock()
-	defer n.deployMu.Unlock()
 	known := maps.Clone(n.appRoutes)
 	for name := range n.table.Load().apps {
 		known[name] = nil
 	}
+	n.deployMu.Unlock()
 	for _, name := range slices.Sorted(maps.Keys(known)) {
-		if seen[name] {
-			continue
-		}
-		app, err := n.store.GetApp(ctx, name)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			n.dropApp(name, "removed while this node was not following the fleet")
-		case err == nil:
-			n.applied[name] = app.Revision
-			n.converge(ctx, app)
+		if !seen[name] {
+			n.reload(ctx, name, "removed while this node was not following the fleet")
 		}
 	}
 }
 
-// retryFailed loads again the current versions that failed for a reason
-// that may have passed.
-func (n *Node) retryFailed(ctx context.Context) {
-	n.deployMu.Lock()
-	defer n.deployMu.Unlock()
-	for _, name := range slices.Sorted(maps.Keys(n.retry)) {
-		app, err := n.store.GetApp(ctx, name)
-		if err != nil {
-			if errors.Is(err, ErrNotFound) {
-				n.dropApp(name, "removed")
-			}
-			continue // the store is away; try again later
+// retryLoop loads again, every fleetRetry, the current versions that
+// failed for a reason that may have passed (a blob not readable yet).
+func (n *Node) retryLoop(ctx context.Context) {
+	tick := time.NewTicker(fleetRetry)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
 		}
-		delete(n.retry, name)
-		n.applied[name] = max(n.applied[name], app.Revision)
-		n.converge(ctx, app)
+		n.deployMu.Lock()
+		names := slices.Sorted(maps.Keys(n.retry))
+		n.deployMu.Unlock()
+		for _, name := range names {
+			n.reload(ctx, name, "removed")
+		}
+	}
+}
+
+// reload reads app name from the store and makes the node serve its
+// current version, or drop it (logging why) if it no longer exists. A
+// store that cannot be reached changes nothing.
+func (n *Node) reload(ctx context.Context, name, why string) {
+	app, err := n.store.GetApp(ctx, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return // the store is away; try again later
+	}
+	n.deployMu.Lock()
+	if err != nil {
+		n.dropApp(name, why)
+		n.deployMu.Unlock()
+		return
+	}
+	if app.Revision < n.applied[name] { // a stale read; the watch has newer
+		n.deployMu.Unlock()
+		return
+	}
+	n.applied[name] = app.Revision
+	delete(n.retry, name)
+	load := n.needsLoad(app)
+	n.deployMu.Unlock()
+	if load {
+		n.loadFromFleet(ctx, app, app.Revision)
 	}
 }
 
@@ -203,12 +251,19 @@ func (n *Node) retryFailed(ctx context.Context) {
 func (n *Node) publishStatus(ctx context.Context) {
 	heartbeat := time.NewTicker(fleetHeartbeat)
 	defer heartbeat.Stop()
+	lastErr := ""
 	for {
 		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		if err := n.cfg.Fleet.PublishNode(pctx, n.Status()); err != nil && ctx.Err() == nil {
-			n.log.Debug("publish node status", "err", err)
-		}
+		err := n.cfg.Fleet.PublishNode(pctx, n.Status())
 		cancel()
+		switch {
+		case err != nil && ctx.Err() == nil && err.Error() != lastErr:
+			// Once per kind of failure: the heartbeat repeats it every 5 s.
+			n.log.Warn("cannot publish this node's status; `wisp app` will not list it", "err", err)
+			lastErr = err.Error()
+		case err == nil:
+			lastErr = ""
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -233,7 +288,7 @@ func (n *Node) Status() NodeStatus {
 	n.readyMu.Lock()
 	for name, f := range n.failed {
 		s := st.Apps[name]
-		s.Failed, s.Error = f.version, f.reason
+		s.Failed, s.Error = f.version, truncate(f.reason, maxStatusError)
 		st.Apps[name] = s
 	}
 	n.readyMu.Unlock()
@@ -260,4 +315,16 @@ func (n *Node) Nodes(ctx context.Context) ([]NodeStatus, error) {
 		nodes[i] = own
 	}
 	return nodes, nil
+}
+
+// maxStatusError caps each app's error in a node's status, which must fit
+// one NATS message with an entry for every app.
+const maxStatusError = 200
+
+// truncate shortens s to at most n bytes, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-3] + "..."
 }

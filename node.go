@@ -118,6 +118,7 @@ type Node struct {
 
 	draining atomic.Bool
 	closed   atomic.Bool
+	closing  chan struct{} // closed by Close, which ends Follow
 }
 
 // New returns a Node with no apps serving yet; call Load to bring up what
@@ -149,7 +150,7 @@ func New(cfg Config) (*Node, error) {
 		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
 		logs: map[string]*logRing{}, failed: map[string]loadFailure{},
 		applied: map[string]uint64{}, retry: map[string]bool{},
-		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(),
+		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget),
 	}
@@ -395,6 +396,7 @@ func (n *Node) Close(ctx context.Context) error {
 	if n.closed.Swap(true) {
 		return nil
 	}
+	close(n.closing)
 	n.deployMu.Lock()
 	old := n.table.Swap(newRouteTable(map[string]*deployed{}))
 	n.deployMu.Unlock()

@@ -69,9 +69,18 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 		return err
 	})
 	if uncertain && (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
-		if e, gerr := s.apps.Get(ctx, app.Name); gerr == nil && bytes.Equal(e.Value(), data) {
-			rev, err = e.Revision(), nil
+		var stored []byte
+		var found bool
+		gerr := retry(ctx, func() (err error) { rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name); return err })
+		switch {
+		case gerr != nil:
+			return wisp.App{}, fmt.Errorf("natsstore: put app %q: %w", app.Name, unavailable(fmt.Errorf("the write may or may not be stored (%w): read the app and deploy again if needed", gerr)))
+		case found && bytes.Equal(stored, data):
+			err = nil // the first attempt landed
 		}
+	}
+	if errors.Is(err, nats.ErrMaxPayload) {
+		return wisp.App{}, fmt.Errorf("app %q: its record, with all %d versions, is larger than NATS accepts in one message (its max_payload, 1 MiB by default): raise max_payload on the NATS servers, or remove the app and deploy it afresh: %w", app.Name, len(app.Versions), wisp.ErrTooLarge)
 	}
 	switch {
 	case errors.Is(err, jetstream.ErrKeyExists):
@@ -135,7 +144,7 @@ func (s *Store) WatchApps(ctx context.Context) (<-chan wisp.AppChange, error) {
 	out := make(chan wisp.AppChange)
 	go func() {
 		defer close(out)
-		defer w.Stop()
+		defer stopWatch(w)
 		defer s.nc.RemoveStatusListener(reconnected)
 		var seen uint64
 		initDone, synced := false, false

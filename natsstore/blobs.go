@@ -11,6 +11,7 @@ import (
 	"math"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -53,10 +54,12 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, limit int64) (wisp.Blo
 	mu, _ := s.putting.LoadOrStore(info.Digest, &sync.Mutex{})
 	mu.(*sync.Mutex).Lock()
 	defer mu.(*sync.Mutex).Unlock()
+	// An object whose content does not match its name (written around
+	// Wisp) is replaced with the verified upload.
 	if _, err := s.statRemote(ctx, info.Digest); err == nil {
-		s.cache.keep(tmp.Name(), info.Digest)
+		s.cache.keep(tmp, info.Digest)
 		return info, nil
-	} else if !errors.Is(err, wisp.ErrNotFound) {
+	} else if !errors.Is(err, wisp.ErrNotFound) && !errors.Is(err, errWrongContent) {
 		return wisp.BlobInfo{}, err
 	}
 	// Putting the same content under its digest again is harmless, so a
@@ -71,7 +74,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, limit int64) (wisp.Blo
 	if err != nil {
 		return wisp.BlobInfo{}, fmt.Errorf("natsstore: put blob %s: %w", info.Digest, unavailable(err))
 	}
-	s.cache.keep(tmp.Name(), info.Digest)
+	s.cache.keep(tmp, info.Digest)
 	return info, nil
 }
 
@@ -82,21 +85,24 @@ func (s *Store) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, err
 	if err := wisp.ValidateDigest(digest); err != nil {
 		return nil, err
 	}
-	if rc, _, ok := s.cache.open(digest); ok {
-		return rc, nil
+	if f, _, ok := s.cache.open(digest); ok {
+		return f, nil
 	}
-	if _, err := s.statRemote(ctx, digest); err != nil {
+	info, err := s.statRemote(ctx, digest)
+	if err != nil {
 		return nil, err
 	}
 	if s.cfg.CacheDir == "" {
+		ctx, cancel := context.WithTimeout(ctx, transferTimeout(info.Size))
 		var res jetstream.ObjectResult
 		err := retry(ctx, func() (err error) { res, err = s.blobs.Get(ctx, digest); return err })
 		if err != nil {
+			cancel()
 			return nil, s.blobError("open", digest, err)
 		}
-		return res, nil
+		return cancelOnClose{res, cancel}, nil
 	}
-	if err := s.fetch(ctx, digest); err != nil {
+	if err := s.fetch(ctx, info); err != nil {
 		return nil, err
 	}
 	rc, _, ok := s.cache.open(digest)
@@ -106,8 +112,29 @@ func (s *Store) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, err
 	return rc, nil
 }
 
+// transferTimeout bounds reading a blob of size bytes from the Object
+// Store: 30 s, plus a second per MiB. (Without a deadline of the caller's,
+// nats.go stops any transfer after 5 s, too short for a large module.)
+func transferTimeout(size int64) time.Duration {
+	return 30*time.Second + time.Duration(size>>20)*time.Second
+}
+
+// cancelOnClose ends a transfer's context when its reader is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error {
+	defer c.cancel()
+	return c.ReadCloser.Close()
+}
+
 // fetch copies a blob from the Object Store into the cache, verified.
-func (s *Store) fetch(ctx context.Context, digest string) error {
+func (s *Store) fetch(ctx context.Context, info wisp.BlobInfo) error {
+	digest := info.Digest
+	ctx, cancel := context.WithTimeout(ctx, transferTimeout(info.Size))
+	defer cancel()
 	return retry(ctx, func() error {
 		tmp, err := os.CreateTemp(s.cfg.CacheDir, "fetch-*")
 		if err != nil {
@@ -127,25 +154,24 @@ func (s *Store) fetch(ctx context.Context, digest string) error {
 		if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != digest {
 			return fmt.Errorf("natsstore: blob %s read from NATS hashes to %s: the bucket was written around Wisp; upload the blob again", digest, got)
 		}
-		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("natsstore: cache blob %s: %w", digest, err)
-		}
-		s.cache.keep(tmp.Name(), digest)
+		s.cache.keep(tmp, digest)
 		return nil
 	})
 }
 
-// StatBlob implements wisp.Store: from the cache, else the Object Store.
+// StatBlob implements wisp.Store. It asks the Object Store, not the
+// node's cache: a blob this node has cached is not necessarily in the
+// fleet (the node may have joined another one), and a deploy that skipped
+// its upload would then load nowhere else.
 func (s *Store) StatBlob(ctx context.Context, digest string) (wisp.BlobInfo, error) {
 	if err := wisp.ValidateDigest(digest); err != nil {
 		return wisp.BlobInfo{}, err
 	}
-	if rc, size, ok := s.cache.open(digest); ok {
-		rc.Close()
-		return wisp.BlobInfo{Digest: digest, Size: size}, nil
-	}
 	return s.statRemote(ctx, digest)
 }
+
+// errWrongContent marks an object whose content does not hash to its name.
+var errWrongContent = errors.New("wrong content")
 
 // statRemote asks the Object Store about a blob, checking that the
 // object's own digest is the one it is named by.
@@ -157,7 +183,7 @@ func (s *Store) statRemote(ctx context.Context, digest string) (wisp.BlobInfo, e
 	}
 	sum, _ := hex.DecodeString(digest[len("sha256:"):])
 	if want := "SHA-256=" + base64.URLEncoding.EncodeToString(sum); oi.Digest != want {
-		return wisp.BlobInfo{}, fmt.Errorf("natsstore: blob %s holds content with digest %s: the bucket was written around Wisp; upload the blob again", digest, oi.Digest)
+		return wisp.BlobInfo{}, fmt.Errorf("natsstore: blob %s holds content with digest %s (%w): the bucket was written around Wisp; upload the blob again", digest, oi.Digest, errWrongContent)
 	}
 	return wisp.BlobInfo{Digest: digest, Size: int64(oi.Size)}, nil
 }

@@ -32,6 +32,17 @@ func lastRevision(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
 	return kvs.StreamInfo().State.LastSeq, nil
 }
 
+// stopWatch stops w without leaking its goroutine: nats.go delivers into a
+// buffered channel from a callback that blocks while the buffer is full,
+// so a watch stopped before its reader emptied it would never finish.
+func stopWatch(w jetstream.KeyWatcher) {
+	go func() {
+		for range w.Updates() {
+		}
+	}()
+	w.Stop()
+}
+
 // scan calls fn with the latest entry of every key of kv that is not
 // deleted, in key order, read with one watch instead of one request per
 // key. If consistent, it waits until the watch delivered everything the
@@ -50,7 +61,7 @@ func scan(ctx context.Context, kv jetstream.KeyValue, what string, consistent bo
 	if err != nil {
 		return fmt.Errorf("natsstore: list %s: %w", what, unavailable(err))
 	}
-	defer w.Stop()
+	defer stopWatch(w)
 	latest := map[string]jetstream.KeyValueEntry{}
 	var seen uint64
 	for initDone := false; !initDone || seen < upTo; {

@@ -145,7 +145,8 @@ func connectNATS(f fleetFlags, log *slog.Logger) (*nats.Conn, error) {
 	}
 	nc, err := nats.Connect(f.natsURL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", redactURLs(f.natsURL), err)
+		// Not %w: a URL parse error quotes the URL, password included.
+		return nil, usagef("--nats %s: %s", redactURLs(f.natsURL), redactIn(err.Error(), f.natsURL))
 	}
 	return nc, nil
 }
@@ -195,16 +196,47 @@ func isTLSFailure(err error) bool {
 func redactURLs(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
-			continue
-		}
-		if _, hasPassword := u.User.Password(); hasPassword {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-		} else {
-			u.User = url.User("REDACTED") // a token
-		}
-		parts[i] = u.String()
+		parts[i] = redactURL(strings.TrimSpace(p))
 	}
 	return strings.Join(parts, ",")
+}
+
+// redactURL hides the password or token of one NATS URL. NATS accepts URLs
+// without a scheme ("user:pw@host:4222"); one that does not parse even so
+// is masked up to its last '@'.
+func redactURL(p string) string {
+	schemeless := !strings.Contains(p, "://")
+	raw := p
+	if schemeless {
+		raw = "nats://" + p
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		if at := strings.LastIndex(p, "@"); at >= 0 {
+			return "REDACTED" + p[at:]
+		}
+		return p
+	}
+	if u.User == nil {
+		return p
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		u.User = url.UserPassword(u.User.Username(), "REDACTED")
+	} else {
+		u.User = url.User("REDACTED") // a token
+	}
+	if schemeless {
+		return strings.TrimPrefix(u.String(), "nats://")
+	}
+	return u.String()
+}
+
+// redactIn hides the passwords of the --nats URLs wherever msg quotes them.
+func redactIn(msg, urls string) string {
+	for _, p := range strings.Split(urls, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			msg = strings.ReplaceAll(msg, p, redactURL(p))
+		}
+	}
+	return msg
 }

@@ -193,9 +193,10 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		log.Info("stopping during start-up", "interrupted", err)
 	} else {
 		if fleet != nil {
+			followCtx, stopFollowing := context.WithCancel(ctx)
 			following := make(chan struct{})
-			defer func() { <-following }()
-			go func() { defer close(following); node.Follow(ctx) }()
+			defer func() { stopFollowing(); <-following }() // whichever way serve returns
+			go func() { defer close(following); node.Follow(followCtx) }()
 		}
 		releaseReady()
 		log.Info("node ready", "gateway", gwURL, "admin", adminURL)
