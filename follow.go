@@ -81,7 +81,17 @@ func (n *Node) watchOnce(ctx context.Context) error {
 		return err
 	}
 	seen := map[string]bool{} // apps in the watch's first pass
-	for c := range changes {
+	for {
+		var c AppChange
+		var ok bool
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case c, ok = <-changes:
+		}
+		if !ok {
+			return errors.New("the fleet closed the watch")
+		}
 		switch {
 		case c.Synced:
 			n.forgetUnseen(ctx, seen)
@@ -93,7 +103,6 @@ func (n *Node) watchOnce(ctx context.Context) error {
 			n.applyChange(ctx, c)
 		}
 	}
-	return errors.New("the fleet closed the watch")
 }
 
 // applyChange makes the node serve what change c stored, unless the node
