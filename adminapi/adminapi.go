@@ -143,6 +143,9 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		a.Logger.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	// A HEAD answer has no body: the message goes in headers too.
+	w.Header().Set("Wisp-Error", strings.Join(strings.Fields(err.Error()), " "))
+	w.Header().Set("Wisp-Error-Code", code)
 	writeJSON(w, status, map[string]string{"error": err.Error(), "code": code})
 }
 

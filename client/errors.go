@@ -16,7 +16,8 @@ import (
 var ErrUnauthorized = errors.New("unauthorized")
 
 // ErrUnavailable is matched (errors.Is) by an *APIError with code
-// "unavailable": the node is shutting down or its store is unavailable.
+// "unavailable" (the node is shutting down or overloaded) or
+// "store_unavailable" (its store, a fleet's NATS, cannot be reached).
 // Retrying later, or against another node, may succeed.
 var ErrUnavailable = errors.New("unavailable")
 
@@ -32,7 +33,7 @@ var ErrNotAdminAPI = errors.New("not a Wisp admin API")
 // errors.Is matches it against the sentinel of its code: "not_found"
 // matches wisp.ErrNotFound, "conflict" wisp.ErrConflict, "invalid"
 // wisp.ErrInvalid, "too_large" wisp.ErrTooLarge, "unauthorized"
-// ErrUnauthorized and "unavailable" ErrUnavailable. An answer that is not
+// ErrUnauthorized, and "unavailable" and "store_unavailable" ErrUnavailable. An answer that is not
 // the admin API's (see ErrNotAdminAPI) has the code "not_admin_api".
 type APIError struct {
 	Status  int    // HTTP status, such as 404
@@ -60,7 +61,7 @@ func (e *APIError) Unwrap() error {
 		return wisp.ErrTooLarge
 	case "unauthorized":
 		return ErrUnauthorized
-	case "unavailable":
+	case "unavailable", "store_unavailable":
 		return ErrUnavailable
 	case codeNotAdminAPI:
 		return ErrNotAdminAPI
@@ -100,7 +101,11 @@ func (c *Client) readAPIError(req request, resp *http.Response) *APIError {
 		Error string `json:"error"`
 		Code  string `json:"code"`
 	}
-	if json.Unmarshal(data, &body) == nil && body.Error != "" {
+	if json.Unmarshal(data, &body) != nil || body.Error == "" {
+		// A HEAD answer has no body; the API repeats it in headers.
+		body.Error, body.Code = resp.Header.Get("Wisp-Error"), resp.Header.Get("Wisp-Error-Code")
+	}
+	if body.Error != "" {
 		e.Message = body.Error
 		if body.Code != "" {
 			e.Code = body.Code

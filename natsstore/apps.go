@@ -16,7 +16,7 @@ import (
 // GetApp implements wisp.Store.
 func (s *Store) GetApp(ctx context.Context, name string) (wisp.App, error) {
 	var e jetstream.KeyValueEntry
-	err := retry(ctx, func() (err error) { e, err = s.apps.Get(ctx, name); return err })
+	err := s.retry(ctx, func() (err error) { e, err = s.apps.Get(ctx, name); return err })
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted), errors.Is(err, jetstream.ErrInvalidKey):
 		return wisp.App{}, fmt.Errorf("app %q: %w", name, wisp.ErrNotFound)
@@ -30,7 +30,7 @@ func (s *Store) GetApp(ctx context.Context, name string) (wisp.App, error) {
 // one request per app.
 func (s *Store) ListApps(ctx context.Context) ([]wisp.App, error) {
 	apps := []wisp.App{}
-	err := scan(ctx, s.apps, "apps", true, func(e jetstream.KeyValueEntry) error {
+	err := s.scan(ctx, s.apps, "apps", true, func(e jetstream.KeyValueEntry) error {
 		app, err := decodeApp(e)
 		apps = append(apps, app)
 		return err
@@ -59,7 +59,7 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 	// content tells: it is this exact write, timestamps included.
 	var rev uint64
 	uncertain := false
-	err = retry(ctx, func() (err error) {
+	err = s.retry(ctx, func() (err error) {
 		if expect == 0 {
 			rev, err = s.apps.Create(ctx, app.Name, data)
 		} else {
@@ -71,7 +71,7 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 	if uncertain && (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
 		var stored []byte
 		var found bool
-		gerr := retry(ctx, func() (err error) { rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name); return err })
+		gerr := s.retry(ctx, func() (err error) { rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name); return err })
 		switch {
 		case gerr != nil:
 			return wisp.App{}, fmt.Errorf("natsstore: put app %q: %w", app.Name, unavailable(fmt.Errorf("the write may or may not be stored (%w): read the app and deploy again if needed", gerr)))
@@ -105,7 +105,7 @@ func (s *Store) DeleteApp(ctx context.Context, name string, revision uint64) err
 		return fmt.Errorf("app %q is at revision %d, not %d: %w", name, cur.Revision, revision, wisp.ErrConflict)
 	}
 	uncertain := false // as in PutApp
-	err = retry(ctx, func() error {
+	err = s.retry(ctx, func() error {
 		err := s.apps.Delete(ctx, name, jetstream.LastRevision(revision))
 		uncertain = uncertain || (err != nil && transient(err))
 		return err
@@ -122,87 +122,6 @@ func (s *Store) DeleteApp(ctx context.Context, name string, revision uint64) err
 		return fmt.Errorf("natsstore: delete app %q: %w", name, unavailable(err))
 	}
 	return nil
-}
-
-// WatchApps implements wisp.Fleet with a watch of the apps bucket: the
-// latest record of every app, a Synced marker, then changes as stored.
-func (s *Store) WatchApps(ctx context.Context) (<-chan wisp.AppChange, error) {
-	upTo, err := lastRevision(ctx, s.apps) // see scan.go: Synced waits for it
-	if err != nil {
-		return nil, fmt.Errorf("natsstore: watch apps: %w", err)
-	}
-	var w jetstream.KeyWatcher
-	err = retry(ctx, func() (err error) { w, err = s.apps.WatchAll(ctx); return err })
-	if err != nil {
-		return nil, fmt.Errorf("natsstore: watch apps: %w", unavailable(err))
-	}
-	// After a reconnect, the watch's consumer may be gone with the server
-	// it lived on, and the client notices only after missed heartbeats,
-	// about ten seconds: end the watch at once instead, so the node starts
-	// a new one (which catches up from the current state).
-	reconnected := s.nc.StatusChanged(nats.CONNECTED)
-	out := make(chan wisp.AppChange)
-	go func() {
-		defer close(out)
-		defer stopWatch(w)
-		defer s.nc.RemoveStatusListener(reconnected)
-		var seen uint64
-		initDone, synced := false, false
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-reconnected:
-				return
-			case e, ok := <-w.Updates():
-				if !ok {
-					return
-				}
-				if e == nil { // the first pass is over, if maybe on a lagging replica
-					initDone = true
-				} else {
-					seen = max(seen, e.Revision())
-					if c, ok := s.change(e); ok && !s.send(ctx, out, c) {
-						return
-					}
-				}
-			}
-			if !synced && initDone && seen >= upTo {
-				synced = true
-				if !s.send(ctx, out, wisp.AppChange{Synced: true}) {
-					return
-				}
-			}
-		}
-	}()
-	return out, nil
-}
-
-// send sends c on out unless ctx ends first.
-func (s *Store) send(ctx context.Context, out chan<- wisp.AppChange, c wisp.AppChange) bool {
-	select {
-	case out <- c:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// change converts a watched entry; ok is false for one that cannot be
-// decoded (logged: a node cannot act on it).
-func (s *Store) change(e jetstream.KeyValueEntry) (c wisp.AppChange, ok bool) {
-	c = wisp.AppChange{Name: e.Key(), Revision: e.Revision()}
-	if e.Operation() != jetstream.KeyValuePut {
-		c.Deleted = true
-		return c, true
-	}
-	app, err := decodeApp(e)
-	if err != nil {
-		s.log.Error("skipping an app record this node cannot read", "app", e.Key(), "revision", e.Revision(), "err", err)
-		return c, false
-	}
-	c.App = app
-	return c, true
 }
 
 func decodeApp(e jetstream.KeyValueEntry) (wisp.App, error) {

@@ -63,7 +63,7 @@ func (s *Store) nodesBucket() jetstream.KeyValue {
 // Nodes implements wisp.Fleet.
 func (s *Store) Nodes(ctx context.Context) ([]wisp.NodeStatus, error) {
 	var nodes []wisp.NodeStatus
-	err := scan(ctx, s.nodesBucket(), "nodes", false, func(e jetstream.KeyValueEntry) error {
+	err := s.scan(ctx, s.nodesBucket(), "nodes", false, func(e jetstream.KeyValueEntry) error {
 		var st wisp.NodeStatus
 		if err := json.Unmarshal(e.Value(), &st); err != nil {
 			s.log.Warn("skipping a node status this node cannot read", "key", e.Key(), "err", err)

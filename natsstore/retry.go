@@ -15,17 +15,25 @@ import (
 // failing.
 const failoverWait = 10 * time.Second
 
+// disconnectedWait is how long an operation is retried while the client
+// has no connection to any server at all: reconnecting to another server
+// of a cluster takes milliseconds, so past this NATS is down, and waiting
+// the whole failoverWait would only delay the error.
+const disconnectedWait = 2 * time.Second
+
 // retry runs op until it succeeds, fails for a reason other than NATS
-// being momentarily away, ctx ends or failoverWait passes. Every op given
+// being momentarily away, ctx ends, or failoverWait passes
+// (disconnectedWait, while the client is not connected). Every op given
 // to it is safe to repeat: reads, content-addressed puts, and
 // compare-and-swap writes (whose callers tell a lost acknowledgement from
 // a real conflict).
-func retry(ctx context.Context, op func() error) error {
-	deadline := time.Now().Add(failoverWait)
+func (s *Store) retry(ctx context.Context, op func() error) error {
+	start := time.Now()
 	wait := 50 * time.Millisecond
 	for {
 		err := op()
-		if err == nil || time.Now().After(deadline) || !transient(err) {
+		if err == nil || !transient(err) || time.Since(start) > failoverWait ||
+			(time.Since(start) > disconnectedWait && !s.nc.IsConnected()) {
 			return err
 		}
 		select {

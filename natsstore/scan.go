@@ -19,9 +19,9 @@ import (
 // expires or purges messages, so the watch always gets there.)
 
 // lastRevision returns the stream leader's last sequence of kv.
-func lastRevision(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
+func (s *Store) lastRevision(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
 	var st jetstream.KeyValueStatus
-	err := retry(ctx, func() (err error) { st, err = kv.Status(ctx); return err })
+	err := s.retry(ctx, func() (err error) { st, err = kv.Status(ctx); return err })
 	if err != nil {
 		return 0, unavailable(err)
 	}
@@ -48,16 +48,16 @@ func stopWatch(w jetstream.KeyWatcher) {
 // key. If consistent, it waits until the watch delivered everything the
 // stream leader had when scan started (see above); what names the listing
 // in errors.
-func scan(ctx context.Context, kv jetstream.KeyValue, what string, consistent bool, fn func(jetstream.KeyValueEntry) error) error {
+func (s *Store) scan(ctx context.Context, kv jetstream.KeyValue, what string, consistent bool, fn func(jetstream.KeyValueEntry) error) error {
 	var upTo uint64
 	if consistent {
 		var err error
-		if upTo, err = lastRevision(ctx, kv); err != nil {
+		if upTo, err = s.lastRevision(ctx, kv); err != nil {
 			return fmt.Errorf("natsstore: list %s: %w", what, err)
 		}
 	}
 	var w jetstream.KeyWatcher
-	err := retry(ctx, func() (err error) { w, err = kv.WatchAll(ctx); return err })
+	err := s.retry(ctx, func() (err error) { w, err = kv.WatchAll(ctx); return err })
 	if err != nil {
 		return fmt.Errorf("natsstore: list %s: %w", what, unavailable(err))
 	}

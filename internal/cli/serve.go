@@ -185,7 +185,7 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 
 	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
 	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n", versionsOf(debug.ReadBuildInfo()), gwURL, adminURL, tokenSource)
-	if err := startUp(ctx, node, f.deploy, gwURL, stdout); err != nil {
+	if err := startUp(ctx, node, f.deploy, gwURL, adminURL, stdout); err != nil {
 		if ctx.Err() == nil {
 			return err
 		}
@@ -236,7 +236,7 @@ func drain(ctx context.Context, f serveFlags, node *wisp.Node, gw, admin *http.S
 
 // startUp loads the stored apps, deploys the --deploy manifests and prints
 // where the apps are served.
-func startUp(ctx context.Context, node *wisp.Node, deploy []string, gwURL string, stdout io.Writer) error {
+func startUp(ctx context.Context, node *wisp.Node, deploy []string, gwURL, adminURL string, stdout io.Writer) error {
 	if err := node.Load(ctx); err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func startUp(ctx context.Context, node *wisp.Node, deploy []string, gwURL string
 			return err
 		}
 	}
-	return printApps(ctx, node, gwURL, stdout)
+	return printApps(ctx, node, gwURL, adminURL, stdout)
 }
 
 // adminToken returns the admin token: $WISP_TOKEN, or the one stored in
@@ -309,13 +309,17 @@ func (u nodeUploader) PutBlob(ctx context.Context, r io.Reader, size int64, dige
 	return u.node.PutBlob(ctx, r)
 }
 
-func printApps(ctx context.Context, node *wisp.Node, gwURL string, stdout io.Writer) error {
+func printApps(ctx context.Context, node *wisp.Node, gwURL, adminURL string, stdout io.Writer) error {
 	apps, err := node.Apps(ctx)
 	if err != nil {
 		return err
 	}
 	if len(apps) == 0 {
-		fmt.Fprintln(stdout, "  no apps deployed yet: try `wisp deploy examples/hello`")
+		hint := "wisp deploy examples/hello"
+		if adminURL != defaultAdmin {
+			hint += " --admin " + adminURL
+		}
+		fmt.Fprintf(stdout, "  no apps deployed yet: try `%s`\n", hint)
 		return nil
 	}
 	fmt.Fprintln(stdout, "  apps:")

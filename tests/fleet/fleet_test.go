@@ -56,7 +56,9 @@ func TestFleet(t *testing.T) {
 		base := acked[0].Spec
 		for v := 2; v <= 6; v++ {
 			through := []*member{n1, n3}[v%2]
+			start := time.Now()
 			res, err := through.client().Deploy(t.Context(), versionSpec(base, fmt.Sprint(v)))
+			t.Logf("deploy of version %d through %s took %s", v, through.id, time.Since(start).Round(time.Millisecond))
 			if err != nil {
 				t.Fatalf("deploy version %d through %s with one NATS server down: %v\nstderr:\n%s", v, through.id, err, through.Stderr)
 			}
