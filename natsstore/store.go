@@ -107,8 +107,8 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// Close implements wisp.Store. It releases nothing but marks intent: the
-// buckets live in NATS, and the connection belongs to the caller.
+// Close implements wisp.Store. It has nothing to release: the buckets
+// live in NATS, and the connection belongs to the caller.
 func (s *Store) Close() error { return nil }
 
 // bucketMaker binds or creates buckets with the replicas rule of Config.
