@@ -6,6 +6,7 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/natstest"
+	"github.com/wisphq/wisp/internal/testnode"
 )
 
 // TestNodeStatus publishes, lists and removes node statuses, across a
@@ -54,7 +55,7 @@ func TestNodeStatus(t *testing.T) {
 
 	srv.Restart(t)
 	want() // the bucket went with the server
-	err := natstest.Poll(10*time.Second, func() bool { return s.PublishNode(t.Context(), status("node-c", 3)) == nil })
+	err := testnode.Poll(10*time.Second, func() (bool, error) { return s.PublishNode(t.Context(), status("node-c", 3)) == nil, nil })
 	if err != nil {
 		t.Fatalf("PublishNode after a NATS restart never succeeded: %v", s.PublishNode(t.Context(), status("node-c", 3)))
 	}

@@ -222,5 +222,9 @@ func (s *Store) Replicas(ctx context.Context) int {
 	if err != nil {
 		return 0
 	}
-	return st.(*jetstream.KeyValueBucketStatus).StreamInfo().Config.Replicas
+	kvs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return 0
+	}
+	return kvs.StreamInfo().Config.Replicas
 }

@@ -108,12 +108,9 @@ func measure(ctx context.Context, cfg config, progress io.Writer) (*result, erro
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	bin := cfg.bin
-	if bin == "" {
-		fmt.Fprintln(progress, "building wisp...")
-		if bin, err = testnode.BuildContext(ctx, root, tmp); err != nil {
-			return nil, err
-		}
+	bin, err := testnode.BinaryOrBuild(ctx, cfg.bin, root, tmp, progress)
+	if err != nil {
+		return nil, err
 	}
 	n, err := testnode.StartContext(ctx, testnode.Options{
 		Bin:          bin,

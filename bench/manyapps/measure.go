@@ -60,12 +60,9 @@ func measure(ctx context.Context, cfg config, root string, progress io.Writer) (
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	bin := cfg.bin
-	if bin == "" {
-		fmt.Fprintln(progress, "building wisp...")
-		if bin, err = testnode.BuildContext(ctx, root, tmp); err != nil {
-			return nil, err
-		}
+	bin, err := testnode.BinaryOrBuild(ctx, cfg.bin, root, tmp, progress)
+	if err != nil {
+		return nil, err
 	}
 	res := &result{cfg: cfg, when: time.Now().UTC()}
 	data := filepath.Join(tmp, "data")

@@ -46,7 +46,7 @@ func (f *fleetFlags) define(fs *flagSet) {
 
 // openStore opens the node's store: the fleet's buckets with --nats,
 // otherwise the embedded one in DATA. close releases it.
-func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger) (store wisp.Store, fleet wisp.Fleet, close func(), err error) {
+func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger) (store wisp.Store, fleet wisp.Fleet, closeStore func(), err error) {
 	if f.natsURL == "" {
 		if f.creds != "" || f.nkey != "" || f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
 			return nil, nil, nil, usagef("the --nats-* flags need --nats URLS")

@@ -12,6 +12,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/wisphq/wisp/internal/testnode"
 )
 
 // Server is one in-process nats-server with JetStream on.
@@ -51,14 +53,17 @@ func StartCluster(t testing.TB, n int) []*Server {
 		s.start(t)
 		t.Cleanup(s.Shutdown)
 	}
-	waitFor(t, func() bool {
+	err := testnode.Poll(20*time.Second, func() (bool, error) {
 		for _, s := range servers {
 			if !s.srv.JetStreamIsCurrent() || s.srv.NumRoutes() < n-1 {
-				return false
+				return false, nil
 			}
 		}
-		return true
+		return true, nil
 	})
+	if err != nil {
+		t.Fatalf("natstest: the cluster did not form: %v", err)
+	}
 	return servers
 }
 
@@ -129,29 +134,6 @@ func Connect(t testing.TB, url string) *nats.Conn {
 	return nc
 }
 
-func waitFor(t testing.TB, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatal("natstest: the servers did not become ready within 20s")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 // Name is the server's name in its cluster ("n1", "n2"...), as JetStream
 // reports stream leaders.
 func (s *Server) Name() string { return s.opts.ServerName }
-
-// Poll calls cond every 20ms until it returns true or timeout passes.
-func Poll(timeout time.Duration, cond func() bool) error {
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("natstest: condition not met within %s", timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return nil
-}

@@ -1,17 +1,17 @@
 package natstest
 
 import (
-	"net"
 	"testing"
+
+	"github.com/wisphq/wisp/internal/testnode"
 )
 
 // freePort returns a loopback TCP port nothing listens on right now.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testnode.FreePort()
 	if err != nil {
-		t.Fatalf("natstest: find a free port: %v", err)
+		t.Fatalf("natstest: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }

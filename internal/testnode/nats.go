@@ -53,7 +53,7 @@ func StartNATSCluster(ctx context.Context, bin, dir string, n int) ([]*NATSServe
 	ports := make([][3]int, n) // client, cluster, monitor
 	for i := range ports {
 		for j := range ports[i] {
-			p, err := freePort()
+			p, err := FreePort()
 			if err != nil {
 				return nil, err
 			}
@@ -124,11 +124,11 @@ func StartNATSServer(ctx context.Context, bin, dir, scheme, extra string) (*NATS
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
-	monitor, err := freePort()
+	monitor, err := FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -222,8 +222,8 @@ func NATSURLs(servers []*NATSServer) string {
 	return strings.Join(urls, ",")
 }
 
-// freePort returns a loopback TCP port nothing listens on right now.
-func freePort() (int, error) {
+// FreePort returns a loopback TCP port nothing listens on right now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

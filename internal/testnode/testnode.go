@@ -31,6 +31,7 @@ package testnode
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -89,6 +90,17 @@ func BuildContext(ctx context.Context, root, dir string) (string, error) {
 		return "", fmt.Errorf("build wisp: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// BinaryOrBuild returns bin if it is set, for a command given a binary
+// with a flag, and otherwise builds ./cmd/wisp of root into dir with
+// BuildContext, saying so on progress.
+func BinaryOrBuild(ctx context.Context, bin, root, dir string, progress io.Writer) (string, error) {
+	if bin != "" {
+		return bin, nil
+	}
+	fmt.Fprintln(progress, "building wisp...")
+	return BuildContext(ctx, root, dir)
 }
 
 // Binary is the wisp binary WithBinary built for a test suite.
