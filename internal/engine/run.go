@@ -109,9 +109,12 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 // Run instantiates a fresh instance, runs its _start (a reactor: its
 // wisp_handle, on an instance started from its snapshot) and closes it. It
 // returns nil when _start returns or the guest exits with code 0; an
-// *ExitError for another exit code; an error matching
-// context.DeadlineExceeded or context.Canceled if ctx ended first (the
-// instance is killed, sleeps included); or a *TrapError.
+// *ExitError for another exit code, whatever its value (the codes wazero
+// reserves for its own kills included); an error matching
+// context.DeadlineExceeded or context.Canceled if ctx ended before the
+// instance did (it is killed, sleeps included) or the engine was closed
+// under it (Canceled); or a *TrapError. Which of these it is depends on
+// ctx and the engine, never on the code a guest chooses.
 func (p *Prepared) Run(ctx context.Context, c Call) error {
 	cfg := p.withFS(p.base.
 		WithArgs(c.Args...).
@@ -121,7 +124,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 		WithNanosleep(sleeperFor(ctx)))
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
 	if p.snap != nil {
-		return p.runReactor(ctx, cfg)
+		return p.m.e.closedUnder(p.runReactor(ctx, cfg))
 	}
 	compiled, release, err := p.m.compiledModule(ctx)
 	if err != nil {
@@ -135,7 +138,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}
-	return classify(ctx, err)
+	return p.m.e.closedUnder(classify(ctx, err))
 }
 
 // sleeperFor returns a nanosleep for WASI's poll_oneoff that wakes when ctx
@@ -151,32 +154,54 @@ func sleeperFor(ctx context.Context) func(ns int64) {
 	}
 }
 
+// classify maps how an instance ended to Run's errors.
+//
+// Whether the node stopped the guest is decided by ctx, never by the exit
+// code. wazero reports its own kills (WithCloseOnContextDone) as a
+// sys.ExitError with sys.ExitCodeDeadlineExceeded or
+// sys.ExitCodeContextCanceled, but those are ordinary uint32 values a guest
+// can pass to proc_exit itself: taken at their word, a guest could answer
+// "timed out" at once. So once ctx has ended the run was killed, whatever
+// the guest did (it may even have finished: a guest woken from a sleep by
+// the deadline can return before wazero notices the closed context, and
+// past the deadline is still past the deadline); while ctx is alive every
+// exit code, reserved or not, is the guest's own. The deadline really
+// firing is no race: wazero reports its code only after ctx is done, and
+// ctx.Err is set from then on.
 func classify(ctx context.Context, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("module killed: %w", ctxErr)
+	}
 	if err == nil {
-		// A guest woken from a sleep by the deadline may finish before
-		// wazero notices the closed context: past the deadline is still
-		// past the deadline.
-		if ctxErr := ctx.Err(); ctxErr != nil {
-			return fmt.Errorf("module killed: %w", ctxErr)
-		}
 		return nil
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case 0:
+		if exit.ExitCode() == 0 {
 			return nil
-		case sys.ExitCodeDeadlineExceeded:
-			return fmt.Errorf("module killed: %w", context.DeadlineExceeded)
-		case sys.ExitCodeContextCanceled:
-			return fmt.Errorf("module killed: %w", context.Canceled)
 		}
 		return &ExitError{Code: exit.ExitCode()}
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("module killed: %w", ctxErr)
-	}
 	return &TrapError{Msg: strings.TrimSpace(err.Error())}
+}
+
+// closedUnder reports a run that Close killed as canceled. Close stops
+// running instances with sys.ExitCodeContextCanceled while their contexts
+// are alive, so classify sees that code as the guest's own; the engine's
+// state, not the code, tells the two apart (a guest passing the code to
+// proc_exit while the engine closes is killed anyway).
+func (e *Engine) closedUnder(err error) error {
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != sys.ExitCodeContextCanceled {
+		return err
+	}
+	e.mu.Lock()
+	closed := e.closed
+	e.mu.Unlock()
+	if closed {
+		return fmt.Errorf("module killed: engine closed: %w", context.Canceled)
+	}
+	return err
 }
 
 type emptyReader struct{}
