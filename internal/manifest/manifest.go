@@ -2,7 +2,7 @@
 // deploying:
 //
 //	name = "echo"              # app name
-//	module = "echo.wasm"       # the .wasm, relative to wisp.toml's directory,
+//	module = "echo.wasm"       # the .wasm, beneath wisp.toml's directory,
 //	                           # or an OCI artifact: "oci://ghcr.io/acme/echo:1.0"
 //	routes = ["/echo/..."]     # see wisp.ParseRoute
 //
@@ -10,7 +10,7 @@
 //	GREETING = "hello"
 //
 //	[[files]]                  # a read-only directory for the guest; repeatable
-//	source = "static"          # directory, relative to wisp.toml's directory
+//	source = "static"          # directory, beneath wisp.toml's directory
 //	mount = "/static"          # absolute guest path
 //
 //	[limits]                   # all optional; see wisp.Limits
@@ -27,6 +27,16 @@
 // order, as an [*ErrorList]. Unknown keys are refused (with a "did you
 // mean" suggestion) rather than ignored, so a typo cannot silently drop a
 // setting.
+//
+// A manifest is confined to its directory: module and every files source
+// must lie beneath the directory holding wisp.toml, without an absolute
+// path, a ".." climbing out, or a symbolic link (anywhere on the way, or
+// inside a files directory) leading out, so that a manifest in a cloned
+// repository cannot make its reader upload their own files. [Load] checks
+// this through an os.Root, and [Manifest.OpenModule] and
+// [Manifest.OpenFiles] open through one, so what is read cannot be
+// outside even if the tree changed since. Paths given on the command line
+// are the user's, not the manifest's: this package does not see them.
 //
 // The package only reads: it uploads and packs nothing.
 package manifest
@@ -61,9 +71,9 @@ type Manifest struct {
 	Dir  string // the directory paths are resolved against: Path's directory (absolute after Load)
 
 	Name string
-	// Module is the path of the .wasm file: ModuleRef joined to Dir, or
-	// ModuleRef itself if that is absolute. It is empty when the module
-	// is an OCI artifact (ModuleOCI).
+	// Module is the path of the .wasm file, ModuleRef joined to Dir, for
+	// messages; read it with OpenModule, which stays beneath Dir. It is
+	// empty when the module is an OCI artifact (ModuleOCI).
 	Module string
 	// ModuleOCI is the module's OCI artifact when the manifest names one,
 	// module = "oci://REGISTRY/REPOSITORY:TAG" (or "...@sha256:<hex>"):
@@ -83,16 +93,19 @@ type Manifest struct {
 
 // File is one [[files]] entry: a host directory mounted read-only in the guest.
 type File struct {
-	Source    string // the host directory, resolved against the manifest's directory
+	Source    string // the host directory, joined to the manifest's directory; open it with Manifest.OpenFiles
 	SourceRef string // the source exactly as written in the manifest, for messages ("static")
 	Mount     string // the guest path, clean and absolute, such as "/static"
 }
 
 // Load reads and validates the manifest at path, which may be a wisp.toml
-// file or a directory containing one. Beyond what [Parse] checks, it checks
-// that the module file (unless it is an OCI artifact, which Load does not
-// contact) and every files source directory exist. Manifest.Dir is
-// absolute.
+// file or a directory containing one (a wisp.toml found in a directory
+// must be beneath it: a symbolic link leading out is refused). Beyond what
+// [Parse] checks, it checks that the module file (unless it is an OCI
+// artifact, which Load does not contact) and every files source directory
+// exist beneath the manifest's directory once symbolic links are
+// resolved, and that no files directory holds a symbolic link leading out
+// of it. Manifest.Dir is absolute.
 //
 // Errors are [*Error] values, or an [*ErrorList] when there are several
 // problems. Problems with the content wrap [wisp.ErrInvalid]; a module or
@@ -125,7 +138,9 @@ func Load(path string) (*Manifest, error) {
 
 // Parse parses and validates a manifest held in memory. filename is used in
 // error messages, and its directory (filepath.Dir(filename)) is what relative
-// paths are resolved against; nothing is read from disk. Errors are
+// paths are resolved against; nothing is read from disk, so symbolic links
+// are not checked, but absolute paths and paths climbing out of the
+// directory with ".." are refused. Errors are
 // [*Error] values wrapping [wisp.ErrInvalid], or an [*ErrorList] of up to
 // [MaxErrors] of them, in file order, when there are several independent
 // problems. A TOML syntax error stops parsing: it is reported alone.
@@ -161,7 +176,7 @@ var wasmMagic = []byte("\x00asm")
 // readManifest reads the file at path (given is the path Load was given),
 // refusing anything that is not a small text file.
 func readManifest(path, given string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openManifest(path, given)
 	if errors.Is(err, fs.ErrNotExist) {
 		notFound := &Error{File: path, Err: fmt.Errorf("%w: %w", ErrNoManifest, err), standalone: true,
 			Msg: fmt.Sprintf("no %s at %s (the path does not exist)", FileName, given)}
@@ -173,6 +188,10 @@ func readManifest(path, given string) ([]byte, error) {
 			notFound.Msg = fmt.Sprintf("no %s %s: create one, or pass the path of your manifest", FileName, where)
 		}
 		return nil, notFound
+	}
+	var located *Error
+	if errors.As(err, &located) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read: %v", err), Err: err}

@@ -115,18 +115,6 @@ func TestParseMinimal(t *testing.T) {
 	}
 }
 
-func TestParseAbsoluteModule(t *testing.T) {
-	abs := filepath.Join(t.TempDir(), "x.wasm")
-	data := []byte("name = \"x\"\nmodule = '" + filepath.ToSlash(abs) + "'\nroutes = [\"/x\"]\n")
-	m, err := manifest.Parse(data, "wisp.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Module != abs {
-		t.Errorf("Module = %q, want %q unchanged", m.Module, abs)
-	}
-}
-
 func TestOCIModule(t *testing.T) {
 	const digest = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	for _, tc := range []struct{ module, want string }{

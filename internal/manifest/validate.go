@@ -136,7 +136,11 @@ func (p *parser) module(doc map[string]any) (ref, path, image string) {
 		p.reportAt(e.value, "module %q: the only remote modules are OCI artifacts, written like \"oci://ghcr.io/acme/echo:1.0\"; or give the path of the .wasm, relative to %s", ref, filepath.Base(p.file))
 		return ref, "", ""
 	}
-	return ref, p.resolvePath(ref), ""
+	native, ok := p.local(e.value, named{"module", ref, moduleFix})
+	if !ok {
+		return ref, "", ""
+	}
+	return ref, filepath.Join(p.dir, native), ""
 }
 
 // ociScheme starts a module that is an OCI artifact.
@@ -151,16 +155,6 @@ type trimPrefixError struct {
 
 func (t trimPrefixError) Error() string { return strings.TrimPrefix(t.err.Error(), t.prefix) }
 func (t trimPrefixError) Unwrap() error { return t.err }
-
-// resolvePath returns a path from the manifest, written with '/', resolved
-// against the manifest's directory.
-func (p *parser) resolvePath(rel string) string {
-	native := filepath.FromSlash(rel)
-	if filepath.IsAbs(native) {
-		return filepath.Clean(native)
-	}
-	return filepath.Join(p.dir, native)
-}
 
 // routes returns the valid routes; name is the app's, for an example.
 func (p *parser) routes(doc map[string]any, name string) []wisp.Route {
@@ -284,8 +278,12 @@ func (p *parser) files(doc map[string]any) []File {
 			continue
 		}
 		first[mount] = p.entryOf("files", at, "mount").value
-		if sourceOK {
-			files = append(files, File{Source: p.resolvePath(source), SourceRef: source, Mount: mount})
+		if !sourceOK {
+			continue
+		}
+		key := "files" + at + ".source"
+		if native, ok := p.local(p.entryOf("files", at, "source").value, named{key, source, filesFix}); ok {
+			files = append(files, File{Source: filepath.Join(p.dir, native), SourceRef: source, Mount: mount})
 		}
 	}
 	return files
@@ -349,31 +347,43 @@ func mountProblem(mount string) string {
 }
 
 // checkPaths checks that the module file and every files source directory
-// exist, reporting every one that does not. Load runs it; Parse does not
-// touch the disk.
+// exist beneath the manifest's directory, and that no files directory holds
+// a symbolic link leading out of it, reporting every problem. It looks
+// through an os.Root on the directory, which refuses whatever leads out of
+// it: "..", absolute paths and symbolic links, at any component. Load runs
+// it; Parse does not touch the disk.
 func (p *parser) checkPaths(m *Manifest) error {
+	root, err := os.OpenRoot(m.Dir)
+	if err != nil {
+		return &Error{File: p.file, Msg: fmt.Sprintf("cannot open its directory: %v", err), Err: err}
+	}
+	defer root.Close()
 	name := filepath.Base(p.file)
 	pos := p.valuePos("module")
-	switch info, err := os.Stat(m.Module); {
-	case m.ModuleOCI != "":
-		// In a registry: the deploy resolves it.
-	case errors.Is(err, fs.ErrNotExist):
-		msg := fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)
-		if _, err := oci.ParseReference(m.ModuleRef); err == nil {
-			msg += fmt.Sprintf("; if it names an OCI artifact, write module = %q", ociScheme+m.ModuleRef)
+	if m.ModuleOCI == "" { // else in a registry: the deploy resolves it
+		switch info, err := root.Stat(filepath.FromSlash(m.ModuleRef)); {
+		case escapes(err):
+			p.report(p.escapeError(pos, named{"module", m.ModuleRef, moduleFix}))
+		case errors.Is(err, fs.ErrNotExist):
+			msg := fmt.Sprintf("module %q not found next to %s (looked for %s)", m.ModuleRef, name, m.Module)
+			if _, err := oci.ParseReference(m.ModuleRef); err == nil {
+				msg += fmt.Sprintf("; if it names an OCI artifact, write module = %q", ociScheme+m.ModuleRef)
+			}
+			p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err, Msg: msg})
+		case err != nil:
+			p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
+				Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)})
+		case info.IsDir():
+			p.reportAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
 		}
-		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err, Msg: msg})
-	case err != nil:
-		p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
-			Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)})
-	case info.IsDir():
-		p.reportAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
 	}
 	for i, f := range m.Files {
 		at := indexPart(i)
 		pos := p.valuePos("files", at, "source")
 		ref := f.SourceRef
-		switch info, err := os.Stat(f.Source); {
+		switch info, err := root.Stat(filepath.FromSlash(ref)); {
+		case escapes(err):
+			p.report(p.escapeError(pos, named{"files" + at + ".source", ref, filesFix}))
 		case errors.Is(err, fs.ErrNotExist):
 			p.report(&Error{File: p.file, Line: pos.line, Column: pos.column, Err: err,
 				Msg: fmt.Sprintf("files%s.source %q not found next to %s (looked for %s)", at, ref, name, f.Source)})
@@ -382,6 +392,10 @@ func (p *parser) checkPaths(m *Manifest) error {
 				Msg: fmt.Sprintf("files%s.source %q: %v", at, ref, err)})
 		case !info.IsDir():
 			p.reportAt(pos, "files%s.source %q is a file (%s): it must be a directory, whose contents appear at %s", at, ref, f.Source, f.Mount)
+		default:
+			if e := p.checkLinks(root, f, i, pos); e != nil {
+				p.report(e)
+			}
 		}
 	}
 	return joinErrors(p.errs)
