@@ -40,6 +40,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		getenv:     os.Getenv,
 		runCommand: engine.RunCommand,
 		buildInfo:  debug.ReadBuildInfo,
+		wazeroMode: engine.Mode,
 		signals:    true,
 	}
 	if len(args) > 0 {
@@ -57,6 +58,9 @@ type env struct {
 	runCommand func(ctx context.Context, wasm []byte, opts engine.CommandOptions) (int, error)
 	// buildInfo describes the running binary for `wisp version`.
 	buildInfo func() (*debug.BuildInfo, bool)
+	// wazeroMode tells `wisp version` how wazero runs modules here:
+	// engine.Mode.
+	wazeroMode func(ctx context.Context) (string, error)
 	// signals makes verbs stop on SIGINT and SIGTERM.
 	signals bool
 }

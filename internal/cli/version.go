@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+
+	"github.com/wisphq/wisp/internal/engine"
 )
 
 func versionCommand() *command {
@@ -13,10 +15,13 @@ func versionCommand() *command {
 		summary: "print the version of wisp and of its WebAssembly runtime",
 		usage:   []string{"wisp version [flags]"},
 		description: `
-Print the version of this wisp binary, the Go version it was built with and
-the version of wazero, the WebAssembly runtime it embeds:
+Print the version of this wisp binary, the Go version it was built with, the
+operating system and architecture it runs on, and the version of wazero, the
+WebAssembly runtime it embeds, with how wazero runs modules there: its
+compiler (native code, on amd64 and arm64 under Linux, macOS, Windows and the
+BSDs) or its interpreter (elsewhere, many times slower):
 
-  wisp v1.2.0 (go1.26.0, wazero v1.12.0)
+  wisp v1.2.0 (go1.26.0, linux/amd64, wazero v1.12.0 compiler)
 
 A binary built from a source checkout rather than a released module reports
 "dev", with the commit when the build recorded it.`,
@@ -35,9 +40,13 @@ func (v *versionVerb) flags(fs *flagSet) { v.output.register(fs) }
 
 // versionInfo is the JSON form of `wisp version`.
 type versionInfo struct {
-	Version string `json:"version"`
-	Go      string `json:"go"`
-	Wazero  string `json:"wazero"`
+	Version  string `json:"version"`
+	Go       string `json:"go"`
+	Platform string `json:"platform"` // GOOS/GOARCH, such as "linux/amd64"
+	Wazero   string `json:"wazero"`
+	// WazeroMode is "compiler" or "interpreter" (engine.Mode); empty when
+	// unknown.
+	WazeroMode string `json:"wazero_mode,omitempty"`
 }
 
 func (v *versionVerb) run(ctx context.Context, args []string) error {
@@ -45,6 +54,11 @@ func (v *versionVerb) run(ctx context.Context, args []string) error {
 		return usagef("unexpected argument %q", args[0])
 	}
 	info := v.e.versions()
+	mode, err := v.e.wazeroMode(ctx)
+	if err != nil {
+		fmt.Fprintf(v.e.stderr, "wisp version: cannot tell whether wazero compiles or interprets here: %v\n", err)
+	}
+	info.WazeroMode = mode
 	if v.output.json() {
 		return writeJSON(v.e.stdout, info)
 	}
@@ -52,16 +66,30 @@ func (v *versionVerb) run(ctx context.Context, args []string) error {
 	return nil
 }
 
-// String is the one-line form: "wisp dev (go1.26.8, wazero v1.12.0)".
+// String is the one-line form: "wisp dev (go1.26.8, linux/amd64, wazero
+// v1.12.0 compiler)".
 func (v versionInfo) String() string {
-	return fmt.Sprintf("wisp %s (%s, wazero %s)", v.Version, v.Go, v.Wazero)
+	wazero := v.Wazero
+	if v.WazeroMode != "" {
+		wazero += " " + v.WazeroMode
+	}
+	return fmt.Sprintf("wisp %s (%s, %s, wazero %s)", v.Version, v.Go, v.Platform, wazero)
+}
+
+// bannerVersion is the first line `wisp serve` prints: the versions, with
+// how wazero runs modules when that can be found out.
+func bannerVersion(ctx context.Context) versionInfo {
+	v := versionsOf(debug.ReadBuildInfo())
+	v.WazeroMode, _ = engine.Mode(ctx)
+	return v
 }
 
 // wazeroModule is the module path of the WebAssembly runtime.
 const wazeroModule = "github.com/tetratelabs/wazero"
 
 // versions reads the versions of wisp, Go and wazero from the binary's
-// build information.
+// build information, and the platform it runs on; not the wazero mode,
+// which takes a compilation to find out.
 func (e *env) versions() versionInfo { return versionsOf(e.buildInfo()) }
 
 // versionString is this binary's wisp version, such as "v1.2.3" or
@@ -69,9 +97,10 @@ func (e *env) versions() versionInfo { return versionsOf(e.buildInfo()) }
 func versionString() string { return versionsOf(debug.ReadBuildInfo()).Version }
 
 // versionsOf reads the versions of wisp, Go and wazero from build
-// information; ok false means there is none.
+// information (ok false means there is none: "dev", the running Go and
+// "unknown"), and adds the platform this process runs on.
 func versionsOf(bi *debug.BuildInfo, ok bool) versionInfo {
-	v := versionInfo{Version: "dev", Go: runtime.Version(), Wazero: "unknown"}
+	v := versionInfo{Version: "dev", Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH, Wazero: "unknown"}
 	if !ok {
 		return v
 	}
