@@ -67,6 +67,7 @@ type serveFlags struct {
 	grace, drainDelay                              time.Duration
 	maxModule, memoryBudget, codeCache             wisp.ByteSize
 	memoryBudgetText                               string
+	memoryBudgetNote                               string // the banner's line: the budget and why
 	maxInstances                                   int
 	deploy                                         stringList
 	fleetFlags
@@ -100,11 +101,11 @@ func (v *serveVerb) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	if v.memoryBudgetText == "auto" {
-		v.memoryBudget = wisp.ByteSize(systemMemory() / 4 * 3)
-	} else if v.memoryBudget, err = wisp.ParseByteSize(v.memoryBudgetText); err != nil {
-		return usagef("--memory-budget: %v, or auto", err)
+	budget, err := resolveMemoryBudget(v.memoryBudgetText, os.DirFS("/"))
+	if err != nil {
+		return usagef("%v", err)
 	}
+	v.memoryBudget, v.memoryBudgetNote = wisp.ByteSize(budget.bytes), budget.String()
 	if v.memoryBudget > 0 {
 		// Guest stacks and linear memories live on the Go heap: a soft
 		// limit makes the runtime collect and return them to the OS before
@@ -184,7 +185,8 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	go func() { serveErr <- admin.Serve(adminLn) }()
 
 	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
-	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n", versionsOf(debug.ReadBuildInfo()), gwURL, adminURL, tokenSource)
+	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n  memory   budget %s\n",
+		bannerVersion(ctx), gwURL, adminURL, tokenSource, f.memoryBudgetNote)
 	if err := startUp(ctx, node, f.deploy, gwURL, adminURL, stdout); err != nil {
 		if ctx.Err() == nil {
 			return err
