@@ -158,15 +158,19 @@ func openManifest(path, given string) (*os.File, error) {
 	}
 	defer root.Close()
 	f, err := root.Open(FileName)
-	if escapes(err) {
-		where := "out of " + given
-		if resolved, err := filepath.EvalSymlinks(path); err == nil {
-			where = "to " + resolved + ", outside " + given
-		}
-		return nil, &Error{File: path, Err: wisp.ErrInvalid, standalone: true,
-			Msg: fmt.Sprintf("%s leads %s through a symbolic link: the %s found in a directory must be beneath it (to deploy it anyway, name it: wisp deploy %s)", path, where, FileName, path)}
+	if !escapes(err) {
+		return f, err
 	}
-	return f, err
+	// The directory is the root: only the file itself can be the link.
+	dir, _ := filepath.Abs(given)
+	what := "a symbolic link leading out of " + dir
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		if abs, err := filepath.Abs(resolved); err == nil {
+			what = fmt.Sprintf("a symbolic link to %s, outside %s", abs, dir)
+		}
+	}
+	return nil, &Error{File: path, Err: wisp.ErrInvalid, standalone: true,
+		Msg: fmt.Sprintf("%s is %s: the %s found in a directory must be beneath it (to deploy it anyway, name it: wisp deploy %s)", path, what, FileName, path)}
 }
 
 // OpenModule opens the module file for reading, through an os.Root on

@@ -166,7 +166,7 @@ func TestLoadConfinement(t *testing.T) {
 		{
 			name:  "manifest found in the directory is a symbolic link out",
 			files: tree{"elsewhere/wisp.toml": "module = \"echo.wasm\"\n" + head, "app/wisp.toml": "->../elsewhere/wisp.toml"},
-			want:  `BASE/app/wisp.toml leads to REAL/elsewhere/wisp.toml, outside BASE/app through a symbolic link: the wisp.toml found in a directory must be beneath it (to deploy it anyway, name it: wisp deploy BASE/app/wisp.toml)`,
+			want:  `BASE/app/wisp.toml is a symbolic link to REAL/elsewhere/wisp.toml, outside BASE/app: the wisp.toml found in a directory must be beneath it (to deploy it anyway, name it: wisp deploy BASE/app/wisp.toml)`,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
