@@ -35,6 +35,13 @@ directory). Flags override the manifest: --name replaces its name, --route
 its routes (all of them), --env adds or replaces variables, and each limit
 flag its limit.
 
+A manifest may only name files beneath its own directory: its module and
+[[files]] sources must be relative paths that stay inside it, and no
+symbolic link on the way (or inside a files directory) may lead out, so
+that a wisp.toml from a cloned repository cannot upload your own files.
+Nothing is read or uploaded if one does. Paths on the command line (PATH,
+FILE.wasm) are yours, and are not confined.
+
 Given a WebAssembly module instead (a file starting with "\0asm", whatever
 its name), the app is described by flags alone: --route is required, and
 --name defaults to the file's name without its extension (".wasm").
@@ -93,10 +100,14 @@ func (v *deployVerb) flags(fs *flagSet) {
 
 // deployPlan is what to upload and deploy.
 type deployPlan struct {
-	spec   wisp.AppSpec    // without the module's and bundles' digests
-	module string          // path of the .wasm; "" if image is set
-	image  *oci.Reference  // the module's OCI artifact, or nil
-	files  []manifest.File // directories to pack, in spec.Files order
+	spec   wisp.AppSpec   // without the module's and bundles' digests
+	module string         // path of the .wasm; "" if image is set
+	image  *oci.Reference // the module's OCI artifact, or nil
+	// manifest is the manifest the plan comes from, nil for a module
+	// given on the command line. Its module and files are read through
+	// it, confined to its directory.
+	manifest *manifest.Manifest
+	files    []manifest.File // the manifest's directories to pack, in spec.Files order
 }
 
 func (v *deployVerb) run(ctx context.Context, args []string) error {
@@ -189,9 +200,10 @@ func (v *deployVerb) plan(path string) (*deployPlan, error) {
 // planFromManifest returns the plan of deploying m as it is.
 func planFromManifest(m *manifest.Manifest) (*deployPlan, error) {
 	plan := &deployPlan{
-		spec:   wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
-		module: m.Module,
-		files:  m.Files,
+		spec:     wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
+		module:   m.Module,
+		manifest: m,
+		files:    m.Files,
 	}
 	if m.ModuleOCI != "" {
 		ref, err := oci.ParseReference(m.ModuleOCI)

@@ -395,3 +395,140 @@ func TestDeployFromRegistryFailures(t *testing.T) {
 		})
 	}
 }
+
+// confineCase is one manifest of TestDeployConfinement: app/wisp.toml
+// names something outside app/, where the deployer keeps files of their
+// own.
+type confineCase struct {
+	name  string
+	files map[string]string // under the test's directory; a value "->T" is a symbolic link to T, "BASE" the test's directory
+	args  []string          // after "deploy"; default: app
+}
+
+// confineOutside are the deployer's files outside app/: none of them may
+// reach the node.
+var confineOutside = map[string]string{
+	"outside.wasm":      module + " outside",
+	"secret.txt":        "the deployer's secret",
+	"private/key.pem":   "the deployer's key",
+	"private/notes.txt": "the deployer's notes",
+}
+
+// createTree writes files like writeFiles, making a symbolic link of a
+// value "->TARGET"; BASE in a value is dir.
+func createTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		content = strings.ReplaceAll(content, "BASE", dir)
+		target, link := strings.CutPrefix(content, "->")
+		if !link {
+			writeFiles(t, dir, map[string]string{name: content})
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(filepath.FromSlash(target), path); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDeployConfinement checks that `wisp deploy` refuses a manifest
+// naming files outside its directory before reading or uploading anything,
+// with the message in testdata/confine/NAME.stderr.golden (BASE for the
+// test's directory).
+func TestDeployConfinement(t *testing.T) {
+	const head = "name = \"app\"\nroutes = [\"/app\"]\n"
+	const static = "[[files]]\nsource = \"static\"\nmount = \"/static\"\n"
+	for _, tc := range []confineCase{
+		{name: "module-climbs-out", files: map[string]string{"app/wisp.toml": head + "module = \"../outside.wasm\"\n"}},
+		{name: "module-absolute", files: map[string]string{"app/wisp.toml": head + "module = \"BASE/outside.wasm\"\n"}},
+		{name: "module-linked-out", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n", "app/app.wasm": "->../outside.wasm"}},
+		{name: "module-in-directory-linked-out", files: map[string]string{"app/wisp.toml": head + "module = \"build/outside.wasm\"\n", "app/build": "->BASE"}},
+		{name: "source-absolute", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n" + "[[files]]\nsource = \"BASE/private\"\nmount = \"/static\"\n", "app/app.wasm": module}},
+		{name: "source-climbs-out", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n" + "[[files]]\nsource = \"../private\"\nmount = \"/static\"\n", "app/app.wasm": module}},
+		{name: "source-linked-out", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n" + static, "app/app.wasm": module, "app/static": "->../private"}},
+		{name: "source-holds-link-out", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n" + static, "app/app.wasm": module, "app/static/index.html": "hi", "app/static/secret.txt": "->BASE/secret.txt"}},
+		{name: "manifest-linked-out", files: map[string]string{"elsewhere/wisp.toml": head + "module = \"app.wasm\"\n", "app/wisp.toml": "->../elsewhere/wisp.toml", "app/app.wasm": module}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			dir := t.TempDir()
+			t.Chdir(dir)
+			createTree(t, dir, confineOutside)
+			createTree(t, dir, tc.files)
+			args := tc.args
+			if args == nil {
+				args = []string{"app"}
+			}
+			got := n.invoke(t, append([]string{"deploy"}, args...)...).must(t, 1)
+			real, err := filepath.EvalSymlinks(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stderr := strings.ReplaceAll(strings.ReplaceAll(got.stderr, real, "BASE"), dir, "BASE")
+			checkGolden(t, "confine/"+tc.name+".stderr", stderr)
+			if got.stdout != "" {
+				t.Errorf("stdout = %q, want nothing", got.stdout)
+			}
+			if n.uploads != 0 || len(n.apps) != 0 {
+				t.Errorf("a refused deploy uploaded %d blobs and deployed %v", n.uploads, n.apps)
+			}
+		})
+	}
+}
+
+// TestDeployConfinementAllows checks what confinement leaves alone:
+// symbolic links that stay inside the manifest's directory, and paths the
+// user gives on the command line, wherever they are.
+func TestDeployConfinementAllows(t *testing.T) {
+	const head = "name = \"app\"\nroutes = [\"/app\"]\n"
+	for _, tc := range []struct {
+		confineCase
+		module string // the module the node must get
+		bundle string // a file the bundle must hold, "" for no files
+	}{
+		{
+			confineCase: confineCase{name: "module linked inside", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n", "app/app.wasm": "->build/app.wasm", "app/build/app.wasm": module + " built"}},
+			module:      module + " built",
+		},
+		{
+			confineCase: confineCase{name: "files linked inside", files: map[string]string{"app/wisp.toml": head + "module = \"app.wasm\"\n[[files]]\nsource = \"static\"\nmount = \"/static\"\n", "app/app.wasm": module, "app/static": "->web/dist", "app/web/dist/index.html": "<h1>app</h1>"}},
+			module:      module,
+			bundle:      "index.html",
+		},
+		{
+			confineCase: confineCase{name: "module outside, given on the command line", args: []string{"outside.wasm", "--name", "app", "--route", "/app"}},
+			module:      confineOutside["outside.wasm"],
+		},
+		{
+			confineCase: confineCase{name: "manifest linked out, given on the command line", files: map[string]string{"elsewhere/wisp.toml": head + "module = \"app.wasm\"\n", "app/wisp.toml": "->../elsewhere/wisp.toml", "app/app.wasm": module + " app"}, args: []string{"app/wisp.toml"}},
+			module:      module + " app",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			dir := t.TempDir()
+			t.Chdir(dir)
+			createTree(t, dir, confineOutside)
+			createTree(t, dir, tc.files)
+			args := tc.args
+			if args == nil {
+				args = []string{"app"}
+			}
+			n.invoke(t, append([]string{"deploy"}, args...)...).must(t, 0)
+			spec := n.apps["app"].CurrentVersion().Spec
+			if got := string(n.blobs[spec.Module]); got != tc.module {
+				t.Errorf("node got module %q, want %q", got, tc.module)
+			}
+			if tc.bundle == "" {
+				return
+			}
+			if len(spec.Files) != 1 || !strings.Contains(string(n.blobs[spec.Files[0].Bundle]), tc.bundle) {
+				t.Errorf("node got files %+v, want a bundle holding %s", spec.Files, tc.bundle)
+			}
+		})
+	}
+}

@@ -78,13 +78,19 @@ type uploader struct {
 	progress io.Writer
 	blobs    []localBlob
 	temps    []string
+	open     []*os.File // module files, read at hashing and again at upload
 }
 
 // localBlob is a file to upload.
 type localBlob struct {
 	label  string // for messages: "module hello.wasm"
 	detail string // for the upload line, before the size: "12 files, "
-	path   string // "" for a registry module until it is pulled
+	// file is the open module file; the upload reads it again from its
+	// start, so what is uploaded is the file hashed, not whatever its
+	// path names by then. Nil for a bundle or a registry module, read
+	// from path.
+	file   *os.File
+	path   string // a temporary file; "" for a registry module until it is pulled
 	digest string
 	size   int64
 	// artifact is the registry module's artifact, pulled into path only
@@ -105,17 +111,22 @@ func (u *uploader) prepare(ctx context.Context, plan *deployPlan) (wisp.AppSpec,
 		spec.Module = a.Module.Digest
 		u.blobs = append(u.blobs, localBlob{label: "module " + plan.image.String(), digest: a.Module.Digest, size: a.Module.Size, artifact: &a})
 	} else {
-		digest, size, err := hashFile(plan.module)
+		f, err := openModule(plan)
+		if err != nil {
+			return spec, err
+		}
+		u.open = append(u.open, f)
+		digest, size, err := hashFile(f)
 		if err != nil {
 			return spec, fmt.Errorf("read the module: %w", err)
 		}
 		spec.Module = digest
-		u.blobs = append(u.blobs, localBlob{label: "module " + displayPath(plan.module), path: plan.module, digest: digest, size: size})
+		u.blobs = append(u.blobs, localBlob{label: "module " + displayPath(plan.module), file: f, digest: digest, size: size})
 	}
 
 	spec.Files = nil
 	for _, f := range plan.files {
-		b, err := u.pack(f)
+		b, err := u.pack(plan.manifest, f)
 		if err != nil {
 			return spec, err
 		}
@@ -125,9 +136,31 @@ func (u *uploader) prepare(ctx context.Context, plan *deployPlan) (wisp.AppSpec,
 	return spec, nil
 }
 
-// pack packs the directory of f into a temporary file.
-func (u *uploader) pack(f manifest.File) (localBlob, error) {
+// openModule opens the plan's module file: through its manifest, confined
+// to the manifest's directory, or, given on the command line, as it is.
+func openModule(plan *deployPlan) (*os.File, error) {
+	if plan.manifest != nil {
+		return plan.manifest.OpenModule()
+	}
+	f, err := os.Open(plan.module)
+	if err != nil {
+		return nil, fmt.Errorf("read the module: %w", err)
+	}
+	return f, nil
+}
+
+// pack packs the directory of f, one of m's files, into a temporary file.
+func (u *uploader) pack(m *manifest.Manifest, f manifest.File) (localBlob, error) {
 	b := localBlob{label: fmt.Sprintf("files %s for %s", displayPath(f.Source), f.Mount)}
+	// OpenFiles checks, just before packing, that the directory and every
+	// symbolic link in it stay beneath the manifest's directory. bundle.Pack
+	// reads by path: it refuses the links it meets, but cannot take the
+	// root's fs.FS, which would make the walk itself confined.
+	root, err := m.OpenFiles(f)
+	if err != nil {
+		return b, err
+	}
+	defer root.Close()
 	tmp, err := os.CreateTemp("", "wisp-bundle-*.tar")
 	if err != nil {
 		return b, fmt.Errorf("pack %s: %w", b.label, err)
@@ -173,6 +206,10 @@ func (u *uploader) upload(ctx context.Context) error {
 }
 
 func (u *uploader) put(ctx context.Context, b localBlob) error {
+	if b.file != nil {
+		_, err := u.up.PutBlob(ctx, io.NewSectionReader(b.file, 0, b.size), b.size, b.digest)
+		return err
+	}
 	f, err := os.Open(b.path)
 	if err != nil {
 		return err
@@ -194,24 +231,22 @@ func (u *uploader) pull(ctx context.Context, a oci.Artifact) (string, error) {
 	return tmp.Name(), u.registry.Download(ctx, a, tmp.Name())
 }
 
-// cleanup removes the temporary files.
+// cleanup closes the module files and removes the temporary files.
 func (u *uploader) cleanup() {
+	for _, f := range u.open {
+		f.Close()
+	}
 	for _, name := range u.temps {
 		os.Remove(name)
 	}
 }
 
-// hashFile returns the digest and size of the file at path.
-func hashFile(path string) (digest string, size int64, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
+// hashFile returns the digest and size of f, read from its start.
+func hashFile(f *os.File) (digest string, size int64, err error) {
 	h := sha256.New()
-	size, err = io.Copy(h, f)
+	size, err = io.Copy(h, io.NewSectionReader(f, 0, 1<<62))
 	if err != nil {
-		return "", 0, fmt.Errorf("read %s: %w", path, err)
+		return "", 0, fmt.Errorf("read %s: %w", f.Name(), err)
 	}
 	return digestOf(h), size, nil
 }
