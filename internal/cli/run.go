@@ -23,10 +23,13 @@ are wisp's own. The flags of wisp run go before FILE.wasm: everything after
 FILE.wasm is passed to the module as its arguments, even words starting
 with '-' ('wisp run app.wasm --timeout 5s' hands --timeout to the module).
 
-The exit code is the module's. A module stopped by a trap exits with 134
-(as wasmtime does), one killed by --timeout with 124 (as timeout(1) does),
-and one interrupted with Ctrl-C with 130. A module that cannot run at all
-(not WebAssembly, imports this runtime does not provide) exits with 1.
+The exit code is the module's, from 0 to 125. A module stopped by a trap
+exits with 134, 128 + SIGABRT, as wasmtime does (3 on Windows, also as
+wasmtime does); one killed by --timeout with 124 (as timeout(1) does); and
+one interrupted with Ctrl-C with 130. A module that asks to exit with 126
+or more, which would pass for a trap or a signal, exits with 1 and a
+message, as in wasmtime. A module that cannot run at all (not WebAssembly,
+imports this runtime does not provide) exits with 1.
 
 The module sees no host files unless --dir mounts a directory. A mount is
 confined to its directory (resolved beneath it with os.Root): ".." and

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -87,7 +90,7 @@ func TestRunExitCodes(t *testing.T) {
 	}{
 		{"success", fakeEngine{code: 0}, 0, ""},
 		{"guest exit code", fakeEngine{code: 3}, 3, ""},
-		{"trap", fakeEngine{code: engine.ExitCodeTrap}, 134, ""},
+		{"trap", fakeEngine{code: engine.ExitCodeTrap}, engine.ExitCodeTrap, ""},
 		{"timeout", fakeEngine{code: engine.ExitCodeTimeout}, 124, ""},
 		{"cannot run", fakeEngine{err: errors.New("module imports env.foo, which wisp does not provide")}, 1,
 			"wisp run: a.wasm: module imports env.foo, which wisp does not provide\n"},
@@ -208,5 +211,54 @@ func TestRunRealModule(t *testing.T) {
 	got = invoke(t, "run", filepath.Join(".", "junk.wasm")).must(t, 1)
 	if !strings.HasPrefix(got.stderr, "wisp run: junk.wasm: ") {
 		t.Errorf("stderr = %q", got.stderr)
+	}
+}
+
+// TestRunExitStatusLikeWasmtime runs fixtures from testdata/wasm through
+// the real engine: a trap exits with wasmtime's status, 128+SIGABRT; a
+// guest's own status passes through up to 125, and from 126 up (where it
+// could pass for a trap, a signal or --timeout) is refused with 1, as
+// wasmtime refuses it.
+func TestRunExitStatusLikeWasmtime(t *testing.T) {
+	fixtures, err := filepath.Abs(filepath.Join("..", "..", "testdata", "wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	trapStatus := 128 + 6 // SIGABRT
+	if runtime.GOOS == "windows" {
+		trapStatus = 3
+	}
+	const refused = "wisp run: module exited with status %s; statuses above 125 are reserved"
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStderr string // prefix
+	}{
+		{"trap", []string{"trap.wasm"}, trapStatus, "wisp run: module trapped: "},
+		{"exit 0", []string{"exitcode.wasm", "0"}, 0, ""},
+		{"exit 3", []string{"exitcode.wasm", "3"}, 3, ""},
+		{"exit 125", []string{"exitcode.wasm", "125"}, 125, ""},
+		{"exit 126", []string{"exitcode.wasm", "126"}, 1, fmt.Sprintf(refused, "126")},
+		{"exit 134 is not a trap", []string{"exitcode.wasm", "134"}, 1, fmt.Sprintf(refused, "134")},
+		{"exit 256 is not a success", []string{"exitcode.wasm", "256"}, 1, fmt.Sprintf(refused, "256")},
+		{"the runtime's deadline code is not a timeout", []string{"exitcode.wasm", "4026531839"}, 1, fmt.Sprintf(refused, "4026531839")},
+		{"the runtime's cancel code is not an interrupt", []string{"exitcode.wasm", "4294967295"}, 1, fmt.Sprintf(refused, "4294967295")},
+		{"timeout", []string{"--timeout", "100ms", "loop.wasm"}, engine.ExitCodeTimeout, "wisp run: module killed after its 100ms timeout\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := slices.Clone(tt.args)
+			for i, a := range args {
+				if strings.HasSuffix(a, ".wasm") {
+					args[i] = filepath.Join(fixtures, a)
+				}
+			}
+			got := invoke(t, append([]string{"run"}, args...)...).must(t, tt.wantCode)
+			if !strings.HasPrefix(got.stderr, tt.wantStderr) || tt.wantStderr == "" && got.stderr != "" {
+				t.Errorf("stderr = %q, want it to start with %q", got.stderr, tt.wantStderr)
+			}
+		})
 	}
 }

@@ -36,10 +36,25 @@ type CommandOptions struct {
 // Exit codes RunCommand reports for guests that did not exit by themselves,
 // matching what shells and wasmtime users expect.
 const (
-	ExitCodeTrap    = 134 // like SIGABRT: wasmtime's code for a trap
+	// ExitCodeTrap is wasmtime's status for a trap: 128+SIGABRT (134), as
+	// if the process had called abort(3); on Windows 3, what abort exits
+	// with there.
+	ExitCodeTrap    = exitCodeTrap
 	ExitCodeTimeout = 124 // like timeout(1)
 	ExitCodeSignal  = 130 // interrupted (SIGINT)
+	// ExitCodeInvalid is reported for a guest that passes proc_exit a
+	// status of MaxExitCode+1 or more, as wasmtime does (it refuses them
+	// with an error, and its process exits with 1).
+	ExitCodeInvalid = 1
 )
+
+// MaxExitCode is the largest status a guest's proc_exit is passed through
+// with. Statuses from 126 up are the shell's and the runtime's (126 and 127
+// for a command that could not run, 128+N for signal N, ExitCodeTrap for a
+// trap): a guest passing one could pass for a trap or a kill, and on Unix
+// only its low 8 bits would survive. wasmtime draws the line at the same
+// place.
+const MaxExitCode = 125
 
 // RunCommand compiles and runs wasm once as a WASI command on this machine,
 // as `wisp run` does, and returns the guest's exit code. Host directories
@@ -50,7 +65,8 @@ const (
 //
 // The returned error is non-nil only when the module could not be run at
 // all; a trap, timeout or interrupt is reported as its exit code with a
-// message written to opts.Stderr.
+// message written to opts.Stderr, and so is a guest's exit status above
+// MaxExitCode (as ExitCodeInvalid).
 func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, error) {
 	limit := opts.MemoryLimit
 	if limit == 0 {
@@ -98,6 +114,10 @@ func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, err
 	switch {
 	case err == nil:
 		return 0, nil
+	case errors.As(err, &exit) && exit.Code > MaxExitCode:
+		fmt.Fprintf(stderr, "wisp run: module exited with status %d; statuses above %d are reserved for the runtime and the shell (%d is a trap), so wisp run exits with %d, as wasmtime does\n",
+			exit.Code, MaxExitCode, ExitCodeTrap, ExitCodeInvalid)
+		return ExitCodeInvalid, nil
 	case errors.As(err, &exit):
 		return int(exit.Code), nil
 	case errors.Is(err, context.DeadlineExceeded):
