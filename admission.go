@@ -37,10 +37,12 @@ func newAdmission(maxInstances int, budget int64) *admission {
 	return a
 }
 
-// admit reserves room for one instance with the given memory limit, or
-// returns an error wrapping ErrOverloaded. The caller calls the returned
-// release when the instance is gone.
-func (a *admission) admit(app string, memory int64) (release func(), err error) {
+// admit reserves room for one instance whose linear memory may grow to
+// memory bytes and for which extra more bytes are held (buffers, the
+// node's own bookkeeping), or returns an error wrapping ErrOverloaded. It
+// never waits. The caller calls the returned release when the instance is
+// gone.
+func (a *admission) admit(app string, memory, extra int64) (release func(), err error) {
 	if n := a.instances.Add(1); n > a.maxInstances {
 		a.instances.Add(-1)
 		return nil, errorf(ErrOverloaded, "node is at its limit of %d running instances; app %q was not started (retry shortly, or raise the node's instance limit)", a.maxInstances, app)
@@ -50,18 +52,45 @@ func (a *admission) admit(app string, memory int64) (release func(), err error) 
 			a.instances.Add(-1)
 			return nil, errorf(ErrOverloaded, "node memory is over its budget of %s; app %q was not started (retry shortly)", ByteSize(a.budget), app)
 		}
-		if r := a.reserved.Add(memory); r > a.budget {
-			a.reserved.Add(-memory)
+		if r := a.reserved.Add(memory + extra); r > a.budget {
+			a.reserved.Add(-memory - extra)
 			a.instances.Add(-1)
-			return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances; app %q (limits.memory %s) was not started (retry shortly)", ByteSize(a.budget), app, ByteSize(memory))
+			return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; app %q (limits.memory %s) was not started (retry shortly)", ByteSize(a.budget), app, ByteSize(memory))
 		}
 	}
 	return func() {
 		if a.budget > 0 {
-			a.reserved.Add(-memory)
+			a.reserved.Add(-memory - extra)
 		}
 		a.instances.Add(-1)
 	}, nil
+}
+
+// reserve holds n bytes of the budget for buffers outside any instance, or
+// returns an error wrapping ErrOverloaded. It never waits.
+func (a *admission) reserve(n int64, what string) (release func(), err error) {
+	if a.budget <= 0 || n <= 0 {
+		return func() {}, nil
+	}
+	if a.pressure.Load() {
+		return nil, errorf(ErrOverloaded, "node memory is over its budget of %s; %s was refused (retry shortly)", ByteSize(a.budget), what)
+	}
+	if r := a.reserved.Add(n); r > a.budget {
+		a.reserved.Add(-n)
+		return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s was refused (retry shortly)", ByteSize(a.budget), what)
+	}
+	var once sync.Once
+	return func() { once.Do(func() { a.reserved.Add(-n) }) }, nil
+}
+
+// Reserve holds n bytes of the node's memory budget (Config.MemoryBudget)
+// for buffers the caller keeps outside any instance, such as a request body
+// read before its app runs; what names them in the error. It never waits:
+// past the budget it fails at once with an error wrapping ErrOverloaded.
+// The caller calls release (idempotent) when the buffers are gone. Without
+// a budget it always succeeds. Safe for concurrent use.
+func (n *Node) Reserve(bytes int64, what string) (release func(), err error) {
+	return n.admission.reserve(bytes, what)
 }
 
 func (a *admission) sample() {
@@ -89,7 +118,7 @@ func (a *admission) stop() { a.stopOnce.Do(func() { close(a.done) }) }
 // Stats is a snapshot of what a node is running and holding.
 type Stats struct {
 	Instances      int      `json:"instances"`       // instances running now
-	MemoryReserved ByteSize `json:"memory_reserved"` // sum of their memory limits (counted only with a budget)
+	MemoryReserved ByteSize `json:"memory_reserved"` // their memory limits and the buffers of requests, summed (counted only with a budget)
 
 	// Compiled code (see Config.CodeCache): the modules compiled for the
 	// apps, how many of them have their code in memory and its estimated

@@ -79,18 +79,32 @@ type Input struct {
 	Env    []string  // KEY=VALUE, added to the app's env (same key: this wins)
 	Stdin  io.Reader // nil: empty
 	Stdout io.Writer // nil: discarded; capped at the app's MaxResponse
-	// OnStart, if set, is called once the invocation has its slot and is
-	// about to run, when the app's timeout starts counting (the gateway
-	// starts the request body's deadline there).
-	OnStart func()
+	// OnStart, if set, is called once the invocation has its slot and its
+	// memory and is about to run, with the moment its timeout ends (the
+	// gateway sets its connection deadlines there). Stdin and Stdout are
+	// used only after it.
+	OnStart func(deadline time.Time)
+	// Buffers is how many bytes the caller holds in buffers of its own for
+	// this invocation while it runs (the gateway's response window). They
+	// are admitted with the instance, against Config.MemoryBudget, so a
+	// flood of responses cannot take more memory than the budget allows.
+	Buffers int64
 }
+
+// instanceOverhead is what the node itself holds for one running instance
+// beside its linear memory: the stderr line buffer and the call's
+// bookkeeping. It is counted against the memory budget with the instance.
+const instanceOverhead = maxLogLine + 4<<10
 
 // Invoke runs the target's version once in a fresh instance and waits for
 // it to finish. It waits for a concurrency slot when the app is at
 // MaxConcurrency (up to as many again may wait), and kills the instance at
-// the app's Timeout. The guest's stderr goes to the app's log.
+// the app's Timeout, counted from the call (waiting included). It never
+// waits for memory: without room in the node's budget it fails at once.
+// The guest's stderr goes to the app's log.
 //
-// Errors: ErrOverloaded (no slot), ErrTimeout, ErrTooLarge (stdout over
+// Errors: ErrOverloaded (no slot, or no room in the node's instance limit
+// or memory budget), ErrTimeout, ErrTooLarge (stdout over
 // MaxResponse; the instance is killed), ErrGuest (trap or non-zero exit),
 // ErrNotFound (the app was removed meanwhile), or ctx's error.
 func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
@@ -108,22 +122,25 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		d = cur
 	}
 	defer d.release()
-	if err := n.takeSlot(ctx, d); err != nil {
+	// The timeout counts from here, waiting for a slot included: a request
+	// is answered or refused within its app's timeout.
+	limits := d.version.Spec.Limits
+	deadline := time.Now().Add(time.Duration(limits.Timeout))
+	if err := n.takeSlot(ctx, d, deadline); err != nil {
 		return err
 	}
 	defer func() { <-d.slots }()
 
-	limits := d.version.Spec.Limits
-	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory))
+	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory), instanceOverhead+max(in.Buffers, 0))
 	if err != nil {
 		return err
 	}
 	defer releaseAdmission()
-	if in.OnStart != nil {
-		in.OnStart()
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Duration(limits.Timeout))
+	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
+	if in.OnStart != nil {
+		in.OnStart(deadline)
+	}
 	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}
 	stderr := &lineWriter{emit: func(line string) {
 		d.log("stderr", line)
@@ -161,10 +178,10 @@ func (n *Node) current(app string) (*deployed, error) {
 	return nil, errorf(ErrNotFound, "app %q is not deployed on this node", app)
 }
 
-// takeSlot waits for one of d's concurrency slots. At most MaxConcurrency
-// callers wait; beyond that it fails at once, so an overloaded app sheds
-// load instead of queueing without bound.
-func (n *Node) takeSlot(ctx context.Context, d *deployed) error {
+// takeSlot waits for one of d's concurrency slots until deadline. At most
+// MaxConcurrency callers wait; beyond that it fails at once, so an
+// overloaded app sheds load instead of queueing without bound.
+func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) error {
 	select {
 	case d.slots <- struct{}{}:
 		return nil
@@ -175,7 +192,7 @@ func (n *Node) takeSlot(ctx context.Context, d *deployed) error {
 		return errorf(ErrOverloaded, "app %q is at its max_concurrency of %d with %d more waiting; retry later or raise limits.max_concurrency", d.app, cap(d.slots), cap(d.slots))
 	}
 	defer d.waiting.Add(-1)
-	timeout := time.NewTimer(time.Duration(d.version.Spec.Limits.Timeout))
+	timeout := time.NewTimer(time.Until(deadline))
 	defer timeout.Stop()
 	select {
 	case d.slots <- struct{}{}:

@@ -13,18 +13,15 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/wisphq/wisp"
@@ -33,10 +30,11 @@ import (
 
 // Gateway is an http.Handler serving a node's apps. Safe for concurrent use.
 type Gateway struct {
-	node   *wisp.Node
-	log    *slog.Logger
-	bufs   sync.Pool // *bytes.Buffer for guest stdout
-	server cgi.Server
+	node      *wisp.Node
+	log       *slog.Logger
+	windows   buffers // chunked request bodies' first bytes
+	responses buffers // responses held before they stream
+	server    cgi.Server
 }
 
 // New returns a Gateway for node. Logger gets one line per request (nil:
@@ -46,16 +44,13 @@ func New(node *wisp.Node, logger *slog.Logger) *Gateway {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	return &Gateway{
-		node:   node,
-		log:    logger,
-		bufs:   sync.Pool{New: func() any { return new(bytes.Buffer) }},
-		server: cgi.Server{Software: "Wisp"},
+		node:      node,
+		log:       logger,
+		windows:   buffers{size: requestWindow},
+		responses: buffers{size: responseBuffer},
+		server:    cgi.Server{Software: "Wisp"},
 	}
 }
-
-// maxPooledBuffer is the largest stdout buffer returned to the pool, so
-// one huge response does not pin its memory forever.
-const maxPooledBuffer = 1 << 20
 
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +86,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
 		return
 	}
-	status, detail := g.serveApp(w, r, t, reqPath)
+	status, detail, cut := g.serveApp(w, r, t, reqPath)
 	dur := time.Since(start)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur)
 	attrs := []any{"app", t.App, "version", t.Version, "method", r.Method, "path", reqPath, "status", status, "duration", dur}
@@ -101,23 +96,20 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		level = slog.LevelWarn
 	}
 	g.log.Log(r.Context(), level, "request", attrs...)
+	if cut {
+		// The response started and cannot be finished: close the
+		// connection without ending it, so the client sees it incomplete.
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // serveApp runs the app for one request and writes the answer. It returns
-// the status written and, for failures, what went wrong.
-func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (int, string) {
+// the status written and, for failures, what went wrong. A response that
+// failed after it was committed is cut by panicking with
+// http.ErrAbortHandler once the request is logged (see ServeHTTP).
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (status int, detail string, cut bool) {
 	limits := t.Limits()
 	rc := http.NewResponseController(w)
-	// A client trickling its body must not hold an instance past its
-	// timeout: reading the body fails at the app's deadline, counted from
-	// when it starts (for chunked bodies, read before, from now). The
-	// deadline is lifted once the body is read, so it cannot end the
-	// request's context afterwards.
-	bodyDeadline := func() {
-		if r.ContentLength != 0 {
-			rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
-		}
-	}
 	if len(r.TransferEncoding) > 0 {
 		// net/http read this request by its chunked framing and dropped any
 		// Content-Length. A proxy in front may have framed it by that
@@ -129,13 +121,27 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	if r.ContentLength > int64(limits.MaxBody) {
 		return g.bodyTooLarge(w, limits)
 	}
+	if r.ContentLength != 0 {
+		// The guest may read its body while its response streams.
+		rc.EnableFullDuplex()
+	}
+	// A client trickling its body must not hold an instance past its
+	// timeout: reading the body fails at the app's deadline (for the
+	// window of a chunked body, read before the app runs, the timeout
+	// counts from now). The deadline is lifted once the body is read, so
+	// it cannot end the request's context afterwards.
 	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
+	var stdin io.Reader = body
 	if r.ContentLength < 0 {
-		bodyDeadline()
-		// Chunked: read it all first (within max_body) so CONTENT_LENGTH is
-		// exact, as CGI guests expect.
-		buf, err := io.ReadAll(body)
+		release, err := g.node.Reserve(requestWindow, "reading a chunked request body")
 		if err != nil {
+			return g.invokeFailed(w, r, t, err)
+		}
+		defer release()
+		buf := g.windows.get()
+		defer g.windows.put(buf)
+		rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
+		if stdin, r.ContentLength, err = readWindow(body, *buf); err != nil {
 			if body.over {
 				return g.bodyTooLarge(w, limits)
 			}
@@ -143,39 +149,58 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 				return g.bodyTimedOut(w, t, limits)
 			}
 			msg := "reading request body: " + err.Error()
-			return g.plain(w, http.StatusBadRequest, msg), msg
+			return g.plain(w, http.StatusBadRequest, msg), msg, false
 		}
-		r.ContentLength = int64(len(buf))
-		body = &limitedBody{r: bytes.NewReader(buf), left: int64(len(buf)), atEOF: func() {}}
 	}
 
+	bufp := g.responses.get()
+	defer g.responses.put(bufp)
+	out := newResponseStream(w, rc, r.Method == http.MethodHead, int64(limits.MaxResponse), *bufp)
+	// While its body arrives, a request's response is held (up to the
+	// window): a body that then fails still gets its 408 or 413.
+	out.hold = func() bool { return body.pending(r.ContentLength) }
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
-		Args:  cgi.Args(r),
-		Env:   cgi.Env(r, match, g.server),
-		Stdin: body,
+		Args:    cgi.Args(r),
+		Env:     cgi.Env(r, match, g.server),
+		Stdin:   stdin,
+		Stdout:  out,
+		Buffers: responseBuffer,
+		OnStart: func(deadline time.Time) {
+			if body.pending(r.ContentLength) {
+				rc.SetReadDeadline(deadline)
+			}
+			out.start(deadline)
+		},
 	}
-	if !body.eof {
-		in.OnStart = bodyDeadline
-	}
-	out := g.bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if out.Cap() <= maxPooledBuffer {
-			out.Reset()
-			g.bufs.Put(out)
-		}
-	}()
-	in.Stdout = out
-
 	err := g.node.Invoke(r.Context(), t, in)
+	committed, incomplete := out.close()
+	if body.pending(r.ContentLength) {
+		// net/http would read the rest of the body after answering; it
+		// fails at once instead and the connection closes.
+		rc.SetReadDeadline(time.Now())
+		if !committed {
+			w.Header().Set("Connection", "close")
+		}
+	}
+	if committed {
+		// The status and part of the body are out: a failure now can only
+		// cut the response.
+		if err == nil && body.over {
+			err = fmt.Errorf("request body is over this app's limit of %s (limits.max_body)", limits.MaxBody)
+		}
+		if incomplete != nil {
+			err = incomplete // what broke the stream says more than the cancelled call
+		}
+		if err != nil {
+			g.node.AppLogf(t, "response cut after %d bytes of body: %s", out.sentBytes(), err)
+			return out.resp.Status, err.Error(), true
+		}
+		return out.resp.Status, "", false
+	}
 	// The guest may have run for its whole timeout; the answer gets its own
 	// time to be written.
 	rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
-	if !body.eof && r.ContentLength != 0 {
-		// net/http would read the rest of the body before answering, with
-		// no deadline left; close the connection instead.
-		w.Header().Set("Connection", "close")
-	}
 	if body.over {
 		return g.bodyTooLarge(w, limits)
 	}
@@ -185,7 +210,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	if err != nil {
 		return g.invokeFailed(w, r, t, err)
 	}
-	resp, err := cgi.ParseResponse(out.Bytes())
+	resp, bodyLen, err := out.response()
 	if err != nil {
 		status := http.StatusBadGateway
 		if errors.Is(err, cgi.ErrNoHeader) {
@@ -193,22 +218,24 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		}
 		msg := "invalid CGI response: " + err.Error()
 		g.node.AppLogf(t, "%s", msg)
-		return g.plain(w, status, fmt.Sprintf("app %s produced an invalid response; see `wisp logs %s`", t.App, t.App)), msg
+		return g.plain(w, status, fmt.Sprintf("app %s produced an invalid response; see `wisp logs %s`", t.App, t.App)), msg, false
 	}
 	h := w.Header()
 	for k, vs := range resp.Header {
 		h[k] = vs
 	}
-	h.Set("Content-Length", strconv.Itoa(len(resp.Body)))
+	if out.streams() || r.Method == http.MethodHead {
+		h.Set("Content-Length", strconv.FormatInt(bodyLen, 10))
+	}
 	w.WriteHeader(resp.Status)
-	if r.Method != http.MethodHead {
+	if out.streams() {
 		w.Write(resp.Body)
 	}
-	return resp.Status, ""
+	return resp.Status, "", false
 }
 
 // invokeFailed answers an invocation error with the matching status.
-func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Target, err error) (int, string) {
+func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Target, err error) (int, string, bool) {
 	var status int
 	var msg string
 	switch {
@@ -220,24 +247,24 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Ta
 	case errors.Is(err, wisp.ErrNotFound):
 		status, msg = http.StatusNotFound, fmt.Sprintf("app %s is not deployed", t.App)
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		return 499, "client closed the request" // nobody to answer
+		return 499, "client closed the request", false // nobody to answer
 	default: // ErrGuest, ErrTooLarge, and anything unexpected
 		status, msg = http.StatusInternalServerError, fmt.Sprintf("app %s failed; see `wisp logs %s`", t.App, t.App)
 	}
 	g.node.AppLogf(t, "%s", err)
-	return g.plain(w, status, msg), err.Error()
+	return g.plain(w, status, msg), err.Error(), false
 }
 
 // bodyTooLarge answers 413 for a body over the app's max_body.
-func (g *Gateway) bodyTooLarge(w http.ResponseWriter, limits wisp.Limits) (int, string) {
+func (g *Gateway) bodyTooLarge(w http.ResponseWriter, limits wisp.Limits) (int, string, bool) {
 	msg := fmt.Sprintf("request body is over this app's limit of %s (limits.max_body)", limits.MaxBody)
-	return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg
+	return g.plain(w, http.StatusRequestEntityTooLarge, msg), msg, false
 }
 
 // bodyTimedOut answers 408 for a body that did not arrive in time.
-func (g *Gateway) bodyTimedOut(w http.ResponseWriter, t wisp.Target, limits wisp.Limits) (int, string) {
+func (g *Gateway) bodyTimedOut(w http.ResponseWriter, t wisp.Target, limits wisp.Limits) (int, string, bool) {
 	msg := fmt.Sprintf("the request body did not arrive within app %s's %s timeout", t.App, limits.Timeout)
-	return g.plain(w, http.StatusRequestTimeout, msg), msg
+	return g.plain(w, http.StatusRequestTimeout, msg), msg, false
 }
 
 // plain writes a short text answer produced by the gateway itself.
@@ -258,63 +285,4 @@ func cleanPath(p string) string {
 		p = "/" + p
 	}
 	return path.Clean(p)
-}
-
-// limitedBody is a request body that fails after left bytes, remembering
-// that it did so the gateway can answer 413. atEOF runs once the whole
-// body was read.
-type limitedBody struct {
-	r     io.Reader
-	left  int64
-	over  bool  // more than left bytes came
-	eof   bool  // the whole body was read
-	err   error // the first read error other than EOF
-	atEOF func()
-}
-
-func (b *limitedBody) Read(p []byte) (int, error) {
-	if b.left <= 0 {
-		// Probe one byte: exactly at the limit is fine, past it is not.
-		var one [1]byte
-		n, err := b.r.Read(one[:])
-		switch {
-		case n > 0:
-			b.over = true
-			return 0, errors.New("request body too large")
-		case err == io.EOF:
-			b.setEOF()
-			return 0, io.EOF
-		case err != nil:
-			if b.err == nil {
-				b.err = err
-			}
-			return 0, err
-		}
-		return 0, nil
-	}
-	if int64(len(p)) > b.left {
-		p = p[:b.left]
-	}
-	n, err := b.r.Read(p)
-	b.left -= int64(n)
-	switch {
-	case err == io.EOF:
-		b.setEOF()
-	case err != nil && b.err == nil:
-		b.err = err
-	}
-	return n, err
-}
-
-// timedOut reports whether reading the body hit its deadline.
-func (b *limitedBody) timedOut() bool {
-	var netErr net.Error
-	return errors.As(b.err, &netErr) && netErr.Timeout()
-}
-
-func (b *limitedBody) setEOF() {
-	if !b.eof {
-		b.eof = true
-		b.atEOF()
-	}
 }

@@ -35,11 +35,18 @@ func newGateway(t testing.TB, limits wisp.Limits, apps ...string) (*httptest.Ser
 // package.
 func newGatewayWithModules(t testing.TB, limits wisp.Limits, apps ...string) (*httptest.Server, *wisp.Node) {
 	t.Helper()
-	ctx := context.Background()
 	node, err := wisp.New(wisp.Config{Store: memstore.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveApps(t, node, limits, apps...), node
+}
+
+// serveApps deploys apps ("name=path.wasm:route") on node and serves them
+// through a Gateway; the node is closed with the server.
+func serveApps(t testing.TB, node *wisp.Node, limits wisp.Limits, apps ...string) *httptest.Server {
+	t.Helper()
+	ctx := context.Background()
 	if err := node.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +74,7 @@ func newGatewayWithModules(t testing.TB, limits wisp.Limits, apps ...string) (*h
 		srv.Close()
 		node.Close(ctx)
 	})
-	return srv, node
+	return srv
 }
 
 func do(t *testing.T, req *http.Request) (*http.Response, string) {

@@ -34,6 +34,20 @@ type Response struct {
 	Status int         // 200 to 999
 	Header http.Header // canonical keys; never nil
 	Body   []byte      // the rest of the output after the header: a sub-slice, not a copy
+	// ContentLength is the body length the guest declared with a
+	// Content-Length header, or -1 when it gave none or one that is not a
+	// plain decimal number. It is not in Header: the gateway frames the
+	// response itself and uses it only for a response it streams.
+	ContentLength int64
+}
+
+// HeaderEnd returns the offset of the body in out, just past the blank line
+// that ends the CGI header block, or -1 while out holds no complete header
+// block. Once it is -1 for more than MaxHeaderBytes of output the header
+// can no longer be valid: ParseResponse reports why.
+func HeaderEnd(out []byte) int {
+	_, _, bodyStart := scanHeader(out)
+	return bodyStart
 }
 
 // ParseResponse parses a guest's stdout as a CGI response, following the
@@ -48,7 +62,7 @@ func ParseResponse(out []byte) (Response, error) {
 	// substring of it, and the values share one backing array.
 	block := string(out[:headerEnd])
 	values := make([]string, 0, lines)
-	resp := Response{Header: make(http.Header, lines)}
+	resp := Response{Header: make(http.Header, lines), ContentLength: -1}
 	var hasType, hasLocation bool
 	for n := 1; block != ""; n++ {
 		line, rest, _ := strings.Cut(block, "\n")
@@ -84,7 +98,11 @@ func ParseResponse(out []byte) (Response, error) {
 			hasType = hasType || key == "Content-Type"
 			hasLocation = hasLocation || key == "Location"
 		}
-		if key == "Content-Length" || isHopByHop(key) {
+		if key == "Content-Length" {
+			resp.ContentLength = parseLength(value)
+			continue
+		}
+		if isHopByHop(key) {
 			continue // the gateway frames the response and owns the connection
 		}
 		if vv, ok := resp.Header[key]; ok {
@@ -183,6 +201,22 @@ func parseStatus(n int, v string) (int, error) {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// parseLength parses a Content-Length value: decimal digits only, at most
+// 18 of them. Anything else is -1, "not declared".
+func parseLength(v string) int64 {
+	if v == "" || len(v) > 18 {
+		return -1
+	}
+	var n int64
+	for i := 0; i < len(v); i++ {
+		if !isDigit(v[i]) {
+			return -1
+		}
+		n = n*10 + int64(v[i]-'0')
+	}
+	return n
+}
 
 // quote quotes a line for an error message, cut to a readable length.
 func quote(line string) string {

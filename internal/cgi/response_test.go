@@ -213,3 +213,62 @@ func TestParseResponseStatusRange(t *testing.T) {
 		}
 	}
 }
+
+func TestParseResponseContentLength(t *testing.T) {
+	tests := []struct {
+		name  string
+		value string // "" : no Content-Length line
+		want  int64
+	}{
+		{"absent", "", -1},
+		{"zero", "0", 0},
+		{"plain", "1234", 1234},
+		{"blanks_trimmed", " \t42 ", 42},
+		{"sign", "+5", -1},
+		{"negative", "-5", -1},
+		{"hex", "0x10", -1},
+		{"list", "5, 5", -1},
+		{"too_long", "1234567890123456789", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := "Content-Type: text/plain\n"
+			if tt.value != "" {
+				out += "Content-Length:" + tt.value + "\n"
+			}
+			resp, err := ParseResponse([]byte(out + "\nbody"))
+			if err != nil {
+				t.Fatalf("ParseResponse: %v", err)
+			}
+			if resp.ContentLength != tt.want {
+				t.Errorf("ContentLength = %d; want %d", resp.ContentLength, tt.want)
+			}
+			if _, ok := resp.Header["Content-Length"]; ok {
+				t.Errorf("Content-Length is in Header; the gateway frames the response")
+			}
+		})
+	}
+}
+
+func TestHeaderEnd(t *testing.T) {
+	tests := []struct {
+		name string
+		out  string
+		want int
+	}{
+		{"empty", "", -1},
+		{"partial_line", "Content-Type: text/pl", -1},
+		{"no_blank_line_yet", "Content-Type: text/plain\n", -1},
+		{"lf", "Content-Type: text/plain\n\nbody", len("Content-Type: text/plain\n\n")},
+		{"crlf", "Content-Type: text/plain\r\n\r\nbody", len("Content-Type: text/plain\r\n\r\n")},
+		{"body_only_blank_line", "Status: 204\n\n", len("Status: 204\n\n")},
+		{"over_max_bytes", headerOfSize(MaxHeaderBytes+1) + "x", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := HeaderEnd([]byte(tt.out)); got != tt.want {
+				t.Errorf("HeaderEnd = %d; want %d", got, tt.want)
+			}
+		})
+	}
+}
