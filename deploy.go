@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"slices"
 	"time"
 
 	"github.com/wisphq/wisp/internal/bundle"
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
 // maxBundleFiles caps the number of entries in one file bundle.
@@ -27,7 +29,9 @@ const maxBundleFiles = 100_000
 // Errors match ErrInvalid (bad spec, or a module that fails validation:
 // the message names the problem), ErrNotFound (a blob was not uploaded),
 // or ErrConflict (a route another app declares, or a concurrent change).
-// Nothing is stored or switched when Deploy fails.
+// A module or file bundle over the node's MaxBlobSize matches both
+// ErrTooLarge and ErrInvalid; it is refused by its stored size, before a
+// byte of it is read. Nothing is stored or switched when Deploy fails.
 func (n *Node) Deploy(ctx context.Context, spec AppSpec) (DeployResult, error) {
 	return n.deploy(ctx, spec, anyVersion)
 }
@@ -234,7 +238,7 @@ func (n *Node) activate(app string, d *deployed) {
 // compiles it, returning it with one reference (the caller's).
 func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	spec := v.Spec
-	wasm, err := n.readBlob(ctx, spec.Module, "module")
+	wasm, err := n.readBlob(ctx, spec.Module, "module", n.checkModuleSize)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +252,7 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	for _, f := range spec.Files {
 		// Read whole first, so a failed read (the store went away) is not
 		// taken for a malformed bundle, which is never retried.
-		data, err := n.readBlob(ctx, f.Bundle, "file bundle for "+f.Mount)
+		data, err := n.readBlob(ctx, f.Bundle, "file bundle for "+f.Mount, n.checkBlobSize)
 		if err != nil {
 			mod.Close(ctx)
 			return nil, err
@@ -287,17 +291,87 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	return d, nil
 }
 
-func (n *Node) readBlob(ctx context.Context, digest, what string) ([]byte, error) {
+// MaxBlobSize returns the largest module or file bundle the node stores
+// and loads: Config.MaxBlobSize (`wisp serve --max-module-size`).
+func (n *Node) MaxBlobSize() int64 { return n.cfg.MaxBlobSize }
+
+// maxModuleBytes is the largest module the engine's pre-scan accepts
+// (internal/wasmscan's MaxModuleBytes cap, below the default
+// MaxBlobSize): a larger one is refused by its size, before it is read.
+func maxModuleBytes() int64 { return int64(wasmscan.DefaultLimits.MaxModuleBytes) }
+
+// sizeOf formats a blob's size for a refusal: rounded, and exact.
+func sizeOf(size int64) string {
+	return fmt.Sprintf("%s (%d bytes)", ByteSize(size).Approx(), size)
+}
+
+// checkModuleSize refuses a module of size bytes that this node would
+// not store, or that the engine would refuse for its size anyway.
+func (n *Node) checkModuleSize(what, digest string, size int64) error {
+	if err := n.checkBlobSize(what, digest, size); err != nil {
+		return err
+	}
+	if size > maxModuleBytes() {
+		return errorf(ErrInvalid, "%s %s is %s, over the %s a module may have (the compile-cost cap MaxModuleBytes, see docs/security.md); it was not read: strip debug information and other custom sections (go build -ldflags='-s -w', wasm-strip, wasm-opt --strip-debug) and build for size (-Os, wasm-opt -Oz)",
+			what, shortDigest(digest), sizeOf(size), ByteSize(maxModuleBytes()))
+	}
+	return nil
+}
+
+// checkBlobSize refuses a blob of size bytes over the node's MaxBlobSize
+// (stored before the limit was lowered, or by a fleet node with a higher
+// one). The error matches ErrTooLarge and, as it can never load on this
+// node, ErrInvalid: it is not retried.
+func (n *Node) checkBlobSize(what, digest string, size int64) error {
+	if size <= n.cfg.MaxBlobSize {
+		return nil
+	}
+	return &kindError{kind: ErrTooLarge, err: errorf(ErrInvalid,
+		"%s %s is %s, over this node's limit of %s for a module or file bundle (MaxBlobSize, wisp serve --max-module-size); it was not read: deploy a smaller one, or start the node with a larger --max-module-size",
+		what, shortDigest(digest), sizeOf(size), ByteSize(n.cfg.MaxBlobSize))}
+}
+
+// readBlob reads a whole blob into memory, once check has accepted its
+// size: a blob too large for it is refused before a byte is read, and one
+// it accepts is read into a buffer of exactly its size.
+func (n *Node) readBlob(ctx context.Context, digest, what string, check func(what, digest string, size int64) error) ([]byte, error) {
 	r, err := n.store.OpenBlob(ctx, digest)
 	if err != nil {
 		return nil, blobError(err, what, digest)
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, n.cfg.MaxBlobSize+1))
+	size, err := n.blobSize(ctx, r, digest)
 	if err != nil {
-		return nil, fmt.Errorf("read %s %s: %w", what, shortDigest(digest), err)
+		return nil, blobError(err, what, digest)
+	}
+	if err := check(what, digest, size); err != nil {
+		return nil, err
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(r, data); err != nil {
+		return nil, fmt.Errorf("read %s %s: %w (the store said it has %d bytes)", what, shortDigest(digest), err, size)
+	}
+	var extra [1]byte
+	if _, err := io.ReadFull(r, extra[:]); err != io.EOF {
+		return nil, fmt.Errorf("read %s %s: the store said it has %d bytes, but it has more (%v)", what, shortDigest(digest), size, err)
 	}
 	return data, nil
+}
+
+// blobSize returns the size of the blob r, just opened: its file's size
+// when the store hands out a file (boltstore; natsstore's cache), which
+// costs no second lookup, and otherwise what StatBlob says.
+func (n *Node) blobSize(ctx context.Context, r io.Reader, digest string) (int64, error) {
+	if f, ok := r.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			return fi.Size(), nil
+		}
+	}
+	info, err := n.store.StatBlob(ctx, digest)
+	if err != nil {
+		return 0, err
+	}
+	return info.Size, nil
 }
 
 func blobError(err error, what, digest string) error {
