@@ -121,7 +121,7 @@ func (e *env) runVerb(ctx context.Context, cmd *command, args []string) int {
 		return exitOK
 	}
 	if err != nil {
-		return e.usageFailure(cmd, err.Error())
+		return e.usageFailure(cmd, e.explainFlagError(cmd, err))
 	}
 	err = v.run(ctx, positional)
 	if x, ok := v.(interface{ explainError(error) error }); ok && err != nil {
@@ -144,6 +144,29 @@ func (e *env) runVerb(ctx context.Context, cmd *command, args []string) int {
 	}
 	fmt.Fprintf(e.stderr, "wisp %s: %v\n", cmd.name, err)
 	return exitFailed
+}
+
+// explainFlagError returns the message of an error parsing cmd's flags.
+// A flag cmd does not define, with no flag of cmd close to it, but that
+// one or two other verbs define, gets them named: "flag provided but not
+// defined: -route; --route is a flag of wisp deploy".
+func (e *env) explainFlagError(cmd *command, err error) string {
+	var unknown *unknownFlagError
+	if !errors.As(err, &unknown) || unknown.suggestion != "" || len(unknown.name) < 2 {
+		return err.Error()
+	}
+	var verbs []string
+	for _, c := range commands() {
+		fs := newFlagSet(c.name)
+		c.new(e).flags(fs)
+		if c.name != cmd.name && fs.Lookup(unknown.name) != nil {
+			verbs = append(verbs, "wisp "+c.name)
+		}
+	}
+	if len(verbs) == 0 || len(verbs) > 2 {
+		return err.Error()
+	}
+	return fmt.Sprintf("%v; --%s is a flag of %s", err, unknown.name, strings.Join(verbs, " and "))
 }
 
 // usageFailure reports a usage error of the verb.

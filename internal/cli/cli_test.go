@@ -71,9 +71,12 @@ func TestHelpOfEveryVerb(t *testing.T) {
 				t.Errorf("help wrote to stderr: %s", help.stderr)
 			}
 			checkGolden(t, "help/"+cmd.name, help.stdout)
-			for _, flag := range []string{"-h", "--help", "-help"} {
-				if got := invoke(t, cmd.name, flag).must(t, 0); got.stdout != help.stdout {
-					t.Errorf("'wisp %s %s' differs from 'wisp help %s':\n%s", cmd.name, flag, cmd.name, got.stdout)
+			for _, args := range [][]string{
+				{cmd.name, "-h"}, {cmd.name, "--help"}, {cmd.name, "-help"},
+				{"help", cmd.name, "-h"}, {"help", "-h", cmd.name}, {"-h", cmd.name}, {"--help", cmd.name},
+			} {
+				if got := invoke(t, args...).must(t, 0); got.stdout != help.stdout {
+					t.Errorf("'wisp %s' differs from 'wisp help %s':\n%s", strings.Join(args, " "), cmd.name, got.stdout)
 				}
 			}
 			for _, want := range []string{"Usage: wisp " + cmd.name, "Examples:\n  wisp " + cmd.name} {
@@ -93,7 +96,7 @@ func TestOverview(t *testing.T) {
 			t.Errorf("overview does not list %s with its summary %q", cmd.name, cmd.summary)
 		}
 	}
-	for _, args := range [][]string{{"--help"}, {"-h"}, {"help", "help"}} {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help", "help"}, {"help", "-h"}, {"help", "--help"}, {"help", "help", "-h"}} {
 		if got := invoke(t, args...).must(t, 0); got.stdout != help.stdout {
 			t.Errorf("wisp %s differs from wisp help", strings.Join(args, " "))
 		}
@@ -145,7 +148,12 @@ func TestUsageErrors(t *testing.T) {
 		{"bad size", []string{"deploy", "a.wasm", "--memory", "lots"}, `wisp deploy: invalid value "lots" for flag -memory: size "lots" is not`},
 		{"timeout without unit", []string{"deploy", "a.wasm", "--timeout", "5"}, `wisp deploy: invalid value "5" for flag -timeout: "5" has no unit: write 5s (or 500ms, 1m)`},
 		{"run timeout without unit", []string{"run", "--timeout", "1.5", "a.wasm"}, `wisp run: invalid value "1.5" for flag -timeout: "1.5" has no unit: write 1.5s`},
-		{"bad route", []string{"deploy", "a.wasm", "--route", "hello"}, `wisp deploy: invalid value "hello" for flag -route: route "hello" has no path`},
+		{"route without a slash", []string{"deploy", "a.wasm", "--route", "hello"}, `wisp deploy: invalid value "hello" for flag -route: routes start with "/"; did you mean "/hello"?` + "\n"},
+		{"bad route", []string{"deploy", "a.wasm", "--route", "/a//b"}, `wisp deploy: invalid value "/a//b" for flag -route: route "/a//b" has an empty path segment`},
+		{"mistyped flag", []string{"serve", "--listn", ":8080"}, "wisp serve: flag provided but not defined: -listn; did you mean --listen?\n"},
+		{"mistyped flag after an argument", []string{"logs", "hello", "--folow"}, "wisp logs: flag provided but not defined: -folow; did you mean --follow?\n"},
+		{"mistyped flag of run", []string{"run", "--dri", "x", "a.wasm"}, "wisp run: flag provided but not defined: -dri; did you mean --dir?\n"},
+		{"flag of another verb", []string{"apps", "--route", "/x"}, "wisp apps: flag provided but not defined: -route; --route is a flag of wisp deploy\n"},
 		{"no route", []string{"deploy", "hello.wasm"}, "wisp deploy: no routes for hello: add --route /hello"},
 		{"bad name from file", []string{"deploy", "Hello_World.wasm", "--route", "/"}, `wisp deploy: cannot name the app after Hello_World.wasm`},
 		{"two paths", []string{"deploy", "a", "b"}, "wisp deploy: want at most one PATH, got 2: a b"},

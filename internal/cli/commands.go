@@ -102,8 +102,11 @@ func (e *env) printHelp(w io.Writer, cmd *command) {
 	}
 }
 
-// help runs `wisp help [VERB]`.
+// help runs `wisp help [VERB]`. Help flags among args are dropped:
+// `wisp help -h` is `wisp help`, `wisp help deploy -h` is `wisp help
+// deploy`.
 func (e *env) help(ctx context.Context, args []string) int {
+	args = slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "-h" || a == "-help" || a == "--help" })
 	switch {
 	case len(args) == 0 || args[0] == "help":
 		e.printOverview(e.stdout)

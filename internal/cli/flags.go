@@ -4,9 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/didyoumean"
 )
 
 // flagSet is a verb's flag.FlagSet plus the one-letter aliases of its long
@@ -35,11 +37,16 @@ func (fs *flagSet) alias(short, long string) {
 // parse parses args. With interspersed, flags may follow positional
 // arguments ("deploy app.wasm --name hi"), and "--" ends the flags;
 // without, the first positional argument ends them ("run app.wasm -v"
-// hands -v to the guest). It returns the positional arguments.
+// hands -v to the guest). It returns the positional arguments. Errors:
+// those of flag.FlagSet.Parse, except that a flag fs does not define is an
+// *unknownFlagError suggesting the flag probably meant.
 func (fs *flagSet) parse(args []string, interspersed bool) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
+			if name := undefinedFlag(err); name != "" {
+				return nil, &unknownFlagError{err: err, name: name, suggestion: fs.suggest(name)}
+			}
 			return nil, err
 		}
 		rest := fs.Args()
@@ -50,6 +57,102 @@ func (fs *flagSet) parse(args []string, interspersed bool) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// unknownFlagError is an error of parse: a flag the flag set does not
+// define, with the one it probably meant.
+type unknownFlagError struct {
+	err        error  // the flag package's error
+	name       string // the flag as typed, without its dashes
+	suggestion string // a flag with its dashes, or ""
+}
+
+// Error is the flag package's message and the suggestion: "flag provided
+// but not defined: -listn; did you mean --listen?".
+func (u *unknownFlagError) Error() string {
+	if u.suggestion == "" {
+		return u.err.Error()
+	}
+	return u.err.Error() + "; did you mean " + u.suggestion + "?"
+}
+
+func (u *unknownFlagError) Unwrap() error { return u.err }
+
+// undefinedFlag returns the name of the flag an error of Parse says is not
+// defined, as typed without its dashes ("listn"), or "" for other errors.
+func undefinedFlag(err error) string {
+	name, _ := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if name == err.Error() {
+		return ""
+	}
+	return name
+}
+
+// suggest returns the flag of fs that name (typed without its dashes)
+// probably meant, with its dashes ("--listen", "-o"), or "" when none is
+// close: the flag spelt in another case or with "_" for "-"
+// ("--Max_Instances"), one a few edits away (a swap of two adjacent
+// letters counting as one), the only one name begins
+// ("--mem" for --memory-budget), or the longest one that begins name and a
+// "-" ("--data-dir" for --data).
+func (fs *flagSet) suggest(name string) string {
+	want := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
+	if want == "" {
+		return ""
+	}
+	var names []string
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) }) // in lexical order
+	dashed := func(n string) string {
+		if len(n) == 1 {
+			return "-" + n
+		}
+		return "--" + n
+	}
+	if slices.Contains(names, want) {
+		return dashed(want)
+	}
+	// A typo is a few edits away, fewer for short words.
+	best, bestDist := "", min(3, max(1, len(want)/2)+1)
+	for _, n := range names {
+		d := didyoumean.Distance(want, n)
+		if isTransposition(want, n) {
+			d = 1 // "dri" for "dir": two edits, one slip of the fingers
+		}
+		if len(n) > 1 && d < bestDist {
+			best, bestDist = n, d
+		}
+	}
+	if best != "" {
+		return dashed(best)
+	}
+	var starts []string
+	for _, n := range names {
+		if len(want) >= 3 && strings.HasPrefix(n, want) {
+			starts = append(starts, n)
+		}
+		if len(n) > 1 && strings.HasPrefix(want, n+"-") && len(n) > len(best) {
+			best = n
+		}
+	}
+	switch {
+	case len(starts) == 1:
+		return dashed(starts[0])
+	case best != "":
+		return dashed(best)
+	}
+	return ""
+}
+
+// isTransposition reports whether a is b with two adjacent bytes swapped.
+func isTransposition(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	i := 0
+	for i < len(a) && a[i] == b[i] {
+		i++
+	}
+	return i+1 < len(a) && a[i] == b[i+1] && a[i+1] == b[i] && a[i+2:] == b[i+2:]
 }
 
 // helpWidth is the width help text is wrapped to.
@@ -147,13 +250,39 @@ func (r *routesFlag) String() string {
 	return strings.Join(s, ",")
 }
 
+// Set parses v with wisp.ParseRoute, after checkRouteStart.
 func (r *routesFlag) Set(v string) error {
+	if err := checkRouteStart(v); err != nil {
+		return err
+	}
 	route, err := wisp.ParseRoute(v)
 	if err != nil {
 		return err
 	}
 	*r = append(*r, route)
 	return nil
+}
+
+// checkRouteStart explains a route with no "/" at all, such as "hello",
+// which is far more often a path without its leading "/" than a host
+// without its path (wisp.ParseRoute reads it as the latter): `routes start
+// with "/"; did you mean "/hello"?` (the flag package names the value
+// before it). When the route
+// looks like a host ("example.com"), the suggestion offers the host's
+// every path first. Errors: only for such a route; nil for every other,
+// which wisp.ParseRoute judges.
+func checkRouteStart(v string) error {
+	s := strings.TrimSpace(v)
+	if s == "" || strings.Contains(s, "/") {
+		return nil
+	}
+	if rest, ok := strings.CutSuffix(s, "..."); ok { // "api..." meant "/api/..."
+		return fmt.Errorf("routes start with \"/\"; did you mean %q?", strings.TrimSuffix("/"+rest, "/")+wisp.PrefixSuffix)
+	}
+	if strings.Contains(s, ".") {
+		return fmt.Errorf("routes start with \"/\", or with a host and a path; did you mean %q (every path on host %s) or %q?", s+wisp.PrefixSuffix, s, "/"+s)
+	}
+	return fmt.Errorf("routes start with \"/\"; did you mean %q?", "/"+s)
 }
 
 // envFlag is a repeatable --env KEY=VALUE. A bare KEY takes the value of

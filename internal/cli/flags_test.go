@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -72,4 +73,74 @@ func FuzzFlagSetParse(f *testing.F) {
 			t.Fatalf("parse(%q) = %q: more positional arguments than arguments", args, positional)
 		}
 	})
+}
+
+func TestSuggestFlag(t *testing.T) {
+	fs := newFlagSet("test")
+	fs.String("listen", "", "")
+	fs.String("admin-listen", "", "")
+	fs.String("data", "", "")
+	fs.Int("max-instances", 0, "")
+	fs.String("max-module-size", "", "")
+	fs.String("memory-budget", "", "")
+	fs.Bool("follow", false, "")
+	fs.alias("f", "follow")
+	fs.Bool("v", false, "")
+	tests := []struct{ name, typed, want string }{
+		{"typo", "listn", "--listen"},
+		{"missing letter", "folow", "--follow"},
+		{"swapped letters", "lsiten", "--listen"},
+		{"case", "Listen", "--listen"},
+		{"underscore", "max_instances", "--max-instances"},
+		{"only flag with that start", "mem", "--memory-budget"},
+		{"several flags with that start", "max", ""},
+		{"flag and more", "data-dir", "--data"},
+		{"one-letter flag", "V", "-v"},
+		{"one letter off", "x", ""},
+		{"far", "zzzzzz", ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := fs.suggest(tt.typed); got != tt.want {
+				t.Errorf("suggest(%q) = %q, want %q", tt.typed, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckRouteStart(t *testing.T) {
+	tests := []struct{ name, route, wantErr string }{
+		{"path", "/hello", ""},
+		{"host and path", "shop.example.com/...", ""},
+		{"empty, for ParseRoute", "", ""},
+		{"no slash", "hello", `routes start with "/"; did you mean "/hello"?`},
+		{"blanks", " hello ", `routes start with "/"; did you mean "/hello"?`},
+		{"prefix without slashes", "api...", `routes start with "/"; did you mean "/api/..."?`},
+		{"every path without a slash", "...", `routes start with "/"; did you mean "/..."?`},
+		{"host without a path", "example.com", `routes start with "/", or with a host and a path; did you mean "example.com/..." (every path on host example.com) or "/example.com"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkRouteStart(tt.route)
+			if got := fmt.Sprint(err); err == nil && tt.wantErr != "" || err != nil && got != tt.wantErr {
+				t.Errorf("checkRouteStart(%q) = %v, want %q", tt.route, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestIsTransposition(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want bool
+	}{
+		{"dri", "dir", true}, {"ab", "ba", true}, {"lsiten", "listen", true},
+		{"dir", "dir", false}, {"abc", "cba", false}, {"abcd", "badc", false}, {"a", "ab", false}, {"", "", false},
+	}
+	for _, tt := range tests {
+		if got := isTransposition(tt.a, tt.b); got != tt.want {
+			t.Errorf("isTransposition(%q, %q) = %v, want %v", tt.a, tt.b, got, tt.want)
+		}
+	}
 }
