@@ -4,7 +4,11 @@
 // probes.
 //
 // Handlers return an error; one function, writeError, turns every error
-// into a status code and a JSON body {"error": "...", "code": "..."}.
+// into a status code and a JSON body {"error": "...", "code": "..."},
+// repeated in the headers Wisp-Error and Wisp-Error-Code. Messages carry
+// text the node does not control (a guest's stderr, store errors), so
+// they go through internal/headertext: readable text in the body, an
+// escaped one-line value in the header.
 package adminapi
 
 import (
@@ -20,6 +24,7 @@ import (
 	"syscall"
 
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/headertext"
 )
 
 // Config configures the admin API handler.
@@ -143,10 +148,12 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		a.Logger.Error("admin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	// A HEAD answer has no body: the message goes in headers too.
-	w.Header().Set("Wisp-Error", strings.Join(strings.Fields(err.Error()), " "))
+	// A HEAD answer has no body: the message goes in headers too, made a
+	// valid header value whatever a guest wrote into it.
+	msg := err.Error()
+	w.Header().Set("Wisp-Error", headertext.Value(msg))
 	w.Header().Set("Wisp-Error-Code", code)
-	writeJSON(w, status, map[string]string{"error": err.Error(), "code": code})
+	writeJSON(w, status, map[string]string{"error": headertext.Text(msg), "code": code})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) error {

@@ -148,7 +148,7 @@ func TestErrorsAreJSONWithAStatus(t *testing.T) {
 		{"bad route", "PUT", "/v1/apps/x", strings.NewReader(`{"module":"sha256:` + strings.Repeat("0", 64) + `","routes":["nopath"]}`), nil, 400, "invalid", `route "nopath" has no path`},
 		{"bad size", "PUT", "/v1/apps/x", strings.NewReader(`{"limits":{"memory":"lots"}}`), nil, 400, "invalid", `size "lots"`},
 		{"digest header mismatch", "POST", "/v1/blobs", bytes.NewReader(wasm), []string{"Wisp-Digest", "sha256:" + strings.Repeat("1", 64)}, 400, "invalid", "Wisp-Digest header claims"},
-		{"upload too large", "POST", "/v1/blobs", bytes.NewReader(make([]byte, 2<<20)), nil, 413, "too_large", "limit of 1MiB"},
+		{"upload too large", "POST", "/v1/blobs", bytes.NewReader(make([]byte, 2<<20)), nil, 413, "too_large", "larger than this node's --max-module-size of 1MiB; nothing was stored"},
 		{"rollback unknown app", "POST", "/v1/apps/ghost/rollback", nil, nil, 404, "not_found", `app "ghost"`},
 		{"remove unknown app", "DELETE", "/v1/apps/ghost", nil, nil, 404, "not_found", `app "ghost"`},
 		{"logs of unknown app", "GET", "/v1/apps/ghost/logs", nil, nil, 404, "not_found", `app "ghost"`},

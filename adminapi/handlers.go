@@ -2,6 +2,7 @@ package adminapi
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -56,7 +57,15 @@ func (a *api) putBlob(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("header Wisp-Digest: %w", err)
 		}
 	}
+	// The store streams the body to a temporary file, hashing it on the
+	// way, and stops reading one byte past the node's limit: an upload
+	// over it costs neither memory nor disk beyond that.
 	info, err := a.Node.PutBlob(r.Context(), r.Body)
+	if errors.Is(err, wisp.ErrTooLarge) {
+		return apiError(http.StatusRequestEntityTooLarge, "too_large",
+			"upload is larger than this node's --max-module-size of %s; nothing was stored: upload a smaller module or file bundle, or start the node with a larger --max-module-size",
+			wisp.ByteSize(a.Node.MaxBlobSize()))
+	}
 	if err != nil {
 		return err
 	}
