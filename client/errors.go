@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/headertext"
 )
 
 // ErrUnauthorized is matched (errors.Is) by an *APIError with code
@@ -102,11 +103,15 @@ func (c *Client) readAPIError(req request, resp *http.Response) *APIError {
 		Code  string `json:"code"`
 	}
 	if json.Unmarshal(data, &body) != nil || body.Error == "" {
-		// A HEAD answer has no body; the API repeats it in headers.
-		body.Error, body.Code = resp.Header.Get("Wisp-Error"), resp.Header.Get("Wisp-Error-Code")
+		// A HEAD answer has no body; the API repeats it in headers, where
+		// it is escaped to one line of printable ASCII (internal/headertext).
+		body.Error, body.Code = headertext.Decode(resp.Header.Get("Wisp-Error")), resp.Header.Get("Wisp-Error-Code")
 	}
 	if body.Error != "" {
-		e.Message = body.Error
+		// The node makes its messages readable; an older node, or
+		// something in between, may not have: no control byte reaches the
+		// terminal the CLI prints to.
+		e.Message = headertext.Text(body.Error)
 		if body.Code != "" {
 			e.Code = body.Code
 		}
@@ -121,9 +126,9 @@ func (c *Client) readAPIError(req request, resp *http.Response) *APIError {
 			"The admin API listens on wisp serve --admin-listen (default 127.0.0.1:8081)", c.base, req.path)
 		return e
 	}
-	e.Message = fmt.Sprintf("the admin API answered %s", resp.Status)
+	e.Message = headertext.Text(fmt.Sprintf("the admin API answered %s", resp.Status))
 	if text := firstLine(string(data)); text != "" {
-		e.Message += ": " + text
+		e.Message += ": " + headertext.Text(text)
 	}
 	return e
 }
