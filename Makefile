@@ -15,8 +15,9 @@ run: build
 	$(BIN) serve --data $(DATA) --listen $(LISTEN) --admin-listen $(ADMIN) \
 		--deploy examples/hello --deploy examples/echo --deploy examples/json
 
+## build: bin/wisp, a static binary (CGO_ENABLED=0: no libc needed where it runs)
 build:
-	$(GO) build -o $(BIN) ./cmd/wisp
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/wisp
 
 ## nats: build bin/nats-server at the version go.mod pins, for running a fleet locally
 nats:
