@@ -26,7 +26,16 @@ func (b memoryBudget) String() string {
 	if b.bytes == 0 {
 		return "none (" + b.reason + ")"
 	}
-	return wisp.ByteSize(b.bytes).Approx() + ": " + b.reason
+	return sizeText(b.bytes) + ": " + b.reason
+}
+
+// sizeText formats n for people: exactly when it is a round number of
+// MiB ("512MiB", "1GiB", "1536MiB"), else rounded ("17.7GiB" is "18GiB").
+func sizeText(n int64) string {
+	if n%(1<<20) == 0 && n>>20 < 10000 {
+		return wisp.ByteSize(n).String()
+	}
+	return wisp.ByteSize(n).Approx()
 }
 
 // resolveMemoryBudget turns the value of --memory-budget into a budget:
@@ -72,12 +81,12 @@ type memoryLimit struct {
 // limit)" or "the machine's 24GiB (less than the cgroup v1 memory limit of
 // 32GiB in FILE)".
 func (m memoryLimit) String() string {
-	size := wisp.ByteSize(m.bytes).Approx()
+	size := sizeText(m.bytes)
 	switch {
 	case m.cgroup != "":
 		return fmt.Sprintf("the cgroup %s memory limit of %s (%s)", m.cgroup, size, m.file)
 	case m.file != "":
-		return fmt.Sprintf("the machine's %s (less than the cgroup memory limit of %s in %s)", size, wisp.ByteSize(m.cgroupBytes).Approx(), m.file)
+		return fmt.Sprintf("the machine's %s (less than the cgroup memory limit of %s in %s)", size, sizeText(m.cgroupBytes), m.file)
 	}
 	return fmt.Sprintf("the machine's %s (no cgroup memory limit)", size)
 }

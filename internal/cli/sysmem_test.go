@@ -15,12 +15,12 @@ func TestDetectMemory(t *testing.T) {
 		wantWhy string
 	}{
 		{"v2-root", 512 << 20, "the cgroup v2 memory limit of 512MiB (/sys/fs/cgroup/memory.max)"},
-		{"v2-nested", 1 << 30, "the cgroup v2 memory limit of 1.0GiB (/sys/fs/cgroup/kubepods.slice/kubepods-pod1.slice/memory.max)"},
+		{"v2-nested", 1 << 30, "the cgroup v2 memory limit of 1GiB (/sys/fs/cgroup/kubepods.slice/kubepods-pod1.slice/memory.max)"},
 		{"v1-nested", 512 << 20, "the cgroup v1 memory limit of 512MiB (/sys/fs/cgroup/memory/wisp/memory.limit_in_bytes)"},
 		{"v1-container", 256 << 20, "the cgroup v1 memory limit of 256MiB (/sys/fs/cgroup/memory/memory.limit_in_bytes)"},
 		{"none", 24 << 30, "the machine's 24GiB (no cgroup memory limit)"},
 		{"unlimited", 24 << 30, "the machine's 24GiB (no cgroup memory limit)"},
-		{"above-machine", 8 << 30, "the machine's 8.0GiB (less than the cgroup memory limit of 64GiB in /sys/fs/cgroup/big/memory.max)"},
+		{"above-machine", 8 << 30, "the machine's 8GiB (less than the cgroup memory limit of 64GiB in /sys/fs/cgroup/big/memory.max)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -113,6 +113,21 @@ func TestReadMountInfo(t *testing.T) {
 	}
 	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] {
 		t.Errorf("readMountInfo = %+v, want %+v", got, want)
+	}
+}
+
+func TestSizeText(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{512 << 20, "512MiB"}, {1 << 30, "1GiB"}, {1536 << 20, "1536MiB"}, {384 << 20, "384MiB"},
+		{24731400 << 10, "24GiB"}, {24731400 << 10 / 4 * 3, "18GiB"}, {20000 << 20, "20GiB"}, {1000, "1000B"},
+	}
+	for _, tt := range tests {
+		if got := sizeText(tt.n); got != tt.want {
+			t.Errorf("sizeText(%d) = %q, want %q", tt.n, got, tt.want)
+		}
 	}
 }
 
