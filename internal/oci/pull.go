@@ -135,10 +135,24 @@ func (c *Client) moduleLayer(ref Reference, mediaType string, body []byte) (Laye
 		return Layer{}, notWasmf("the module layer of %s has digest %q: Wisp needs sha256 digests; push the module again with: wisp push FILE.wasm %s", ref, layer.Digest, ref)
 	case layer.Size < 0:
 		return Layer{}, notWasmf("the module layer of %s has a negative size", ref)
-	case layer.Size > c.opts.MaxModuleSize:
-		return Layer{}, fmt.Errorf("the module of %s is %s, over the module size limit of %s: %w", ref, wisp.ByteSize(layer.Size).Approx(), wisp.ByteSize(c.opts.MaxModuleSize).Approx(), wisp.ErrTooLarge)
+	}
+	if err := c.checkSize(ref, layer.Size); err != nil {
+		return Layer{}, err
 	}
 	return layer, nil
+}
+
+// checkSize refuses a module of size bytes over Options.MaxModuleSize,
+// before any of it is downloaded.
+func (c *Client) checkSize(ref Reference, size int64) error {
+	if size <= c.opts.MaxModuleSize {
+		return nil
+	}
+	return &explainedError{
+		msg: fmt.Sprintf("the module of %s is %s, over the module size limit of %s (a node's default --max-module-size); nothing was downloaded",
+			ref, wisp.ByteSize(size).Approx(), wisp.ByteSize(c.opts.MaxModuleSize)),
+		kind: wisp.ErrTooLarge,
+	}
 }
 
 // isWasmLayer reports whether a layer of mediaType holds a Wasm module.
@@ -147,12 +161,17 @@ func isWasmLayer(mediaType string) bool {
 }
 
 // Download fetches the module of a (from [Client.Resolve]) into the file
-// at path, replacing it. The bytes go to a temporary file next to path
-// and are checked against the layer's digest and size; only then is the
-// file renamed to path. On any error, path is left as it was and the
-// temporary file removed. A mismatch matches [ErrDigestMismatch].
+// at path, replacing it. The bytes stream to a temporary file next to
+// path, never more than the layer's size and one byte, and are checked
+// against the layer's digest and size; only then is the file renamed to
+// path. On any error, path is left as it was and the temporary file
+// removed. A mismatch matches [ErrDigestMismatch]; a layer over
+// Options.MaxModuleSize matches wisp.ErrTooLarge and is not fetched.
 func (c *Client) Download(ctx context.Context, a Artifact, path string) (err error) {
 	ref := a.Ref
+	if err := c.checkSize(ref, a.Module.Size); err != nil {
+		return err
+	}
 	repo, err := c.repository(ref)
 	if err != nil {
 		return err
