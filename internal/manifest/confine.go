@@ -202,20 +202,12 @@ func (m *Manifest) OpenModule() (*os.File, error) {
 	return f, nil
 }
 
-// OpenFiles opens the source directory of f, one of m.Files, as an
-// os.Root beneath m.Dir, after checking again that no symbolic link in it
-// leads out of m.Dir. Its FS method gives an fs.FS that cannot leave the
+// OpenFiles opens the source directory of m.Files[i] as an os.Root
+// beneath m.Dir, after checking again that no symbolic link in it leads
+// out of m.Dir. Its FS method gives an fs.FS that cannot leave the
 // directory, for packing. The caller closes the root.
-func (m *Manifest) OpenFiles(f File) (*os.Root, error) {
-	i := -1
-	for j := range m.Files {
-		if m.Files[j] == f {
-			i = j
-		}
-	}
-	if i < 0 {
-		return nil, fmt.Errorf("%s: files source %q is not one of the manifest's", m.Path, f.SourceRef)
-	}
+func (m *Manifest) OpenFiles(i int) (*os.Root, error) {
+	f := m.Files[i]
 	root, err := os.OpenRoot(m.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s: open the manifest's directory: %w", m.Path, err)

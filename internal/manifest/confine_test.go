@@ -2,7 +2,9 @@ package manifest_test
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,7 +209,7 @@ func TestLoadInside(t *testing.T) {
 		files    tree
 		path     string // passed to Load, relative to BASE; "" for app
 		module   string // the module's content, read through OpenModule
-		files0   string // a file that OpenFiles(m.Files[0]) must show, "" if none
+		files0   string // a file that OpenFiles(0) must show, "" if none
 	}{
 		{
 			name:     "module is a symbolic link inside",
@@ -280,7 +282,7 @@ func TestLoadInside(t *testing.T) {
 			if tc.files0 == "" {
 				return
 			}
-			root, err := m.OpenFiles(m.Files[0])
+			root, err := m.OpenFiles(0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -333,7 +335,7 @@ func TestOpenAfterLoad(t *testing.T) {
 			name:   "link out added to the files",
 			change: tree{"app/static/secret.txt": "->BASE/secret.txt"},
 			open: func() error {
-				r, err := m.OpenFiles(m.Files[0])
+				r, err := m.OpenFiles(0)
 				if err == nil {
 					r.Close()
 				}
@@ -346,7 +348,7 @@ func TestOpenAfterLoad(t *testing.T) {
 			name:   "files swapped for a link out",
 			change: tree{"app/static": "->../public"},
 			open: func() error {
-				r, err := m.OpenFiles(m.Files[0])
+				r, err := m.OpenFiles(0)
 				if err == nil {
 					r.Close()
 				}
@@ -368,5 +370,27 @@ func TestOpenAfterLoad(t *testing.T) {
 				t.Errorf("wrong error\n got: %v\nwant: %s", err, want)
 			}
 		})
+	}
+}
+
+// TestLoadModuleNotRegular checks that a module that is neither a file nor
+// a directory (here a socket; a named pipe would block the read) is
+// refused by Load, before anything opens it.
+func TestLoadModuleNotRegular(t *testing.T) {
+	dir, err := os.MkdirTemp("", "wisp") // short: socket paths are limited to about 100 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	l, err := net.Listen("unix", filepath.Join(dir, "echo.wasm"))
+	if err != nil {
+		t.Skipf("no unix sockets here: %v", err)
+	}
+	defer l.Close()
+	writeFile(t, filepath.Join(dir, "wisp.toml"), "module = \"echo.wasm\"\n"+head)
+	_, err = manifest.Load(dir)
+	want := fmt.Sprintf(`%s:1:10: module "echo.wasm" is a socket (%s), not a file: point module at the .wasm file`, filepath.Join(dir, "wisp.toml"), filepath.Join(dir, "echo.wasm"))
+	if err == nil || err.Error() != want {
+		t.Errorf("Load: %v\nwant %s", err, want)
 	}
 }

@@ -375,6 +375,8 @@ func (p *parser) checkPaths(m *Manifest) error {
 				Msg: fmt.Sprintf("module %q: %v", m.ModuleRef, err)})
 		case info.IsDir():
 			p.reportAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
+		case !info.Mode().IsRegular():
+			p.reportAt(pos, "module %q is a %s (%s), not a file: point module at the .wasm file", m.ModuleRef, describeType(info.Mode()), m.Module)
 		}
 	}
 	for i, f := range m.Files {
@@ -443,4 +445,19 @@ func (p *parser) wrap(pos position, err error) *Error {
 		err = fmt.Errorf("%w: %w", wisp.ErrInvalid, err)
 	}
 	return &Error{File: p.file, Line: pos.line, Column: pos.column, Msg: msg, Err: err}
+}
+
+// describeType names the type of a file that is neither regular nor a
+// directory, for messages.
+func describeType(mode fs.FileMode) string {
+	switch t := mode.Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		return "named pipe"
+	case t&fs.ModeSocket != 0:
+		return "socket"
+	case t&fs.ModeDevice != 0:
+		return "device"
+	default:
+		return "special file"
+	}
 }
