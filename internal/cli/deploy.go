@@ -104,10 +104,9 @@ type deployPlan struct {
 	module string         // path of the .wasm; "" if image is set
 	image  *oci.Reference // the module's OCI artifact, or nil
 	// manifest is the manifest the plan comes from, nil for a module
-	// given on the command line. Its module and files are read through
-	// it, confined to its directory.
+	// given on the command line. Its module and files directories are
+	// read through it, confined to its directory.
 	manifest *manifest.Manifest
-	files    []manifest.File // the manifest's directories to pack, in spec.Files order
 }
 
 func (v *deployVerb) run(ctx context.Context, args []string) error {
@@ -203,7 +202,6 @@ func planFromManifest(m *manifest.Manifest) (*deployPlan, error) {
 		spec:     wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
 		module:   m.Module,
 		manifest: m,
-		files:    m.Files,
 	}
 	if m.ModuleOCI != "" {
 		ref, err := oci.ParseReference(m.ModuleOCI)

@@ -125,8 +125,11 @@ func (u *uploader) prepare(ctx context.Context, plan *deployPlan) (wisp.AppSpec,
 	}
 
 	spec.Files = nil
-	for _, f := range plan.files {
-		b, err := u.pack(plan.manifest, f)
+	if plan.manifest == nil {
+		return spec, nil
+	}
+	for i, f := range plan.manifest.Files {
+		b, err := u.pack(plan.manifest, i)
 		if err != nil {
 			return spec, err
 		}
@@ -149,14 +152,15 @@ func openModule(plan *deployPlan) (*os.File, error) {
 	return f, nil
 }
 
-// pack packs the directory of f, one of m's files, into a temporary file.
-func (u *uploader) pack(m *manifest.Manifest, f manifest.File) (localBlob, error) {
+// pack packs the directory of m.Files[i] into a temporary file.
+func (u *uploader) pack(m *manifest.Manifest, i int) (localBlob, error) {
+	f := m.Files[i]
 	b := localBlob{label: fmt.Sprintf("files %s for %s", displayPath(f.Source), f.Mount)}
 	// OpenFiles checks, just before packing, that the directory and every
 	// symbolic link in it stay beneath the manifest's directory. bundle.Pack
 	// reads by path: it refuses the links it meets, but cannot take the
 	// root's fs.FS, which would make the walk itself confined.
-	root, err := m.OpenFiles(f)
+	root, err := m.OpenFiles(i)
 	if err != nil {
 		return b, err
 	}
