@@ -207,10 +207,15 @@ func (f *file) Truncate(size int64) experimentalsys.Errno {
 	return f.errno(f.f.Truncate(size))
 }
 
-// Sync implements sys.File.
+// Sync implements sys.File. On a read-only FS it does nothing: the guest
+// wrote nothing to flush (fsync of a file opened for reading succeeds in
+// POSIX; wazero's sysfs.ReadFS says EBADF).
 func (f *file) Sync() experimentalsys.Errno {
-	if f.closed || f.fsys.readOnly {
-		return experimentalsys.EBADF // as wazero's sysfs.ReadFS
+	switch {
+	case f.closed:
+		return experimentalsys.EBADF
+	case f.fsys.readOnly:
+		return 0
 	}
 	return experimentalsys.UnwrapOSError(f.f.Sync())
 }
@@ -218,10 +223,16 @@ func (f *file) Sync() experimentalsys.Errno {
 // Datasync implements sys.File, as Sync.
 func (f *file) Datasync() experimentalsys.Errno { return f.Sync() }
 
-// Utimens implements sys.File. UTIME_OMIT leaves that time as it is.
+// Utimens implements sys.File. UTIME_OMIT leaves that time as it is. On
+// a read-only FS it fails with EROFS, as futimens does on a read-only file
+// system (wazero's sysfs.ReadFS says EBADF, but changing times needs no
+// write access to the file).
 func (f *file) Utimens(atim, mtim int64) experimentalsys.Errno {
-	if f.closed || f.fsys.readOnly {
-		return experimentalsys.EBADF // as wazero's sysfs.ReadFS
+	switch {
+	case f.closed:
+		return experimentalsys.EBADF
+	case f.fsys.readOnly:
+		return experimentalsys.EROFS
 	}
 	if atim == experimentalsys.UTIME_OMIT && mtim == experimentalsys.UTIME_OMIT {
 		return 0

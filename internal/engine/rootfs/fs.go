@@ -21,9 +21,11 @@
 // Beyond confinement an FS behaves as wazero's sysfs.DirFS, with the same
 // errnos, except where documented on its methods: renaming a directory
 // onto an existing one, rmdir of the directory itself, and, for read-only
-// mounts, opening for writing (EROFS where sysfs.ReadFS says ENOSYS) and
-// O_CREAT or O_TRUNC with O_RDONLY (refused where sysfs.ReadFS lets them
-// through).
+// mounts, the errnos of POSIX's read-only file systems where wazero's
+// sysfs.ReadFS differs: opening for writing (EROFS where sysfs.ReadFS
+// says ENOSYS), O_TRUNC with O_RDONLY (refused where sysfs.ReadFS lets it
+// through), mkdir of an existing name (EEXIST), and file times and syncs
+// (see OpenReadOnly).
 //
 // An FS implements wazero's experimental sys.FS; mount it with
 //
@@ -68,11 +70,15 @@ func Open(dir string) (*FS, error) {
 }
 
 // OpenReadOnly is like Open, but the guest may only read: every call that
-// would change the directory fails, as with wazero's sysfs.ReadFS. Paths
-// fail with EROFS (creating, removing, renaming, linking, changing modes or
-// times, and opening a file for writing, creating or truncating it); a
-// file opened for reading fails writes, truncation and syncs with EBADF
-// (EISDIR for a directory).
+// would change the directory fails with the errno POSIX gives on a
+// read-only file system. Opening for writing, creating or truncating
+// fails as ReadOnlyOpen says (EROFS; EISDIR for a directory, EEXIST for
+// O_CREAT|O_EXCL of a path that exists, ENOENT for writing a missing file
+// without O_CREAT); mkdir of a name that exists fails with EEXIST (see
+// ReadOnlyCreate); removing, renaming, linking and changing modes or times
+// fail with EROFS. A file opened for reading fails writes and truncation
+// with EBADF (EISDIR for a directory) and changing its times with EROFS;
+// syncing it succeeds and does nothing.
 func OpenReadOnly(dir string) (*FS, error) {
 	return open(dir, true)
 }
@@ -103,15 +109,6 @@ func (f *FS) String() string {
 // component. perm bits other than 0o777 are ignored.
 func (f *FS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMode) (experimentalsys.File, experimentalsys.Errno) {
 	p := rel(path)
-	if f.readOnly {
-		if flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR) != 0 && flag&experimentalsys.O_DIRECTORY != 0 {
-			return nil, experimentalsys.EISDIR // what opening a directory for writing gives
-		}
-		if isWrite(flag) {
-			return nil, experimentalsys.EROFS
-		}
-	}
-
 	noFollow := flag&experimentalsys.O_NOFOLLOW != 0
 	if noFollow {
 		// os.Root always follows a symbolic link in the last component, so
@@ -122,6 +119,15 @@ func (f *FS) OpenFile(path string, flag experimentalsys.Oflag, perm fs.FileMode)
 				return nil, experimentalsys.ENOTDIR // as Linux
 			}
 			return nil, experimentalsys.ELOOP
+		}
+	}
+	if f.readOnly {
+		// Decided before anything is opened: what remains is a read-only
+		// open without O_CREAT, which cannot change the directory even if
+		// the host changes the path meanwhile.
+		var errno experimentalsys.Errno
+		if flag, errno = ReadOnlyOpen(p, flag, f.stat, f.lstat); errno != 0 {
+			return nil, errno
 		}
 	}
 	osf, err := f.root.OpenFile(p, toOSFlag(flag), perm&fs.ModePerm)
@@ -165,12 +171,15 @@ func (f *FS) Stat(path string) (sys.Stat_t, experimentalsys.Errno) {
 }
 
 // Mkdir implements sys.FS. perm bits other than 0o777 are ignored; a
-// missing parent is ENOENT, as with wazero's DirFS.
+// missing parent is ENOENT, as with wazero's DirFS (a file on the way
+// too). On a read-only FS an existing name is EEXIST, any other EROFS.
 func (f *FS) Mkdir(path string, perm fs.FileMode) experimentalsys.Errno {
+	var errno experimentalsys.Errno
 	if f.readOnly {
-		return experimentalsys.EROFS
+		errno = ReadOnlyCreate(rel(path), f.stat, f.lstat)
+	} else {
+		errno = pathErrno(f.root.Mkdir(rel(path), perm&fs.ModePerm))
 	}
-	errno := pathErrno(f.root.Mkdir(rel(path), perm&fs.ModePerm))
 	if errno == experimentalsys.ENOTDIR {
 		errno = experimentalsys.ENOENT
 	}
@@ -301,6 +310,24 @@ func toTime(nanos int64) time.Time {
 	return time.Unix(0, nanos)
 }
 
+// stat is a StatFunc for paths relative to the root.
+func (f *FS) stat(path string) (bool, experimentalsys.Errno) {
+	info, err := f.root.Stat(rel(path))
+	if err != nil {
+		return false, pathErrno(err)
+	}
+	return info.IsDir(), 0
+}
+
+// lstat is stat without following a symbolic link in the last component.
+func (f *FS) lstat(path string) (bool, experimentalsys.Errno) {
+	info, err := f.root.Lstat(rel(path))
+	if err != nil {
+		return false, pathErrno(err)
+	}
+	return info.IsDir(), 0
+}
+
 // rel turns a path from wazero into one os.Root accepts: relative, and "."
 // for the directory itself.
 func rel(path string) string {
@@ -309,9 +336,4 @@ func rel(path string) string {
 		return "."
 	}
 	return path
-}
-
-// isWrite reports whether opening with flag could change the file system.
-func isWrite(flag experimentalsys.Oflag) bool {
-	return flag&(experimentalsys.O_WRONLY|experimentalsys.O_RDWR|experimentalsys.O_CREAT|experimentalsys.O_TRUNC) != 0
 }

@@ -9,7 +9,13 @@
 //	append PATH DATA     open O_WRONLY|O_APPEND and write DATA
 //	create PATH          open O_WRONLY|O_CREAT|O_EXCL
 //	opencreat PATH       open O_RDONLY|O_CREAT (creates, yet asks no write)
+//	openwr PATH          open O_WRONLY (and close, writing nothing)
+//	openrw PATH          open O_RDWR (and close, writing nothing)
+//	opentrunc PATH       open O_RDONLY|O_TRUNC (truncates, yet asks no write)
+//	writero PATH DATA    open O_RDONLY and write DATA (fd_write on it)
 //	truncate PATH        truncate(PATH, 0)
+//	ftruncate PATH       open O_RDONLY and ftruncate to 0 (fd_filestat_set_size)
+//	fsync PATH           open O_RDONLY and fsync (fd_sync)
 //	mkdir PATH           mkdir(PATH, 0755)
 //	rmdir PATH           rmdir(PATH)
 //	unlink PATH          unlink(PATH)
@@ -161,8 +167,8 @@ int main(int argc, char **argv) {
 		const char *op = argv[i++];
 		const char *a = i < argc ? argv[i] : NULL;
 		const char *b = i + 1 < argc ? argv[i + 1] : NULL;
-		int two = !strcmp(op, "write") || !strcmp(op, "append") || !strcmp(op, "symlink") ||
-		          !strcmp(op, "rename") || !strcmp(op, "link");
+		int two = !strcmp(op, "write") || !strcmp(op, "append") || !strcmp(op, "writero") ||
+		          !strcmp(op, "symlink") || !strcmp(op, "rename") || !strcmp(op, "link");
 		if (!a || (two && !b)) {
 			fprintf(stderr, "escape: %s: missing argument\n", op);
 			return 2;
@@ -183,8 +189,24 @@ int main(int argc, char **argv) {
 		} else if (!strcmp(op, "opencreat")) {
 			int fd = open(a, O_RDONLY | O_CREAT, 0644);
 			done(fd < 0 ? -1 : close(fd));
+		} else if (!strcmp(op, "openwr") || !strcmp(op, "openrw") || !strcmp(op, "opentrunc")) {
+			int flags = !strcmp(op, "openwr") ? O_WRONLY : !strcmp(op, "openrw") ? O_RDWR : O_RDONLY | O_TRUNC;
+			int fd = open(a, flags);
+			done(fd < 0 ? -1 : close(fd));
+		} else if (!strcmp(op, "writero")) {
+			write_contents(open(a, O_RDONLY), b);
 		} else if (!strcmp(op, "truncate")) {
 			done(truncate(a, 0));
+		} else if (!strcmp(op, "ftruncate") || !strcmp(op, "fsync")) {
+			int fd = open(a, O_RDONLY);
+			if (fd < 0) {
+				puts(errname(errno));
+				continue;
+			}
+			int r = !strcmp(op, "fsync") ? fsync(fd) : ftruncate(fd, 0);
+			int e = errno;
+			close(fd);
+			done(r < 0 ? (errno = e, -1) : 0);
 		} else if (!strcmp(op, "mkdir")) {
 			done(mkdir(a, 0755));
 		} else if (!strcmp(op, "rmdir")) {
