@@ -253,7 +253,6 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 		{"corrupt wasm", []string{"deploy", fixture("corrupt.wasm"), "--name", "bad", "--route", "/bad"}, "malformed WebAssembly module"},
 		{"missing import", []string{"deploy", fixture("badimport.wasm"), "--name", "bad", "--route", "/bad"}, "module imports env.foo, which this node does not provide"},
 		{"no _start", []string{"deploy", fixture("nostart.wasm"), "--name", "bad", "--route", "/bad"}, "no exported _start"},
-		{"reactor fails to initialize", []string{"deploy", fixture("reactor-inittrap.wasm"), "--name", "bad", "--route", "/bad"}, "config missing: set DATABASE_URL"},
 		{"reactor state a snapshot cannot hold", []string{"deploy", fixture("reactor-refglobal.wasm"), "--name", "bad", "--route", "/bad"}, "mutable funcref"},
 		{"route taken", []string{"deploy", fixture("version2.wasm"), "--name", "bad", "--route", "/ok"}, `already served by app "ok"`},
 		{"unknown app", []string{"rollback", "ghost"}, `app "ghost"`},
