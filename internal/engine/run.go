@@ -15,7 +15,10 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 )
 
-// Mount is a file system mounted read-only at a guest path.
+// Mount is a file system mounted read-only at a guest path: the guest
+// reads it, and every change fails with the errno a POSIX read-only file
+// system gives (EROFS, or EBADF for a write to a descriptor open for
+// reading; see readOnlyFS).
 type Mount struct {
 	FS    fs.FS
 	Guest string // absolute guest path, such as "/static"
@@ -72,7 +75,7 @@ func (p *Prepared) withFS(cfg wazero.ModuleConfig) wazero.ModuleConfig {
 	case p.fs != nil:
 		return cfg.WithFSConfig(p.fs)
 	case len(p.mounts) > 0:
-		return cfg.WithFSConfig(fsConfigFor(p.mounts))
+		return cfg.WithFSConfig(readOnlyMounts(p.mounts))
 	}
 	return cfg
 }
