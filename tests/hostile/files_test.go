@@ -317,7 +317,11 @@ func testCraftedBundles(t *testing.T, s *suite) {
 		if err := os.Symlink("/etc/passwd", filepath.Join(static, "passwd")); err != nil {
 			t.Fatal(err)
 		}
-		manifest := "name = \"linked\"\nmodule = \"" + fixture("version1.wasm") + "\"\nroutes = [\"/linked\"]\n\n[[files]]\nsource = \"static\"\nmount = \"/static\"\n"
+		// A manifest may only name files beneath its own directory.
+		if err := os.WriteFile(filepath.Join(dir, "linked.wasm"), module, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		manifest := "name = \"linked\"\nmodule = \"linked.wasm\"\nroutes = [\"/linked\"]\n\n[[files]]\nsource = \"static\"\nmount = \"/static\"\n"
 		if err := os.WriteFile(filepath.Join(dir, "wisp.toml"), []byte(manifest), 0o644); err != nil {
 			t.Fatal(err)
 		}
