@@ -191,6 +191,10 @@ func (f *fixture) deploy(probe, flavor string) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A manifest may only name files beneath its own directory.
+	if err := os.CopyFS(dir, os.DirFS(probeDir())); err != nil {
+		return nil, err
+	}
 	manifest := filepath.Join(dir, "wisp.toml")
 	if err := os.WriteFile(manifest, []byte(a.manifest()), 0o644); err != nil {
 		return nil, err
@@ -209,15 +213,16 @@ func (f *fixture) deploy(probe, flavor string) (*app, error) {
 	return a, nil
 }
 
-// manifest returns the app's wisp.toml, with absolute paths.
+// manifest returns the app's wisp.toml, for a directory holding a copy of
+// probeDir: its paths are relative to it.
 func (a *app) manifest() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "name = %q\nmodule = %q\nroutes = [%q]\n\n[env]\n", a.name, filepath.Join(probeDir(), a.name+".wasm"), a.route)
+	fmt.Fprintf(&b, "name = %q\nmodule = %q\nroutes = [%q]\n\n[env]\n", a.name, a.name+".wasm", a.route)
 	for _, k := range sortedKeys(manifestEnv) {
 		fmt.Fprintf(&b, "%s = %q\n", k, manifestEnv[k])
 	}
 	for _, m := range mounts {
-		fmt.Fprintf(&b, "\n[[files]]\nsource = %q\nmount = %q\n", filepath.Join(probeDir(), m.source), m.guest)
+		fmt.Fprintf(&b, "\n[[files]]\nsource = %q\nmount = %q\n", m.source, m.guest)
 	}
 	fmt.Fprintf(&b, "\n[limits]\nmemory = %q\ntimeout = %q\n", memoryLimit, timeout)
 	return b.String()
