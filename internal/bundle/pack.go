@@ -2,12 +2,12 @@
 // content-addressed blob and back.
 //
 // A bundle is a plain tar archive holding only regular files and
-// directories under clean relative paths. [Pack] writes one
-// deterministically: the same tree always gives the same bytes (and so the
-// same digest), whatever its files' times, owners and permissions. [Load]
-// reads one, from [Pack] or any other tar tool, validating it strictly,
-// into an immutable in-memory [FS] that many guest instances can share
-// read-only.
+// directories under clean relative paths. [Pack] (or [PackFS], from an
+// [fs.FS]) writes one deterministically: the same tree always gives the
+// same bytes (and so the same digest), whatever its files' times, owners
+// and permissions. [Load] reads one, from [Pack] or any other tar tool,
+// validating it strictly, into an immutable in-memory [FS] that many guest
+// instances can share read-only.
 package bundle
 
 import (
@@ -44,12 +44,8 @@ var epoch = time.Unix(0, 0)
 // 0444 for files and 0555 for directories, and zero times, owners and
 // groups. The output depends only on the tree's names and contents.
 //
-// dir may be a symbolic link to a directory, but Pack refuses symbolic
-// links (and devices, sockets and pipes) inside it, naming the first one:
-// a bundle holds only regular files and directories. If the files hold
-// more than maxBytes bytes in total, Pack writes nothing and fails;
-// maxBytes <= 0 means no limit. If a file changes size while being
-// packed, Pack fails having written part of the archive.
+// dir may be a symbolic link to a directory; the rest is [PackFS]'s, of
+// the directory it resolves to.
 func Pack(w io.Writer, dir string, maxBytes int64) (Stats, error) {
 	root, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -60,7 +56,22 @@ func Pack(w io.Writer, dir string, maxBytes int64) (Stats, error) {
 	} else if !info.IsDir() {
 		return Stats{}, fmt.Errorf("bundle: %s is not a directory: give the directory whose files the guest should see", dir)
 	}
-	entries, stats, err := collect(root, dir)
+	return PackFS(w, os.DirFS(root), dir, maxBytes)
+}
+
+// PackFS writes a bundle of fsys to w, as [Pack] does of a directory: the
+// same tree gives the same bytes from either. dir is where fsys comes
+// from, for messages only. Given the FS of an [os.Root], nothing outside
+// the root is read, even if the tree changes while it is packed.
+//
+// PackFS refuses symbolic links (and devices, sockets and pipes) in fsys,
+// naming the first one: a bundle holds only regular files and
+// directories. If the files hold more than maxBytes bytes in total, PackFS
+// writes nothing and fails; maxBytes <= 0 means no limit. If a file
+// changes size, or into something other than a regular file, while being
+// packed, PackFS fails having written part of the archive.
+func PackFS(w io.Writer, fsys fs.FS, dir string, maxBytes int64) (Stats, error) {
+	entries, stats, err := collect(fsys, dir)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -69,8 +80,8 @@ func Pack(w io.Writer, dir string, maxBytes int64) (Stats, error) {
 	}
 	tw := tar.NewWriter(w)
 	for _, e := range entries {
-		if err := writeEntry(tw, root, e); err != nil {
-			return Stats{}, fmt.Errorf("bundle: %s: %w", filepath.Join(dir, filepath.FromSlash(e.name)), err)
+		if err := writeEntry(tw, fsys, e); err != nil {
+			return Stats{}, fmt.Errorf("bundle: %s: %w", shownPath(dir, e.name), err)
 		}
 	}
 	if err := tw.Close(); err != nil {
@@ -86,24 +97,29 @@ type packEntry struct {
 	size int64
 }
 
-// collect lists the tree at root, sorted by name. dir is root as the
-// caller wrote it, for messages.
-func collect(root, dir string) ([]packEntry, Stats, error) {
+// shownPath is name, an fs.FS path in the tree from dir, as a path for
+// messages.
+func shownPath(dir, name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }
+
+// collect lists the tree of fsys, sorted by name. dir is where fsys comes
+// from, for messages.
+func collect(fsys fs.FS, dir string) ([]packEntry, Stats, error) {
 	var entries []packEntry
 	var stats Stats
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		shown := shownPath(dir, name)
 		if err != nil {
-			return err
+			// fsys's errors name paths relative to it: name the file as
+			// the caller knows it.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				return &fs.PathError{Op: pe.Op, Path: shown, Err: pe.Err}
+			}
+			return fmt.Errorf("%s: %w", shown, err)
 		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		if rel == "." {
+		if name == "." {
 			return nil
 		}
-		shown := filepath.Join(dir, rel)
-		name := filepath.ToSlash(rel)
 		if err := checkName(name); err != nil {
 			return fmt.Errorf("%s: %w", shown, err)
 		}
@@ -114,7 +130,7 @@ func collect(root, dir string) ([]packEntry, Stats, error) {
 		case t.IsRegular():
 			info, err := d.Info()
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", shown, err)
 			}
 			entries = append(entries, packEntry{name: name, size: info.Size()})
 			stats.Files++
@@ -133,18 +149,25 @@ func collect(root, dir string) ([]packEntry, Stats, error) {
 	return entries, stats, nil
 }
 
-func writeEntry(tw *tar.Writer, root string, e packEntry) error {
+// writeEntry writes e, read from fsys, to tw. A file must still be a
+// regular file of the size collect saw.
+func writeEntry(tw *tar.Writer, fsys fs.FS, e packEntry) error {
 	hdr := &tar.Header{Name: e.name, ModTime: epoch}
 	if e.dir {
 		hdr.Typeflag, hdr.Name, hdr.Mode = tar.TypeDir, e.name+"/", dirMode
 		return tw.WriteHeader(hdr)
 	}
 	hdr.Typeflag, hdr.Mode, hdr.Size = tar.TypeReg, fileMode, e.size
-	f, err := os.Open(filepath.Join(root, filepath.FromSlash(e.name)))
+	f, err := fsys.Open(e.name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err != nil {
+		return err
+	} else if !info.Mode().IsRegular() {
+		return errors.New("changed into something other than a regular file while being packed: pack again")
+	}
 	if err := tw.WriteHeader(hdr); err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/wisphq/wisp/internal/bundle"
@@ -300,5 +301,157 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// treeMapFS returns testdata/tree as an fstest.MapFS, with other times and
+// modes than the tree's.
+func treeMapFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, name := range treeFiles {
+		data, err := os.ReadFile(filepath.Join("testdata", "tree", filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[name] = &fstest.MapFile{Data: data, Mode: 0o600, ModTime: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)}
+	}
+	return fsys
+}
+
+// TestPackFSMatchesPack checks that PackFS gives the bytes Pack gives for
+// the same tree, from any fs.FS.
+func TestPackFSMatchesPack(t *testing.T) {
+	want := pack(t, "testdata/tree")
+	root, err := os.OpenRoot("testdata/tree")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	for _, tc := range []struct {
+		name string
+		fsys fs.FS
+	}{
+		{"MapFS", treeMapFS(t)},
+		{"os.Root", root.FS()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			stats, err := bundle.PackFS(&buf, tc.fsys, "static", 1<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(buf.Bytes(), want) {
+				t.Error("PackFS's bundle differs from Pack's of the same tree")
+			}
+			if wantStats := (bundle.Stats{Files: len(treeFiles), Dirs: 5, Bytes: treeBytes(t)}); stats != wantStats {
+				t.Errorf("PackFS's stats = %+v, want %+v", stats, wantStats)
+			}
+		})
+	}
+}
+
+// changingFS lists the entries of listed but opens those of opened: a tree
+// that changed between PackFS's walk and its reads.
+type changingFS struct{ listed, opened fstest.MapFS }
+
+func (c changingFS) Open(name string) (fs.File, error) { return c.opened.Open(name) }
+
+func (c changingFS) ReadDir(name string) ([]fs.DirEntry, error) { return c.listed.ReadDir(name) }
+
+func TestPackFSRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		change func(fsys fstest.MapFS) fs.FS // changes a copy of treeMapFS
+		want   string
+	}{
+		{
+			name: "symlink",
+			change: func(fsys fstest.MapFS) fs.FS {
+				fsys["css/home.html"] = &fstest.MapFile{Data: []byte("index.html"), Mode: fs.ModeSymlink | 0o777}
+				return fsys
+			},
+			want: "bundle: static/css/home.html is a symbolic link; a bundle holds only regular files and directories: replace it with a copy of what it points to",
+		},
+		{
+			name: "device",
+			change: func(fsys fstest.MapFS) fs.FS {
+				fsys["null"] = &fstest.MapFile{Mode: fs.ModeDevice | fs.ModeCharDevice | 0o666}
+				return fsys
+			},
+			want: "bundle: static/null is not a regular file or directory (it is a character device); a bundle holds only regular files and directories: move it out of static",
+		},
+		{
+			name: "backslash in a name",
+			change: func(fsys fstest.MapFS) fs.FS {
+				fsys[`css\site.css`] = &fstest.MapFile{Data: []byte("x")}
+				return fsys
+			},
+			want: `bundle: static/css\site.css: not a clean relative path like "css/site.css" (no leading "/" or "./", no ".." or "." elements, no "//" or "\")`,
+		},
+		{
+			name: "too large",
+			change: func(fsys fstest.MapFS) fs.FS {
+				fsys["big.bin"] = &fstest.MapFile{Data: bytes.Repeat([]byte("x"), 1<<20)}
+				return fsys
+			},
+			want: "bundle: the files in static total TOTAL bytes, more than the limit of 1048576: remove large files or raise the limit",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			_, err := bundle.PackFS(&buf, tc.change(treeMapFS(t)), "static", 1<<20)
+			want := strings.ReplaceAll(tc.want, "TOTAL", fmt.Sprint(treeBytes(t)+1<<20))
+			if err == nil || err.Error() != want {
+				t.Errorf("wrong error\n got: %v\nwant: %s", err, want)
+			}
+			if buf.Len() != 0 {
+				t.Errorf("PackFS wrote %d bytes before failing; want none", buf.Len())
+			}
+		})
+	}
+}
+
+// TestPackFSChangedWhilePacked checks that a file that changes between
+// PackFS's walk and its read fails the pack.
+func TestPackFSChangedWhilePacked(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opened *fstest.MapFile // index.html when it is read
+		want   string
+	}{
+		{
+			name:   "into a directory",
+			opened: &fstest.MapFile{Mode: fs.ModeDir | 0o755},
+			want:   "bundle: static/index.html: changed into something other than a regular file while being packed: pack again",
+		},
+		{
+			name:   "into a named pipe",
+			opened: &fstest.MapFile{Mode: fs.ModeNamedPipe | 0o644},
+			want:   "bundle: static/index.html: changed into something other than a regular file while being packed: pack again",
+		},
+		{
+			name:   "grown",
+			opened: &fstest.MapFile{Data: []byte("<html>grown well beyond what it was when listed</html>" + strings.Repeat("x", 1<<10))},
+			want:   "bundle: static/index.html: file changed size while being packed: pack again",
+		},
+		{
+			name:   "removed",
+			opened: nil,
+			want:   "bundle: static/index.html: open index.html: file does not exist",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opened := treeMapFS(t)
+			if tc.opened == nil {
+				delete(opened, "index.html")
+			} else {
+				opened["index.html"] = tc.opened
+			}
+			_, err := bundle.PackFS(io.Discard, changingFS{listed: treeMapFS(t), opened: opened}, "static", 1<<20)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("wrong error\n got: %v\nwant: %s", err, tc.want)
+			}
+		})
 	}
 }
