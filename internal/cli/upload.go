@@ -157,9 +157,9 @@ func (u *uploader) pack(m *manifest.Manifest, i int) (localBlob, error) {
 	f := m.Files[i]
 	b := localBlob{label: fmt.Sprintf("files %s for %s", displayPath(f.Source), f.Mount)}
 	// OpenFiles checks, just before packing, that the directory and every
-	// symbolic link in it stay beneath the manifest's directory. bundle.Pack
-	// reads by path: it refuses the links it meets, but cannot take the
-	// root's fs.FS, which would make the walk itself confined.
+	// symbolic link in it stay beneath the manifest's directory, and packing
+	// reads through the root it returns: a tree changed since cannot lead
+	// the walk or the reads out of it.
 	root, err := m.OpenFiles(i)
 	if err != nil {
 		return b, err
@@ -172,7 +172,7 @@ func (u *uploader) pack(m *manifest.Manifest, i int) (localBlob, error) {
 	u.temps = append(u.temps, tmp.Name())
 	h := sha256.New()
 	count := &countingWriter{}
-	stats, err := bundle.Pack(io.MultiWriter(tmp, h, count), f.Source, maxBundleSize)
+	stats, err := bundle.PackFS(io.MultiWriter(tmp, h, count), root.FS(), f.Source, maxBundleSize)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
