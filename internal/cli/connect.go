@@ -83,11 +83,12 @@ func (c *connFlags) explainError(err error) error {
 	if !errors.Is(err, client.ErrUnauthorized) {
 		return err
 	}
-	const fromData = "the content of the node's DATA/admin.token"
+	// A node started with $WISP_TOKEN writes no DATA/admin.token.
+	const fromData = "the node's token (the $WISP_TOKEN it was started with, else the content of its DATA/admin.token)"
 	var msg string
 	switch c.tokenSource {
 	case "":
-		msg = "no admin token: pass --token, set WISP_TOKEN=$(cat DATA/admin.token), or run wisp from the directory holding the node's .wisp data directory"
+		msg = "no admin token: pass --token or set WISP_TOKEN to the node's token: the $WISP_TOKEN it was started with (every node of a fleet shares it), else the content of its DATA/admin.token; or run wisp from the directory holding the node's .wisp data directory"
 	case "--token":
 		msg = fmt.Sprintf("the node at %s rejected the admin token from --token: pass %s as --token", c.adminURL, fromData)
 	case "$WISP_TOKEN":

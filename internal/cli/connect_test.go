@@ -26,19 +26,19 @@ func TestConnectionDefaults(t *testing.T) {
 		{name: "environment beats file", env: map[string]string{"WISP_ADMIN": "URL", "WISP_TOKEN": fakeToken}, tokenFile: "wrong"},
 		{
 			name: "no token", env: map[string]string{"WISP_ADMIN": "URL"}, wantCode: 1,
-			wantErr: "wisp apps: no admin token: pass --token, set WISP_TOKEN=$(cat DATA/admin.token), or run wisp from the directory holding the node's .wisp data directory\n",
+			wantErr: "wisp apps: no admin token: pass --token or set WISP_TOKEN to the node's token: the $WISP_TOKEN it was started with (every node of a fleet shares it), else the content of its DATA/admin.token; or run wisp from the directory holding the node's .wisp data directory\n",
 		},
 		{
 			name: "wrong token", env: map[string]string{"WISP_ADMIN": "URL"}, tokenFile: "wrong", wantCode: 1,
-			wantErr: "wisp apps: the node at URL rejected the admin token from ./.wisp/admin.token, which belongs to another node or an earlier data directory: pass --token or set WISP_TOKEN to the content of the node's DATA/admin.token\n",
+			wantErr: "wisp apps: the node at URL rejected the admin token from ./.wisp/admin.token, which belongs to another node or an earlier data directory: pass --token or set WISP_TOKEN to the node's token (the $WISP_TOKEN it was started with, else the content of its DATA/admin.token)\n",
 		},
 		{
 			name: "wrong token in environment", env: map[string]string{"WISP_ADMIN": "URL", "WISP_TOKEN": "wrong"}, tokenFile: fakeToken, wantCode: 1,
-			wantErr: "wisp apps: the node at URL rejected the admin token from $WISP_TOKEN: set WISP_TOKEN (or --token) to the content of the node's DATA/admin.token, or unset it to use ./.wisp/admin.token\n",
+			wantErr: "wisp apps: the node at URL rejected the admin token from $WISP_TOKEN: set WISP_TOKEN (or --token) to the node's token (the $WISP_TOKEN it was started with, else the content of its DATA/admin.token), or unset it to use ./.wisp/admin.token\n",
 		},
 		{
 			name: "wrong token flag", env: map[string]string{"WISP_ADMIN": "URL"}, args: []string{"--token", "wrong"}, wantCode: 1,
-			wantErr: "wisp apps: the node at URL rejected the admin token from --token: pass the content of the node's DATA/admin.token as --token\n",
+			wantErr: "wisp apps: the node at URL rejected the admin token from --token: pass the node's token (the $WISP_TOKEN it was started with, else the content of its DATA/admin.token) as --token\n",
 		},
 		{
 			name: "flags before the command", before: []string{"--admin", "URL", "--token", fakeToken},
