@@ -99,7 +99,7 @@ func (a *api) auth(h handlerFunc) http.Handler {
 		sum := sha256.Sum256([]byte(strings.TrimSpace(given)))
 		if !ok || subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="wisp"`)
-			return apiError(http.StatusUnauthorized, "unauthorized", "missing or wrong admin token: pass it as \"Authorization: Bearer TOKEN\" (the CLI reads --token or WISP_TOKEN; the node's token is in DATA/admin.token)")
+			return apiError(http.StatusUnauthorized, "unauthorized", "missing or wrong admin token: pass it as \"Authorization: Bearer TOKEN\" (the CLI reads --token or WISP_TOKEN; the node's token is the $WISP_TOKEN it was started with, else the content of its DATA/admin.token)")
 		}
 		return h(w, r)
 	})
