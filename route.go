@@ -35,7 +35,7 @@ func ParseRoute(s string) (Route, error) {
 	if !strings.HasPrefix(rest, "/") {
 		i := strings.IndexByte(rest, '/')
 		if i < 0 {
-			return r, fmt.Errorf("route %q has no path: write HOST/PATH, like %q", s, rest+"/...")
+			return r, noSlashError(s, rest)
 		}
 		r.Host, rest = strings.ToLower(rest[:i]), rest[i:]
 		if err := checkHost(r.Host); err != nil {
@@ -68,6 +68,15 @@ func ParseRoute(s string) (Route, error) {
 	}
 	r.Path = rest
 	return r, nil
+}
+
+// noSlashError reports route s, rest once trimmed, which has no "/": it
+// was most likely meant as a path, or, with a dot, perhaps as a host.
+func noSlashError(s, rest string) error {
+	if strings.Contains(rest, ".") {
+		return fmt.Errorf("route %q: routes start with \"/\", or with a host then \"/\"; did you mean %q, or %q for every path on that host?", s, "/"+rest, rest+PrefixSuffix)
+	}
+	return fmt.Errorf("route %q: routes start with \"/\"; did you mean %q?", s, "/"+rest)
 }
 
 func checkHost(h string) error {
