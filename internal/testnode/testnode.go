@@ -86,6 +86,8 @@ func BuildContext(ctx context.Context, root, dir string) (string, error) {
 	bin := filepath.Join(dir, "wisp")
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/wisp")
 	cmd.Dir = root
+	// As make build does: the binary tests run is the static one shipped.
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build wisp: %w\n%s", err, out)
 	}
