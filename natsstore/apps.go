@@ -16,7 +16,7 @@ import (
 // GetApp implements wisp.Store.
 func (s *Store) GetApp(ctx context.Context, name string) (wisp.App, error) {
 	var e jetstream.KeyValueEntry
-	err := s.retry(ctx, func() (err error) { e, err = s.apps.Get(ctx, name); return err })
+	err := s.retry(ctx, func(ctx context.Context) (err error) { e, err = s.apps.Get(ctx, name); return err })
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted), errors.Is(err, jetstream.ErrInvalidKey):
 		return wisp.App{}, fmt.Errorf("app %q: %w", name, wisp.ErrNotFound)
@@ -59,7 +59,7 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 	// content tells: it is this exact write, timestamps included.
 	var rev uint64
 	uncertain := false
-	err = s.retry(ctx, func() (err error) {
+	err = s.retry(ctx, func(ctx context.Context) (err error) {
 		if expect == 0 {
 			rev, err = s.apps.Create(ctx, app.Name, data)
 		} else {
@@ -71,7 +71,10 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 	if uncertain && (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
 		var stored []byte
 		var found bool
-		gerr := s.retry(ctx, func() (err error) { rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name); return err })
+		gerr := s.retry(ctx, func(ctx context.Context) (err error) {
+			rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name)
+			return err
+		})
 		switch {
 		case gerr != nil:
 			return wisp.App{}, fmt.Errorf("natsstore: put app %q: %w", app.Name, unavailable(fmt.Errorf("the write may or may not be stored (%w): read the app and deploy again if needed", gerr)))
@@ -105,7 +108,7 @@ func (s *Store) DeleteApp(ctx context.Context, name string, revision uint64) err
 		return fmt.Errorf("app %q is at revision %d, not %d: %w", name, cur.Revision, revision, wisp.ErrConflict)
 	}
 	uncertain := false // as in PutApp
-	err = s.retry(ctx, func() error {
+	err = s.retry(ctx, func(ctx context.Context) error {
 		err := s.apps.Delete(ctx, name, jetstream.LastRevision(revision))
 		uncertain = uncertain || (err != nil && transient(err))
 		return err

@@ -64,7 +64,7 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, limit int64) (wisp.Blo
 	}
 	// Putting the same content under its digest again is harmless, so a
 	// put that failed midway is retried from the start.
-	err = s.retry(ctx, func() error {
+	err = s.retry(ctx, func(ctx context.Context) error {
 		if _, err := tmp.Seek(0, io.SeekStart); err != nil {
 			return fmt.Errorf("spool: %w", err)
 		}
@@ -93,9 +93,13 @@ func (s *Store) OpenBlob(ctx context.Context, digest string) (io.ReadCloser, err
 		return nil, err
 	}
 	if s.cfg.CacheDir == "" {
-		ctx, cancel := context.WithTimeout(ctx, transferTimeout(info.Size))
+		// The transfer lives on ctx until the reader is closed, and ends
+		// as other calls do when NATS is gone.
+		ctx, cancelTransfer := context.WithTimeout(ctx, transferTimeout(info.Size))
+		ctx, _, cancelWatch := s.untilDisconnected(ctx)
+		cancel := func() { cancelWatch(); cancelTransfer() }
 		var res jetstream.ObjectResult
-		err := s.retry(ctx, func() (err error) { res, err = s.blobs.Get(ctx, digest); return err })
+		err := attempts(ctx, func(ctx context.Context) (err error) { res, err = s.blobs.Get(ctx, digest); return err })
 		if err != nil {
 			cancel()
 			return nil, s.blobError("open", digest, err)
@@ -135,7 +139,7 @@ func (s *Store) fetch(ctx context.Context, info wisp.BlobInfo) error {
 	digest := info.Digest
 	ctx, cancel := context.WithTimeout(ctx, transferTimeout(info.Size))
 	defer cancel()
-	return s.retry(ctx, func() error {
+	return s.retry(ctx, func(ctx context.Context) error {
 		tmp, err := os.CreateTemp(s.cfg.CacheDir, "fetch-*")
 		if err != nil {
 			return fmt.Errorf("natsstore: cache blob %s: %w", digest, err)
@@ -177,7 +181,7 @@ var errWrongContent = errors.New("wrong content")
 // object's own digest is the one it is named by.
 func (s *Store) statRemote(ctx context.Context, digest string) (wisp.BlobInfo, error) {
 	var oi *jetstream.ObjectInfo
-	err := s.retry(ctx, func() (err error) { oi, err = s.blobs.GetInfo(ctx, digest); return err })
+	err := s.retry(ctx, func(ctx context.Context) (err error) { oi, err = s.blobs.GetInfo(ctx, digest); return err })
 	if err != nil {
 		return wisp.BlobInfo{}, s.blobError("stat", digest, err)
 	}

@@ -21,7 +21,7 @@ import (
 // lastRevision returns the stream leader's last sequence of kv.
 func (s *Store) lastRevision(ctx context.Context, kv jetstream.KeyValue) (uint64, error) {
 	var st jetstream.KeyValueStatus
-	err := s.retry(ctx, func() (err error) { st, err = kv.Status(ctx); return err })
+	err := s.retry(ctx, func(ctx context.Context) (err error) { st, err = kv.Status(ctx); return err })
 	if err != nil {
 		return 0, unavailable(err)
 	}
@@ -49,6 +49,10 @@ func stopWatch(w jetstream.KeyWatcher) {
 // stream leader had when scan started (see above); what names the listing
 // in errors.
 func (s *Store) scan(ctx context.Context, kv jetstream.KeyValue, what string, consistent bool, fn func(jetstream.KeyValueEntry) error) error {
+	// A watch whose server goes away just stops delivering: the listing
+	// ends as other calls do when NATS is gone (see untilDisconnected).
+	ctx, _, cancel := s.untilDisconnected(ctx)
+	defer cancel()
 	var upTo uint64
 	if consistent {
 		var err error
@@ -57,17 +61,17 @@ func (s *Store) scan(ctx context.Context, kv jetstream.KeyValue, what string, co
 		}
 	}
 	var w jetstream.KeyWatcher
-	err := s.retry(ctx, func() (err error) { w, err = kv.WatchAll(ctx); return err })
+	err := attempts(ctx, func(ctx context.Context) (err error) { w, err = kv.WatchAll(ctx); return err })
 	if err != nil {
 		return fmt.Errorf("natsstore: list %s: %w", what, unavailable(err))
 	}
-	defer stopWatch(w)
+	defer stopWatch(w) // before cancel: the watch lives on ctx
 	latest := map[string]jetstream.KeyValueEntry{}
 	var seen uint64
 	for initDone := false; !initDone || seen < upTo; {
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("natsstore: list %s: %w", what, unavailable(ctx.Err()))
+			return fmt.Errorf("natsstore: list %s: %w", what, unavailable(noServer(ctx, ctx.Err())))
 		case e, ok := <-w.Updates():
 			if !ok {
 				return fmt.Errorf("natsstore: list %s: %w", what, unavailable(errors.New("the watch closed before the end")))

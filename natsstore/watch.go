@@ -23,14 +23,20 @@ func (s *Store) WatchApps(ctx context.Context) (<-chan wisp.AppChange, error) {
 	if err != nil {
 		return nil, fmt.Errorf("natsstore: watch apps: %w", err)
 	}
+	// The watch lives on wctx: starting it fails as other calls do when
+	// NATS is gone; once started, forward decides when it starts over.
+	wctx, disarm, cancel := s.untilDisconnected(ctx)
 	var w jetstream.KeyWatcher
-	err = s.retry(ctx, func() (err error) { w, err = s.apps.WatchAll(ctx); return err })
+	err = attempts(wctx, func(ctx context.Context) (err error) { w, err = s.apps.WatchAll(ctx); return err })
 	if err != nil {
+		cancel()
 		return nil, fmt.Errorf("natsstore: watch apps: %w", unavailable(err))
 	}
+	disarm()
 	out := make(chan wisp.AppChange)
 	go func() {
 		defer close(out)
+		defer cancel()
 		defer stopWatch(w)
 		s.forward(ctx, w, upTo, out)
 	}()
