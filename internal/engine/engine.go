@@ -143,5 +143,6 @@ func (e *Engine) Close(ctx context.Context) error {
 		errs = append(errs, r.rt.CloseWithExitCode(ctx, sys.ExitCodeContextCanceled))
 	}
 	errs = append(errs, e.cache.Close(ctx))
+	e.memory.regions.close()
 	return errors.Join(errs...)
 }

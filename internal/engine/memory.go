@@ -9,9 +9,14 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// Linear memory comes from a pool of buffers instead of a fresh allocation
-// per instance: allocating and zeroing a new buffer (and collecting it
-// afterwards) was a quarter of a small request's cost.
+// Linear memory comes from a pool instead of a fresh allocation per
+// instance: allocating and zeroing a new buffer (and collecting it
+// afterwards) was a quarter of a small request's cost. On Linux the pool
+// holds regions mapped outside the Go heap at the memory's maximum size
+// (memregion_linux.go), so a memory grows in place, the collector never
+// holds linear memory as garbage, and a large memory's pages return to the
+// kernel when its instance ends. Elsewhere, and when mapping fails, the
+// buffers are Go slices pooled by size class, below.
 //
 // The guarantee is the one a fresh allocation gives: every byte an instance
 // can see starts as zero (or as its snapshot, for a pre-initialized
@@ -28,6 +33,7 @@ const pooledClasses = 11
 // safe for concurrent use.
 type memoryPool struct {
 	classes [pooledClasses]sync.Pool // of *[]byte, len 0, all zero
+	regions regionPool
 }
 
 // classOf returns the class whose capacity holds n bytes, or -1 when n is
@@ -72,8 +78,9 @@ func (p *memoryPool) put(b []byte, used uint64) {
 // engine once the call that ran the instance has returned, never by wazero:
 // see wazeroView.
 type instanceMemory struct {
-	pool *memoryPool
-	buf  []byte
+	pool   *memoryPool
+	region []byte // the whole mapped region, when buf is one (see regionPool)
+	buf    []byte
 	used uint64 // highest length handed out: everything above is still zero
 	max  uint64 // the memory's maximum size, from Allocate
 	done atomic.Bool
@@ -113,7 +120,19 @@ func (m *instanceMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory 
 // grown to size bytes, moved to a larger buffer when it does not fit.
 func (m *instanceMemory) Reallocate(size uint64) []byte {
 	switch {
+	case m.region != nil:
+		if size > uint64(len(m.region)) {
+			return nil // wazero fails the memory.grow
+		}
+		m.buf = m.region[:size] // above m.used it is all zero
 	case m.buf == nil:
+		if m.region = m.pool.regions.get(m.max); m.region != nil && size <= uint64(len(m.region)) {
+			m.buf = m.region[:size]
+			break
+		} else if m.region != nil {
+			m.pool.regions.put(m.region, 0)
+			m.region = nil
+		}
 		m.buf = m.pool.get(size)
 	case size <= uint64(cap(m.buf)):
 		m.buf = m.buf[:size] // above m.used it is all zero
@@ -141,7 +160,11 @@ func (m *instanceMemory) Free() {
 	if !m.done.CompareAndSwap(false, true) {
 		return
 	}
-	if m.buf != nil {
+	switch {
+	case m.region != nil:
+		m.pool.regions.put(m.region, m.used)
+		m.region, m.buf = nil, nil
+	case m.buf != nil:
 		m.pool.put(m.buf, m.used)
 		m.buf = nil
 	}
