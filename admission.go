@@ -8,29 +8,52 @@ import (
 )
 
 // admission decides whether the node may start one more instance: at most
-// maxInstances at once, and the memory limits of running instances summed
-// within budget. A sampler also watches the memory the Go runtime really
+// maxInstances at once, and the memory limits of running instances and the
+// buffers of requests summed within budget, of which one app may hold at
+// most half (appShare): whatever one app's clients do, the other half
+// stays for the other apps. A sampler also watches the memory the Go runtime really
 // holds (linear memories and guest stacks live on its heap), so a guest
 // using more than its reservation (deep recursion grows wazero's stack)
 // cannot take the process past the budget either.
 type admission struct {
 	maxInstances int64
 	budget       int64 // bytes; 0: none
+	ceiling      int64 // MemoryCeiling(budget)
 
 	instances atomic.Int64
 	reserved  atomic.Int64
-	pressure  atomic.Bool // sampled process memory is over budget
+	pressure  atomic.Bool // sampled process memory is over the ceiling
+
+	mu     sync.Mutex
+	perApp map[string]int64 // reserved by each app's running instances; no zero entries
 
 	stopOnce sync.Once
 	done     chan struct{}
 }
+
+// MemoryCeiling is the memory the process may hold, as the Go runtime
+// counts it, with a memory budget of budget bytes: the budget plus a
+// quarter, room for what reservations do not count (pooled and collectable
+// linear memories, the runtime's own). Past it, sampled, the node refuses
+// every new invocation until it is back below; `wisp serve` also sets Go's
+// soft memory limit (debug.SetMemoryLimit) there, so the collector works
+// hard only past what the reservations allow. 0 for no budget.
+func MemoryCeiling(budget int64) int64 {
+	if budget <= 0 {
+		return 0
+	}
+	return budget + budget/4
+}
+
+// appShare is the part of the memory budget one app may hold: 1/appShare.
+const appShare = 2
 
 // samplePeriod is how often the process's memory is read when a budget is
 // set. Reading runtime/metrics costs a few microseconds.
 const samplePeriod = 50 * time.Millisecond
 
 func newAdmission(maxInstances int, budget int64) *admission {
-	a := &admission{maxInstances: int64(maxInstances), budget: budget, done: make(chan struct{})}
+	a := &admission{maxInstances: int64(maxInstances), budget: budget, ceiling: MemoryCeiling(budget), perApp: map[string]int64{}, done: make(chan struct{})}
 	if budget > 0 {
 		go a.sample()
 	}
@@ -50,10 +73,16 @@ func (a *admission) admit(app string, memory, extra int64) (release func(), err 
 	if a.budget > 0 {
 		if a.pressure.Load() {
 			a.instances.Add(-1)
-			return nil, errorf(ErrOverloaded, "node memory is over its budget of %s; app %q was not started (retry shortly)", ByteSize(a.budget), app)
+			return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; app %q was not started (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), app)
 		}
-		if r := a.reserved.Add(memory + extra); r > a.budget {
-			a.reserved.Add(-memory - extra)
+		need := memory + extra
+		if err := a.takeAppShare(app, need, memory); err != nil {
+			a.instances.Add(-1)
+			return nil, err
+		}
+		if r := a.reserved.Add(need); r > a.budget {
+			a.reserved.Add(-need)
+			a.releaseAppShare(app, need)
 			a.instances.Add(-1)
 			return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; app %q (limits.memory %s) was not started (retry shortly)", ByteSize(a.budget), app, ByteSize(memory))
 		}
@@ -61,9 +90,34 @@ func (a *admission) admit(app string, memory, extra int64) (release func(), err 
 	return func() {
 		if a.budget > 0 {
 			a.reserved.Add(-memory - extra)
+			a.releaseAppShare(app, memory+extra)
 		}
 		a.instances.Add(-1)
 	}, nil
+}
+
+// takeAppShare adds need to app's reservations unless that takes it past
+// its share of the budget.
+func (a *admission) takeAppShare(app string, need, memory int64) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	share := a.budget / appShare
+	if held := a.perApp[app]; held+need > share {
+		if held == 0 {
+			return errorf(ErrOverloaded, "app %q cannot start: its limits.memory of %s is more than one app's share of the node memory budget (%s of %s); lower limits.memory or raise the node's --memory-budget", app, ByteSize(memory), ByteSize(share), ByteSize(a.budget))
+		}
+		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, its share of %s (1/%d of %s) with its running instances; it was not started again (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget))
+	}
+	a.perApp[app] += need
+	return nil
+}
+
+func (a *admission) releaseAppShare(app string, n int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.perApp[app] -= n; a.perApp[app] <= 0 {
+		delete(a.perApp, app)
+	}
 }
 
 // reserve holds n bytes of the budget for buffers outside any instance, or
@@ -73,7 +127,7 @@ func (a *admission) reserve(n int64, what string) (release func(), err error) {
 		return func() {}, nil
 	}
 	if a.pressure.Load() {
-		return nil, errorf(ErrOverloaded, "node memory is over its budget of %s; %s was refused (retry shortly)", ByteSize(a.budget), what)
+		return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s was refused (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), what)
 	}
 	if r := a.reserved.Add(n); r > a.budget {
 		a.reserved.Add(-n)
@@ -108,7 +162,7 @@ func (a *admission) sample() {
 		metrics.Read(s)
 		if s[0].Value.Kind() == metrics.KindUint64 && s[1].Value.Kind() == metrics.KindUint64 {
 			held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
-			a.pressure.Store(held > a.budget)
+			a.pressure.Store(held > a.ceiling)
 		}
 	}
 }

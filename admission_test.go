@@ -15,10 +15,13 @@ func TestNodeWideAdmission(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		config  wisp.Config
+		held    int64  // reserved outside instances by the test (Node.Reserve)
+		second  string // the app started while "sleeper" runs
 		message string
 	}{
-		{"instance limit", wisp.Config{MaxInstances: 1}, "node is at its limit of 1 running instances"},
-		{"memory budget", wisp.Config{MemoryBudget: 3 << 30}, "node memory budget of 3GiB is reserved"},
+		{"instance limit", wisp.Config{MaxInstances: 1}, 0, "other", "node is at its limit of 1 running instances"},
+		{"memory budget", wisp.Config{MemoryBudget: 3 << 30}, 1 << 30, "other", "node memory budget of 3GiB is reserved"},
+		{"one app's share", wisp.Config{MemoryBudget: 3 << 30}, 0, "sleeper", `app "sleeper" holds 1.0GiB of the node memory budget, its share of 1.5GiB (1/2 of 3GiB)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -29,7 +32,14 @@ func TestNodeWideAdmission(t *testing.T) {
 			}
 			defer n.Close(ctx)
 			n.Load(ctx)
-			big := wisp.Limits{Memory: 2 << 30, Timeout: wisp.Duration(5 * time.Second)}
+			big := wisp.Limits{Memory: 1 << 30, Timeout: wisp.Duration(5 * time.Second)}
+			if tc.held > 0 {
+				release, err := n.Reserve(tc.held, "the test's buffers")
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer release()
+			}
 			for _, app := range []string{"sleeper", "other"} {
 				if _, err := n.Deploy(ctx, wisp.AppSpec{Name: app, Module: upload(t, n, "sleep.wasm"), Routes: routes(t, "/"+app), Limits: big}); err != nil {
 					t.Fatal(err)
@@ -40,12 +50,12 @@ func TestNodeWideAdmission(t *testing.T) {
 			go n.InvokeApp(busy, "sleeper", wisp.Input{})
 			waitUntil(t, func() bool { return n.Stats().Instances == 1 })
 
-			err = n.InvokeApp(ctx, "other", wisp.Input{})
+			err = n.InvokeApp(ctx, tc.second, wisp.Input{})
 			if !errors.Is(err, wisp.ErrOverloaded) || !strings.Contains(err.Error(), tc.message) {
 				t.Fatalf("second instance: %v; want ErrOverloaded containing %q", err, tc.message)
 			}
 			cancel()
-			waitUntil(t, func() bool { s := n.Stats(); return s.Instances == 0 && s.MemoryReserved == 0 })
+			waitUntil(t, func() bool { s := n.Stats(); return s.Instances == 0 && int64(s.MemoryReserved) == tc.held })
 		})
 	}
 }

@@ -52,12 +52,16 @@ type Config struct {
 	// MaxInstances caps instances running at once across all apps; past
 	// it invocations fail at once with ErrOverloaded. Default 512.
 	MaxInstances int
-	// MemoryBudget caps the memory instances may use, node-wide. An
-	// invocation is admitted only if the sum of the memory limits of the
-	// running instances, its own included, stays within the budget, and
-	// the process's actual memory (sampled) is within it too; otherwise
-	// it fails at once with ErrOverloaded instead of pushing the process
-	// towards the OOM killer. Zero: no budget.
+	// MemoryBudget caps the memory instances and requests may use,
+	// node-wide. An invocation is admitted only if the memory limits of
+	// the running instances and the buffers the callers hold for them
+	// (Input.Buffers, Reserve), its own included, sum to at most the
+	// budget; if its app's instances then hold at most half of it (so one
+	// app, whatever its clients do, leaves the other half to the rest);
+	// and if the process's actual memory, sampled every 50 ms, is below
+	// MemoryCeiling(MemoryBudget). Otherwise it fails at once with
+	// ErrOverloaded instead of pushing the process towards the OOM killer;
+	// nothing waits for memory. Zero: no budget.
 	MemoryBudget int64
 }
 

@@ -106,11 +106,13 @@ func (v *serveVerb) run(ctx context.Context, args []string) error {
 		return usagef("%v", err)
 	}
 	v.memoryBudget, v.memoryBudgetNote = wisp.ByteSize(budget.bytes), budget.String()
-	if v.memoryBudget > 0 {
+	if v.memoryBudget > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		// Guest stacks and linear memories live on the Go heap: a soft
 		// limit makes the runtime collect and return them to the OS before
-		// the process nears the budget, instead of holding freed memory.
-		debug.SetMemoryLimit(int64(v.memoryBudget))
+		// the process nears the ceiling, instead of holding freed memory.
+		// At the budget itself, which running instances may fill, the
+		// collector would run without pause. An operator's GOMEMLIMIT wins.
+		debug.SetMemoryLimit(wisp.MemoryCeiling(int64(v.memoryBudget)))
 	}
 	return serve(ctx, v.serveFlags, v.e.stdout, logger)
 }
