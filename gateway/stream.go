@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,17 +17,20 @@ import (
 // The gateway holds the CGI header until it is complete, then up to
 // responseWindow bytes of body. A guest that exits within the window gets
 // a response framed with an exact Content-Length, and a guest that fails
-// before anything was sent gets a clean error status. Once the window is
-// full, or streamDelay after the header is complete while the guest still
-// runs, the response is committed: the status and headers go out (with
-// the guest's Content-Length when it declared one within max_response,
-// chunked otherwise) and every later write goes to the client, flushed
-// within streamDelay. A client that reads slowly slows the guest's writes
-// down (back-pressure) until the app's deadline; nothing piles up in the
-// node. A response that fails after it was committed (the guest traps,
-// times out, writes past max_response or short of its Content-Length) is
-// cut: the connection is closed without the final chunk, which clients
-// report as an incomplete response.
+// before anything was sent (a trap, its timeout) gets a clean error
+// status. Once the window is full the response is committed: the status
+// and headers go out (with the guest's Content-Length when it declared one
+// within max_response, chunked otherwise) and every later write goes to
+// the client, flushed within streamDelay. A guest that asks for its output
+// to be sent as it writes it, with "Content-Type: text/event-stream"
+// (server-sent events) or "X-Accel-Buffering: no" (nginx's convention),
+// is committed streamDelay after its header is complete, whatever the
+// window holds. A client that reads slowly slows the guest's writes down
+// (back-pressure) until the app's deadline; nothing piles up in the node.
+// A response that fails after it was committed (the guest traps, times
+// out, writes past max_response or short of its Content-Length) is cut:
+// the connection is closed without the final chunk, which clients report
+// as an incomplete response.
 const (
 	// responseWindow is how much of a response body is held before the
 	// response streams. With the header's own limit, it is what one
@@ -61,6 +65,7 @@ type responseStream struct {
 	bodyAt    int          // offset of the body in buf; -1 until the header is complete
 	resp      cgi.Response // the parsed header, once bodyAt >= 0
 	headErr   error        // the header is invalid
+	early     bool         // the guest asked for its output as it writes it
 	committed bool         // status and headers went to the client
 	sent      int64        // body bytes sent (or counted, for HEAD) after commit
 	failure   error        // why the stream stopped taking writes, after commit
@@ -144,7 +149,9 @@ func (s *responseStream) parseHeader() bool {
 		resp.ContentLength = -1 // it cannot be kept: stream it chunked, cut at max_response
 	}
 	s.resp, s.bodyAt = resp, end
-	if s.streams() {
+	s.early = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
+		strings.EqualFold(resp.Header.Get("X-Accel-Buffering"), "no")
+	if s.early && s.streams() {
 		s.arm()
 	}
 	return true
