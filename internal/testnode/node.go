@@ -29,6 +29,8 @@ type Options struct {
 	Args []string
 	// StartTimeout bounds the wait for the node to be ready. Default 60s.
 	StartTimeout time.Duration
+	// Cgroup, if set, is the memory cgroup the node runs in (NewCgroup).
+	Cgroup *Cgroup
 	// OutputLimit, if above 0, makes Stdout and Stderr keep only the last
 	// OutputLimit bytes the node printed to each: for long runs, as the
 	// node logs a line per request. Default 0: they keep everything.
@@ -76,7 +78,11 @@ func StartContext(ctx context.Context, opts Options) (*Node, error) {
 		Stdout: &Buffer{max: opts.OutputLimit}, Stderr: &Buffer{max: opts.OutputLimit},
 		done: make(chan struct{}),
 	}
-	n.cmd = exec.Command(opts.Bin, args...)
+	bin := opts.Bin
+	if opts.Cgroup != nil {
+		bin, args = opts.Cgroup.Wrap(bin, args)
+	}
+	n.cmd = exec.Command(bin, args...)
 	n.cmd.Dir = opts.Dir
 	n.cmd.Env = append(os.Environ(), "WISP_TOKEN=")
 	n.cmd.Stdout, n.cmd.Stderr = n.Stdout, n.Stderr
