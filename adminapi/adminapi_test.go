@@ -145,7 +145,7 @@ func TestErrorsAreJSONWithAStatus(t *testing.T) {
 		{"not JSON", "PUT", "/v1/apps/x", strings.NewReader(`name=x`), nil, 400, "invalid", "not valid JSON"},
 		{"name mismatch", "PUT", "/v1/apps/x", strings.NewReader(`{"name":"y"}`), nil, 400, "invalid", `does not match the app "x"`},
 		{"bad digest", "PUT", "/v1/apps/x", strings.NewReader(`{"module":"md5:1","routes":["/x"]}`), nil, 400, "invalid", `digest "md5:1"`},
-		{"bad route", "PUT", "/v1/apps/x", strings.NewReader(`{"module":"sha256:` + strings.Repeat("0", 64) + `","routes":["nopath"]}`), nil, 400, "invalid", `route "nopath" has no path`},
+		{"bad route", "PUT", "/v1/apps/x", strings.NewReader(`{"module":"sha256:` + strings.Repeat("0", 64) + `","routes":["nopath"]}`), nil, 400, "invalid", `route "nopath": routes start with "/"`},
 		{"bad size", "PUT", "/v1/apps/x", strings.NewReader(`{"limits":{"memory":"lots"}}`), nil, 400, "invalid", `size "lots"`},
 		{"digest header mismatch", "POST", "/v1/blobs", bytes.NewReader(wasm), []string{"Wisp-Digest", "sha256:" + strings.Repeat("1", 64)}, 400, "invalid", "Wisp-Digest header claims"},
 		{"upload too large", "POST", "/v1/blobs", bytes.NewReader(make([]byte, 2<<20)), nil, 413, "too_large", "larger than this node's --max-module-size of 1MiB; nothing was stored"},
