@@ -81,9 +81,9 @@ type instanceMemory struct {
 	pool   *memoryPool
 	region []byte // the whole mapped region, when buf is one (see regionPool)
 	buf    []byte
-	used uint64 // highest length handed out: everything above is still zero
-	max  uint64 // the memory's maximum size, from Allocate
-	done atomic.Bool
+	used   uint64 // highest length handed out: everything above is still zero
+	max    uint64 // the memory's maximum size, from Allocate
+	done   atomic.Bool
 }
 
 var (

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/tetratelabs/wazero"
 )
 
 // MaxOpenFiles caps the files and directories one instance may hold open
@@ -95,14 +94,4 @@ func (f *countedFile) ReadDir(n int) ([]fs.DirEntry, error) {
 		return d.ReadDir(n)
 	}
 	return nil, &fs.PathError{Op: "readdir", Err: errors.New("not a directory")}
-}
-
-// fsConfigFor mounts mounts for one instance, counting its open files.
-func fsConfigFor(mounts []Mount) wazero.FSConfig {
-	count := &openCounter{}
-	fsc := wazero.NewFSConfig()
-	for _, m := range mounts {
-		fsc = fsc.WithFSMount(limitedFS{FS: m.FS, count: count}, m.Guest)
-	}
-	return fsc
 }
