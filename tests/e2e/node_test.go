@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -215,7 +216,11 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	n.mustWisp("deploy", fixture("loop.wasm"), "--name", "loop", "--route", "/loop", "--timeout", "300ms")
 	n.mustWisp("deploy", fixture("trap.wasm"), "--name", "trap", "--route", "/trap")
 	n.mustWisp("deploy", fixture("noheader.wasm"), "--name", "noheader", "--route", "/noheader")
-	n.mustWisp("deploy", fixture("bigoutput.wasm"), "--name", "flood", "--route", "/flood", "--max-response", "1MiB")
+	// Under the gateway's 64 KiB response window the whole answer is held,
+	// so going over max_response is a clean 500; past it (flood2), the
+	// response has started and is cut.
+	n.mustWisp("deploy", fixture("bigoutput.wasm"), "--name", "flood", "--route", "/flood", "--max-response", "32KiB")
+	n.mustWisp("deploy", fixture("bigoutput.wasm"), "--name", "flood2", "--route", "/flood2", "--max-response", "1MiB")
 
 	for _, tc := range []struct {
 		name, method, path, body string
@@ -243,6 +248,21 @@ func TestBadInputGetsClearErrors(t *testing.T) {
 	if !strings.Contains(logs, "unreachable") {
 		t.Errorf("trap's log does not show the trap:\n%s", logs)
 	}
+	t.Run("output over limit after the response started", func(t *testing.T) {
+		resp, err := http.Get(n.Gateway + "/flood2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || err == nil || got > 1<<20 {
+			t.Fatalf("GET /flood2 = %d, %d body bytes, read error %v; want 200, then the body cut before 1 MiB", resp.StatusCode, got, err)
+		}
+		logs := n.mustWisp("logs", "flood2")
+		if !strings.Contains(logs, "response cut after") || !strings.Contains(logs, "more than its max_response of 1MiB") {
+			t.Errorf("flood2's log does not say the response was cut over max_response:\n%s", logs)
+		}
+	})
 
 	for _, tc := range []struct {
 		name     string
