@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"sync"
 	"syscall"
-
 )
 
 // MaxOpenFiles caps the files and directories one instance may hold open
