@@ -175,6 +175,13 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	}
 	err := g.node.Invoke(r.Context(), t, in)
 	committed, incomplete := out.close()
+	if err == nil && !committed && body.pending(r.ContentLength) {
+		// The app answered without reading all of its body. Read the rest
+		// (into nothing, within max_body and the deadline) before
+		// answering, so the client, still sending, gets the answer rather
+		// than a reset connection, and a body over max_body its 413.
+		io.Copy(io.Discard, body)
+	}
 	if body.pending(r.ContentLength) {
 		// net/http would read the rest of the body after answering; it
 		// fails at once instead and the connection closes.
