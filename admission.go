@@ -1,7 +1,9 @@
 package wisp
 
 import (
+	"runtime/debug"
 	"runtime/metrics"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,15 +50,13 @@ func MemoryCeiling(budget int64) int64 {
 // appShare is the part of the memory budget one app may hold: 1/appShare.
 const appShare = 2
 
-// samplePeriod is how often the process's memory is read when a budget is
-// set. Reading runtime/metrics costs a few microseconds.
+// samplePeriod is how often the process's memory is read. Reading
+// runtime/metrics costs a few microseconds.
 const samplePeriod = 50 * time.Millisecond
 
 func newAdmission(maxInstances int, budget int64) *admission {
 	a := &admission{maxInstances: int64(maxInstances), budget: budget, ceiling: MemoryCeiling(budget), perApp: map[string]int64{}, done: make(chan struct{})}
-	if budget > 0 {
-		go a.sample()
-	}
+	go a.sample()
 	return a
 }
 
@@ -147,22 +147,65 @@ func (n *Node) Reserve(bytes int64, what string) (release func(), err error) {
 	return n.admission.reserve(bytes, what)
 }
 
+// Reclaiming what the Go heap holds beyond its live data. Linear memories
+// live outside the heap (engine/memregion_linux.go), but a guest's call
+// stack is on it: a deep recursion grows one to ~140 MiB, and the last
+// collection before the guest ended counted it as live, so the collector,
+// pacing itself by that, keeps it for minutes on an idle node.
+const (
+	reclaimAbove = 64 << 20        // heap held beyond what is known to be live that triggers a reclaim
+	reclaimEvery = 2 * time.Second // at most one reclaim this often
+)
+
+// sample watches the memory the Go runtime holds. With a budget it sets
+// pressure when that is over the ceiling. Always, it reclaims (a forced
+// collection that returns the freed memory to the OS, at most every
+// reclaimEvery) when the heap holds more than reclaimAbove beyond the
+// live data the last collection found, or when no instance runs and that
+// collection found reclaimAbove more live than the last reclaim did: data
+// live only while a guest ran.
 func (a *admission) sample() {
 	// Everything the runtime has mapped, less the heap it has already
-	// returned to the OS (which stays counted in total:bytes).
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	// returned to the OS (which stays counted in total:bytes); the heap the
+	// last collection found live; and the heap it holds: objects (live, or
+	// dead and not yet swept), and free or unused space not yet returned.
+	s := []metrics.Sample{
+		{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/gc/heap/live:bytes"},
+		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
+	}
+	read := func() bool {
+		metrics.Read(s)
+		return !slices.ContainsFunc(s, func(m metrics.Sample) bool { return m.Value.Kind() != metrics.KindUint64 })
+	}
 	t := time.NewTicker(samplePeriod)
 	defer t.Stop()
+	var lastReclaim time.Time
+	baseline := int64(-1) // live heap after the last reclaim
 	for {
 		select {
 		case <-a.done:
 			return
 		case <-t.C:
 		}
-		metrics.Read(s)
-		if s[0].Value.Kind() == metrics.KindUint64 && s[1].Value.Kind() == metrics.KindUint64 {
-			held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
+		if !read() {
+			continue
+		}
+		held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
+		if a.budget > 0 {
 			a.pressure.Store(held > a.ceiling)
+		}
+		live := int64(s[2].Value.Uint64())
+		if baseline < 0 {
+			baseline = live
+		}
+		heap := int64(s[3].Value.Uint64() + s[4].Value.Uint64() + s[5].Value.Uint64())
+		stale := heap-live > reclaimAbove || a.instances.Load() == 0 && live-baseline > reclaimAbove
+		if stale && time.Since(lastReclaim) > reclaimEvery {
+			lastReclaim = time.Now()
+			debug.FreeOSMemory() // on this goroutine: the next sample sees its effect
+			if read() {
+				baseline = int64(s[2].Value.Uint64())
+			}
 		}
 	}
 }
