@@ -45,8 +45,8 @@
 // gateway cleans the path first, so "/api/" and "/api" both give "");
 // the catch-all "/..." has an empty SCRIPT_NAME (WAGI would say "/", which
 // breaks SCRIPT_NAME + PATH_INFO). CONTENT_LENGTH is only set when the
-// length is known: a gateway that buffers a chunked body should set
-// r.ContentLength to the buffered length before calling Env.
+// length is known: a gateway that read a whole chunked body first should
+// set r.ContentLength to its length before calling Env.
 //
 // Request headers become HTTP_ + the name upper-cased with '-' turned into
 // '_'. A header's values are joined with ", " (Cookie with "; ", as RFC 6265
@@ -115,8 +115,9 @@
 //     never end a CGI response.
 //
 // Headers the guest must not control are dropped silently after
-// validation: the hop-by-hop headers listed above and Content-Length (the
-// gateway frames the body itself). A Location that is a local path is sent
+// validation: the hop-by-hop headers listed above, and Content-Length,
+// which goes to [Response.ContentLength] instead (the gateway frames the
+// body itself, and uses it only for a response it streams). A Location that is a local path is sent
 // to the client as a redirect: internal redirects (RFC 3875 6.2.2) are not
 // supported.
 package cgi
