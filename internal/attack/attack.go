@@ -105,21 +105,9 @@ func (r *Result) String() string {
 // It returns when ctx ends and every connection is closed.
 func Bodies(ctx context.Context, target string, clients int, bodyBytes int64) *Result {
 	res := newResult()
-	u, err := url.Parse(target)
-	if err != nil {
-		res.fail(err)
-		return res
-	}
 	chunk := fmt.Sprintf("%x\r\n%s\r\n", 64<<10, strings.Repeat("b", 64<<10))
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n", u.RequestURI(), u.Host)
-	run(ctx, clients, func() {
-		start := time.Now()
-		conn, err := dial(ctx, u.Host)
-		if err != nil {
-			res.fail(err)
-			return
-		}
-		defer conn.Close()
+	connections(ctx, target, clients, res, func(conn net.Conn, u *url.URL, start time.Time) {
+		head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n", u.RequestURI(), u.Host)
 		answered := make(chan struct{})
 		go func() { // the answer may come while the body is still going out
 			defer close(answered)
@@ -157,20 +145,8 @@ func Bodies(ctx context.Context, target string, clients int, bodyBytes int64) *R
 // socket buffers. It records the answers whose status line arrived.
 func Readers(ctx context.Context, target string, clients int) *Result {
 	res := newResult()
-	u, err := url.Parse(target)
-	if err != nil {
-		res.fail(err)
-		return res
-	}
-	req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
-	run(ctx, clients, func() {
-		start := time.Now()
-		conn, err := dial(ctx, u.Host)
-		if err != nil {
-			res.fail(err)
-			return
-		}
-		defer conn.Close()
+	connections(ctx, target, clients, res, func(conn net.Conn, u *url.URL, start time.Time) {
+		req := fmt.Sprintf("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", u.RequestURI(), u.Host)
 		if _, err := io.WriteString(conn, req); err != nil {
 			res.fail(err)
 			return
@@ -212,6 +188,26 @@ func Requests(ctx context.Context, target string, clients int) *Result {
 		}
 	})
 	return res
+}
+
+// connections runs clients copies of client, each on its own connection
+// to target's host, and waits for them; failures to connect go to res.
+func connections(ctx context.Context, target string, clients int, res *Result, client func(conn net.Conn, u *url.URL, start time.Time)) {
+	u, err := url.Parse(target)
+	if err != nil {
+		res.fail(err)
+		return
+	}
+	run(ctx, clients, func() {
+		start := time.Now()
+		conn, err := dial(ctx, u.Host)
+		if err != nil {
+			res.fail(err)
+			return
+		}
+		defer conn.Close()
+		client(conn, u, start)
+	})
 }
 
 // run runs clients copies of client and waits for them.

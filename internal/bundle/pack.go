@@ -138,7 +138,7 @@ func collect(fsys fs.FS, dir string) ([]packEntry, Stats, error) {
 		case t&fs.ModeSymlink != 0:
 			return fmt.Errorf("%s is a symbolic link; a bundle holds only regular files and directories: replace it with a copy of what it points to", shown)
 		default:
-			return fmt.Errorf("%s is not a regular file or directory (it is a %s); a bundle holds only regular files and directories: move it out of %s", shown, describeMode(t), dir)
+			return fmt.Errorf("%s is not a regular file or directory (it is a %s); a bundle holds only regular files and directories: move it out of %s", shown, DescribeMode(t), dir)
 		}
 		return nil
 	})
@@ -181,7 +181,10 @@ func writeEntry(tw *tar.Writer, fsys fs.FS, e packEntry) error {
 	return nil
 }
 
-func describeMode(t fs.FileMode) string {
+// DescribeMode names the type of a file that is neither regular nor a
+// directory (t is its mode, or just the type bits), for messages: "named
+// pipe", "socket", "character device", "device" or "special file".
+func DescribeMode(t fs.FileMode) string {
 	switch {
 	case t&fs.ModeNamedPipe != 0:
 		return "named pipe"

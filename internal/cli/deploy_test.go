@@ -405,6 +405,22 @@ type confineCase struct {
 	args  []string          // after "deploy"; default: app
 }
 
+// setup makes the case's tree in a new directory, with confineOutside
+// beside it, changes into it, and returns a fake node and the deploy's
+// arguments.
+func (c confineCase) setup(t *testing.T) (n *fakeNode, dir string, args []string) {
+	t.Helper()
+	n = newFakeNode(t)
+	dir = t.TempDir()
+	t.Chdir(dir)
+	createTree(t, dir, confineOutside)
+	createTree(t, dir, c.files)
+	if args = c.args; args == nil {
+		args = []string{"app"}
+	}
+	return n, dir, args
+}
+
 // confineOutside are the deployer's files outside app/: none of them may
 // reach the node.
 var confineOutside = map[string]string{
@@ -454,15 +470,7 @@ func TestDeployConfinement(t *testing.T) {
 		{name: "manifest-linked-out", files: map[string]string{"elsewhere/wisp.toml": head + "module = \"app.wasm\"\n", "app/wisp.toml": "->../elsewhere/wisp.toml", "app/app.wasm": module}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newFakeNode(t)
-			dir := t.TempDir()
-			t.Chdir(dir)
-			createTree(t, dir, confineOutside)
-			createTree(t, dir, tc.files)
-			args := tc.args
-			if args == nil {
-				args = []string{"app"}
-			}
+			n, dir, args := tc.setup(t)
 			got := n.invoke(t, append([]string{"deploy"}, args...)...).must(t, 1)
 			real, err := filepath.EvalSymlinks(dir)
 			if err != nil {
@@ -509,15 +517,7 @@ func TestDeployConfinementAllows(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newFakeNode(t)
-			dir := t.TempDir()
-			t.Chdir(dir)
-			createTree(t, dir, confineOutside)
-			createTree(t, dir, tc.files)
-			args := tc.args
-			if args == nil {
-				args = []string{"app"}
-			}
+			n, _, args := tc.setup(t)
 			n.invoke(t, append([]string{"deploy"}, args...)...).must(t, 0)
 			spec := n.apps["app"].CurrentVersion().Spec
 			if got := string(n.blobs[spec.Module]); got != tc.module {

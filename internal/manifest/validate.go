@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2/unstable"
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/bundle"
 	"github.com/wisphq/wisp/internal/oci"
 )
 
@@ -376,7 +377,7 @@ func (p *parser) checkPaths(m *Manifest) error {
 		case info.IsDir():
 			p.reportAt(pos, "module %q is a directory (%s): point module at the .wasm file", m.ModuleRef, m.Module)
 		case !info.Mode().IsRegular():
-			p.reportAt(pos, "module %q is a %s (%s), not a file: point module at the .wasm file", m.ModuleRef, describeType(info.Mode()), m.Module)
+			p.reportAt(pos, "module %q is a %s (%s), not a file: point module at the .wasm file", m.ModuleRef, bundle.DescribeMode(info.Mode().Type()), m.Module)
 		}
 	}
 	for i, f := range m.Files {
@@ -445,19 +446,4 @@ func (p *parser) wrap(pos position, err error) *Error {
 		err = fmt.Errorf("%w: %w", wisp.ErrInvalid, err)
 	}
 	return &Error{File: p.file, Line: pos.line, Column: pos.column, Msg: msg, Err: err}
-}
-
-// describeType names the type of a file that is neither regular nor a
-// directory, for messages.
-func describeType(mode fs.FileMode) string {
-	switch t := mode.Type(); {
-	case t&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case t&fs.ModeSocket != 0:
-		return "socket"
-	case t&fs.ModeDevice != 0:
-		return "device"
-	default:
-		return "special file"
-	}
 }
