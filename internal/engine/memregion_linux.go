@@ -13,11 +13,16 @@ const (
 	// maxPooledRegions is how many free regions the pool keeps across all
 	// sizes; more are unmapped when freed.
 	maxPooledRegions = 64
-	// clearBelow is how many used bytes a freed region has zeroed in
-	// place, staying resident for the next instance; above it the pages
-	// are returned to the kernel (madvise DONTNEED), which hands them back
+	// clearBelow is how many used bytes a freed region may have zeroed in
+	// place, staying resident for the next instance (touching fresh pages
+	// costs a fault each: a Go command's 4 MiB took 0.4 ms more per
+	// request); above it, or past maxPooledResident, the pages are
+	// returned to the kernel (madvise DONTNEED), which hands them back
 	// zeroed when they are next touched.
-	clearBelow = 256 << 10
+	clearBelow = 16 << 20
+	// maxPooledResident caps the zeroed pages free regions keep resident,
+	// all sizes together: memory outside the budget's reservations.
+	maxPooledResident = 64 << 20
 )
 
 // regionPool hands out linear memories mapped outside the Go heap. A
@@ -28,10 +33,17 @@ const (
 // budget), and a freed memory's pages go back to the kernel at once.
 // Safe for concurrent use.
 type regionPool struct {
-	mu     sync.Mutex
-	free   map[uint64][][]byte // by length; every byte zero
-	count  int
-	closed bool
+	mu       sync.Mutex
+	free     map[uint64][]pooledRegion // by length; every byte zero
+	count    int
+	resident uint64 // bytes the free regions keep resident
+	closed   bool
+}
+
+// pooledRegion is a free region and how many of its bytes are resident.
+type pooledRegion struct {
+	r        []byte
+	resident uint64
 }
 
 // get returns a zeroed region of size bytes, or nil if none can be mapped
@@ -42,11 +54,12 @@ func (p *regionPool) get(size uint64) []byte {
 	}
 	p.mu.Lock()
 	if list := p.free[size]; len(list) > 0 {
-		r := list[len(list)-1]
+		pr := list[len(list)-1]
 		p.free[size] = list[:len(list)-1]
 		p.count--
+		p.resident -= pr.resident
 		p.mu.Unlock()
-		return r
+		return pr.r
 	}
 	p.mu.Unlock()
 	r, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE,
@@ -61,25 +74,39 @@ func (p *regionPool) get(size uint64) []byte {
 // keeps it for another instance, or unmaps it. r must not be used after.
 func (p *regionPool) put(r []byte, used uint64) {
 	used = min(used, uint64(len(r)))
-	if used > clearBelow {
-		end := (used + pageSize - 1) / pageSize * pageSize
-		if syscall.Madvise(r[:min(end, uint64(len(r)))], syscall.MADV_DONTNEED) != nil {
-			syscall.Munmap(r)
-			return
-		}
-	} else {
+	end := min((used+pageSize-1)/pageSize*pageSize, uint64(len(r)))
+	p.mu.Lock()
+	keep := !p.closed && p.count < maxPooledRegions
+	resident := keep && used <= clearBelow && p.resident+end <= maxPooledResident
+	if resident {
+		p.resident += end // claimed before zeroing, so concurrent puts stay within the cap
+	}
+	p.mu.Unlock()
+	if !keep {
+		syscall.Munmap(r)
+		return
+	}
+	if resident {
 		clear(r[:used])
+	} else if syscall.Madvise(r[:end], syscall.MADV_DONTNEED) != nil {
+		syscall.Munmap(r)
+		return
+	}
+	pr := pooledRegion{r: r}
+	if resident {
+		pr.resident = end
 	}
 	p.mu.Lock()
 	if p.closed || p.count >= maxPooledRegions {
+		p.resident -= pr.resident
 		p.mu.Unlock()
 		syscall.Munmap(r)
 		return
 	}
 	if p.free == nil {
-		p.free = map[uint64][][]byte{}
+		p.free = map[uint64][]pooledRegion{}
 	}
-	p.free[uint64(len(r))] = append(p.free[uint64(len(r))], r)
+	p.free[uint64(len(r))] = append(p.free[uint64(len(r))], pr)
 	p.count++
 	p.mu.Unlock()
 }
@@ -90,9 +117,9 @@ func (p *regionPool) close() {
 	defer p.mu.Unlock()
 	p.closed = true
 	for _, list := range p.free {
-		for _, r := range list {
-			syscall.Munmap(r)
+		for _, pr := range list {
+			syscall.Munmap(pr.r)
 		}
 	}
-	p.free, p.count = nil, 0
+	p.free, p.count, p.resident = nil, 0, 0
 }
