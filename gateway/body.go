@@ -33,9 +33,10 @@ func (b *buffers) get() *[]byte {
 
 func (b *buffers) put(p *[]byte) { b.pool.Put(p) }
 
-// readWindow reads the start of a chunked body into buf. It returns the
-// body as the guest will read it and its length when the whole body fit
-// (-1 otherwise: the rest streams from body). The error is body's.
+// readWindow reads the start of a chunked body into buf, which holds one
+// byte more than requestWindow. It returns the body as the guest will read
+// it and its length when the whole body fit in requestWindow bytes (-1
+// otherwise: the rest streams from body). The error is body's.
 func readWindow(body *limitedBody, buf []byte) (stdin io.Reader, length int64, err error) {
 	n, err := io.ReadFull(body, buf)
 	switch {

@@ -23,6 +23,8 @@ func TestChunkedBodyWindow(t *testing.T) {
 	}{
 		{"empty", 0, true},
 		{"within window", 10 << 10, true},
+		{"exactly the window", 16 << 10, true},
+		{"one byte over the window", 16<<10 + 1, false},
 		{"over window", 200 << 10, false},
 	}
 	for _, tt := range tests {
@@ -74,4 +76,21 @@ func TestChunkedBodyOverBudget(t *testing.T) {
 		t.Fatalf("status %d %q; want 503", resp.StatusCode, b)
 	}
 	t.Logf("refused in %s", time.Since(start))
+}
+
+// TestResponseWindowIsOfBody checks that the window held before a
+// response streams is 64 KiB of body, whatever the header's size: a
+// response of 70,000 bytes of body streams (chunked).
+func TestResponseWindowIsOfBody(t *testing.T) {
+	srv, _ := newGateway(t, wisp.Limits{}, "env=printenv.wasm:/env")
+	for _, tc := range []struct {
+		size    int
+		chunked bool
+	}{{60000, false}, {70000, true}} {
+		req, _ := http.NewRequest("POST", srv.URL+"/env", strings.NewReader(strings.Repeat("w", tc.size)))
+		resp, body := do(t, req)
+		if resp.StatusCode != 200 || (resp.ContentLength == -1) != tc.chunked {
+			t.Errorf("%d bytes echoed: status %d, Content-Length %d (%d bytes read); want chunked: %v", tc.size, resp.StatusCode, resp.ContentLength, len(body), tc.chunked)
+		}
+	}
 }

@@ -46,7 +46,7 @@ func New(node *wisp.Node, logger *slog.Logger) *Gateway {
 	return &Gateway{
 		node:      node,
 		log:       logger,
-		windows:   buffers{size: requestWindow},
+		windows:   buffers{size: requestWindow + 1}, // one more byte tells "ends at the window" from "goes on"
 		responses: buffers{size: responseBuffer},
 		server:    cgi.Server{Software: "Wisp"},
 	}
@@ -157,8 +157,10 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	defer g.responses.put(bufp)
 	out := newResponseStream(w, rc, r.Method == http.MethodHead, int64(limits.MaxResponse), *bufp)
 	// While its body arrives, a request's response is held (up to the
-	// window): a body that then fails still gets its 408 or 413.
+	// window): a body that then fails still gets its 408 or 413. And a
+	// response is never started for a request whose body already failed.
 	out.hold = func() bool { return body.pending(r.ContentLength) }
+	out.failed = func() bool { return body.over || body.timedOut() }
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
 		Args:    cgi.Args(r),

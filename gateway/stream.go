@@ -44,6 +44,10 @@ const (
 	responseBuffer = cgi.MaxHeaderBytes + responseWindow
 )
 
+// errRequestFailed stops a response whose request failed before it could
+// start; the gateway answers for the request instead.
+var errRequestFailed = errors.New("the request failed before its response started")
+
 // errStreamClosed fails guest writes that come after the client went away,
 // the response was cut or the invocation ended. The guest sees EIO.
 var errStreamClosed = errors.New("response stream closed")
@@ -59,6 +63,10 @@ type responseStream struct {
 	// hold, if set, keeps a response from being committed by the timer
 	// while it reports true (the request body is still arriving).
 	hold func() bool
+	// failed, if set, reports that the request already failed (its body
+	// was over max_body or too slow): the response is then never
+	// committed, and the guest's writes past the window fail.
+	failed func() bool
 
 	mu        sync.Mutex
 	buf       []byte       // the header, then the body window (cap responseBuffer)
@@ -95,10 +103,18 @@ func (s *responseStream) Write(p []byte) (int, error) {
 	}
 	written := 0
 	for !s.committed && len(p) > 0 {
-		n := min(len(p), cap(s.buf)-len(s.buf))
+		limit := cap(s.buf) // the header and the window after it
+		if s.bodyAt >= 0 {
+			limit = s.bodyAt + responseWindow
+		}
+		n := min(len(p), limit-len(s.buf))
 		if n == 0 {
 			// The window is full (the header is complete: its limit is
 			// below the buffer's size): stream from here on.
+			if s.failed != nil && s.failed() {
+				s.headErr = errRequestFailed
+				return written, errStreamClosed
+			}
 			s.commit()
 			break
 		}

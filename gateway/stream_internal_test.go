@@ -1,0 +1,35 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// TestStreamNeverStartsAFailedRequest checks that a response whose request
+// already failed (its body over max_body, or too slow) is not committed
+// when its window fills: the guest's write fails and the gateway is left
+// to answer for the request.
+func TestStreamNeverStartsAFailedRequest(t *testing.T) {
+	for _, failed := range []bool{false, true} {
+		rec := httptest.NewRecorder()
+		s := newResponseStream(rec, http.NewResponseController(rec), false, 1<<30, make([]byte, responseBuffer))
+		s.failed = func() bool { return failed }
+		if _, err := s.Write([]byte("Content-Type: text/plain\n\n")); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Write(bytes.Repeat([]byte("x"), responseWindow+1))
+		committed, _ := s.close()
+		if committed == failed || failed != errors.Is(err, errStreamClosed) {
+			t.Errorf("request failed: %v: committed %v, write error %v", failed, committed, err)
+		}
+		if !failed {
+			continue
+		}
+		if _, _, err := s.response(); !errors.Is(err, errRequestFailed) {
+			t.Errorf("response() error %v; want errRequestFailed", err)
+		}
+	}
+}
