@@ -96,6 +96,19 @@ func (a *admission) admit(app string, memory, extra int64) (release func(), err 
 	}, nil
 }
 
+// fits returns an error wrapping ErrInvalid if no instance with a memory
+// limit of memory bytes could ever start on this node: one would need more
+// than one app's share of the budget.
+func (a *admission) fits(memory int64) error {
+	if a.budget <= 0 {
+		return nil
+	}
+	if share := a.budget / appShare; memory+instanceOverhead > share {
+		return errorf(ErrInvalid, "limits.memory of %s is more than one app's share of this node's memory budget (%s, 1/%d of %s), so no instance of it could ever start: lower limits.memory, or start the node with a larger --memory-budget", ByteSize(memory), ByteSize(share).Approx(), appShare, ByteSize(a.budget))
+	}
+	return nil
+}
+
 // takeAppShare adds need to app's reservations unless that takes it past
 // its share of the budget.
 func (a *admission) takeAppShare(app string, need, memory int64) error {

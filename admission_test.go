@@ -69,3 +69,24 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 	}
 }
+
+// TestDeployRefusesAnAppThatCouldNeverStart checks that a deploy whose
+// limits.memory is over one app's share of the node's memory budget is
+// refused, with the reason, instead of answering 503 "busy" forever.
+func TestDeployRefusesAnAppThatCouldNeverStart(t *testing.T) {
+	ctx := context.Background()
+	n, err := wisp.New(wisp.Config{Store: memstore.New(), MemoryBudget: 100 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(ctx)
+	n.Load(ctx)
+	_, err = n.Deploy(ctx, wisp.AppSpec{Name: "big", Module: upload(t, n, "sleep.wasm"), Routes: routes(t, "/big"), Limits: wisp.Limits{Memory: 64 << 20}})
+	want := `deploy app "big": limits.memory of 64MiB is more than one app's share of this node's memory budget (50MiB, 1/2 of 100MiB)`
+	if !errors.Is(err, wisp.ErrInvalid) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("deploy: %v; want ErrInvalid containing %q", err, want)
+	}
+	if _, err := n.Deploy(ctx, wisp.AppSpec{Name: "small", Module: upload(t, n, "sleep.wasm"), Routes: routes(t, "/small"), Limits: wisp.Limits{Memory: 32 << 20}}); err != nil {
+		t.Fatalf("an app within its share: %v", err)
+	}
+}

@@ -52,6 +52,9 @@ func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResu
 	if err := spec.Validate(); err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
+	if err := n.admission.fits(int64(spec.Limits.Memory)); err != nil {
+		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
+	}
 	n.deployMu.Lock()
 	defer n.deployMu.Unlock()
 
