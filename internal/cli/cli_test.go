@@ -139,7 +139,7 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown flag", []string{"apps", "--bogus"}, "wisp apps: flag provided but not defined: -bogus"},
+		{"unknown flag", []string{"apps", "--bogus"}, "wisp apps: flag provided but not defined: --bogus"},
 		{"bad output", []string{"apps", "--output", "yaml"}, `wisp apps: invalid value "yaml" for flag -output: use text or json`},
 		{"missing name", []string{"logs"}, "wisp logs: want one app NAME, got 0 arguments"},
 		{"extra argument", []string{"app", "a", "b"}, "wisp app: want one app NAME, got 2 arguments"},
@@ -150,10 +150,10 @@ func TestUsageErrors(t *testing.T) {
 		{"run timeout without unit", []string{"run", "--timeout", "1.5", "a.wasm"}, `wisp run: invalid value "1.5" for flag -timeout: "1.5" has no unit: write 1.5s`},
 		{"route without a slash", []string{"deploy", "a.wasm", "--route", "hello"}, `wisp deploy: invalid value "hello" for flag -route: routes start with "/"; did you mean "/hello"?` + "\n"},
 		{"bad route", []string{"deploy", "a.wasm", "--route", "/a//b"}, `wisp deploy: invalid value "/a//b" for flag -route: route "/a//b" has an empty path segment`},
-		{"mistyped flag", []string{"serve", "--listn", ":8080"}, "wisp serve: flag provided but not defined: -listn; did you mean --listen?\n"},
-		{"mistyped flag after an argument", []string{"logs", "hello", "--folow"}, "wisp logs: flag provided but not defined: -folow; did you mean --follow?\n"},
-		{"mistyped flag of run", []string{"run", "--dri", "x", "a.wasm"}, "wisp run: flag provided but not defined: -dri; did you mean --dir?\n"},
-		{"flag of another verb", []string{"apps", "--route", "/x"}, "wisp apps: flag provided but not defined: -route; --route is a flag of wisp deploy\n"},
+		{"mistyped flag", []string{"serve", "--listn", ":8080"}, "wisp serve: flag provided but not defined: --listn; did you mean --listen?\n"},
+		{"mistyped flag after an argument", []string{"logs", "hello", "--folow"}, "wisp logs: flag provided but not defined: --folow; did you mean --follow?\n"},
+		{"mistyped flag of run", []string{"run", "--dri", "x", "a.wasm"}, "wisp run: flag provided but not defined: --dri; did you mean --dir?\n"},
+		{"flag of another verb", []string{"apps", "--route", "/x"}, "wisp apps: flag provided but not defined: --route; --route is a flag of wisp deploy\n"},
 		{"no route", []string{"deploy", "hello.wasm"}, "wisp deploy: no routes for hello: add --route /hello"},
 		{"bad name from file", []string{"deploy", "Hello_World.wasm", "--route", "/"}, `wisp deploy: cannot name the app after Hello_World.wasm`},
 		{"two paths", []string{"deploy", "a", "b"}, "wisp deploy: want at most one PATH, got 2: a b"},
@@ -199,7 +199,7 @@ func TestFlagsBeforeCommand(t *testing.T) {
 	}
 	// A command without the flag reports it as its own.
 	got := invoke(t, "--token", "t", "version").must(t, 2)
-	if !strings.HasPrefix(got.stderr, "wisp version: flag provided but not defined: -token") {
+	if !strings.HasPrefix(got.stderr, "wisp version: flag provided but not defined: --token") {
 		t.Errorf("stderr = %q", got.stderr)
 	}
 	// Help and --version still work after leading flags.

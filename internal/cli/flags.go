@@ -67,13 +67,19 @@ type unknownFlagError struct {
 	suggestion string // a flag with its dashes, or ""
 }
 
-// Error is the flag package's message and the suggestion: "flag provided
-// but not defined: -listn; did you mean --listen?".
+// Error is the flag package's message, with the flag as the CLI spells
+// flags, and the suggestion: "flag provided but not defined: --listn; did
+// you mean --listen?".
 func (u *unknownFlagError) Error() string {
-	if u.suggestion == "" {
-		return u.err.Error()
+	dashes := "--"
+	if len(u.name) == 1 {
+		dashes = "-"
 	}
-	return u.err.Error() + "; did you mean " + u.suggestion + "?"
+	msg := "flag provided but not defined: " + dashes + u.name
+	if u.suggestion == "" {
+		return msg
+	}
+	return msg + "; did you mean " + u.suggestion + "?"
 }
 
 func (u *unknownFlagError) Unwrap() error { return u.err }
