@@ -74,6 +74,12 @@ type moduleKey struct {
 	snapshot bool // a pre-initialized reactor's rewritten module
 }
 
+// OffHeap returns the bytes of linear memory the engine holds outside the
+// Go heap, where the Go runtime's own figures do not see them: regions in
+// use (up to the length each was grown to) and the pages free regions keep
+// resident. Zero on platforms without regions. Safe for concurrent use.
+func (e *Engine) OffHeap() int64 { return e.memory.regions.held.Load() }
+
 // ErrClosed is returned by an Engine or Module used after Close.
 var ErrClosed = errors.New("engine closed")
 

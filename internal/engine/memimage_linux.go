@@ -42,8 +42,9 @@ func (mf mappedFile) copyTo(buf []byte) error {
 }
 
 // instanceMemory returns a copy-on-write mapping of the image (size bytes)
-// inside a reservation of limit bytes, or nil if mapping fails.
-func (mf mappedFile) instanceMemory(size int, limit uint64) experimentalMemory {
+// inside a reservation of limit bytes, or nil if mapping fails. held counts
+// the memory's length while it lives (an upper bound of what it touches).
+func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) experimentalMemory {
 	if size == 0 || limit < uint64(size) {
 		return nil
 	}
@@ -68,7 +69,7 @@ func (mf mappedFile) instanceMemory(size int, limit uint64) experimentalMemory {
 		syscall.Munmap(region)
 		return nil
 	}
-	return &mappedMemory{region: region}
+	return &mappedMemory{region: region, held: held}
 }
 
 // mappedMemory is one instance's memory: a reservation of the memory limit
@@ -78,6 +79,8 @@ func (mf mappedFile) instanceMemory(size int, limit uint64) experimentalMemory {
 // wrote.
 type mappedMemory struct {
 	region []byte
+	held   *atomic.Int64 // the engine's count of memory outside the Go heap
+	size   uint64        // the longest length handed out, counted in held
 	done   atomic.Bool
 }
 
@@ -87,11 +90,16 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if size > uint64(len(m.region)) {
 		return nil // wazero fails the memory.grow
 	}
+	if size > m.size {
+		m.held.Add(int64(size - m.size))
+		m.size = size
+	}
 	return m.region[:size]
 }
 
 func (m *mappedMemory) Free() {
 	if m.done.CompareAndSwap(false, true) {
 		syscall.Munmap(m.region)
+		m.held.Add(-int64(m.size))
 	}
 }

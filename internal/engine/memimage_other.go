@@ -2,6 +2,8 @@
 
 package engine
 
+import "sync/atomic"
+
 // mappedFile maps nothing on this platform: instances copy the image.
 type mappedFile struct{}
 
@@ -9,6 +11,6 @@ func openMappedFile([]byte) (mappedFile, bool, error) { return mappedFile{}, fal
 
 func (mappedFile) close() error { return nil }
 
-func (mappedFile) instanceMemory(int, uint64) experimentalMemory { return nil }
+func (mappedFile) instanceMemory(int, uint64, *atomic.Int64) experimentalMemory { return nil }
 
 func (mappedFile) copyTo([]byte) error { return nil }

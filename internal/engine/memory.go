@@ -80,6 +80,7 @@ func (p *memoryPool) put(b []byte, used uint64) {
 type instanceMemory struct {
 	pool   *memoryPool
 	region []byte // the whole mapped region, when buf is one (see regionPool)
+	base   uint64 // bytes of region resident when it was taken
 	buf    []byte
 	used   uint64 // highest length handed out: everything above is still zero
 	max    uint64 // the memory's maximum size, from Allocate
@@ -124,13 +125,19 @@ func (m *instanceMemory) Reallocate(size uint64) []byte {
 		if size > uint64(len(m.region)) {
 			return nil // wazero fails the memory.grow
 		}
+		if top := max(m.used, m.base); size > top {
+			m.pool.regions.grew(size - top)
+		}
 		m.buf = m.region[:size] // above m.used it is all zero
 	case m.buf == nil:
-		if m.region = m.pool.regions.get(m.max); m.region != nil && size <= uint64(len(m.region)) {
+		if m.region, m.base = m.pool.regions.get(m.max); m.region != nil && size <= uint64(len(m.region)) {
 			m.buf = m.region[:size]
+			if size > m.base {
+				m.pool.regions.grew(size - m.base)
+			}
 			break
 		} else if m.region != nil {
-			m.pool.regions.put(m.region, 0)
+			m.pool.regions.put(m.region, 0, m.base)
 			m.region = nil
 		}
 		m.buf = m.pool.get(size)
@@ -162,7 +169,7 @@ func (m *instanceMemory) Free() {
 	}
 	switch {
 	case m.region != nil:
-		m.pool.regions.put(m.region, m.used)
+		m.pool.regions.put(m.region, m.used, m.base)
 		m.region, m.buf = nil, nil
 	case m.buf != nil:
 		m.pool.put(m.buf, m.used)

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -33,6 +34,12 @@ const (
 // budget), and a freed memory's pages go back to the kernel at once.
 // Safe for concurrent use.
 type regionPool struct {
+	// held counts the bytes regions may hold resident: what instances
+	// use (the highest length handed out, or what the region kept
+	// resident when it was taken) and what free regions keep. The Go
+	// runtime does not see this memory; the node's sampler adds it.
+	held atomic.Int64
+
 	mu       sync.Mutex
 	free     map[uint64][]pooledRegion // by length; every byte zero
 	count    int
@@ -46,11 +53,13 @@ type pooledRegion struct {
 	resident uint64
 }
 
-// get returns a zeroed region of size bytes, or nil if none can be mapped
-// (the caller falls back to the Go heap).
-func (p *regionPool) get(size uint64) []byte {
+// get returns a zeroed region of size bytes and how many of its first
+// bytes are resident (pages a previous instance touched), or nil if none
+// can be mapped (the caller falls back to the Go heap). Those resident
+// bytes stay counted in held, now as the new instance's.
+func (p *regionPool) get(size uint64) (r []byte, resident uint64) {
 	if size == 0 || size > 1<<32 {
-		return nil
+		return nil, 0
 	}
 	p.mu.Lock()
 	if list := p.free[size]; len(list) > 0 {
@@ -59,46 +68,56 @@ func (p *regionPool) get(size uint64) []byte {
 		p.count--
 		p.resident -= pr.resident
 		p.mu.Unlock()
-		return pr.r
+		return pr.r, pr.resident
 	}
 	p.mu.Unlock()
 	r, err := syscall.Mmap(-1, 0, int(size), syscall.PROT_READ|syscall.PROT_WRITE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
-		return nil
+		return nil, 0
 	}
-	return r
+	return r, 0
 }
 
-// put zeroes the first used bytes of r (everything above is untouched) and
-// keeps it for another instance, or unmaps it. r must not be used after.
-func (p *regionPool) put(r []byte, used uint64) {
+// grew records that an instance's region now holds up to n more bytes.
+func (p *regionPool) grew(n uint64) { p.held.Add(int64(n)) }
+
+// put takes back r from an instance that used its first used bytes and
+// got it with resident bytes already resident (everything above both is
+// untouched and zero): it zeroes what was used and keeps the region, its
+// pages resident within clearBelow and maxPooledResident, or returns its
+// pages to the kernel, or unmaps it. r must not be used after.
+func (p *regionPool) put(r []byte, used, resident uint64) {
 	used = min(used, uint64(len(r)))
-	end := min((used+pageSize-1)/pageSize*pageSize, uint64(len(r)))
+	top := min(max(used, resident), uint64(len(r))) // every byte that may be resident
+	p.held.Add(-int64(top))
+	end := min((top+pageSize-1)/pageSize*pageSize, uint64(len(r)))
 	p.mu.Lock()
 	keep := !p.closed && p.count < maxPooledRegions
-	resident := keep && used <= clearBelow && p.resident+end <= maxPooledResident
-	if resident {
+	stay := keep && top <= clearBelow && p.resident+end <= maxPooledResident
+	if stay {
 		p.resident += end // claimed before zeroing, so concurrent puts stay within the cap
+		p.held.Add(int64(end))
 	}
 	p.mu.Unlock()
 	if !keep {
 		syscall.Munmap(r)
 		return
 	}
-	if resident {
-		clear(r[:used])
+	if stay {
+		clear(r[:used]) // between used and top it is zero already
 	} else if syscall.Madvise(r[:end], syscall.MADV_DONTNEED) != nil {
 		syscall.Munmap(r)
 		return
 	}
 	pr := pooledRegion{r: r}
-	if resident {
+	if stay {
 		pr.resident = end
 	}
 	p.mu.Lock()
 	if p.closed || p.count >= maxPooledRegions {
 		p.resident -= pr.resident
+		p.held.Add(-int64(pr.resident))
 		p.mu.Unlock()
 		syscall.Munmap(r)
 		return
@@ -121,5 +140,6 @@ func (p *regionPool) close() {
 			syscall.Munmap(pr.r)
 		}
 	}
+	p.held.Add(-int64(p.resident))
 	p.free, p.count, p.resident = nil, 0, 0
 }
