@@ -13,14 +13,16 @@ import (
 // maxInstances at once, and the memory limits of running instances and the
 // buffers of requests summed within budget, of which one app may hold at
 // most half (appShare): whatever one app's clients do, the other half
-// stays for the other apps. A sampler also watches the memory the Go runtime really
-// holds (linear memories and guest stacks live on its heap), so a guest
-// using more than its reservation (deep recursion grows wazero's stack)
-// cannot take the process past the budget either.
+// stays for the other apps. A sampler also watches the memory the process
+// really holds (what the Go runtime holds, guest stacks included, and the
+// linear memories the engine maps outside it), so a guest using more than
+// its reservation (deep recursion grows wazero's stack on the Go heap)
+// cannot take the process past the ceiling either.
 type admission struct {
 	maxInstances int64
-	budget       int64 // bytes; 0: none
-	ceiling      int64 // MemoryCeiling(budget)
+	budget       int64        // bytes; 0: none
+	ceiling      int64        // MemoryCeiling(budget)
+	offHeap      func() int64 // memory outside the Go runtime's figures (linear memories)
 
 	instances atomic.Int64
 	reserved  atomic.Int64
@@ -54,8 +56,8 @@ const appShare = 2
 // runtime/metrics costs a few microseconds.
 const samplePeriod = 50 * time.Millisecond
 
-func newAdmission(maxInstances int, budget int64) *admission {
-	a := &admission{maxInstances: int64(maxInstances), budget: budget, ceiling: MemoryCeiling(budget), perApp: map[string]int64{}, done: make(chan struct{})}
+func newAdmission(maxInstances int, budget int64, offHeap func() int64) *admission {
+	a := &admission{maxInstances: int64(maxInstances), budget: budget, ceiling: MemoryCeiling(budget), offHeap: offHeap, perApp: map[string]int64{}, done: make(chan struct{})}
 	go a.sample()
 	return a
 }
@@ -76,7 +78,7 @@ func (a *admission) admit(app string, memory, extra int64) (release func(), err 
 			return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; app %q was not started (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), app)
 		}
 		need := memory + extra
-		if err := a.takeAppShare(app, need, memory); err != nil {
+		if err := a.takeAppShare(app, need, "it was not started again"); err != nil {
 			a.instances.Add(-1)
 			return nil, err
 		}
@@ -96,14 +98,19 @@ func (a *admission) admit(app string, memory, extra int64) (release func(), err 
 	}, nil
 }
 
+// requestHeadroom is the room an app's instance must leave in the app's
+// share of the budget for its request's buffers (Node.Reserve: the
+// gateway's take 144 KiB).
+const requestHeadroom = 1 << 20
+
 // fits returns an error wrapping ErrInvalid if no instance with a memory
 // limit of memory bytes could ever start on this node: one would need more
-// than one app's share of the budget.
+// than one app's share of the budget, its request's buffers included.
 func (a *admission) fits(memory int64) error {
 	if a.budget <= 0 {
 		return nil
 	}
-	if share := a.budget / appShare; memory+instanceOverhead > share {
+	if share := a.budget / appShare; memory+instanceOverhead+requestHeadroom > share {
 		return errorf(ErrInvalid, "limits.memory of %s is more than one app's share of this node's memory budget (%s, 1/%d of %s), so no instance of it could ever start: lower limits.memory, or start the node with a larger --memory-budget", ByteSize(memory), ByteSize(share).Approx(), appShare, ByteSize(a.budget))
 	}
 	return nil
@@ -111,15 +118,12 @@ func (a *admission) fits(memory int64) error {
 
 // takeAppShare adds need to app's reservations unless that takes it past
 // its share of the budget.
-func (a *admission) takeAppShare(app string, need, memory int64) error {
+func (a *admission) takeAppShare(app string, need int64, refused string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	share := a.budget / appShare
 	if held := a.perApp[app]; held+need > share {
-		if held == 0 {
-			return errorf(ErrOverloaded, "app %q cannot start: its limits.memory of %s is more than one app's share of the node memory budget (%s of %s); lower limits.memory or raise the node's --memory-budget", app, ByteSize(memory), ByteSize(share), ByteSize(a.budget))
-		}
-		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, its share of %s (1/%d of %s) with its running instances; it was not started again (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget))
+		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, with its share of %s (1/%d of %s) taken by its running instances and requests; %s (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget), refused)
 	}
 	a.perApp[app] += need
 	return nil
@@ -135,29 +139,47 @@ func (a *admission) releaseAppShare(app string, n int64) {
 
 // reserve holds n bytes of the budget for buffers outside any instance, or
 // returns an error wrapping ErrOverloaded. It never waits.
-func (a *admission) reserve(n int64, what string) (release func(), err error) {
+func (a *admission) reserve(app string, n int64, what string) (release func(), err error) {
 	if a.budget <= 0 || n <= 0 {
 		return func() {}, nil
 	}
 	if a.pressure.Load() {
 		return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s was refused (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), what)
 	}
+	if app != "" {
+		if err := a.takeAppShare(app, n, what+" was refused"); err != nil {
+			return nil, err
+		}
+	}
 	if r := a.reserved.Add(n); r > a.budget {
 		a.reserved.Add(-n)
+		if app != "" {
+			a.releaseAppShare(app, n)
+		}
 		return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s was refused (retry shortly)", ByteSize(a.budget), what)
 	}
 	var once sync.Once
-	return func() { once.Do(func() { a.reserved.Add(-n) }) }, nil
+	return func() {
+		once.Do(func() {
+			a.reserved.Add(-n)
+			if app != "" {
+				a.releaseAppShare(app, n)
+			}
+		})
+	}, nil
 }
 
 // Reserve holds n bytes of the node's memory budget (Config.MemoryBudget)
-// for buffers the caller keeps outside any instance, such as a request body
-// read before its app runs; what names them in the error. It never waits:
-// past the budget it fails at once with an error wrapping ErrOverloaded.
-// The caller calls release (idempotent) when the buffers are gone. Without
-// a budget it always succeeds. Safe for concurrent use.
-func (n *Node) Reserve(bytes int64, what string) (release func(), err error) {
-	return n.admission.reserve(bytes, what)
+// for buffers the caller keeps for a request to app outside its instance,
+// such as a request body read before the app runs or a response held
+// before it is sent; they count in the app's share of the budget too (app
+// "": in the node's only). what names the buffers in the error. It never
+// waits: past the budget or the app's share it fails at once with an error
+// wrapping ErrOverloaded. The caller calls release (idempotent) when the
+// buffers are gone. Without a budget it always succeeds. Safe for
+// concurrent use.
+func (n *Node) Reserve(app string, bytes int64, what string) (release func(), err error) {
+	return n.admission.reserve(app, bytes, what)
 }
 
 // Reclaiming what the Go heap holds beyond its live data. Linear memories
@@ -166,26 +188,22 @@ func (n *Node) Reserve(bytes int64, what string) (release func(), err error) {
 // collection before the guest ended counted it as live, so the collector,
 // pacing itself by that, keeps it for minutes on an idle node.
 const (
-	reclaimAbove = 64 << 20        // heap held beyond what is known to be live that triggers a reclaim
+	reclaimAbove = 64 << 20        // live heap above the last reclaim's that triggers one
 	reclaimEvery = 2 * time.Second // at most one reclaim this often
 )
 
-// sample watches the memory the Go runtime holds. With a budget it sets
-// pressure when that is over the ceiling. Always, it reclaims (a forced
-// collection that returns the freed memory to the OS, at most every
-// reclaimEvery) when the heap holds more than reclaimAbove beyond the
-// live data the last collection found, or when no instance runs and that
-// collection found reclaimAbove more live than the last reclaim did: data
-// live only while a guest ran.
+// sample watches the memory the process holds. With a budget it sets
+// pressure when that is over the ceiling. Always, once no instance runs,
+// it reclaims (a forced collection that returns the freed memory to the
+// OS, at most every reclaimEvery) if the last collection found more than
+// reclaimAbove more live heap than the last reclaim did: data that was
+// live only while a guest ran. A reclaim that finds the data still live
+// raises the mark, so it does not repeat.
 func (a *admission) sample() {
 	// Everything the runtime has mapped, less the heap it has already
-	// returned to the OS (which stays counted in total:bytes); the heap the
-	// last collection found live; and the heap it holds: objects (live, or
-	// dead and not yet swept), and free or unused space not yet returned.
-	s := []metrics.Sample{
-		{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/gc/heap/live:bytes"},
-		{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/memory/classes/heap/free:bytes"}, {Name: "/memory/classes/heap/unused:bytes"},
-	}
+	// returned to the OS (which stays counted in total:bytes); and the heap
+	// the last collection found live.
+	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	read := func() bool {
 		metrics.Read(s)
 		return !slices.ContainsFunc(s, func(m metrics.Sample) bool { return m.Value.Kind() != metrics.KindUint64 })
@@ -193,7 +211,7 @@ func (a *admission) sample() {
 	t := time.NewTicker(samplePeriod)
 	defer t.Stop()
 	var lastReclaim time.Time
-	baseline := int64(-1) // live heap after the last reclaim
+	mark := int64(-1) // live heap after the last reclaim
 	for {
 		select {
 		case <-a.done:
@@ -203,21 +221,19 @@ func (a *admission) sample() {
 		if !read() {
 			continue
 		}
-		held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
 		if a.budget > 0 {
+			held := int64(s[0].Value.Uint64()-s[1].Value.Uint64()) + a.offHeap()
 			a.pressure.Store(held > a.ceiling)
 		}
 		live := int64(s[2].Value.Uint64())
-		if baseline < 0 {
-			baseline = live
+		if mark < 0 {
+			mark = live
 		}
-		heap := int64(s[3].Value.Uint64() + s[4].Value.Uint64() + s[5].Value.Uint64())
-		stale := heap-live > reclaimAbove || a.instances.Load() == 0 && live-baseline > reclaimAbove
-		if stale && time.Since(lastReclaim) > reclaimEvery {
+		if a.instances.Load() == 0 && live-mark > reclaimAbove && time.Since(lastReclaim) > reclaimEvery {
 			lastReclaim = time.Now()
 			debug.FreeOSMemory() // on this goroutine: the next sample sees its effect
 			if read() {
-				baseline = int64(s[2].Value.Uint64())
+				mark = int64(s[2].Value.Uint64())
 			}
 		}
 	}

@@ -21,7 +21,7 @@ func TestNodeWideAdmission(t *testing.T) {
 	}{
 		{"instance limit", wisp.Config{MaxInstances: 1}, 0, "other", "node is at its limit of 1 running instances"},
 		{"memory budget", wisp.Config{MemoryBudget: 3 << 30}, 1 << 30, "other", "node memory budget of 3GiB is reserved"},
-		{"one app's share", wisp.Config{MemoryBudget: 3 << 30}, 0, "sleeper", `app "sleeper" holds 1.0GiB of the node memory budget, its share of 1.5GiB (1/2 of 3GiB)`},
+		{"one app's share", wisp.Config{MemoryBudget: 3 << 30}, 0, "sleeper", `app "sleeper" holds 1.0GiB of the node memory budget, with its share of 1.5GiB (1/2 of 3GiB)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
@@ -34,7 +34,7 @@ func TestNodeWideAdmission(t *testing.T) {
 			n.Load(ctx)
 			big := wisp.Limits{Memory: 1 << 30, Timeout: wisp.Duration(5 * time.Second)}
 			if tc.held > 0 {
-				release, err := n.Reserve(tc.held, "the test's buffers")
+				release, err := n.Reserve("", tc.held, "the test's buffers")
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -84,11 +84,6 @@ type Input struct {
 	// gateway sets its connection deadlines there). Stdin and Stdout are
 	// used only after it.
 	OnStart func(deadline time.Time)
-	// Buffers is how many bytes the caller holds in buffers of its own for
-	// this invocation while it runs (the gateway's response window). They
-	// are admitted with the instance, against Config.MemoryBudget, so a
-	// flood of responses cannot take more memory than the budget allows.
-	Buffers int64
 }
 
 // instanceOverhead is what the node itself holds for one running instance
@@ -99,7 +94,9 @@ const instanceOverhead = maxLogLine + 4<<10
 // Invoke runs the target's version once in a fresh instance and waits for
 // it to finish. It waits for a concurrency slot when the app is at
 // MaxConcurrency (up to as many again may wait), and kills the instance at
-// the app's Timeout, counted from the call (waiting included). It never
+// the app's Timeout, counted from the call (waiting included; from ctx's
+// deadline if that is earlier, so a caller can count from the request's
+// arrival). It never
 // waits for memory: without room in the node's budget it fails at once.
 // The guest's stderr goes to the app's log.
 //
@@ -122,16 +119,20 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		d = cur
 	}
 	defer d.release()
-	// The timeout counts from here, waiting for a slot included: a request
-	// is answered or refused within its app's timeout.
+	// The timeout counts from here, waiting for a slot included, or from
+	// earlier if ctx says so: a request is answered or refused within its
+	// app's timeout.
 	limits := d.version.Spec.Limits
 	deadline := time.Now().Add(time.Duration(limits.Timeout))
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
 	if err := n.takeSlot(ctx, d, deadline); err != nil {
 		return err
 	}
 	defer func() { <-d.slots }()
 
-	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory), instanceOverhead+max(in.Buffers, 0))
+	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory), instanceOverhead)
 	if err != nil {
 		return err
 	}
@@ -198,10 +199,12 @@ func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) er
 	case d.slots <- struct{}{}:
 		return nil
 	case <-timeout.C:
-		return errorf(ErrOverloaded, "app %q: no instance slot came free within its %s timeout (max_concurrency %d); raise limits.max_concurrency or make requests faster", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
 	case <-ctx.Done():
-		return ctx.Err()
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return ctx.Err()
+		}
 	}
+	return errorf(ErrOverloaded, "app %q: no instance slot came free within its %s timeout (max_concurrency %d); raise limits.max_concurrency or make requests faster", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
 }
 
 // cappedWriter passes writes through until limit bytes, then fails them and

@@ -54,12 +54,14 @@ type Config struct {
 	MaxInstances int
 	// MemoryBudget caps the memory instances and requests may use,
 	// node-wide. An invocation is admitted only if the memory limits of
-	// the running instances and the buffers the callers hold for them
-	// (Input.Buffers, Reserve), its own included, sum to at most the
-	// budget; if its app's instances then hold at most half of it (so one
-	// app, whatever its clients do, leaves the other half to the rest);
-	// and if the process's actual memory, sampled every 50 ms, is below
-	// MemoryCeiling(MemoryBudget). Otherwise it fails at once with
+	// the running instances and the buffers callers hold for requests
+	// (Reserve), its own included, sum to at most the budget; if its app's
+	// instances and requests then hold at most half of it (so one app,
+	// whatever its clients do, leaves the other half to the rest); and if
+	// the process's actual memory (the Go runtime's and the linear
+	// memories outside it), sampled every 50 ms, is below
+	// MemoryCeiling(MemoryBudget). A deploy whose instance could never fit
+	// in half the budget is refused with ErrInvalid. Otherwise it fails at once with
 	// ErrOverloaded instead of pushing the process towards the OOM killer;
 	// nothing waits for memory. Zero: no budget.
 	MemoryBudget int64
@@ -156,7 +158,7 @@ func New(cfg Config) (*Node, error) {
 		applied: map[string]uint64{}, retry: map[string]bool{},
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
-		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget),
+		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget, eng.OffHeap),
 	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
 	return n, nil
