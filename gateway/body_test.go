@@ -57,7 +57,7 @@ func TestChunkedBodyOverBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := serveApps(t, node, wisp.Limits{}, "env=../testdata/wasm/printenv.wasm:/env").URL
-	release, err := node.Reserve(1<<30-8<<10, "the test's hold on the budget")
+	release, err := node.Reserve("", 1<<30-8<<10, "the test's hold on the budget")
 	if err != nil {
 		t.Fatal(err)
 	}

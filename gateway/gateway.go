@@ -125,22 +125,39 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		// The guest may read its body while its response streams.
 		rc.EnableFullDuplex()
 	}
+	// The app's timeout counts from here: Invoke takes ctx's deadline, and
+	// the window of a chunked body is read within it.
+	deadline := time.Now().Add(time.Duration(limits.Timeout))
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+	// Every byte held for this request is reserved in the node's memory
+	// budget, in the app's share, until the answer is written: the
+	// response held before it streams, and a chunked body's window.
+	held, what := int64(responseBuffer), "holding its response"
+	if r.ContentLength < 0 {
+		held, what = held+requestWindow, "holding its response and its chunked body's start"
+	}
+	release, err := g.node.Reserve(t.App, held, what)
+	if err != nil {
+		if r.ContentLength != 0 {
+			// Nothing of the body will be read: close after net/http's
+			// short read of the rest, instead of its 5-minute limit.
+			rc.SetReadDeadline(time.Now().Add(lingerTime))
+			w.Header().Set("Connection", "close")
+		}
+		return g.invokeFailed(w, r, t, err)
+	}
+	defer release()
 	// A client trickling its body must not hold an instance past its
-	// timeout: reading the body fails at the app's deadline (for the
-	// window of a chunked body, read before the app runs, the timeout
-	// counts from now). The deadline is lifted once the body is read, so
-	// it cannot end the request's context afterwards.
+	// timeout: reading the body fails at the deadline. The deadline is
+	// lifted once the body is read, so it cannot end the request's
+	// context afterwards.
 	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
 	var stdin io.Reader = body
 	if r.ContentLength < 0 {
-		release, err := g.node.Reserve(requestWindow, "reading a chunked request body")
-		if err != nil {
-			return g.invokeFailed(w, r, t, err)
-		}
-		defer release()
 		buf := g.windows.get()
 		defer g.windows.put(buf)
-		rc.SetReadDeadline(time.Now().Add(time.Duration(limits.Timeout)))
+		rc.SetReadDeadline(deadline)
 		if stdin, r.ContentLength, err = readWindow(body, *buf); err != nil {
 			if body.over {
 				return g.bodyTooLarge(w, limits)
@@ -163,11 +180,10 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	out.failed = func() bool { return body.over || body.timedOut() }
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
-		Args:    cgi.Args(r),
-		Env:     cgi.Env(r, match, g.server),
-		Stdin:   stdin,
-		Stdout:  out,
-		Buffers: responseBuffer,
+		Args:   cgi.Args(r),
+		Env:    cgi.Env(r, match, g.server),
+		Stdin:  stdin,
+		Stdout: out,
 		OnStart: func(deadline time.Time) {
 			if body.pending(r.ContentLength) {
 				rc.SetReadDeadline(deadline)
@@ -175,7 +191,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 			out.start(deadline)
 		},
 	}
-	err := g.node.Invoke(r.Context(), t, in)
+	err = g.node.Invoke(ctx, t, in)
 	committed, incomplete := out.close()
 	if err == nil && !committed && body.pending(r.ContentLength) {
 		// The app answered without reading all of its body. Read the rest
@@ -185,9 +201,11 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		io.Copy(io.Discard, body)
 	}
 	if body.pending(r.ContentLength) {
-		// net/http would read the rest of the body after answering; it
-		// fails at once instead and the connection closes.
-		rc.SetReadDeadline(time.Now())
+		// net/http reads up to 256 KiB of an unread body after answering,
+		// then closes the connection: it gets lingerTime for that (not
+		// the 5-minute read limit), so a client still sending more likely
+		// reads the answer before the connection closes on it.
+		rc.SetReadDeadline(time.Now().Add(lingerTime))
 		if !committed {
 			w.Header().Set("Connection", "close")
 		}
@@ -204,6 +222,13 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 		if err != nil {
 			g.node.AppLogf(t, "response cut after %d bytes of body: %s", out.sentBytes(), err)
 			return out.resp.Status, err.Error(), true
+		}
+		// What net/http still buffers goes out on the answer's own time,
+		// not the app's deadline.
+		rc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+		if out.overrun != nil {
+			g.node.AppLogf(t, "%s", out.overrun)
+			return out.resp.Status, out.overrun.Error(), false
 		}
 		return out.resp.Status, "", false
 	}
@@ -233,7 +258,15 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	for k, vs := range resp.Header {
 		h[k] = vs
 	}
-	if out.streams() || r.Method == http.MethodHead {
+	switch {
+	case out.streams():
+		h.Set("Content-Length", strconv.FormatInt(bodyLen, 10))
+	case r.Method != http.MethodHead:
+	case resp.ContentLength >= 0:
+		// A CGI script answers HEAD without a body (RFC 3875 4.3.2): the
+		// length it declares is the GET's.
+		h.Set("Content-Length", strconv.FormatInt(resp.ContentLength, 10))
+	case bodyLen > 0:
 		h.Set("Content-Length", strconv.FormatInt(bodyLen, 10))
 	}
 	w.WriteHeader(resp.Status)

@@ -18,6 +18,9 @@ const (
 	// WriteTimeout bounds writing one answer, counted from when the app
 	// finished (apps run up to their own timeout before that).
 	WriteTimeout = time.Minute
+	// lingerTime is how long net/http may go on reading a request body the
+	// app did not read, after the answer, before the connection closes.
+	lingerTime = time.Second
 	// MaxURLBytes caps the request URI (414 past it); longer request lines
 	// up to MaxHeaderBytes are read, then refused.
 	MaxURLBytes = 8 << 10

@@ -77,6 +77,7 @@ type responseStream struct {
 	committed bool         // status and headers went to the client
 	sent      int64        // body bytes sent (or counted, for HEAD) after commit
 	failure   error        // why the stream stopped taking writes, after commit
+	overrun   error        // the guest wrote past its Content-Length: the rest was dropped
 	pending   bool         // bytes written since the last flush
 	timer     *time.Timer  // armed while output waits; nil when idle
 	deadline  time.Time    // the invocation's deadline: writes to the client end there
@@ -98,7 +99,7 @@ func (s *responseStream) start(deadline time.Time) {
 func (s *responseStream) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.headErr != nil || s.failure != nil {
+	if s.closed || s.headErr != nil || s.failure != nil || s.overrun != nil {
 		return 0, errStreamClosed
 	}
 	written := 0
@@ -208,9 +209,11 @@ func (s *responseStream) commit() {
 // Content-Length. Called with mu held.
 func (s *responseStream) send(p []byte) (int, error) {
 	if cl := s.resp.ContentLength; cl >= 0 && s.sent+int64(len(p)) > cl {
+		// The client gets the complete response it was promised; the
+		// guest's write fails.
 		n, err := s.send(p[:cl-s.sent])
 		if err == nil {
-			s.failure = fmt.Errorf("the app wrote more than the %d bytes of its Content-Length header; the rest was dropped", cl)
+			s.overrun = fmt.Errorf("the app wrote more than the %d bytes of its Content-Length header; the rest was dropped", cl)
 		}
 		return n, errStreamClosed
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 )
 
@@ -31,5 +32,26 @@ func TestStreamNeverStartsAFailedRequest(t *testing.T) {
 		if _, _, err := s.response(); !errors.Is(err, errRequestFailed) {
 			t.Errorf("response() error %v; want errRequestFailed", err)
 		}
+	}
+}
+
+// TestStreamOverrunKeepsTheResponse checks that a guest writing past its
+// own Content-Length after the response started gives the client the
+// complete response it was promised, not a cut one: the rest is dropped,
+// the guest's write fails, and the overrun is noted for the app's log.
+func TestStreamOverrunKeepsTheResponse(t *testing.T) {
+	rec := httptest.NewRecorder()
+	s := newResponseStream(rec, http.NewResponseController(rec), false, 1<<30, make([]byte, responseBuffer))
+	const declared = responseWindow + 10
+	if _, err := s.Write([]byte("Content-Type: text/plain\nContent-Length: " + strconv.Itoa(declared) + "\n\n")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Write(bytes.Repeat([]byte("x"), declared+10))
+	committed, incomplete := s.close()
+	if !committed || incomplete != nil || !errors.Is(err, errStreamClosed) || s.overrun == nil {
+		t.Fatalf("committed %v, incomplete %v, write error %v, overrun %v; want a complete response, the write failed and the overrun noted", committed, incomplete, err, s.overrun)
+	}
+	if rec.Body.Len() != declared {
+		t.Fatalf("the client got %d bytes; want the %d declared", rec.Body.Len(), declared)
 	}
 }

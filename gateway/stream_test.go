@@ -143,3 +143,17 @@ func poll(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// TestHeadGetsTheDeclaredLength checks that a HEAD request's answer
+// carries the Content-Length the guest declared for its body.
+func TestHeadGetsTheDeclaredLength(t *testing.T) {
+	srv, _ := newGateway(t, wisp.Limits{}, "stream=stream.wasm:/stream")
+	resp, err := http.Head(srv.URL + "/stream?l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.ContentLength != 1<<20 {
+		t.Fatalf("HEAD: %d, Content-Length %d; want 200 and the declared 1048576", resp.StatusCode, resp.ContentLength)
+	}
+}
