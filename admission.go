@@ -1,6 +1,7 @@
 package wisp
 
 import (
+	"fmt"
 	"runtime/debug"
 	"runtime/metrics"
 	"slices"
@@ -29,19 +30,21 @@ type admission struct {
 	pressure  atomic.Bool // sampled process memory is over the ceiling
 
 	mu     sync.Mutex
-	perApp map[string]int64 // reserved by each app's running instances; no zero entries
+	perApp map[string]int64 // held by each app's running instances and requests; no zero entries
 
 	stopOnce sync.Once
 	done     chan struct{}
 }
 
-// MemoryCeiling is the memory the process may hold, as the Go runtime
-// counts it, with a memory budget of budget bytes: the budget plus a
-// quarter, room for what reservations do not count (pooled and collectable
-// linear memories, the runtime's own). Past it, sampled, the node refuses
-// every new invocation until it is back below; `wisp serve` also sets Go's
-// soft memory limit (debug.SetMemoryLimit) there, so the collector works
-// hard only past what the reservations allow. 0 for no budget.
+// MemoryCeiling is the memory the process may hold (what the Go runtime
+// holds and the linear memories the engine maps outside it) with a memory
+// budget of budget bytes: the budget plus a quarter, room for what
+// reservations do not count (collectable garbage, guest call stacks, the
+// runtime's own, the pages free memory regions keep). Past it, sampled,
+// the node refuses every new invocation until it is back below. `wisp
+// serve` also sets Go's soft memory limit (debug.SetMemoryLimit) there, so
+// the collector works hard only past what the reservations allow. 0 for
+// no budget.
 func MemoryCeiling(budget int64) int64 {
 	if budget <= 0 {
 		return 0
@@ -63,38 +66,58 @@ func newAdmission(maxInstances int, budget int64, offHeap func() int64) *admissi
 }
 
 // admit reserves room for one instance whose linear memory may grow to
-// memory bytes and for which extra more bytes are held (buffers, the
-// node's own bookkeeping), or returns an error wrapping ErrOverloaded. It
-// never waits. The caller calls the returned release when the instance is
+// memory bytes and for which extra more bytes are held (the node's own
+// bookkeeping), or returns an error wrapping ErrOverloaded. It never
+// waits. The caller calls the returned release once, when the instance is
 // gone.
 func (a *admission) admit(app string, memory, extra int64) (release func(), err error) {
 	if n := a.instances.Add(1); n > a.maxInstances {
 		a.instances.Add(-1)
 		return nil, errorf(ErrOverloaded, "node is at its limit of %d running instances; app %q was not started (retry shortly, or raise the node's instance limit)", a.maxInstances, app)
 	}
-	if a.budget > 0 {
-		if a.pressure.Load() {
-			a.instances.Add(-1)
-			return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; app %q was not started (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), app)
-		}
-		need := memory + extra
-		if err := a.takeAppShare(app, need, "it was not started again"); err != nil {
-			a.instances.Add(-1)
-			return nil, err
-		}
-		if r := a.reserved.Add(need); r > a.budget {
-			a.reserved.Add(-need)
-			a.releaseAppShare(app, need)
-			a.instances.Add(-1)
-			return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; app %q (limits.memory %s) was not started (retry shortly)", ByteSize(a.budget), app, ByteSize(memory))
-		}
+	releaseMemory, err := a.hold(app, memory+extra, func() string {
+		return fmt.Sprintf("app %q (limits.memory %s) was not started", app, ByteSize(memory))
+	})
+	if err != nil {
+		a.instances.Add(-1)
+		return nil, err
 	}
 	return func() {
-		if a.budget > 0 {
-			a.reserved.Add(-memory - extra)
-			a.releaseAppShare(app, memory+extra)
-		}
+		releaseMemory()
 		a.instances.Add(-1)
+	}, nil
+}
+
+// hold reserves n bytes of the budget for app (app "": the node's budget
+// only), or returns an error wrapping ErrOverloaded whose message ends
+// with refused(). It never waits. The returned release is idempotent.
+func (a *admission) hold(app string, n int64, refused func() string) (release func(), err error) {
+	if a.budget <= 0 || n <= 0 {
+		return func() {}, nil
+	}
+	if a.pressure.Load() {
+		return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), refused())
+	}
+	if app != "" {
+		if err := a.takeAppShare(app, n, refused); err != nil {
+			return nil, err
+		}
+	}
+	if r := a.reserved.Add(n); r > a.budget {
+		a.reserved.Add(-n)
+		if app != "" {
+			a.releaseAppShare(app, n)
+		}
+		return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s (retry shortly)", ByteSize(a.budget), refused())
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			a.reserved.Add(-n)
+			if app != "" {
+				a.releaseAppShare(app, n)
+			}
+		})
 	}, nil
 }
 
@@ -118,12 +141,12 @@ func (a *admission) fits(memory int64) error {
 
 // takeAppShare adds need to app's reservations unless that takes it past
 // its share of the budget.
-func (a *admission) takeAppShare(app string, need int64, refused string) error {
+func (a *admission) takeAppShare(app string, need int64, refused func() string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	share := a.budget / appShare
 	if held := a.perApp[app]; held+need > share {
-		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, with its share of %s (1/%d of %s) taken by its running instances and requests; %s (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget), refused)
+		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, with its share of %s (1/%d of %s) taken by its running instances and requests; %s (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget), refused())
 	}
 	a.perApp[app] += need
 	return nil
@@ -137,38 +160,6 @@ func (a *admission) releaseAppShare(app string, n int64) {
 	}
 }
 
-// reserve holds n bytes of the budget for buffers outside any instance, or
-// returns an error wrapping ErrOverloaded. It never waits.
-func (a *admission) reserve(app string, n int64, what string) (release func(), err error) {
-	if a.budget <= 0 || n <= 0 {
-		return func() {}, nil
-	}
-	if a.pressure.Load() {
-		return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s was refused (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), what)
-	}
-	if app != "" {
-		if err := a.takeAppShare(app, n, what+" was refused"); err != nil {
-			return nil, err
-		}
-	}
-	if r := a.reserved.Add(n); r > a.budget {
-		a.reserved.Add(-n)
-		if app != "" {
-			a.releaseAppShare(app, n)
-		}
-		return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s was refused (retry shortly)", ByteSize(a.budget), what)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			a.reserved.Add(-n)
-			if app != "" {
-				a.releaseAppShare(app, n)
-			}
-		})
-	}, nil
-}
-
 // Reserve holds n bytes of the node's memory budget (Config.MemoryBudget)
 // for buffers the caller keeps for a request to app outside its instance,
 // such as a request body read before the app runs or a response held
@@ -179,7 +170,7 @@ func (a *admission) reserve(app string, n int64, what string) (release func(), e
 // buffers are gone. Without a budget it always succeeds. Safe for
 // concurrent use.
 func (n *Node) Reserve(app string, bytes int64, what string) (release func(), err error) {
-	return n.admission.reserve(app, bytes, what)
+	return n.admission.hold(app, bytes, func() string { return what + " was refused" })
 }
 
 // Reclaiming what the Go heap holds beyond its live data. Linear memories

@@ -96,9 +96,8 @@ const instanceOverhead = maxLogLine + 4<<10
 // MaxConcurrency (up to as many again may wait), and kills the instance at
 // the app's Timeout, counted from the call (waiting included; from ctx's
 // deadline if that is earlier, so a caller can count from the request's
-// arrival). It never
-// waits for memory: without room in the node's budget it fails at once.
-// The guest's stderr goes to the app's log.
+// arrival). It never waits for memory: without room in the node's budget
+// it fails at once. The guest's stderr goes to the app's log.
 //
 // Errors: ErrOverloaded (no slot, or no room in the node's instance limit
 // or memory budget), ErrTimeout, ErrTooLarge (stdout over
@@ -124,8 +123,8 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	// app's timeout.
 	limits := d.version.Spec.Limits
 	deadline := time.Now().Add(time.Duration(limits.Timeout))
-	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-		deadline = d
+	if at, ok := ctx.Deadline(); ok && at.Before(deadline) {
+		deadline = at
 	}
 	if err := n.takeSlot(ctx, d, deadline); err != nil {
 		return err
