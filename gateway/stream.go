@@ -73,7 +73,6 @@ type responseStream struct {
 	bodyAt    int          // offset of the body in buf; -1 until the header is complete
 	resp      cgi.Response // the parsed header, once bodyAt >= 0
 	headErr   error        // the header is invalid
-	early     bool         // the guest asked for its output as it writes it
 	committed bool         // status and headers went to the client
 	sent      int64        // body bytes sent (or counted, for HEAD) after commit
 	failure   error        // why the stream stopped taking writes, after commit
@@ -166,9 +165,11 @@ func (s *responseStream) parseHeader() bool {
 		resp.ContentLength = -1 // it cannot be kept: stream it chunked, cut at max_response
 	}
 	s.resp, s.bodyAt = resp, end
-	s.early = strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
+	// A guest that asks for its output as it writes it is committed
+	// streamDelay from now.
+	early := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") ||
 		strings.EqualFold(resp.Header.Get("X-Accel-Buffering"), "no")
-	if s.early && s.streams() {
+	if early && s.streams() {
 		s.arm()
 	}
 	return true

@@ -121,6 +121,14 @@ func (m *instanceMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory 
 // grown to size bytes, moved to a larger buffer when it does not fit.
 func (m *instanceMemory) Reallocate(size uint64) []byte {
 	switch {
+	case m.buf == nil:
+		// The first allocation: a region at the memory's maximum if one
+		// can be had (it never moves), else a pooled buffer.
+		if m.region, m.base = m.pool.regions.get(m.max); m.region == nil {
+			m.buf = m.pool.get(size)
+			break
+		}
+		fallthrough
 	case m.region != nil:
 		if size > uint64(len(m.region)) {
 			return nil // wazero fails the memory.grow
@@ -129,18 +137,6 @@ func (m *instanceMemory) Reallocate(size uint64) []byte {
 			m.pool.regions.grew(size - top)
 		}
 		m.buf = m.region[:size] // above m.used it is all zero
-	case m.buf == nil:
-		if m.region, m.base = m.pool.regions.get(m.max); m.region != nil && size <= uint64(len(m.region)) {
-			m.buf = m.region[:size]
-			if size > m.base {
-				m.pool.regions.grew(size - m.base)
-			}
-			break
-		} else if m.region != nil {
-			m.pool.regions.put(m.region, 0, m.base)
-			m.region = nil
-		}
-		m.buf = m.pool.get(size)
 	case size <= uint64(cap(m.buf)):
 		m.buf = m.buf[:size] // above m.used it is all zero
 	default:

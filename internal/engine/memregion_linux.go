@@ -31,8 +31,9 @@ const (
 // costs address space only, until the guest touches a page. Growing the
 // memory then moves nothing, the Go collector never sees linear memory
 // (so it cannot be held as garbage or pooled out of sight of the memory
-// budget), and a freed memory's pages go back to the kernel at once.
-// Safe for concurrent use.
+// budget), and a freed memory's pages go back to the kernel, but for the
+// few the pool keeps resident for the next instance (maxPooledResident in
+// all). Safe for concurrent use.
 type regionPool struct {
 	// held counts the bytes regions may hold resident: what instances
 	// use (the highest length handed out, or what the region kept
