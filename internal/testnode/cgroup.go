@@ -43,11 +43,7 @@ func NewCgroup(name string, limit int64) (*Cgroup, error) {
 	if err := os.Mkdir(c.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoCgroup, err)
 	}
-	file, value := "memory.max", strconv.FormatInt(limit, 10)
-	if c.v1 {
-		file = "memory.limit_in_bytes"
-	}
-	if err := os.WriteFile(filepath.Join(c.Dir, file), []byte(value), 0); err != nil {
+	if err := os.WriteFile(c.LimitFile(), []byte(strconv.FormatInt(limit, 10)), 0); err != nil {
 		os.Remove(c.Dir)
 		return nil, fmt.Errorf("set the limit of cgroup %s: %w", c.Dir, err)
 	}
@@ -59,6 +55,22 @@ func NewCgroup(name string, limit int64) (*Cgroup, error) {
 		os.WriteFile(filepath.Join(c.Dir, "memory.swappiness"), []byte("0"), 0)
 	}
 	return c, nil
+}
+
+// Version is "v1" or "v2", the cgroup version of the memory controller.
+func (c *Cgroup) Version() string {
+	if c.v1 {
+		return "v1"
+	}
+	return "v2"
+}
+
+// LimitFile is the file holding the cgroup's memory limit.
+func (c *Cgroup) LimitFile() string {
+	if c.v1 {
+		return filepath.Join(c.Dir, "memory.limit_in_bytes")
+	}
+	return filepath.Join(c.Dir, "memory.max")
 }
 
 // Wrap returns the command that runs bin with args inside the cgroup: a
