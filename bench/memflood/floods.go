@@ -62,17 +62,19 @@ func runFloods(ctx context.Context, cfg config, n *testnode.Node, res *result, p
 	fmt.Fprintln(progress, "memflood: no flood...")
 	res.baseline = measureHealthy(ctx, healthyURL, cfg.duration)
 	for _, f := range []struct {
-		name string
-		run  func(context.Context) *attack.Result
+		name    string
+		clients int
+		run     func(ctx context.Context, clients int) *attack.Result
 	}{
-		{"bodies: chunked 4 MiB bodies, last chunk held", func(ctx context.Context) *attack.Result {
-			return attack.Bodies(ctx, n.Gateway+"/body", cfg.clients, 4<<20)
+		{"bodies: chunked 4 MiB bodies, last chunk held", cfg.clients, func(ctx context.Context, clients int) *attack.Result {
+			return attack.Bodies(ctx, n.Gateway+"/body", clients, 4<<20)
 		}},
-		{"responses: 1 MiB writes, never read", func(ctx context.Context) *attack.Result {
-			return attack.Readers(ctx, n.Gateway+"/stream?f", cfg.clients)
+		{"responses: 1 MiB writes, never read", cfg.clients, func(ctx context.Context, clients int) *attack.Result {
+			return attack.Readers(ctx, n.Gateway+"/stream?f", clients)
 		}},
-		{"over budget: 64 MiB instances", func(ctx context.Context) *attack.Result {
-			return attack.Requests(ctx, n.Gateway+"/hog", cfg.clients/4)
+		// Keep-alive clients each ask again at once: fewer are a flood.
+		{"over budget: 64 MiB instances", cfg.clients / 4, func(ctx context.Context, clients int) *attack.Result {
+			return attack.Requests(ctx, n.Gateway+"/hog", clients)
 		}},
 	} {
 		if n.Exited() != nil {
@@ -82,14 +84,11 @@ func runFloods(ctx context.Context, cfg config, n *testnode.Node, res *result, p
 			continue
 		}
 		fmt.Fprintf(progress, "memflood: %s...\n", f.name)
-		fl := flood{name: f.name, clients: cfg.clients}
-		if strings.HasPrefix(f.name, "over budget") {
-			fl.clients = cfg.clients / 4
-		}
+		fl := flood{name: f.name, clients: f.clients}
 		fctx, cancel := context.WithTimeout(ctx, cfg.duration+time.Second)
 		peak := attack.Peak(fctx, n.PID(), 20*time.Millisecond)
 		var wg sync.WaitGroup
-		wg.Go(func() { fl.attack = f.run(fctx) })
+		wg.Go(func() { fl.attack = f.run(fctx, f.clients) })
 		time.Sleep(time.Second) // let the flood build up
 		fl.healthy = measureHealthy(ctx, healthyURL, cfg.duration-time.Second)
 		cancel()
