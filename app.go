@@ -2,8 +2,10 @@ package wisp
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -19,6 +21,26 @@ type AppSpec struct {
 	Env    map[string]string `json:"env,omitempty"`
 	Files  []FileMount       `json:"files,omitempty"`
 	Limits Limits            `json:"limits"`
+	// KeyValueStores names the key-value stores the app may open (see
+	// KV); apps naming the same store share it.
+	KeyValueStores []string `json:"key_value_stores,omitempty"`
+	// AllowedOutboundHosts are the URL patterns the app may call
+	// ("https://api.example.com", "http://127.0.0.1:8080",
+	// "https://*.example.com:*"; docs/outbound.md). Empty: no outbound
+	// requests.
+	AllowedOutboundHosts []string `json:"allowed_outbound_hosts,omitempty"`
+	// Variables declares the variables the app reads; their values are
+	// set at run time (Node.SetVariable) and are not part of the version.
+	Variables map[string]Variable `json:"variables,omitempty"`
+}
+
+// Variable declares one of an app's variables. A secret's value is
+// encrypted at rest and never shown; a required one must have a value
+// before the app may be deployed; a default is used while none is set.
+type Variable struct {
+	Default  *string `json:"default,omitempty"`
+	Required bool    `json:"required,omitempty"`
+	Secret   bool    `json:"secret,omitempty"`
 }
 
 // FileMount mounts a bundle of static files read-only at a guest path. A
@@ -134,14 +156,62 @@ func (s AppSpec) Validate() error {
 			return fmt.Errorf("files %s: %w", f.Mount, err)
 		}
 	}
+	if err := s.validateServices(); err != nil {
+		return err
+	}
 	return s.Limits.Validate()
+}
+
+var variableNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// ValidateVariableName reports whether name may name a variable: a lower
+// case letter, then up to 62 lower case letters, digits and '_'.
+func ValidateVariableName(name string) error {
+	if !variableNameRE.MatchString(name) {
+		return errorf(ErrInvalid, "variable name %q: use a lower case letter then lower case letters, digits and '_', like \"api_key\"", name)
+	}
+	return nil
+}
+
+// validateServices checks the platform-service declarations.
+func (s AppSpec) validateServices() error {
+	seen := map[string]bool{}
+	for _, st := range s.KeyValueStores {
+		if err := ValidateKVStoreName(st); err != nil {
+			return fmt.Errorf("key_value_stores: %w", err)
+		}
+		if seen[st] {
+			return errorf(ErrInvalid, "key_value_stores lists %q twice", st)
+		}
+		seen[st] = true
+	}
+	if _, err := parseOutbound(s.AllowedOutboundHosts); err != nil {
+		return err
+	}
+	for name, v := range s.Variables {
+		if err := ValidateVariableName(name); err != nil {
+			return fmt.Errorf("variables: %w", err)
+		}
+		if v.Required && v.Default != nil {
+			return errorf(ErrInvalid, "variable %q is required and has a default: a default makes it optional, so drop one of the two", name)
+		}
+		if v.Secret && v.Default != nil {
+			return errorf(ErrInvalid, "variable %q is secret and has a default: a default would be stored in the version in plain text; set its value with `wisp secret set %s %s` instead", name, s.Name, name)
+		}
+		if v.Default != nil && strings.ContainsRune(*v.Default, 0) {
+			return errorf(ErrInvalid, "variable %q: the default contains a NUL byte", name)
+		}
+	}
+	return nil
 }
 
 // sameAs reports whether s and o describe the same version, so a retried
 // deploy of the current spec stores nothing new.
 func (s AppSpec) sameAs(o AppSpec) bool {
 	if s.Name != o.Name || s.Module != o.Module || s.Limits != o.Limits ||
-		len(s.Routes) != len(o.Routes) || len(s.Env) != len(o.Env) || len(s.Files) != len(o.Files) {
+		len(s.Routes) != len(o.Routes) || len(s.Env) != len(o.Env) || len(s.Files) != len(o.Files) ||
+		!slices.Equal(s.KeyValueStores, o.KeyValueStores) || !slices.Equal(s.AllowedOutboundHosts, o.AllowedOutboundHosts) ||
+		!maps.EqualFunc(s.Variables, o.Variables, Variable.equal) {
 		return false
 	}
 	for i := range s.Routes {
@@ -160,4 +230,11 @@ func (s AppSpec) sameAs(o AppSpec) bool {
 		}
 	}
 	return true
+}
+
+func (v Variable) equal(o Variable) bool {
+	if v.Required != o.Required || v.Secret != o.Secret || (v.Default == nil) != (o.Default == nil) {
+		return false
+	}
+	return v.Default == nil || *v.Default == *o.Default
 }
