@@ -22,25 +22,40 @@ type Limits struct {
 	// Up to as many again wait for a slot; further calls get ErrOverloaded
 	// (HTTP 503) at once.
 	MaxConcurrency int `json:"max_concurrency,omitempty"`
+	// KVOps caps key-value operations in one invocation; past it they
+	// fail with LIMIT (docs/guest-abi.md).
+	KVOps int `json:"kv_ops,omitempty"`
+	// OutboundRequests caps outbound HTTP requests in one invocation
+	// (redirects followed count as requests).
+	OutboundRequests int `json:"outbound_requests,omitempty"`
+	// OutboundBytes caps the bytes of request and response bodies sent
+	// and received by outbound HTTP in one invocation.
+	OutboundBytes ByteSize `json:"outbound_bytes,omitempty"`
 }
 
 // DefaultLimits are the limits of an app that sets none.
 var DefaultLimits = Limits{
-	Memory:         128 << 20,
-	Timeout:        Duration(10 * time.Second),
-	MaxBody:        10 << 20,
-	MaxResponse:    10 << 20,
-	MaxConcurrency: 64,
+	Memory:           128 << 20,
+	Timeout:          Duration(10 * time.Second),
+	MaxBody:          10 << 20,
+	MaxResponse:      10 << 20,
+	MaxConcurrency:   64,
+	KVOps:            1000,
+	OutboundRequests: 32,
+	OutboundBytes:    16 << 20,
 }
 
 // Upper bounds on limits a deploy may ask for.
 const (
-	MaxMemoryLimit      = ByteSize(4 << 30) // all of wasm32's address space
-	MaxTimeoutLimit     = Duration(15 * time.Minute)
-	MaxBodyLimit        = ByteSize(1 << 30)
-	MaxResponseLimit    = ByteSize(1 << 30)
-	MaxConcurrencyLimit = 4096
-	wasmPageSize        = 64 << 10
+	MaxMemoryLimit           = ByteSize(4 << 30) // all of wasm32's address space
+	MaxTimeoutLimit          = Duration(15 * time.Minute)
+	MaxBodyLimit             = ByteSize(1 << 30)
+	MaxResponseLimit         = ByteSize(1 << 30)
+	MaxConcurrencyLimit      = 4096
+	MaxKVOpsLimit            = 1_000_000
+	MaxOutboundRequestsLimit = 10_000
+	MaxOutboundBytesLimit    = ByteSize(1 << 30)
+	wasmPageSize             = 64 << 10
 )
 
 // WithDefaults returns l with every zero field set from [DefaultLimits].
@@ -61,6 +76,15 @@ func (l Limits) WithDefaults() Limits {
 	if l.MaxConcurrency == 0 {
 		l.MaxConcurrency = d.MaxConcurrency
 	}
+	if l.KVOps == 0 {
+		l.KVOps = d.KVOps
+	}
+	if l.OutboundRequests == 0 {
+		l.OutboundRequests = d.OutboundRequests
+	}
+	if l.OutboundBytes == 0 {
+		l.OutboundBytes = d.OutboundBytes
+	}
 	return l
 }
 
@@ -79,6 +103,12 @@ func (l Limits) Validate() error {
 		return errorf(ErrInvalid, "limits.max_response %s is out of range: use at most %s", l.MaxResponse, MaxResponseLimit)
 	case l.MaxConcurrency < 0 || l.MaxConcurrency > MaxConcurrencyLimit:
 		return errorf(ErrInvalid, "limits.max_concurrency %d is out of range: use 1 to %d", l.MaxConcurrency, MaxConcurrencyLimit)
+	case l.KVOps < 0 || l.KVOps > MaxKVOpsLimit:
+		return errorf(ErrInvalid, "limits.kv_ops %d is out of range: use 1 to %d", l.KVOps, MaxKVOpsLimit)
+	case l.OutboundRequests < 0 || l.OutboundRequests > MaxOutboundRequestsLimit:
+		return errorf(ErrInvalid, "limits.outbound_requests %d is out of range: use 1 to %d", l.OutboundRequests, MaxOutboundRequestsLimit)
+	case l.OutboundBytes < 0 || l.OutboundBytes > MaxOutboundBytesLimit:
+		return errorf(ErrInvalid, "limits.outbound_bytes %s is out of range: use at most %s", l.OutboundBytes, MaxOutboundBytesLimit)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"sort"
@@ -65,6 +66,45 @@ type Config struct {
 	// ErrOverloaded instead of pushing the process towards the OOM killer;
 	// nothing waits for memory. Zero: no budget.
 	MemoryBudget int64
+
+	// KV holds the key-value stores apps declare (boltstore's and
+	// natsstore's KV methods, memstore.NewKV). Nil: an app declaring
+	// key_value_stores is refused at deploy.
+	KV KV
+	// KVLimits bounds every key-value store. Zero fields: the defaults
+	// (DefaultKVValue, DefaultKVKeys, DefaultKVBytes).
+	KVLimits KVLimits
+	// Sealer encrypts secret variables before they are stored and
+	// decrypts them for the app (secretbox implements it). Nil: setting a
+	// secret fails, and apps declaring secrets read no value.
+	Sealer Sealer
+	// Outbound configures apps' outbound HTTP.
+	Outbound OutboundConfig
+}
+
+// KVLimits bounds key-value stores node-wide.
+type KVLimits struct {
+	MaxValue int64   // largest value in bytes
+	Quota    KVQuota // per store
+}
+
+// Sealer encrypts and authenticates secrets at rest. Open must refuse
+// anything Seal did not produce with one of its keys.
+type Sealer interface {
+	Seal(plaintext []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// OutboundConfig configures outbound HTTP for every app of a node.
+type OutboundConfig struct {
+	// AllowPrivate lets apps reach loopback, private, link-local and
+	// unique-local addresses through hostnames their allowed_outbound_hosts
+	// match, not only addresses they name literally. The cloud metadata
+	// address stays refused. Default false.
+	AllowPrivate bool
+	// Resolver resolves host names (tests point it at a resolver on
+	// loopback). Nil: net.DefaultResolver.
+	Resolver *net.Resolver
 }
 
 // loadBatch is how many apps Load loads before it starts serving them.
