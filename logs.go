@@ -12,10 +12,17 @@ type LogEntry struct {
 	Time time.Time `json:"time"`
 	// Stream is "stderr" (a line the guest wrote), "request" (one served
 	// request), "error" (why a request failed: trap, timeout, bad output)
-	// or "node" (deployed, rolled back, removed).
+	// "log" (an entry written with the logging service) or "node"
+	// (deployed, rolled back, removed).
 	Stream  string `json:"stream"`
 	Version int    `json:"version,omitempty"`
 	Message string `json:"message"`
+	// Level, Context and Fields are set on entries the guest wrote with
+	// the logging service (Stream "log"): "trace" to "critical", the
+	// guest's context string, and its key-value fields.
+	Level   string            `json:"level,omitempty"`
+	Context string            `json:"context,omitempty"`
+	Fields  map[string]string `json:"fields,omitempty"`
 }
 
 // DeployResult is what a deploy returns.

@@ -162,6 +162,8 @@ type Node struct {
 
 	admission *admission
 
+	kvOpen sync.Map // key-value store name -> KVStore, opened on first use
+
 	draining atomic.Bool
 	closed   atomic.Bool
 	closing  chan struct{} // closed by Close, which ends Follow

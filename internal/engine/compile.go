@@ -39,9 +39,10 @@ type Module struct {
 	e       *Engine
 	key     moduleKey
 	rt      *runtime
-	reactor bool   // exports HandlerEntry rather than CommandEntry
-	wasm    []byte // a reactor's original bytes when there is no copy on disk, for Prepare
-	refs    int    // guarded by e.mu
+	reactor bool     // exports HandlerEntry rather than CommandEntry
+	imports []string // modules it imports functions from, sorted
+	wasm    []byte   // a reactor's original bytes when there is no copy on disk, for Prepare
+	refs    int      // guarded by e.mu
 
 	// Residency (resident.go). compiled is written only while no caller
 	// holds a pin, and read by callers holding one or with
@@ -55,6 +56,10 @@ type Module struct {
 	loading   *reload               // load in flight; guarded by e.resident.mu
 	unpinFunc func()                // m.unpin, allocated once
 }
+
+// Imports lists the modules m imports functions from
+// ("wasi_snapshot_preview1", "wisp:keyvalue/store@1", ...), sorted.
+func (m *Module) Imports() []string { return m.imports }
 
 // Reactor reports whether m is a reactor, pre-initialized by Prepare and
 // entered through HandlerEntry, rather than a command run from _start.
@@ -133,7 +138,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 		m.refs++
 		return m, nil
 	}
-	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost}
+	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost, imports: importedModules(compiled)}
 	m.unpinFunc = m.unpin
 	if original && e.resident.sources == "" {
 		m.wasm = wasm // Prepare rewrites it into its pre-initialized form

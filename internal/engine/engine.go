@@ -44,6 +44,10 @@ type Config struct {
 	// until the instances finish. 0: DefaultCodeCache (256 MiB). Negative:
 	// no limit.
 	CodeCache int64
+	// HostModules are the host functions instances may import beside
+	// WASI preview 1. They are the same for every module of the engine;
+	// a module importing anything else is refused at compile time.
+	HostModules []HostModule
 }
 
 // Engine compiles and runs modules. One wazero runtime exists per distinct
@@ -51,6 +55,7 @@ type Config struct {
 // compilation cache.
 type Engine struct {
 	cache wazero.CompilationCache
+	host  []HostModule
 
 	mu       sync.Mutex
 	runtimes map[uint32]*runtime // by memory limit in pages
@@ -85,7 +90,7 @@ var ErrClosed = errors.New("engine closed")
 
 // New returns an Engine. It creates cfg.CacheDir if needed.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{runtimes: map[uint32]*runtime{}, modules: map[moduleKey]*Module{}}
+	e := &Engine{runtimes: map[uint32]*runtime{}, modules: map[moduleKey]*Module{}, host: cfg.HostModules}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -129,6 +134,10 @@ func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error)
 	r := &runtime{rt: rt, provided: map[string]api.FunctionDefinition{}}
 	for name, def := range host.ExportedFunctionDefinitions() {
 		r.provided[wasi_snapshot_preview1.ModuleName+"."+name] = def
+	}
+	if err := instantiateHostModules(ctx, rt, e.host, r.provided); err != nil {
+		rt.Close(ctx)
+		return nil, err
 	}
 	e.runtimes[pages] = r
 	return r, nil

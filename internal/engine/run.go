@@ -96,6 +96,10 @@ type Call struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Host is handed to the engine's host functions (HostData) while
+	// this call's instance runs: the per-call state of the platform
+	// services.
+	Host any
 }
 
 // ExitError reports a guest that exited with a non-zero code.
@@ -126,6 +130,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 		WithStderr(orDiscard(c.Stderr)).
 		WithNanosleep(sleeperFor(ctx)))
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
+	ctx = withHostData(ctx, c.Host)
 	if p.snap != nil {
 		return p.m.e.closedUnder(p.runReactor(ctx, cfg))
 	}

@@ -30,7 +30,7 @@ func checkImports(rt *runtime, compiled wazero.CompiledModule) error {
 		return nil
 	}
 	sort.Strings(problems)
-	return invalidf("%s; Wisp provides only the WASI preview1 functions (wasi_snapshot_preview1.*): rebuild for wasm32-wasi / wasip1 without other host imports", strings.Join(problems, "; "))
+	return invalidf("%s; Wisp provides the WASI preview1 functions (wasi_snapshot_preview1.*) and the platform services of docs/guest-abi.md (wisp:keyvalue/store@1, wisp:http/outgoing-handler@1, ...): rebuild for wasm32-wasi / wasip1 without other host imports", strings.Join(problems, "; "))
 }
 
 // Entry points. A command module exports CommandEntry and runs it once per
