@@ -144,7 +144,9 @@ func (c *Call) Close() {
 }
 
 // Modules returns every host module of the guest ABI, for
-// engine.Config.HostModules.
+// engine.Config.HostModules. (A new module: a function here returning its
+// engine.HostModule, built with fn so failures set the last error; tests
+// run a fixture module against fake Services as hostabi_test.go does.)
 func Modules() []engine.HostModule {
 	return []engine.HostModule{
 		errorModule(), kvStoreModule(), kvAtomicsModule(), configModule(), loggingModule(), httpModule(),
