@@ -148,6 +148,12 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	}}
 	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
 	stderr.flush()
+	if err == nil && out.written == 0 && d.prepared.Reactor() {
+		// A reactor's stdout is not flushed by an exit: C's stdio and
+		// Rust's LineWriter keep what the handler printed unless it
+		// flushes before returning.
+		d.log("error", engine.HandlerEntry+" returned without writing anything to stdout: flush stdout before the handler returns (C: fflush(stdout); Rust: std::io::stdout().flush(); Go: write to os.Stdout directly)")
+	}
 	switch {
 	case out.overflowed:
 		return errorf(ErrTooLarge, "app %q wrote more than its max_response of %s to stdout; the instance was stopped", d.app, limits.MaxResponse)

@@ -265,6 +265,23 @@ func TestStderrGoesToTheAppLog(t *testing.T) {
 	t.Fatalf("stderr line not in the app log: %+v", entries)
 }
 
+// TestSilentReactorIsToldToFlush covers a reactor that returns without
+// output (a C or Rust reactor that never flushed stdout): its log says so.
+func TestSilentReactorIsToldToFlush(t *testing.T) {
+	n := newNode(t)
+	deploy(t, n, "silent", "reactor-silent.wasm", "/silent")
+	if _, err := invoke(n, "silent"); err != nil {
+		t.Fatal(err)
+	}
+	entries, _, _ := n.Logs("silent", 0, 0)
+	for _, e := range entries {
+		if e.Stream == "error" && strings.Contains(e.Message, "flush stdout before the handler returns") {
+			return
+		}
+	}
+	t.Fatalf("no line about flushing in the app log: %+v", entries)
+}
+
 // TestAppThatFailedToLoad covers an app whose current version cannot be
 // loaded at start-up (here: its module blob is missing from the store).
 func TestAppThatFailedToLoad(t *testing.T) {

@@ -55,7 +55,7 @@ func HeaderEnd(out []byte) int {
 // copied out of out; Body shares its memory.
 func ParseResponse(out []byte) (Response, error) {
 	if len(out) == 0 {
-		return Response{}, fmt.Errorf("%w: the app wrote nothing to stdout; start the output with a header such as \"Content-Type: text/plain\", then a blank line, then the body", ErrNoHeader)
+		return Response{}, fmt.Errorf("%w: the app wrote nothing to stdout; start the output with a header such as \"Content-Type: text/plain\", then a blank line, then the body (a program that buffers stdout must flush it before it returns: C fflush(stdout), Rust std::io::stdout().flush())", ErrNoHeader)
 	}
 	lines, headerEnd, bodyStart := scanHeader(out)
 	// One conversion for the whole block: every name and value below is a
@@ -173,6 +173,9 @@ func parseLine(n int, line string) (name, value string, err error) {
 	}
 	if i := badNameByte(name); i >= 0 {
 		switch {
+		case n == 1 && name != "" && name[i] != ' ' && name[i] != '\t':
+			// Most likely a body written without any header: `{"a":1}`.
+			return "", "", fmt.Errorf("%w: line 1 %s is not a header line; print a header and a blank line first (\"Content-Type: application/json\", then an empty line), then the body", ErrNoHeader, quote(line))
 		case name == "":
 			return "", "", fmt.Errorf("%w: line %d %s has no name before ':'", ErrBadHeader, n, quote(line))
 		default:

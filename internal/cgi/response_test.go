@@ -132,6 +132,7 @@ func TestParseResponseErrors(t *testing.T) {
 		msg  string // part of the message
 	}{
 		{"empty", "", ErrNoHeader, "wrote nothing"},
+		{"json_without_header", "{\"a\":1}\n", ErrNoHeader, "print a header and a blank line first"},
 		{"body_only", "hello world", ErrNoHeader, `line 1 "hello world" is not a header`},
 		{"body_only_multiline", "<html>\n<body>\n", ErrNoHeader, "line 1"},
 		{"blank_first_line", "\nhello", ErrNoHeader, "none of Content-Type, Location and Status"},

@@ -80,6 +80,13 @@ func (p *Prepared) withFS(cfg wazero.ModuleConfig) wazero.ModuleConfig {
 	return cfg
 }
 
+// Reactor reports whether p runs a pre-initialized reactor's handler
+// rather than a command's _start.
+func (p *Prepared) Reactor() bool { return p.snap != nil }
+
+// Imports lists the modules p's module imports functions from, sorted.
+func (p *Prepared) Imports() []string { return p.m.imports }
+
 // Close releases p's reference on its module. Runs in progress finish.
 func (p *Prepared) Close(ctx context.Context) error {
 	var err error
