@@ -7,6 +7,7 @@
 //	  wisp.db                     bbolt database, locked while open
 //	    bucket "apps"             key: app name; value: a JSON record
 //	                              {"format": 1, "app": {...wisp.App...}}
+//	    bucket "kv"               key-value stores, a bucket each (see [Store.KV])
 //	  blobs/
 //	    sha256/
 //	      ab/                     first two hex digits of the digest,
