@@ -34,7 +34,7 @@ function handle(req: Request, res: Response): void {
       return;
     }
     if (!allow(req, res, "GET, PUT")) return;
-    follow(res, code);
+    follow(req, res, code);
     return;
   }
   if (parts.length == 2 && parts[1] == "stats") {
@@ -93,15 +93,18 @@ function save(req: Request, res: Response, code: string): void {
   res.json(201, new JSONObject().str("code", code).str("url", url).toString());
 }
 
-// GET /links-as/<code>: redirects to the link and counts the hit.
-function follow(res: Response, code: string): void {
+// GET /links-as/<code>: redirects to the link and counts the hit (a HEAD
+// gets the same answer without counting).
+function follow(req: Request, res: Response, code: string): void {
   const url = lookup(res, code);
   if (url === null) return;
-  const store = openStore(res);
-  if (store === null) return;
-  const hits = store.increment(HITS_PREFIX + code, 1);
-  const herr = hits.error;
-  if (herr !== null) log.warn("hit not counted", ["code", code, "error", herr.message]);
+  if (req.method == "GET") {
+    const store = openStore(res);
+    if (store === null) return;
+    const hits = store.increment(HITS_PREFIX + code, 1);
+    const herr = hits.error;
+    if (herr !== null) log.warn("hit not counted", ["code", code, "error", herr.message]);
+  }
   res.redirect(url, 302);
 }
 

@@ -55,6 +55,8 @@ test("links-as follows the links contract", async () => {
 
   r = await call(host, "GET", "/up");
   assert.deepEqual([r.status, r.headers.location], [302, [target]]);
+  r = await call(host, "HEAD", "/up");
+  assert.deepEqual([r.status, r.headers.location], [302, [target]], "HEAD redirects without counting");
   r = await call(host, "GET", "/nope");
   assert.deepEqual([r.status, r.json], [404, { error: "no link nope" }]);
 
