@@ -146,7 +146,10 @@ func (p *parser) unknownKeyError(pos position, path []string) *Error {
 	}
 	valid := tableKeys[table]
 	where := ""
-	if table != "" {
+	switch {
+	case table == "variables.*":
+		where = fmt.Sprintf(" in variable %q", path[at-1])
+	case table != "":
 		where = " in " + tableHeader[table]
 		if slices.Contains(tableKeys[""], key) {
 			if header, ok := p.enclosingHeader(path); ok {
@@ -159,6 +162,9 @@ func (p *parser) unknownKeyError(pos position, path []string) *Error {
 	hint := ""
 	if s := suggest(key, valid); s != "" {
 		hint = fmt.Sprintf("; did you mean %q?", s)
+		p.slipped[pathKey(join(path[:at], s))] = true
+	} else if s, ok := synonyms[key]; ok && slices.Contains(valid, s) {
+		hint = fmt.Sprintf("; Wisp calls it %q", s)
 		p.slipped[pathKey(join(path[:at], s))] = true
 	}
 	return p.errorAt(pos, "unknown key %q%s%s (valid keys: %s)", key, where, hint, strings.Join(valid, ", "))
@@ -194,16 +200,48 @@ func (p *parser) wrongType(pos position, path []string, found unstable.Kind, e *
 		if e != nil && e.raw != "" && len(names) == 2 {
 			example = fmt.Sprintf("%s = %q", names[1], e.raw) // quote what was written
 		}
-		if slices.Contains(tableKeys[""], names[1]) {
-			if header, ok := p.enclosingHeader(path); ok {
-				hint = fmt.Sprintf("; if %s is meant as a top-level key, move it above the [env] header on line %d", names[1], header.line)
-			}
-		}
+		hint = p.topLevelHint(path, names[1], "env")
+	}
+	switch name {
+	case "variables.*":
+		example = p.variableExample(names[1], e)
+		hint = p.topLevelHint(path, names[1], "variables")
+	case "variables.*.default":
+		example = p.variableExample(names[1], e)
+	case "variables.*.required", "variables.*.secret":
+		example = fmt.Sprintf("%s = { %s = true }", names[1], names[2])
 	}
 	if found == unstable.Invalid {
 		return p.errorAt(pos, "%s must be %s (example: %s)%s", display, want.want, example, hint)
 	}
 	return p.errorAt(pos, "%s must be %s, not %s (example: %s)%s", display, want.want, kindName(found), example, hint)
+}
+
+// topLevelHint returns, for a key of [env] or [variables] (table) that
+// is also a top-level key and was written below that table's header, a
+// hint to move it above the header; "" otherwise.
+func (p *parser) topLevelHint(path []string, key, table string) string {
+	if !slices.Contains(tableKeys[""], key) {
+		return ""
+	}
+	if header, ok := p.enclosingHeader(path); ok {
+		return fmt.Sprintf("; if %s is meant as a top-level key, move it above the %s header on line %d", key, tableHeader[table], header.line)
+	}
+	return ""
+}
+
+// variableExample returns a correct line for the variable name whose
+// value or default, at e, has the wrong type: the value written, as its
+// default.
+func (p *parser) variableExample(name string, e *entry) string {
+	switch {
+	case e == nil || e.raw == "" || len(e.raw) > 40 || strings.ContainsAny(e.raw, "\n\r"):
+		return fmt.Sprintf("%s = { default = %q }", name, "hi")
+	case e.kind == unstable.String:
+		return fmt.Sprintf("%s = { default = %s }", name, e.raw) // already a TOML string
+	default:
+		return fmt.Sprintf("%s = { default = %q }", name, e.raw)
+	}
 }
 
 // kindName names a TOML value kind with its article, for messages.

@@ -38,5 +38,33 @@ rotes = ["/echo/..."]
 `), "wisp.toml")
 	fmt.Println(err)
 	// Output:
-	// wisp.toml:4:1: unknown key "rotes"; did you mean "routes"? (valid keys: name, module, routes, env, files, limits)
+	// wisp.toml:4:1: unknown key "rotes"; did you mean "routes"? (valid keys: name, module, routes, key_value_stores, allowed_outbound_hosts, env, files, variables, limits)
+}
+
+func ExampleParse_services() {
+	m, err := manifest.Parse([]byte(`
+name = "links"
+module = "links.wasm"
+routes = ["/links/..."]
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["https://api.example.com", "http://127.0.0.1:8080"]
+
+[variables]
+greeting = { default = "Welcome" }
+admin_token = { secret = true }
+
+[limits]
+kv_ops = 100
+`), "wisp.toml")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.KeyValueStores, m.AllowedOutboundHosts)
+	fmt.Println(*m.Variables["greeting"].Default, m.Variables["admin_token"].Secret)
+	fmt.Println(m.Limits.KVOps, m.Limits.WithDefaults().OutboundRequests)
+	// Output:
+	// [default] [https://api.example.com http://127.0.0.1:8080]
+	// Welcome true
+	// 100 32
 }

@@ -21,11 +21,14 @@ func (p *parser) limits(doc map[string]any) wisp.Limits {
 	}
 	d := wisp.DefaultLimits
 	l := wisp.Limits{
-		Memory:         p.size(table, "memory", d.Memory),
-		Timeout:        p.timeout(table),
-		MaxBody:        p.size(table, "max_body", d.MaxBody),
-		MaxResponse:    p.size(table, "max_response", d.MaxResponse),
-		MaxConcurrency: p.concurrency(table),
+		Memory:           p.size(table, "memory", d.Memory),
+		Timeout:          p.timeout(table),
+		MaxBody:          p.size(table, "max_body", d.MaxBody),
+		MaxResponse:      p.size(table, "max_response", d.MaxResponse),
+		MaxConcurrency:   p.count(table, "max_concurrency", d.MaxConcurrency, wisp.MaxConcurrencyLimit, 32),
+		KVOps:            p.count(table, "kv_ops", d.KVOps, wisp.MaxKVOpsLimit, 100),
+		OutboundRequests: p.count(table, "outbound_requests", d.OutboundRequests, wisp.MaxOutboundRequestsLimit, 10),
+		OutboundBytes:    p.size(table, "outbound_bytes", d.OutboundBytes),
 	}
 	// Check each limit on its own, so that an error points at its line.
 	for _, c := range []struct {
@@ -36,6 +39,7 @@ func (p *parser) limits(doc map[string]any) wisp.Limits {
 		{"timeout", wisp.Limits{Timeout: l.Timeout}},
 		{"max_body", wisp.Limits{MaxBody: l.MaxBody}},
 		{"max_response", wisp.Limits{MaxResponse: l.MaxResponse}},
+		{"outbound_bytes", wisp.Limits{OutboundBytes: l.OutboundBytes}},
 	} {
 		if err := c.only.Validate(); err != nil {
 			p.report(p.wrap(p.entryOf("limits", c.key).value, err))
@@ -121,22 +125,23 @@ func isBareNumber(s string) bool {
 	return strings.ContainsAny(s, "0123456789") && strings.Trim(s, "0123456789.") == "" && strings.Count(s, ".") <= 1
 }
 
-// concurrency converts max_concurrency, a whole number. A limit not set,
-// or one with a problem (reported), is 0.
-func (p *parser) concurrency(table map[string]any) int {
-	v, ok := table["max_concurrency"]
+// count converts a limit that is a whole number from 1 to max, like
+// max_concurrency; def is its default and example a value to suggest. A
+// limit not set, or one with a problem (reported), is 0.
+func (p *parser) count(table map[string]any, key string, def, max, example int) int {
+	v, ok := table[key]
 	if !ok {
 		return 0
 	}
-	e := p.entryOf("limits", "max_concurrency")
+	e := p.entryOf("limits", key)
 	n, ok := v.(int64)
 	switch {
 	case !ok:
 		p.report(p.wrongType(e.value, e.path, e.kind, e))
 	case n == 0:
-		p.reportAt(e.value, "limits.max_concurrency is 0: remove the line to use the default (%d), or set a number like 32", wisp.DefaultLimits.MaxConcurrency)
-	case n < 0 || n > wisp.MaxConcurrencyLimit:
-		p.reportAt(e.value, "limits.max_concurrency %d is out of range: use 1 to %d", n, wisp.MaxConcurrencyLimit)
+		p.reportAt(e.value, "limits.%s is 0: remove the line to use the default (%d), or set a number like %d", key, def, example)
+	case n < 0 || n > int64(max):
+		p.reportAt(e.value, "limits.%s %d is out of range: use 1 to %d", key, n, max)
 	default:
 		return int(n)
 	}

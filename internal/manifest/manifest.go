@@ -5,6 +5,9 @@
 //	module = "echo.wasm"       # the .wasm, beneath wisp.toml's directory,
 //	                           # or an OCI artifact: "oci://ghcr.io/acme/echo:1.0"
 //	routes = ["/echo/..."]     # see wisp.ParseRoute
+//	key_value_stores = ["default"]   # stores the app may open; see wisp.ValidateKVStoreName
+//	allowed_outbound_hosts = ["https://api.example.com", "http://127.0.0.1:8080"]
+//	                           # URL patterns the app may call (docs/outbound.md)
 //
 //	[env]                      # environment variables; string values only
 //	GREETING = "hello"
@@ -13,12 +16,26 @@
 //	source = "static"          # directory, beneath wisp.toml's directory
 //	mount = "/static"          # absolute guest path
 //
+//	[variables]                # read at run time (docs/guest-abi.md); each one of:
+//	greeting = { default = "hi" }   # a string used while no value is set
+//	region = { required = true }    # a deploy needs a value set first
+//	api_key = { secret = true }     # its value is encrypted; no default allowed
+//
 //	[limits]                   # all optional; see wisp.Limits
 //	memory = "64MiB"           # a wisp.ByteSize, or a whole number of bytes
 //	timeout = "5s"             # a Go duration
 //	max_body = "1MiB"
 //	max_response = "1MiB"
 //	max_concurrency = 32
+//	kv_ops = 1000              # key-value operations per request
+//	outbound_requests = 32     # outbound HTTP requests per request
+//	outbound_bytes = "16MiB"   # outbound bodies per request, a size like max_body
+//
+// All of key_value_stores, allowed_outbound_hosts and [variables] are
+// optional: an app declaring none reaches no platform service. A
+// variable is written as an inline table, as above, or as a table of its
+// own ([variables.greeting] then default = "hi"); required and secret are
+// booleans, and a required or secret variable cannot have a default.
 //
 // Users write this file by hand, so every problem is reported as an [*Error]
 // that names the file, the line and column where the offending key or value
@@ -62,10 +79,12 @@ const FileName = "wisp.toml"
 const MaxSize = 1 << 20
 
 // Manifest is a parsed wisp.toml with its paths resolved against the
-// directory that holds it. Values are validated with the root package's rules
-// (wisp.ValidateAppName, wisp.ParseRoute, wisp.Limits.Validate), so a
-// Manifest converts to a valid wisp.AppSpec once its module and file bundles
-// are uploaded.
+// directory that holds it. Values are validated with the root package's
+// rules (wisp.ValidateAppName, wisp.ParseRoute, wisp.Limits.Validate,
+// wisp.ValidateKVStoreName, wisp.ValidateVariableName, and
+// wisp.AppSpec.Validate's rules for allowed_outbound_hosts and variables),
+// so a Manifest converts to a valid wisp.AppSpec once its module and file
+// bundles are uploaded.
 type Manifest struct {
 	Path string // the file read, as given to Load or Parse
 	Dir  string // the directory paths are resolved against: Path's directory (absolute after Load)
@@ -83,9 +102,19 @@ type Manifest struct {
 	// ModuleRef is the module exactly as written in the manifest, for
 	// messages ("echo.wasm").
 	ModuleRef string
-	Routes    []wisp.Route      // in the order written; at least one
-	Env       map[string]string // nil if the manifest sets none
-	Files     []File            // in the order written
+	Routes    []wisp.Route // in the order written; at least one
+	// KeyValueStores names the key-value stores the app may open, in the
+	// order written; nil if none (wisp.AppSpec.KeyValueStores).
+	KeyValueStores []string
+	// AllowedOutboundHosts are the URL patterns the app may call, as
+	// written; nil if none: no outbound requests
+	// (wisp.AppSpec.AllowedOutboundHosts).
+	AllowedOutboundHosts []string
+	Env                  map[string]string // nil if the manifest sets none
+	Files                []File            // in the order written
+	// Variables declares the app's variables (wisp.AppSpec.Variables);
+	// nil if none. Their values are set at run time, not here.
+	Variables map[string]wisp.Variable
 	// Limits holds the limits the manifest sets; zero fields mean "use the
 	// default" (see wisp.Limits.WithDefaults). Explicit zeros are refused.
 	Limits wisp.Limits

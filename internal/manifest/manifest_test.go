@@ -67,17 +67,28 @@ func TestLoadFullManifest(t *testing.T) {
 			{Path: "/echo", Prefix: true},
 			{Host: "api.example.com", Path: "/echo"},
 		},
-		Env: map[string]string{"GREETING": "hello", "EMPTY": ""},
+		KeyValueStores:       []string{"default", "sessions"},
+		AllowedOutboundHosts: []string{"https://api.example.com", "http://127.0.0.1:8080"},
+		Env:                  map[string]string{"GREETING": "hello", "EMPTY": ""},
 		Files: []manifest.File{
 			{Source: filepath.Join(dir, "static"), SourceRef: "static", Mount: "/static"},
 			{Source: filepath.Join(dir, "static", "css"), SourceRef: "static/css", Mount: "/css"},
 		},
+		Variables: map[string]wisp.Variable{
+			"greeting": {Default: ptr("hi")},
+			"region":   {Required: true},
+			"api_key":  {Secret: true},
+			"motd":     {Default: ptr("")},
+		},
 		Limits: wisp.Limits{
-			Memory:         64 << 20,
-			Timeout:        wisp.Duration(5 * time.Second),
-			MaxBody:        1 << 20,
-			MaxResponse:    1 << 20,
-			MaxConcurrency: 32,
+			Memory:           64 << 20,
+			Timeout:          wisp.Duration(5 * time.Second),
+			MaxBody:          1 << 20,
+			MaxResponse:      1 << 20,
+			MaxConcurrency:   32,
+			KVOps:            500,
+			OutboundRequests: 8,
+			OutboundBytes:    4 << 20,
 		},
 	}
 	for _, tc := range []struct {
@@ -112,6 +123,9 @@ func TestParseMinimal(t *testing.T) {
 	}
 	if m.Env != nil || m.Files != nil || m.Limits != (wisp.Limits{}) {
 		t.Errorf("unset env, files and limits should be nil/zero, got %v, %v, %+v", m.Env, m.Files, m.Limits)
+	}
+	if m.KeyValueStores != nil || m.AllowedOutboundHosts != nil || m.Variables != nil {
+		t.Errorf("unset services should be nil, got %v, %v, %v", m.KeyValueStores, m.AllowedOutboundHosts, m.Variables)
 	}
 }
 
@@ -279,6 +293,8 @@ func TestErrorList(t *testing.T) {
 	}
 }
 
+func ptr[T any](v T) *T { return &v }
+
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
@@ -324,7 +340,8 @@ func FuzzParse(f *testing.F) {
 		if err := m.Limits.Validate(); err != nil {
 			t.Fatalf("accepted invalid limits: %v", err)
 		}
-		spec := wisp.AppSpec{Name: m.Name, Module: "sha256:" + strings.Repeat("0", 64), Routes: m.Routes, Env: m.Env, Limits: m.Limits}
+		spec := wisp.AppSpec{Name: m.Name, Module: "sha256:" + strings.Repeat("0", 64), Routes: m.Routes, Env: m.Env, Limits: m.Limits,
+			KeyValueStores: m.KeyValueStores, AllowedOutboundHosts: m.AllowedOutboundHosts, Variables: m.Variables}
 		for _, file := range m.Files {
 			spec.Files = append(spec.Files, wisp.FileMount{Mount: file.Mount, Bundle: spec.Module})
 		}

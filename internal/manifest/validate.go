@@ -31,8 +31,15 @@ func (p *parser) manifest(doc map[string]any) (*Manifest, error) {
 	m.Name = p.name(doc)
 	m.ModuleRef, m.Module, m.ModuleOCI = p.module(doc)
 	m.Routes = p.routes(doc, m.Name)
+	m.KeyValueStores = p.keyValueStores(doc)
+	m.AllowedOutboundHosts = p.allowedOutboundHosts(doc)
 	m.Env = p.env(doc)
 	m.Files = p.files(doc)
+	app := m.Name
+	if wisp.ValidateAppName(app) != nil {
+		app = ""
+	}
+	m.Variables = p.variables(doc, app)
 	m.Limits = p.limits(doc)
 	if err := joinErrors(p.errs); err != nil {
 		return nil, err
@@ -41,7 +48,8 @@ func (p *parser) manifest(doc map[string]any) (*Manifest, error) {
 }
 
 // checkUnknownKeys reports every key the schema does not define. [env]
-// takes any key; its values are checked by env.
+// and [variables] take any key; their names are checked by env and
+// variables, and the keys of each variable here.
 func (p *parser) checkUnknownKeys(doc map[string]any) {
 	check := func(table map[string]any, prefix ...string) {
 		for _, k := range slices.Sorted(maps.Keys(table)) {
@@ -56,6 +64,13 @@ func (p *parser) checkUnknownKeys(doc map[string]any) {
 		for i, el := range list {
 			if t, ok := el.(map[string]any); ok {
 				check(t, "files", indexPart(i))
+			}
+		}
+	}
+	if vars, ok := doc["variables"].(map[string]any); ok {
+		for _, name := range slices.Sorted(maps.Keys(vars)) {
+			if t, ok := vars[name].(map[string]any); ok {
+				check(t, "variables", name)
 			}
 		}
 	}
@@ -74,13 +89,15 @@ func (p *parser) required(doc map[string]any, key, example string) (v any, e *en
 	if p.slipped[pathKey([]string{key})] {
 		return nil, nil, false // reported where it was written
 	}
-	// A common slip: the key was written, but below the [env] header,
-	// which makes it an environment variable.
-	if e, ok := p.idx.lookup("env", key); ok {
-		if header, ok := p.enclosingHeader(e.path); ok {
-			p.explained[pathKey(e.path)] = true
-			p.reportAt(e.key, "missing key %q: this line sets it inside [env]; move it above the [env] header on line %d", key, header.line)
-			return nil, nil, false
+	// A common slip: the key was written, but below the [env] or
+	// [variables] header, which makes it a variable of that table.
+	for _, table := range []string{"env", "variables"} {
+		if e, ok := p.idx.lookup(table, key); ok {
+			if header, ok := p.enclosingHeader(e.path); ok {
+				p.explained[pathKey(e.path)] = true
+				p.reportAt(e.key, "missing key %q: this line sets it inside %s; move it above the %s header on line %d", key, tableHeader[table], tableHeader[table], header.line)
+				return nil, nil, false
+			}
 		}
 	}
 	p.reportAt(position{}, "missing key %q: add a line like %s above the first [table] header", key, example)
