@@ -1,7 +1,16 @@
 package wisp
 
-// parseOutbound checks an app's allowed_outbound_hosts. It is replaced by
-// the egress package's parser once that lands.
-func parseOutbound(patterns []string) (any, error) {
-	return nil, nil
+import "github.com/wisphq/wisp/internal/egress"
+
+// parseOutbound parses an app's allowed_outbound_hosts (docs/outbound.md).
+// A bad pattern fails with an error that names it by its index, says how
+// to write it, and wraps ErrInvalid (and egress.ErrInvalid), so a deploy
+// is refused before anything is stored. An empty list parses to a policy
+// that allows nothing.
+func parseOutbound(patterns []string) (*egress.Policy, error) {
+	p, err := egress.Parse(patterns)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	return p, nil
 }
