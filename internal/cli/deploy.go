@@ -196,10 +196,20 @@ func (v *deployVerb) plan(path string) (*deployPlan, error) {
 	return plan, nil
 }
 
-// planFromManifest returns the plan of deploying m as it is.
+// planFromManifest returns the plan of deploying m as it is: every key of
+// its wisp.toml carried into the spec, the platform services
+// (key_value_stores, allowed_outbound_hosts, [variables]) included.
 func planFromManifest(m *manifest.Manifest) (*deployPlan, error) {
 	plan := &deployPlan{
-		spec:     wisp.AppSpec{Name: m.Name, Routes: m.Routes, Env: m.Env, Limits: m.Limits},
+		spec: wisp.AppSpec{
+			Name:                 m.Name,
+			Routes:               m.Routes,
+			Env:                  m.Env,
+			Limits:               m.Limits,
+			KeyValueStores:       m.KeyValueStores,
+			AllowedOutboundHosts: m.AllowedOutboundHosts,
+			Variables:            m.Variables,
+		},
 		module:   m.Module,
 		manifest: m,
 	}
