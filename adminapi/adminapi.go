@@ -1,7 +1,7 @@
 // Package adminapi serves Wisp's versioned REST/JSON admin API (see
 // docs/admin-api.md) over a *wisp.Node: blob uploads, deploys, rollbacks,
-// removal, app details and logs, plus unauthenticated health and readiness
-// probes.
+// removal, app details and logs, variables and secrets, the key-value
+// stores, plus unauthenticated health and readiness probes.
 //
 // Handlers return an error; one function, writeError, turns every error
 // into a status code and a JSON body {"error": "...", "code": "..."},
@@ -73,6 +73,15 @@ func New(cfg Config) http.Handler {
 	mux.Handle("POST /v1/apps/{name}/rollback", a.auth(a.rollback))
 	mux.Handle("DELETE /v1/apps/{name}", a.auth(a.remove))
 	mux.Handle("GET /v1/apps/{name}/logs", a.auth(a.logs))
+	mux.Handle("GET /v1/apps/{name}/variables", a.auth(a.listVariables))
+	mux.Handle("PUT /v1/apps/{name}/variables/{var}", a.auth(a.setVariable))
+	mux.Handle("DELETE /v1/apps/{name}/variables/{var}", a.auth(a.deleteVariable))
+	mux.Handle("POST /v1/secrets/rewrap", a.auth(a.rewrapSecrets))
+	mux.Handle("GET /v1/kv", a.auth(a.kvStores))
+	mux.Handle("GET /v1/kv/{store}", a.auth(a.kvKeys))
+	mux.Handle("GET /v1/kv/{store}/{key...}", a.auth(a.kvGet))
+	mux.Handle("PUT /v1/kv/{store}/{key...}", a.auth(a.kvSet))
+	mux.Handle("DELETE /v1/kv/{store}/{key...}", a.auth(a.kvDelete))
 	mux.Handle("/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "no admin endpoint %s %s; see docs/admin-api.md", r.Method, r.URL.Path)
 	}))
@@ -129,6 +138,8 @@ func (a *api) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = he.status, he.code
 	case errors.As(err, &maxBytes), errors.Is(err, wisp.ErrTooLarge):
 		status, code = http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, wisp.ErrLimit):
+		status, code = http.StatusRequestEntityTooLarge, "limit"
 	case errors.Is(err, syscall.ENOSPC):
 		status, code = http.StatusInsufficientStorage, "no_space"
 		err = fmt.Errorf("the node's disk is full; nothing was stored: free space in its data directory and retry (%w)", err)

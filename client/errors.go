@@ -33,8 +33,8 @@ var ErrNotAdminAPI = errors.New("not a Wisp admin API")
 //
 // errors.Is matches it against the sentinel of its code: "not_found"
 // matches wisp.ErrNotFound, "conflict" wisp.ErrConflict, "invalid"
-// wisp.ErrInvalid, "too_large" wisp.ErrTooLarge, "unauthorized"
-// ErrUnauthorized, and "unavailable" and "store_unavailable" ErrUnavailable. An answer that is not
+// wisp.ErrInvalid, "too_large" wisp.ErrTooLarge, "limit" wisp.ErrLimit,
+// "unauthorized" ErrUnauthorized, and "unavailable" and "store_unavailable" ErrUnavailable. An answer that is not
 // the admin API's (see ErrNotAdminAPI) has the code "not_admin_api".
 type APIError struct {
 	Status  int    // HTTP status, such as 404
@@ -60,6 +60,8 @@ func (e *APIError) Unwrap() error {
 		return wisp.ErrInvalid
 	case "too_large":
 		return wisp.ErrTooLarge
+	case "limit":
+		return wisp.ErrLimit
 	case "unauthorized":
 		return ErrUnauthorized
 	case "unavailable", "store_unavailable":
