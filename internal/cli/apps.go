@@ -167,6 +167,15 @@ func printApp(w io.Writer, app wisp.App, showEnv bool) error {
 		files = append(files, fmt.Sprintf("%s (bundle %s)", f.Mount, shortDigest(f.Bundle)))
 	}
 	writeRows(tw, "Files:", files)
+	if len(spec.KeyValueStores) > 0 {
+		fmt.Fprintf(tw, "KV stores:\t%s\n", strings.Join(spec.KeyValueStores, ", "))
+	}
+	if len(spec.AllowedOutboundHosts) > 0 {
+		writeRows(tw, "Outbound:", spec.AllowedOutboundHosts)
+	}
+	if len(spec.Variables) > 0 {
+		writeRows(tw, "Variables:", formatVariables(spec.Variables))
+	}
 	l := spec.Limits
 	fmt.Fprintf(tw, "Limits:\tmemory %s, timeout %s, max body %s, max response %s, max concurrency %d\n",
 		l.Memory, l.Timeout, l.MaxBody, l.MaxResponse, l.MaxConcurrency)
@@ -199,6 +208,32 @@ func writeRows(tw io.Writer, label string, rows []string) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\n", label, row)
 	}
+}
+
+// formatVariables lists declared variables sorted by name, one a row:
+// "region (required)", "api_key (secret)", "greeting (default "hi")".
+// Values are not part of a version ('wisp config ls APP' shows them).
+func formatVariables(vars map[string]wisp.Variable) []string {
+	rows := make([]string, 0, len(vars))
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
+		v := vars[name]
+		var notes []string
+		if v.Secret {
+			notes = append(notes, "secret")
+		}
+		if v.Required {
+			notes = append(notes, "required")
+		}
+		if v.Default != nil {
+			notes = append(notes, "default "+strconv.Quote(*v.Default))
+		}
+		row := name
+		if len(notes) > 0 {
+			row += " (" + strings.Join(notes, ", ") + ")"
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 // formatEnv lists the variables sorted by name, one a row: names only, or

@@ -43,6 +43,11 @@ them (each compiles the new version before routing to it), and the node
 keeps serving what it has while NATS is away. Give every node the same
 WISP_TOKEN. docs/operations.md describes running a fleet.
 
+Apps' key-value stores live with the apps (DATA, or the fleet's NATS).
+Secrets are encrypted with the keys of --secret-key-file, by default
+DATA/secret.key, created on a single node's first start; every node of a
+fleet needs the same file (docs/secrets.md).
+
 SIGTERM or SIGINT drains the node: /readyz turns 503, it keeps serving for
 --drain-delay, stops accepting connections, finishes requests in flight (up
 to --grace), and exits 0.`,
@@ -70,7 +75,16 @@ type serveFlags struct {
 	memoryBudgetNote                               string // the banner's line: the budget and why
 	maxInstances                                   int
 	deploy                                         stringList
+	servicesFlags
 	fleetFlags
+}
+
+// servicesFlags are serve's flags for the platform services.
+type servicesFlags struct {
+	secretKeyFile          string
+	kvMaxValue, kvMaxBytes wisp.ByteSize
+	kvMaxKeys              int64
+	allowPrivateEgress     bool
 }
 
 func (v *serveVerb) flags(fs *flagSet) {
@@ -88,6 +102,12 @@ func (v *serveVerb) flags(fs *flagSet) {
 	fs.StringVar(&f.memoryBudgetText, "memory-budget", "auto", "`SIZE` all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. auto: 3/4 of the cgroup limit or of RAM; 0: none")
 	f.codeCache = wisp.DefaultCodeCache
 	fs.TextVar(&f.codeCache, "code-cache", f.codeCache, "`SIZE` of compiled code kept in memory (estimated: about 13KiB for a tiny module, 7 times the size of a larger one); past it the code of the apps run least recently is released, and their next request loads it from DATA/cache (0.1ms for a small C module, tens of ms for a Go one). 0: keep no idle app's code")
+	fs.StringVar(&f.secretKeyFile, "secret-key-file", "", "`FILE` of keys that encrypt secrets (docs/secrets.md); every node of a fleet needs the same one (default DATA/secret.key, created on a single node's first start)")
+	f.kvMaxValue, f.kvMaxBytes, f.kvMaxKeys = wisp.DefaultKVValue, wisp.DefaultKVBytes, wisp.DefaultKVKeys
+	fs.TextVar(&f.kvMaxValue, "kv-max-value", f.kvMaxValue, "`SIZE` of the largest value in a key-value store")
+	fs.Int64Var(&f.kvMaxKeys, "kv-max-keys", f.kvMaxKeys, "`N` keys at most in one key-value store")
+	fs.TextVar(&f.kvMaxBytes, "kv-max-bytes", f.kvMaxBytes, "`SIZE` at most of one key-value store's keys and values")
+	fs.BoolVar(&f.allowPrivateEgress, "allow-private-egress", false, "let apps reach loopback and private addresses through host names their allowed_outbound_hosts match (the cloud metadata address stays refused); without it only addresses they name literally")
 	f.fleetFlags.define(fs)
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
 }
@@ -158,10 +178,15 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		return err
 	}
 	defer closeStore()
-	node, err := wisp.New(wisp.Config{
+	cfg := wisp.Config{
 		Store: store, Fleet: fleet, NodeID: f.nodeID, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule),
 		MaxInstances: f.maxInstances, MemoryBudget: int64(f.memoryBudget), CodeCache: codeCacheConfig(f.codeCache),
-	})
+	}
+	servicesNote, err := configureServices(&cfg, store, f, log)
+	if err != nil {
+		return err
+	}
+	node, err := wisp.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -187,8 +212,8 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	go func() { serveErr <- admin.Serve(adminLn) }()
 
 	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
-	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n  memory   budget %s\n",
-		bannerVersion(ctx), gwURL, adminURL, tokenSource, f.memoryBudgetNote)
+	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n  memory   budget %s\n  services %s\n",
+		bannerVersion(ctx), gwURL, adminURL, tokenSource, f.memoryBudgetNote, servicesNote)
 	if err := startUp(ctx, node, f.deploy, gwURL, adminURL, stdout); err != nil {
 		if ctx.Err() == nil {
 			return err
