@@ -4,7 +4,7 @@
 //
 //	GET  /links-c             {"greeting": <variable greeting>, "links": [codes...]}
 //	PUT  /links-c/CODE        body: the target URL; needs Authorization: Bearer <secret admin_token>
-//	GET  /links-c/CODE        302 to the URL, counting the hit
+//	GET  /links-c/CODE        302 to the URL, counting the hit (HEAD: not counted)
 //	GET  /links-c/CODE/stats  {"code", "url", "hits"}
 //	GET  /links-c/CODE/check  fetches the URL through outbound HTTP: {"code", "status", "bytes"}
 //
@@ -193,13 +193,14 @@ static bool get_link(wisp_kv store, const char *code, char **url) {
 	return true;
 }
 
-static void follow(wisp_kv store, const char *code) {
+// follow redirects to code's URL, counting the hit unless count is false (HEAD).
+static void follow(wisp_kv store, const char *code, bool count) {
 	char *url;
 	if (!get_link(store, code, &url)) {
 		return;
 	}
 	char k[sizeof HITS_PREFIX + MAX_CODE];
-	if (wisp_kv_increment(store, key(k, HITS_PREFIX, code), 1, NULL) != WISP_OK) {
+	if (count && wisp_kv_increment(store, key(k, HITS_PREFIX, code), 1, NULL) != WISP_OK) {
 		wisp_warn("hit not counted", "code", code, "error", wisp_errmsg());
 	}
 	wisp_redirect(302, url);
@@ -261,7 +262,9 @@ static void check(wisp_kv store, const char *code) {
 }
 
 static void handle(void) {
-	const char *method = wisp_method();
+	// HEAD is answered as GET (the gateway drops the body), without counting a hit.
+	bool head = strcmp(wisp_method(), "HEAD") == 0;
+	const char *method = head ? "GET" : wisp_method();
 	const char *path = wisp_path();
 	if (path[0] == '/') {
 		path++;
@@ -273,7 +276,7 @@ static void handle(void) {
 	}
 	if (path[0] == '\0') {
 		if (strcmp(method, "GET") != 0) {
-			wisp_set_header("Allow", "GET");
+			wisp_set_header("Allow", "GET, HEAD");
 			json_error(405, "use GET");
 			return;
 		}
@@ -285,7 +288,7 @@ static void handle(void) {
 		return;
 	}
 	if (strcmp(method, "GET") != 0) {
-		wisp_set_header("Allow", "GET, PUT");
+		wisp_set_header("Allow", "GET, HEAD, PUT");
 		json_error(405, "use GET, or PUT to save a link");
 		return;
 	}
@@ -299,7 +302,7 @@ static void handle(void) {
 	memcpy(code, path, n);
 	code[n] = '\0';
 	if (slash == NULL) {
-		follow(store, code);
+		follow(store, code, !head);
 	} else if (strcmp(slash, "/stats") == 0) {
 		stats(store, code);
 	} else if (strcmp(slash, "/check") == 0) {

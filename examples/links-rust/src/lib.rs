@@ -5,7 +5,7 @@
 //! ```text
 //! GET  /links-rust             {"greeting": <variable greeting>, "links": [codes...]}
 //! PUT  /links-rust/CODE        body: the target URL; needs Authorization: Bearer <secret admin_token>
-//! GET  /links-rust/CODE        302 to the URL, counting the hit
+//! GET  /links-rust/CODE        302 to the URL, counting the hit (HEAD: not counted)
 //! GET  /links-rust/CODE/stats  {"code", "url", "hits"}
 //! GET  /links-rust/CODE/check  fetches the URL through outbound HTTP: {"code", "status", "bytes"}
 //! ```
@@ -32,11 +32,17 @@ fn handle(req: &mut Request) -> wisp::Result<Response> {
 fn route(req: &mut Request) -> wisp::Result<Response> {
     let path = req.path().to_string();
     let path = path.strip_prefix('/').unwrap_or(&path);
-    let method = req.method().to_string();
+    // HEAD is answered as GET (the gateway drops the body), without counting a hit.
+    let head = req.method() == "HEAD";
+    let method = if head {
+        "GET".to_string()
+    } else {
+        req.method().to_string()
+    };
     let store = KvStore::open("default")?;
     if path.is_empty() {
         if method != "GET" {
-            return Ok(error(405, "use GET").with_header("Allow", "GET"));
+            return Ok(error(405, "use GET").with_header("Allow", "GET, HEAD"));
         }
         return list(&store);
     }
@@ -44,17 +50,22 @@ fn route(req: &mut Request) -> wisp::Result<Response> {
         return save(req, &store, path);
     }
     if method != "GET" {
-        return Ok(error(405, "use GET, or PUT to save a link").with_header("Allow", "GET, PUT"));
+        return Ok(
+            error(405, "use GET, or PUT to save a link").with_header("Allow", "GET, HEAD, PUT")
+        );
     }
     let (code, action) = match path.find('/') {
         Some(i) => (&path[..i], &path[i..]),
         None => (path, ""),
     };
     match action {
-        "" => follow(&store, code),
+        "" => follow(&store, code, !head),
         "/stats" => stats(&store, code),
         "/check" => check(&store, code),
-        _ => Ok(error(404, "no such page: use /CODE, /CODE/stats or /CODE/check")),
+        _ => Ok(error(
+            404,
+            "no such page: use /CODE, /CODE/stats or /CODE/check",
+        )),
     }
 }
 
@@ -83,11 +94,16 @@ fn save(req: &mut Request, store: &KvStore, code: &str) -> wisp::Result<Response
     let token = match wisp::var("admin_token")? {
         Some(t) if !t.is_empty() => t,
         _ => {
-            let msg = format!("set the admin_token secret: wisp secret set {} admin_token", APP);
+            let msg = format!(
+                "set the admin_token secret: wisp secret set {} admin_token",
+                APP
+            );
             return Ok(error(503, &msg));
         }
     };
-    let given = req.header("authorization").and_then(|a| a.strip_prefix("Bearer "));
+    let given = req
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("Bearer "));
     if !given.map_or(false, |t| same(t.as_bytes(), token.as_bytes())) {
         return Ok(error(401, "unauthorized"));
     }
@@ -96,7 +112,9 @@ fn save(req: &mut Request, store: &KvStore, code: &str) -> wisp::Result<Response
     }
     let body = match req.body(MAX_URL) {
         Ok(b) => b.to_vec(),
-        Err(e) if e.status() == Status::TooLarge => return Ok(error(413, "the URL is over 4096 bytes")),
+        Err(e) if e.status() == Status::TooLarge => {
+            return Ok(error(413, "the URL is over 4096 bytes"))
+        }
         Err(e) => return Ok(error(400, e.message())),
     };
     let url = match String::from_utf8(body) {
@@ -112,7 +130,11 @@ fn save(req: &mut Request, store: &KvStore, code: &str) -> wisp::Result<Response
     wisp::log::info("link saved", &[("code", code)]);
     Ok(Response::json(
         201,
-        format!("{{\"code\":{},\"url\":{}}}", json_string(code), json_string(&url)),
+        format!(
+            "{{\"code\":{},\"url\":{}}}",
+            json_string(code),
+            json_string(&url)
+        ),
     ))
 }
 
@@ -126,11 +148,15 @@ fn link(store: &KvStore, code: &str) -> wisp::Result<Result<String, Response>> {
     Ok(url.ok_or_else(|| error(404, &format!("no link {}", code))))
 }
 
-fn follow(store: &KvStore, code: &str) -> wisp::Result<Response> {
+/// Redirects to code's URL, counting the hit unless `count` is false (HEAD).
+fn follow(store: &KvStore, code: &str, count: bool) -> wisp::Result<Response> {
     let url = match link(store, code)? {
         Ok(url) => url,
         Err(not_found) => return Ok(not_found),
     };
+    if !count {
+        return Ok(Response::redirect(302, &url));
+    }
     if let Err(e) = store.increment(&format!("{}{}", HITS_PREFIX, code), 1) {
         wisp::log::warn("hit not counted", &[("code", code), ("error", e.message())]);
     }
@@ -197,7 +223,8 @@ fn valid_code(code: &str) -> bool {
 
 /// An http or https URL without spaces or control characters.
 fn valid_url(url: &str) -> bool {
-    (url.starts_with("http://") || url.starts_with("https://")) && url.bytes().all(|b| b > b' ' && b != 0x7f)
+    (url.starts_with("http://") || url.starts_with("https://"))
+        && url.bytes().all(|b| b > b' ' && b != 0x7f)
 }
 
 /// Compares in time that depends on the lengths only.

@@ -47,7 +47,9 @@ impl KvStore {
 
     /// The value of `key` as text (invalid UTF-8 becomes U+FFFD), or None.
     pub fn get_string(&self, key: &str) -> Result<Option<String>> {
-        Ok(self.get(key)?.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        Ok(self
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
     }
 
     /// Stores `value` under `key`, with no expiry.
@@ -66,7 +68,10 @@ impl KvStore {
         let (k, kn) = arg(key.as_bytes(), "the key")?;
         let (v, vn) = arg(value, "the value")?;
         // SAFETY: the pointers and lengths describe key and value.
-        check(unsafe { sys::kv_set(self.handle, k, kn, v, vn, ttl_ms) }, "kv set")
+        check(
+            unsafe { sys::kv_set(self.handle, k, kn, v, vn, ttl_ms) },
+            "kv set",
+        )
     }
 
     /// Removes `key`; removing an absent key is not an error.
@@ -95,15 +100,19 @@ impl KvStore {
         let mut more = 0u32;
         // SAFETY: the closure gets a buffer of cap bytes and a u32 to write;
         // more is a live local.
-        let data =
-            fetch(|buf, cap, len| unsafe { sys::kv_list_keys(self.handle, p, pn, a, an, buf, cap, len, &mut more) })
-                .map_err(|code| Error::host(code, "kv list_keys"))?;
+        let data = fetch(|buf, cap, len| unsafe {
+            sys::kv_list_keys(self.handle, p, pn, a, an, buf, cap, len, &mut more)
+        })
+        .map_err(|code| Error::host(code, "kv list_keys"))?;
         let keys = data
             .split(|&b| b == 0)
             .filter(|k| !k.is_empty())
             .map(|k| String::from_utf8_lossy(k).into_owned())
             .collect();
-        Ok(KeyPage { keys, more: more != 0 })
+        Ok(KeyPage {
+            keys,
+            more: more != 0,
+        })
     }
 
     /// Every key starting with `prefix`, in bytewise order, read page by page.
@@ -145,8 +154,19 @@ impl KvStore {
         let mut swapped = 0u32;
         // SAFETY: the pointers and lengths describe key, old and new;
         // swapped is a live local.
-        let code =
-            unsafe { sys::kv_compare_and_swap(self.handle, k, kn, o, on, old.is_none() as u32, v, vn, &mut swapped) };
+        let code = unsafe {
+            sys::kv_compare_and_swap(
+                self.handle,
+                k,
+                kn,
+                o,
+                on,
+                old.is_none() as u32,
+                v,
+                vn,
+                &mut swapped,
+            )
+        };
         check(code, "kv compare_and_swap")?;
         Ok(swapped != 0)
     }

@@ -34,7 +34,10 @@ pub fn log(level: Level, context: &str, msg: &str, fields: &[(&str, &str)]) -> R
     let (m, mn) = arg(msg.as_bytes(), "the log message")?;
     let (f, fn_) = arg(&encoded, "the log fields")?;
     // SAFETY: the pointers and lengths describe context, msg and encoded.
-    check(unsafe { sys::log(level as u32, c, cn, m, mn, f, fn_) }, "log")
+    check(
+        unsafe { sys::log(level as u32, c, cn, m, mn, f, fn_) },
+        "log",
+    )
 }
 
 /// Writes an entry at `level`; if the host refuses it, writes the entry and

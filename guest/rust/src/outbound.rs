@@ -16,7 +16,12 @@ use crate::sys;
 /// from the [`IncomingResponse`]. `headers` are name and value pairs.
 /// [`Status::Denied`], [`Status::Limit`], [`Status::Timeout`] and
 /// [`Status::Unavailable`] say why it was not sent or failed.
-pub fn send(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8]) -> Result<IncomingResponse> {
+pub fn send(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<IncomingResponse> {
     let mut lines = String::new();
     for (name, value) in headers {
         if value.contains(&['\r', '\n'][..]) {
@@ -59,7 +64,10 @@ impl IncomingResponse {
     pub fn status(&self) -> Result<u16> {
         let mut s = 0u32;
         // SAFETY: s is a live local.
-        check(unsafe { sys::http_status(self.handle, &mut s) }, "outbound status")?;
+        check(
+            unsafe { sys::http_status(self.handle, &mut s) },
+            "outbound status",
+        )?;
         Ok(s as u16)
     }
 
@@ -83,7 +91,10 @@ impl IncomingResponse {
             .lines()
             .filter_map(|line| {
                 let colon = line.find(':')?;
-                Some((line[..colon].to_string(), line[colon + 1..].trim().to_string()))
+                Some((
+                    line[..colon].to_string(),
+                    line[colon + 1..].trim().to_string(),
+                ))
             })
             .collect())
     }
@@ -130,7 +141,8 @@ impl IncomingResponse {
 
 impl std::io::Read for IncomingResponse {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        IncomingResponse::read(self, buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::Other, e))
+        IncomingResponse::read(self, buf)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::Other, e))
     }
 }
 

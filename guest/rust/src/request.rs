@@ -42,7 +42,10 @@ impl Request {
     /// A request with this environment and body, to try a handler in a
     /// test: `Request::new(&[("REQUEST_METHOD", "GET"), ("PATH_INFO", "/x")], b"")`.
     pub fn new(env: &[(&str, &str)], body: &[u8]) -> Request {
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Request {
             env,
             body: Body::Unread(Box::new(std::io::Cursor::new(body.to_vec()))),
@@ -51,7 +54,10 @@ impl Request {
 
     /// The CGI variable `name`, or None.
     pub fn env(&self, name: &str) -> Option<&str> {
-        self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every CGI variable, in the order the gateway gave them.
@@ -87,10 +93,13 @@ impl Request {
         }
         let var: String = "HTTP_"
             .chars()
-            .chain(
-                name.chars()
-                    .map(|c| if c == '-' { '_' } else { c.to_ascii_uppercase() }),
-            )
+            .chain(name.chars().map(|c| {
+                if c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            }))
             .collect();
         self.env(&var)
     }
@@ -102,7 +111,10 @@ impl Request {
 
     /// The decoded value of the first query parameter `name`, or None.
     pub fn query_param(&self, name: &str) -> Option<String> {
-        self.query().into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.query()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 
     /// The whole body: `CONTENT_LENGTH` bytes, or to the end of input when it
@@ -124,7 +136,11 @@ impl Request {
         match &self.body {
             Body::Read(b) if b.len() > max => Err(Error::new(
                 Status::TooLarge,
-                format!("the request body is {} bytes, over the {} asked for", b.len(), max),
+                format!(
+                    "the request body is {} bytes, over the {} asked for",
+                    b.len(),
+                    max
+                ),
             )),
             Body::Read(b) => Ok(b),
             Body::Failed(e) => Err(e.clone()),
@@ -152,13 +168,19 @@ impl Request {
 fn read_body(input: &mut dyn Read, declared: Option<&str>, max: usize) -> Result<Vec<u8>> {
     let limit = match declared.filter(|s| !s.is_empty()) {
         Some(s) => {
-            let n: u64 = s
-                .parse()
-                .map_err(|_| Error::new(Status::Invalid, format!("CONTENT_LENGTH {:?} is not a number", s)))?;
+            let n: u64 = s.parse().map_err(|_| {
+                Error::new(
+                    Status::Invalid,
+                    format!("CONTENT_LENGTH {:?} is not a number", s),
+                )
+            })?;
             if n > max as u64 {
                 return Err(Error::new(
                     Status::TooLarge,
-                    format!("the request body is {} bytes, over the {} this app accepts", n, max),
+                    format!(
+                        "the request body is {} bytes, over the {} this app accepts",
+                        n, max
+                    ),
                 ));
             }
             n
@@ -173,7 +195,10 @@ fn read_body(input: &mut dyn Read, declared: Option<&str>, max: usize) -> Result
     if body.len() > max {
         return Err(Error::new(
             Status::TooLarge,
-            format!("the request body is over the {} bytes this app accepts", max),
+            format!(
+                "the request body is over the {} bytes this app accepts",
+                max
+            ),
         ));
     }
     Ok(body)
@@ -191,7 +216,10 @@ pub fn parse_form(text: &[u8]) -> Vec<(String, String)> {
                 Some(i) => (&pair[..i], &pair[i + 1..]),
                 None => (pair, &b""[..]),
             };
-            (lossy(url_decode(name, true)), lossy(url_decode(value, true)))
+            (
+                lossy(url_decode(name, true)),
+                lossy(url_decode(value, true)),
+            )
         })
         .collect()
 }
@@ -273,7 +301,11 @@ mod tests {
             },
         ];
         for c in &cases {
-            let want: Vec<(String, String)> = c.want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            let want: Vec<(String, String)> = c
+                .want
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
             assert_eq!(parse_form(c.input), want, "{}", c.name);
         }
     }
@@ -285,7 +317,10 @@ mod tests {
                 ("REQUEST_METHOD", "POST"),
                 ("PATH_INFO", "/a b"),
                 ("QUERY_STRING", "x=1&y=%41"),
-                ("CONTENT_TYPE", "application/x-www-form-urlencoded; charset=utf-8"),
+                (
+                    "CONTENT_TYPE",
+                    "application/x-www-form-urlencoded; charset=utf-8",
+                ),
                 ("CONTENT_LENGTH", "7"),
                 ("HTTP_AUTHORIZATION", "Bearer t"),
             ],
@@ -299,7 +334,10 @@ mod tests {
         assert_eq!(r.header("X-Missing"), None);
         assert_eq!(
             r.form(100).unwrap(),
-            vec![("n".to_string(), "v".to_string()), ("m".to_string(), "w".to_string())]
+            vec![
+                ("n".to_string(), "v".to_string()),
+                ("m".to_string(), "w".to_string())
+            ]
         );
         assert_eq!(r.body(100).unwrap(), b"n=v&m=w");
         assert_eq!(r.body(3).unwrap_err().status(), Status::TooLarge);

@@ -118,7 +118,10 @@ impl Response {
             if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
                 return Err(Error::new(
                     Status::Invalid,
-                    format!("response header {}: the value holds a line break or NUL", name),
+                    format!(
+                        "response header {}: the value holds a line break or NUL",
+                        name
+                    ),
                 ));
             }
             out.extend_from_slice(format!("{}: {}\n", name, value).as_bytes());
@@ -152,7 +155,9 @@ pub fn json_string(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -187,7 +192,12 @@ where
 /// `handler` on `req`, writes the CGI response to `out` and flushes it;
 /// messages about a failed handler or response go to `log`. Fails only if
 /// `out` does.
-pub fn serve_request<F>(req: &mut Request, handler: F, out: &mut dyn Write, log: &mut dyn Write) -> Result<()>
+pub fn serve_request<F>(
+    req: &mut Request,
+    handler: F,
+    out: &mut dyn Write,
+    log: &mut dyn Write,
+) -> Result<()>
 where
     F: FnOnce(&mut Request) -> Result<Response>,
 {
@@ -232,7 +242,10 @@ mod tests {
         let mut req = Request::new(&[("REQUEST_METHOD", "GET")], b"");
         let (mut out, mut log) = (Vec::new(), Vec::new());
         serve_request(&mut req, handler, &mut out, &mut log).unwrap();
-        (String::from_utf8(out).unwrap(), String::from_utf8(log).unwrap())
+        (
+            String::from_utf8(out).unwrap(),
+            String::from_utf8(log).unwrap(),
+        )
     }
 
     #[test]
@@ -295,13 +308,22 @@ mod tests {
                 out,
                 want_out
             );
-            assert!(log.contains(want_log), "{}: log {:?}, want {:?}", name, log, want_log);
+            assert!(
+                log.contains(want_log),
+                "{}: log {:?}, want {:?}",
+                name,
+                log,
+                want_log
+            );
         }
     }
 
     #[test]
     fn quotes_json() {
         assert_eq!(json_string("plain"), "\"plain\"");
-        assert_eq!(json_string("q\"b\\s\u{1}\u{e9}"), "\"q\\\"b\\\\s\\u0001\u{e9}\"");
+        assert_eq!(
+            json_string("q\"b\\s\u{1}\u{e9}"),
+            "\"q\\\"b\\\\s\\u0001\u{e9}\""
+        );
     }
 }

@@ -24,9 +24,23 @@ mod imports {
         #[link_name = "open"]
         pub fn kv_open(name: *const u8, name_len: u32, handle: *mut u32) -> i32;
         #[link_name = "get"]
-        pub fn kv_get(h: u32, key: *const u8, key_len: u32, buf: *mut u8, cap: u32, len: *mut u32) -> i32;
+        pub fn kv_get(
+            h: u32,
+            key: *const u8,
+            key_len: u32,
+            buf: *mut u8,
+            cap: u32,
+            len: *mut u32,
+        ) -> i32;
         #[link_name = "set"]
-        pub fn kv_set(h: u32, key: *const u8, key_len: u32, val: *const u8, val_len: u32, ttl_ms: i64) -> i32;
+        pub fn kv_set(
+            h: u32,
+            key: *const u8,
+            key_len: u32,
+            val: *const u8,
+            val_len: u32,
+            ttl_ms: i64,
+        ) -> i32;
         #[link_name = "delete"]
         pub fn kv_delete(h: u32, key: *const u8, key_len: u32) -> i32;
         #[link_name = "exists"]
@@ -48,7 +62,13 @@ mod imports {
     #[link(wasm_import_module = "wisp:keyvalue/atomics@1")]
     extern "C" {
         #[link_name = "increment"]
-        pub fn kv_increment(h: u32, key: *const u8, key_len: u32, delta: i64, result: *mut i64) -> i32;
+        pub fn kv_increment(
+            h: u32,
+            key: *const u8,
+            key_len: u32,
+            delta: i64,
+            result: *mut i64,
+        ) -> i32;
         #[link_name = "compare_and_swap"]
         pub fn kv_compare_and_swap(
             h: u32,
@@ -66,7 +86,13 @@ mod imports {
     #[link(wasm_import_module = "wisp:config/store@1")]
     extern "C" {
         #[link_name = "get"]
-        pub fn config_get(name: *const u8, name_len: u32, buf: *mut u8, cap: u32, len: *mut u32) -> i32;
+        pub fn config_get(
+            name: *const u8,
+            name_len: u32,
+            buf: *mut u8,
+            cap: u32,
+            len: *mut u32,
+        ) -> i32;
     }
 
     #[link(wasm_import_module = "wisp:logging/logging@1")]
@@ -100,7 +126,14 @@ mod imports {
         #[link_name = "status"]
         pub fn http_status(r: u32, status: *mut u32) -> i32;
         #[link_name = "header"]
-        pub fn http_header(r: u32, name: *const u8, name_len: u32, buf: *mut u8, cap: u32, len: *mut u32) -> i32;
+        pub fn http_header(
+            r: u32,
+            name: *const u8,
+            name_len: u32,
+            buf: *mut u8,
+            cap: u32,
+            len: *mut u32,
+        ) -> i32;
         #[link_name = "headers"]
         pub fn http_headers(r: u32, buf: *mut u8, cap: u32, len: *mut u32) -> i32;
         #[link_name = "read"]
@@ -184,7 +217,15 @@ mod native {
     pub unsafe fn config_get(_: *const u8, _: u32, _: *mut u8, _: u32, _: *mut u32) -> i32 {
         UNAVAILABLE
     }
-    pub unsafe fn log(_: u32, _: *const u8, _: u32, _: *const u8, _: u32, _: *const u8, _: u32) -> i32 {
+    pub unsafe fn log(
+        _: u32,
+        _: *const u8,
+        _: u32,
+        _: *const u8,
+        _: u32,
+        _: *const u8,
+        _: u32,
+    ) -> i32 {
         UNAVAILABLE
     }
     pub unsafe fn http_send(
@@ -203,7 +244,14 @@ mod native {
     pub unsafe fn http_status(_: u32, _: *mut u32) -> i32 {
         UNAVAILABLE
     }
-    pub unsafe fn http_header(_: u32, _: *const u8, _: u32, _: *mut u8, _: u32, _: *mut u32) -> i32 {
+    pub unsafe fn http_header(
+        _: u32,
+        _: *const u8,
+        _: u32,
+        _: *mut u8,
+        _: u32,
+        _: *mut u32,
+    ) -> i32 {
         UNAVAILABLE
     }
     pub unsafe fn http_headers(_: u32, _: *mut u8, _: u32, _: *mut u32) -> i32 {
