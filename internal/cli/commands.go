@@ -41,7 +41,7 @@ type command struct {
 // commands returns every verb, in the order `wisp help` lists them.
 func commands() []*command {
 	return []*command{
-		serveCommand(), deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
+		serveCommand(), newCommand(), deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
 		logsCommand(), configCommand(), secretCommand(), kvCommand(), pushCommand(), pullCommand(), runCommand(), versionCommand(),
 	}
 }
@@ -153,6 +153,8 @@ func synonym(word string) string {
 		return "run"
 	case "tail", "log":
 		return "logs"
+	case "init", "create", "scaffold", "generate":
+		return "new"
 	}
 	return ""
 }
