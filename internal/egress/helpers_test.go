@@ -130,7 +130,7 @@ func newEnv(t *testing.T, opts Options) *env {
 	return e
 }
 
-// get sends method rawURL with body under patterns and budget and returns
+// do sends method rawURL with body and header under patterns and budget and returns
 // the status and body read.
 func (e *env) do(ctx context.Context, patterns []string, b *Budget, method, rawURL string, body []byte, header http.Header) (int, string, error) {
 	p, err := Parse(patterns)
