@@ -27,14 +27,20 @@ var ErrDenied = errors.New("denied")
 type KV interface {
 	// Open returns the named store, creating it if it does not exist,
 	// with quota as its limits. Opening the same name again returns a
-	// store over the same data.
+	// store over the same data. Names are checked with
+	// ValidateKVStoreOpenName (ErrInvalid): those starting with
+	// KVReservedPrefix are the node's own.
 	Open(ctx context.Context, name string, quota KVQuota) (KVStore, error)
-	// Stores lists the names of the stores that exist, sorted.
+	// Stores lists the names of the stores that exist, sorted, leaving
+	// out those starting with KVReservedPrefix.
 	Stores(ctx context.Context) ([]string, error)
 }
 
 // KVQuota bounds one store. A write that would exceed it fails with an
-// error wrapping ErrLimit and changes nothing. Zero fields mean no limit.
+// error wrapping ErrLimit that names the store, the limit and its value,
+// and changes nothing; a write that does not grow the store (an update of
+// an existing key to a value no larger) succeeds in a full store. Expired
+// entries do not count. Zero fields mean no limit.
 type KVQuota struct {
 	MaxKeys  int64 // live keys
 	MaxBytes int64 // sum of live keys' and values' sizes, as the backend counts them
@@ -51,8 +57,11 @@ type KVEntry struct {
 }
 
 // KVStore is one named key-value store. Keys are valid per
-// ValidateKVKey. An entry whose Expires has passed is absent for every
-// method: Get reports ErrNotFound, Create succeeds over it, Keys skips it.
+// ValidateKVKey (every method refuses others with ErrInvalid). An entry
+// whose Expires has passed is absent for every method: Get reports
+// ErrNotFound, Create succeeds over it, Update at its revision conflicts,
+// Keys skips it. Implementations remove expired entries when a call comes
+// across them, best effort; the backends' docs say which calls do.
 //
 // Durability: when a write returns nil it survives a crash of the process
 // (bbolt fsyncs; NATS has a quorum of its servers store it).
@@ -72,7 +81,8 @@ type KVStore interface {
 	Delete(ctx context.Context, key string) error
 	// Keys returns up to limit keys that start with prefix and sort after
 	// after (bytewise; "" is before every key), in ascending order, and
-	// whether more such keys exist.
+	// whether more such keys exist. prefix and after are bytes: they need
+	// not be valid keys. A limit below 1 is ErrInvalid.
 	Keys(ctx context.Context, prefix, after string, limit int) (keys []string, more bool, err error)
 }
 

@@ -1,0 +1,224 @@
+package natsstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisphq/wisp"
+)
+
+// Metadata keys that mark a bucket as a store of a fleet, so that Stores
+// does not take another fleet's buckets (or any bucket whose name merely
+// looks like one) for its own.
+const (
+	kvMetaFleet = "wisp-fleet"
+	kvMetaStore = "wisp-kv-store"
+)
+
+// KV returns the fleet's key-value stores: one JetStream Key-Value bucket
+// per store, named FLEET_kv_NAME ("wisp_kv_default"), with as many
+// replicas as the apps bucket. Every node of the fleet reaches the same
+// stores.
+//
+// # Keys and entries
+//
+// Keys are any valid UTF-8, so each byte becomes one token of the NATS
+// subject: itself for ASCII letters, digits, '-' and '_', "=XX" (hex)
+// for the others ("a.b" is "a.=2E.b"). A listing by prefix then reads
+// only the keys with that prefix. Tools such as `nats kv ls` show the
+// encoded keys. An entry's expiry travels in a Wisp-Expires header (Unix
+// nanoseconds); nothing needs the server's per-message TTL.
+//
+// # Guarantees
+//
+// Revisions are the bucket's stream sequences: they grow with every write
+// to the store and are never reused. Create and Update are JetStream's
+// compare-and-swap (the expected last sequence of the key's subject), so
+// they, KVIncrement and KVCompareAndSwap are linearizable across nodes.
+// Get reads from the stream leader (JetStream's message-get API, not a
+// direct get a replica may answer), so it sees every write acknowledged
+// before it, through any node. Keys reads through a consumer JetStream
+// places on any server holding the bucket: a key written or deleted
+// through any node a few milliseconds earlier may be missing from a
+// listing or still in it. A listing costs a consumer (created and
+// deleted through the cluster's meta leader) and the headers of every
+// key with the prefix, whatever the limit. Delete purges the key's
+// messages, so it leaves no marker behind. A Create or Update whose
+// acknowledgement was lost is retried with the same message ID, which
+// JetStream's duplicate window (2 minutes) answers with the first write's
+// revision instead of a conflict.
+//
+// # Quota
+//
+// Before each write the store asks the stream leader for the bucket's
+// state (one request): a write that would create a key in a store holding
+// MaxKeys keys, or take its bytes past MaxBytes, is refused with
+// wisp.ErrLimit and not sent. An update that does not grow its entry
+// succeeds in a full store. Entries expired but not yet purged count
+// until a refused write purges them (it lists the store, purges up to
+// 1,000 expired entries and looks again). MaxBytes counts what
+// JetStream's file store counts: per entry the subject (1 to 3 bytes and
+// a dot per byte of the key), the headers (about 100 bytes on a Create
+// or Update, 35 for an expiry), the value and 30 bytes of record, so a
+// store holds fewer bytes of keys and values than memory or bbolt would.
+//
+// Through one node this is exact. Writes racing through several nodes
+// each check before writing, so together they can pass the quota by what
+// they add at once; JetStream refuses, atomically, any write past the
+// bucket's own limits, MaxKeys + 1,024 messages and MaxBytes + 4 MiB
+// (Open sets them; the last node to open a store with another quota
+// changes them for all). The limits have that headroom because JetStream
+// in a cluster counts writes in flight against them, even those
+// replacing a key, which would refuse updates in a full store.
+//
+// # Limits
+//
+// A value and its headers must fit in NATS's max_payload (1 MiB by
+// default): a Set without expiry takes a value of max_payload bytes; a
+// Create or Update adds about 100 bytes of headers, an expiry 35. A write
+// past it fails with wisp.ErrLimit.
+//
+// # Outages
+//
+// Like the store's other calls, a call made while the client has no NATS
+// server fails with wisp.ErrUnavailable about 2 s into it; one made while
+// a cluster elects a leader waits for it (up to 10 s). A write that failed
+// with wisp.ErrUnavailable may still take effect: the client keeps what it
+// sent while reconnecting and delivers it once it can (a compare-and-swap
+// then still applies only on the revision it names).
+//
+// Expired entries are purged when a call comes across them (a Get of the
+// key, a listing, up to 16 at a time, or a write refused by the quota);
+// this is best effort, and entries that expire and are never touched
+// again stay in the bucket.
+func (s *Store) KV() wisp.KV { return &natsKV{s: s, stores: map[string]*natsKVStore{}} }
+
+type natsKV struct {
+	s      *Store
+	mu     sync.Mutex
+	stores map[string]*natsKVStore // opened stores by name, reused when the quota is the same
+}
+
+// bucketName is the bucket of the store name.
+func (kv *natsKV) bucketName(name string) string { return kv.s.cfg.Fleet + "_kv_" + name }
+
+// Open implements wisp.KV: it binds the store's bucket, creating it if
+// needed, and sets its limits to quota if they differ.
+func (kv *natsKV) Open(ctx context.Context, name string, quota wisp.KVQuota) (wisp.KVStore, error) {
+	if err := wisp.ValidateKVStoreOpenName(name); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	kv.mu.Lock()
+	st := kv.stores[name]
+	kv.mu.Unlock()
+	if st != nil && st.quota == quota {
+		return st, nil
+	}
+	stream, err := kv.bucket(ctx, name, quota)
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: open key-value store %q: %w", name, err)
+	}
+	bucket := kv.bucketName(name)
+	st = &natsKVStore{
+		s: kv.s, name: name, stream: stream, quota: quota,
+		streamName: "KV_" + bucket, subjPrefix: "$KV." + bucket + ".",
+		seen: map[string]seenEntry{},
+	}
+	kv.mu.Lock()
+	kv.stores[name] = st
+	kv.mu.Unlock()
+	return st, nil
+}
+
+// bucket binds (or creates) the store's bucket and makes its limits
+// quota's.
+func (kv *natsKV) bucket(ctx context.Context, name string, quota wisp.KVQuota) (jetstream.Stream, error) {
+	s := kv.s
+	bucket := kv.bucketName(name)
+	var stream jetstream.Stream
+	err := s.retry(ctx, func(ctx context.Context) (err error) { stream, err = s.js.Stream(ctx, "KV_"+bucket); return err })
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		b := &bucketMaker{js: s.js, replicas: s.cfg.Replicas, log: s.log}
+		if r := s.Replicas(ctx); r > 0 {
+			b.replicas = r // the apps bucket's
+		}
+		_, cerr := b.keyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      bucket,
+			Description: fmt.Sprintf("Wisp key-value store %q of fleet %q", name, s.cfg.Fleet),
+			History:     1,
+			Storage:     jetstream.FileStorage,
+			MaxBytes:    bucketLimit(quota.MaxBytes, kvBytesHeadroom),
+			Metadata:    map[string]string{kvMetaFleet: s.cfg.Fleet, kvMetaStore: name},
+		})
+		// Another node may have created it meanwhile, with other limits,
+		// which fails the create: bind what is there.
+		err = s.retry(ctx, func(ctx context.Context) (err error) { stream, err = s.js.Stream(ctx, "KV_"+bucket); return err })
+		if err != nil && cerr != nil {
+			return nil, cerr
+		}
+	}
+	if err != nil {
+		return nil, bucketError(bucket, err)
+	}
+	cfg := stream.CachedInfo().Config
+	maxMsgs, maxBytes := bucketLimit(quota.MaxKeys, kvKeysHeadroom), bucketLimit(quota.MaxBytes, kvBytesHeadroom)
+	if cfg.MaxMsgs == maxMsgs && cfg.MaxBytes == maxBytes && cfg.Discard == jetstream.DiscardNew {
+		return stream, nil
+	}
+	cfg.MaxMsgs, cfg.MaxBytes, cfg.Discard = maxMsgs, maxBytes, jetstream.DiscardNew
+	err = s.retry(ctx, func(ctx context.Context) (err error) { stream, err = s.js.UpdateStream(ctx, cfg); return err })
+	if err != nil {
+		return nil, fmt.Errorf("set the limits of bucket %s to max_keys %d, max_bytes %d: %w", bucket, quota.MaxKeys, quota.MaxBytes, unavailable(err))
+	}
+	return stream, nil
+}
+
+// Stores implements wisp.KV: the stores of this fleet, found by the
+// metadata their buckets carry.
+func (kv *natsKV) Stores(ctx context.Context) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var names []string
+	err := kv.s.retry(ctx, func(ctx context.Context) error {
+		names = []string{}
+		lister := kv.s.js.KeyValueStores(ctx)
+		for status := range lister.Status() {
+			bs, ok := status.(*jetstream.KeyValueBucketStatus)
+			if !ok {
+				continue
+			}
+			meta := bs.StreamInfo().Config.Metadata
+			name := meta[kvMetaStore]
+			if meta[kvMetaFleet] == kv.s.cfg.Fleet && bs.Bucket() == kv.bucketName(name) && !strings.HasPrefix(name, wisp.KVReservedPrefix) {
+				names = append(names, name)
+			}
+		}
+		return lister.Error()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natsstore: list key-value stores: %w", unavailable(err))
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// seenEntry is what a store handle knows of one revision of a key: its
+// expiry, which never changes for that revision.
+type seenEntry struct {
+	rev     uint64
+	expires time.Time
+}
+
+// maxSeen bounds the entries a handle remembers (see natsKVStore.seen).
+const maxSeen = 4096

@@ -1,0 +1,119 @@
+package natsstore
+
+import (
+	"context"
+	"errors"
+	"strconv"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/wisphq/wisp"
+)
+
+// The bucket's own limits are the quota plus this headroom: JetStream in
+// a cluster counts writes in flight against MaxMsgs and MaxBytes, even
+// those that replace a key, so limits equal to the quota would refuse
+// updates in a full store. The quota itself is checked before each write
+// (see room); the bucket's limits bound what writes racing through
+// several nodes can add past it.
+const (
+	kvKeysHeadroom  = 1024
+	kvBytesHeadroom = 4 << 20
+)
+
+// bucketLimit is a quota field as a stream limit: -1 for none.
+func bucketLimit(quota, headroom int64) int64 {
+	if quota <= 0 {
+		return -1
+	}
+	return quota + headroom
+}
+
+// storedSize is what JetStream's file store counts for a message: its
+// record (22 bytes), subject, headers (with their 4-byte length) and data,
+// and an 8-byte hash.
+func storedSize(subject string, hdrLen, dataLen int) int64 {
+	if hdrLen == 0 {
+		return int64(22 + len(subject) + dataLen + 8)
+	}
+	return int64(22 + len(subject) + 4 + hdrLen + dataLen + 8)
+}
+
+// headerLen is the size of a NATS header block with these fields.
+func headerLen(fields map[string]string) int {
+	if len(fields) == 0 {
+		return 0
+	}
+	n := len("NATS/1.0\r\n") + len("\r\n")
+	for k, v := range fields {
+		n += len(k) + len(": ") + len(v) + len("\r\n")
+	}
+	return n
+}
+
+// room checks against the stream leader's state that a message of size
+// bytes written to key keeps the store within its quota. A refusal first
+// purges expired entries and looks again.
+func (st *natsKVStore) room(ctx context.Context, op, key string, size int64) error {
+	if st.quota == (wisp.KVQuota{}) {
+		return nil
+	}
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		if err = st.roomOnce(ctx, op, key, size); err == nil || attempt == 1 || !isLimit(err) || st.sweep(ctx) == 0 {
+			return err
+		}
+	}
+	return err
+}
+
+func isLimit(err error) bool { return err != nil && errors.Is(err, wisp.ErrLimit) }
+
+func (st *natsKVStore) roomOnce(ctx context.Context, op, key string, size int64) error {
+	subj := st.subject(key)
+	var info *jetstream.StreamInfo
+	err := st.s.retry(ctx, func(ctx context.Context) (err error) {
+		info, err = st.stream.Info(ctx, jetstream.WithSubjectFilter(subj))
+		return err
+	})
+	if err != nil {
+		return st.fail(op, key, err)
+	}
+	state := info.State
+	exists := state.Subjects[subj] > 0
+	if q := st.quota.MaxKeys; q > 0 && !exists && int64(state.NumSubjects) >= q {
+		return st.fail(op, key, errKeysFull)
+	}
+	q := st.quota.MaxBytes
+	if q <= 0 || int64(state.Bytes)+size <= q {
+		return nil
+	}
+	if exists { // an update: what it replaces is freed
+		e, found, err := st.load(ctx, key)
+		if err != nil {
+			return st.fail(op, key, err)
+		}
+		if found && int64(state.Bytes)+size-e.size(subj) <= q {
+			return nil
+		}
+	}
+	return st.fail(op, key, errBytesFull)
+}
+
+// size is what the file store counts for the entry's message.
+func (e entry) size(subject string) int64 { return storedSize(subject, e.hdrLen, len(e.value)) }
+
+// expectHeaders returns the headers a write adds besides the expiry, for
+// size estimates: the expected sequence and the message ID.
+func expectHeaders(fields map[string]string, expect *uint64, msgID string) {
+	if expect != nil {
+		fields[jetstream.ExpectedLastSubjSeqHeader] = strconv.FormatUint(*expect, 10)
+		fields[jetstream.MsgIDHeader] = msgID
+	}
+}
+
+// Causes of a refusal by room, which fail turns into wisp.ErrLimit errors.
+var (
+	errKeysFull  = errors.New("the store's key count is at its max_keys")
+	errBytesFull = errors.New("the store's size would pass its max_bytes")
+)
