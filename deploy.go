@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/bundle"
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
@@ -72,6 +73,9 @@ func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResu
 		return DeployResult{App: app, Version: app.Current, Unchanged: true}, nil
 	}
 	if err := n.checkRoutes(spec.Name, spec.Routes); err != nil {
+		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
+	}
+	if err := n.checkRequiredVariables(ctx, spec); err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
 	}
 	next := 1
@@ -251,6 +255,15 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("compile module %s: %w", shortDigest(spec.Module), err)
 	}
+	if err := n.checkServiceImports(spec, mod.Imports()); err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
+	outbound, err := egress.Parse(spec.AllowedOutboundHosts)
+	if err != nil {
+		mod.Close(ctx)
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
 	mounts := make([]engine.Mount, 0, len(spec.Files))
 	for _, f := range spec.Files {
 		// Read whole first, so a failed read (the store went away) is not
@@ -282,6 +295,8 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 		app:      spec.Name,
 		version:  v,
 		prepared: prepared,
+		services: usesServices(prepared.Imports()),
+		outbound: outbound,
 		logs:     n.ring(spec.Name),
 		slots:    make(chan struct{}, spec.Limits.MaxConcurrency),
 	}

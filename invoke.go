@@ -8,7 +8,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/hostabi"
 )
 
 // deployed is one app version compiled and ready on this node. It is
@@ -19,7 +21,9 @@ type deployed struct {
 	app      string
 	version  Version
 	prepared *engine.Prepared
-	logs     *logRing // the app's log, held so invocations need no node-wide lock to write it
+	services bool           // the module imports platform services: give each call a session
+	outbound *egress.Policy // allowed_outbound_hosts
+	logs     *logRing       // the app's log, held so invocations need no node-wide lock to write it
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
@@ -146,7 +150,13 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		d.log("stderr", line)
 		n.log.Info("guest stderr", "app", d.app, "version", d.version.Number, "line", line)
 	}}
-	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr})
+	var host any
+	if d.services {
+		call := hostabi.NewCall(newSession(n, d))
+		defer call.Close()
+		host = call
+	}
+	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr, Host: host})
 	stderr.flush()
 	if err == nil && out.written == 0 && d.prepared.Reactor() {
 		// A reactor's stdout is not flushed by an exit: C's stdio and

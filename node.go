@@ -15,7 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/hostabi"
 )
 
 // Config configures a Node. Store is required; the rest have defaults.
@@ -162,7 +164,8 @@ type Node struct {
 
 	admission *admission
 
-	kvOpen sync.Map // key-value store name -> KVStore, opened on first use
+	kvOpen sync.Map       // key-value store name -> KVStore, opened on first use
+	egress *egress.Client // apps' outbound HTTP
 
 	draining atomic.Bool
 	closed   atomic.Bool
@@ -190,7 +193,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.NodeID == "" {
 		cfg.NodeID, _ = os.Hostname()
 	}
-	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir, CodeCache: cfg.CodeCache})
+	eng, err := engine.New(engine.Config{CacheDir: cfg.CacheDir, CodeCache: cfg.CodeCache, HostModules: hostabi.Modules()})
 	if err != nil {
 		return nil, err
 	}
@@ -201,6 +204,7 @@ func New(cfg Config) (*Node, error) {
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget, eng.OffHeap),
+		egress:    egress.New(egress.Options{AllowPrivate: cfg.Outbound.AllowPrivate, Resolver: cfg.Outbound.Resolver}),
 	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
 	return n, nil

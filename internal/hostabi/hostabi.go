@@ -149,6 +149,6 @@ func (c *Call) Close() {
 // run a fixture module against fake Services as hostabi_test.go does.)
 func Modules() []engine.HostModule {
 	return []engine.HostModule{
-		errorModule(), kvStoreModule(), kvAtomicsModule(), configModule(), loggingModule(), httpModule(),
+		errorModule(), kvStoreModule(), kvAtomicsModule(), configModule(), loggingModule(), httpModule(), wagiModule(),
 	}
 }

@@ -1,0 +1,212 @@
+package wisp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wisphq/wisp/internal/egress"
+	"github.com/wisphq/wisp/internal/hostabi"
+)
+
+// session is one invocation's access to the platform services: what the
+// guest ABI (internal/hostabi) calls, and what the component layer will
+// call, so both reach the services through the same code. It applies the
+// app's declarations (stores, outbound hosts, variables) and the
+// invocation's limits (kv_ops, outbound requests and bytes, log entries).
+// An instance runs on one goroutine, so a session needs no lock.
+type session struct {
+	n      *Node
+	d      *deployed
+	kvOps  int // operations left
+	logs   int // log entries written
+	spec   *AppSpec
+	limits Limits
+	budget *egress.Budget // outbound HTTP, made on the first request
+}
+
+func newSession(n *Node, d *deployed) *session {
+	spec := &d.version.Spec
+	limits := spec.Limits.WithDefaults() // versions stored before a limit existed
+	return &session{n: n, d: d, spec: spec, limits: limits, kvOps: limits.KVOps}
+}
+
+// usesServices reports whether a module importing from mods needs a
+// session: any import beyond WASI preview 1.
+func usesServices(mods []string) bool {
+	for _, m := range mods {
+		if m != "wasi_snapshot_preview1" {
+			return true
+		}
+	}
+	return false
+}
+
+// checkServiceImports refuses, at deploy, a module that imports a service
+// its spec does not declare, or that this node cannot provide.
+func (n *Node) checkServiceImports(spec AppSpec, mods []string) error {
+	for _, m := range mods {
+		switch {
+		case strings.HasPrefix(m, "wisp:keyvalue/") && len(spec.KeyValueStores) == 0:
+			return errorf(ErrInvalid, "app %q: module imports %s but the app declares no key-value store: add key_value_stores = [\"default\"] to wisp.toml", spec.Name, m)
+		case (strings.HasPrefix(m, "wisp:http/") || m == "wasi_experimental_http") && len(spec.AllowedOutboundHosts) == 0:
+			return errorf(ErrInvalid, "app %q: module imports %s but the app allows no outbound host: add allowed_outbound_hosts = [\"https://api.example.com\"] (the hosts it calls) to wisp.toml", spec.Name, m)
+		}
+	}
+	if len(spec.KeyValueStores) > 0 && n.cfg.KV == nil {
+		return errorf(ErrInvalid, "app %q declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.Name, spec.KeyValueStores)
+	}
+	return nil
+}
+
+// OpenKV implements hostabi.Services.
+func (s *session) OpenKV(ctx context.Context, name string) (hostabi.Bucket, error) {
+	if !slices.Contains(s.spec.KeyValueStores, name) {
+		if err := ValidateKVStoreName(name); err != nil {
+			return nil, err
+		}
+		return nil, errorf(ErrDenied, "app %q does not declare key-value store %q: add it to key_value_stores in wisp.toml (declared: %q)", s.d.app, name, s.spec.KeyValueStores)
+	}
+	st, err := s.n.kvStore(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &bucket{s: s, name: name, st: st}, nil
+}
+
+// kvStore returns the node's open store name, opening it on first use.
+func (n *Node) kvStore(ctx context.Context, name string) (KVStore, error) {
+	if n.cfg.KV == nil {
+		return nil, errorf(ErrUnavailable, "this node has no key-value backend")
+	}
+	if st, ok := n.kvOpen.Load(name); ok {
+		return st.(KVStore), nil
+	}
+	st, err := n.cfg.KV.Open(ctx, name, n.kvLimits().Quota)
+	if err != nil {
+		return nil, fmt.Errorf("open key-value store %q: %w", name, err)
+	}
+	actual, _ := n.kvOpen.LoadOrStore(name, st)
+	return actual.(KVStore), nil
+}
+
+// kvLimits returns Config.KVLimits with defaults filled in.
+func (n *Node) kvLimits() KVLimits {
+	l := n.cfg.KVLimits
+	if l.MaxValue <= 0 {
+		l.MaxValue = DefaultKVValue
+	}
+	if l.Quota.MaxKeys <= 0 {
+		l.Quota.MaxKeys = DefaultKVKeys
+	}
+	if l.Quota.MaxBytes <= 0 {
+		l.Quota.MaxBytes = DefaultKVBytes
+	}
+	return l
+}
+
+// Variable implements hostabi.Services.
+func (s *session) Variable(ctx context.Context, name string) (string, error) {
+	return s.n.lookupVariable(ctx, s.d.app, s.spec.Variables, name)
+}
+
+// Log implements hostabi.Services: one entry in the app's log and one
+// line in the node's log.
+func (s *session) Log(ctx context.Context, level hostabi.Level, logContext, msg string, fields []string) error {
+	s.logs++
+	switch {
+	case s.logs == maxLogLinesPerCall+1:
+		s.d.log("log", "(further log entries of this invocation dropped)")
+		return errorf(ErrLimit, "this request wrote %d log entries, the most one request may", maxLogLinesPerCall)
+	case s.logs > maxLogLinesPerCall:
+		return errorf(ErrLimit, "this request wrote %d log entries, the most one request may", maxLogLinesPerCall)
+	}
+	entry := LogEntry{Time: time.Now().UTC(), Stream: "log", Version: s.d.version.Number, Level: level.String(), Context: logContext, Message: msg}
+	attrs := []any{"app", s.d.app, "version", s.d.version.Number}
+	if logContext != "" {
+		attrs = append(attrs, "context", logContext)
+	}
+	if len(fields) > 0 {
+		entry.Fields = make(map[string]string, len(fields)/2)
+		group := make([]any, 0, len(fields))
+		for i := 0; i+1 < len(fields); i += 2 {
+			entry.Fields[fields[i]] = fields[i+1]
+			group = append(group, fields[i], fields[i+1])
+		}
+		attrs = append(attrs, slog.Group("fields", group...))
+	}
+	s.d.logs.append(entry)
+	s.n.log.Log(ctx, slogLevel(level), "guest log: "+msg, attrs...)
+	return nil
+}
+
+func slogLevel(l hostabi.Level) slog.Level {
+	switch l {
+	case hostabi.Trace, hostabi.Debug:
+		return slog.LevelDebug
+	case hostabi.Info:
+		return slog.LevelInfo
+	case hostabi.Warn:
+		return slog.LevelWarn
+	}
+	return slog.LevelError
+}
+
+// Send implements hostabi.Services: the request goes through the node's
+// egress client under the version's allowed_outbound_hosts and the
+// invocation's budget. Its errors match the root sentinels (ErrDenied,
+// ErrLimit, ErrTimeout, ErrInvalid, ErrUnavailable) with egress's message.
+func (s *session) Send(ctx context.Context, req *http.Request) (*http.Response, error) {
+	if s.budget == nil {
+		s.budget = egress.NewBudget(s.limits.OutboundRequests, int64(s.limits.OutboundBytes))
+	}
+	resp, err := s.n.egress.Do(ctx, s.d.outbound, s.budget, req)
+	if err != nil {
+		return nil, egressError(err)
+	}
+	return resp, nil
+}
+
+// egressError gives an egress error the matching root sentinel.
+func egressError(err error) error {
+	for _, k := range []struct{ egress, root error }{
+		{egress.ErrDenied, ErrDenied}, {egress.ErrInvalid, ErrInvalid}, {egress.ErrLimit, ErrLimit},
+		{egress.ErrTimeout, ErrTimeout}, {egress.ErrUnavailable, ErrUnavailable},
+	} {
+		if errors.Is(err, k.egress) {
+			return errorf(k.root, "%w", err)
+		}
+	}
+	return errorf(ErrUnavailable, "%w", err)
+}
+
+// Classify implements hostabi.Services.
+func (s *session) Classify(err error) hostabi.Status {
+	return guestStatus(err)
+}
+
+// guestStatus maps the node's errors to guest ABI status codes.
+func guestStatus(err error) hostabi.Status {
+	switch {
+	case err == nil:
+		return hostabi.OK
+	case errors.Is(err, ErrNotFound):
+		return hostabi.NotFound
+	case errors.Is(err, ErrDenied):
+		return hostabi.Denied
+	case errors.Is(err, ErrInvalid):
+		return hostabi.Invalid
+	case errors.Is(err, ErrLimit), errors.Is(err, ErrTooLarge):
+		return hostabi.Limit
+	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):
+		return hostabi.Timeout
+	case errors.Is(err, ErrConflict):
+		return hostabi.Conflict
+	}
+	return hostabi.Unavailable
+}
