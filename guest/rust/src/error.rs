@@ -169,12 +169,19 @@ fn last_message() -> Option<String> {
 }
 
 /// Calls a host function that writes a result of unknown size, first with
-/// a small buffer, then with one as large as the host asks for
+/// a buffer of 256 bytes, then with one as large as the host asks for
 /// (BUFFER_TOO_SMALL). Returns the bytes, or the status of a failure.
 pub(crate) fn fetch(
+    call: impl FnMut(*mut u8, u32, *mut u32) -> i32,
+) -> std::result::Result<Vec<u8>, i32> {
+    fetch_with(256, call)
+}
+
+/// [`fetch`], starting with a buffer of `cap` bytes.
+pub(crate) fn fetch_with(
+    mut cap: usize,
     mut call: impl FnMut(*mut u8, u32, *mut u32) -> i32,
 ) -> std::result::Result<Vec<u8>, i32> {
-    let mut cap: usize = 256;
     loop {
         let mut buf = vec![0u8; cap];
         let mut len: u32 = 0;

@@ -2,7 +2,12 @@
 
 use std::time::Duration;
 
-use crate::error::{arg, check, fetch, Error, Result};
+use crate::error::{arg, check, fetch, fetch_with, Error, Result};
+
+/// The buffer a page of keys is read into at first: as many keys as fit are
+/// returned (at most 1,000), so a larger buffer means fewer calls, each of
+/// which counts toward the request's `kv_ops`.
+const KEYS_BUFFER: usize = 16 * 1024;
 use crate::sys;
 
 /// An open key-value store. An app reaches the stores its wisp.toml
@@ -100,7 +105,7 @@ impl KvStore {
         let mut more = 0u32;
         // SAFETY: the closure gets a buffer of cap bytes and a u32 to write;
         // more is a live local.
-        let data = fetch(|buf, cap, len| unsafe {
+        let data = fetch_with(KEYS_BUFFER, |buf, cap, len| unsafe {
             sys::kv_list_keys(self.handle, p, pn, a, an, buf, cap, len, &mut more)
         })
         .map_err(|code| Error::host(code, "kv list_keys"))?;
