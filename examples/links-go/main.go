@@ -43,6 +43,31 @@ var codeRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 // maxURL bounds the body of a PUT.
 const maxURL = 4 << 10
 
+// The answers, their fields in the order of the links contract.
+type (
+	listing struct {
+		Greeting string   `json:"greeting"`
+		Links    []string `json:"links"`
+	}
+	saved struct {
+		Code string `json:"code"`
+		URL  string `json:"url"`
+	}
+	linkStats struct {
+		Code string `json:"code"`
+		URL  string `json:"url"`
+		Hits int64  `json:"hits"`
+	}
+	checked struct {
+		Code   string `json:"code"`
+		Status int    `json:"status"`
+		Bytes  int64  `json:"bytes"`
+	}
+	problem struct {
+		Error string `json:"error"`
+	}
+)
+
 func main() {
 	// In the reactor this runs for every request: keep it cheap. Values
 	// built once (codeRE) are package-level, built at deploy.
@@ -84,7 +109,7 @@ func list(w http.ResponseWriter, r *http.Request) {
 		}
 		codes = append(codes, strings.TrimPrefix(key, linkPrefix))
 	}
-	reply(w, http.StatusOK, map[string]any{"greeting": greeting, "links": codes})
+	reply(w, http.StatusOK, listing{Greeting: greeting, Links: codes})
 }
 
 // link serves /links-go/CODE, /links-go/CODE/stats and
@@ -158,7 +183,7 @@ func save(w http.ResponseWriter, r *http.Request, code string) {
 		return
 	}
 	wisp.Logger().Info("link saved", "code", code)
-	reply(w, http.StatusCreated, map[string]any{"code": code, "url": url})
+	reply(w, http.StatusCreated, saved{Code: code, URL: url})
 }
 
 // validURL reports whether url is an http or https URL without spaces or
@@ -229,7 +254,7 @@ func stats(w http.ResponseWriter, code string) {
 		fail(w, http.StatusInternalServerError, err.Error())
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"code": code, "url": url, "hits": hits})
+	reply(w, http.StatusOK, linkStats{Code: code, URL: url, Hits: hits})
 }
 
 // check fetches code's URL through the node and reports what came back.
@@ -262,7 +287,7 @@ func check(w http.ResponseWriter, code string) {
 		fail(w, http.StatusBadGateway, hostMessage(err))
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"code": code, "status": resp.StatusCode, "bytes": n})
+	reply(w, http.StatusOK, checked{Code: code, Status: resp.StatusCode, Bytes: n})
 }
 
 // hostMessage returns the node's explanation of a failed outbound call
@@ -286,5 +311,5 @@ func reply(w http.ResponseWriter, status int, v any) {
 
 // fail answers {"error": msg} with status.
 func fail(w http.ResponseWriter, status int, msg string) {
-	reply(w, status, map[string]string{"error": msg})
+	reply(w, status, problem{Error: msg})
 }
