@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wisphq/wisp"
@@ -91,6 +94,9 @@ func writeLogEntry(w io.Writer, e wisp.LogEntry, asJSON bool) error {
 		return json.NewEncoder(w).Encode(e)
 	}
 	msg := strings.TrimRight(e.Message, "\r\n")
+	if e.Stream == "log" { // the guest's logging service: level, context, fields
+		msg = guestLogText(e, msg)
+	}
 	first, more, _ := strings.Cut(msg, "\n")
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s %s %s\n", formatTime(e.Time), formatVersion(e.Version), e.Stream, strings.TrimSuffix(first, "\r"))
@@ -99,4 +105,24 @@ func writeLogEntry(w io.Writer, e wisp.LogEntry, asJSON bool) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// guestLogText is an entry of the guest's logging service as text:
+// "info [context] message key=value ...", fields sorted by key, values
+// quoted when they hold a blank, a quote or '='.
+func guestLogText(e wisp.LogEntry, msg string) string {
+	var b strings.Builder
+	b.WriteString(e.Level)
+	if e.Context != "" {
+		b.WriteString(" [" + e.Context + "]")
+	}
+	b.WriteString(" " + msg)
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
+		v := e.Fields[k]
+		if v == "" || strings.ContainsAny(v, " \t\"=\n") {
+			v = strconv.Quote(v)
+		}
+		b.WriteString(" " + k + "=" + v)
+	}
+	return b.String()
 }

@@ -129,3 +129,23 @@ func TestLogsFollow(t *testing.T) {
 		t.Errorf("stdout = %q, want %q", got, want)
 	}
 }
+
+func TestGuestLogText(t *testing.T) {
+	tests := []struct {
+		name string
+		e    wisp.LogEntry
+		want string
+	}{
+		{"level and message", wisp.LogEntry{Level: "info", Message: "saved"}, "info saved"},
+		{"context", wisp.LogEntry{Level: "warn", Context: "db", Message: "slow"}, "warn [db] slow"},
+		{"fields sorted, quoted when needed", wisp.LogEntry{Level: "error", Message: "failed",
+			Fields: map[string]string{"user": "ana", "err": "no such key", "empty": ""}}, `error failed empty="" err="no such key" user=ana`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := guestLogText(tt.e, tt.e.Message); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
