@@ -15,6 +15,7 @@ import (
 type fleet struct {
 	nats  []*testnode.NATSServer
 	nodes []*member
+	extra []string // more `wisp serve` flags for every node
 }
 
 // member is one wisp node of the fleet; it keeps its data directory, so
@@ -24,8 +25,9 @@ type member struct {
 	id, data string
 }
 
-// startFleet starts a 3-server NATS cluster and n wisp nodes joined to it.
-func startFleet(t *testing.T, n int) *fleet {
+// startFleet starts a 3-server NATS cluster and n wisp nodes joined to
+// it, each with the extra `wisp serve` flags.
+func startFleet(t *testing.T, n int, extra ...string) *fleet {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("-short: skipping the multi-process fleet test")
@@ -36,7 +38,7 @@ func startFleet(t *testing.T, n int) *fleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fleet{nats: servers}
+	f := &fleet{nats: servers, extra: extra}
 	t.Cleanup(func() {
 		for _, m := range f.nodes {
 			if m.Node != nil {
@@ -58,7 +60,7 @@ func (f *fleet) start(t *testing.T, m *member) {
 	t.Helper()
 	n, err := testnode.Start(testnode.Options{
 		Bin: wispBin, Data: m.data, Dir: repoRoot, StartTimeout: 2 * time.Minute,
-		Args: []string{"--nats", testnode.NATSURLs(f.nats), "--node-id", m.id},
+		Args: append([]string{"--nats", testnode.NATSURLs(f.nats), "--node-id", m.id}, f.extra...),
 	})
 	if err != nil {
 		t.Fatal(err)
