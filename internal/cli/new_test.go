@@ -99,3 +99,32 @@ func TestNewRefuses(t *testing.T) {
 		t.Errorf("stderr %q", got.stderr)
 	}
 }
+
+// TestNewWritesEveryTemplate runs wisp new for every template there is
+// (those of other languages included) and checks the files on disk.
+func TestNewWritesEveryTemplate(t *testing.T) {
+	ts, err := guest.Templates()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range ts {
+		t.Run(tt.Lang, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "app-"+tt.Lang)
+			invoke(t, "new", tt.Lang, dir).must(t, 0)
+			files, err := tt.Files("app-" + tt.Lang)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range files {
+				data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f.Path)))
+				if err != nil || string(data) != string(f.Data) {
+					t.Errorf("%s: %v, or not the template's contents", f.Path, err)
+				}
+			}
+			toml, err := os.ReadFile(filepath.Join(dir, "wisp.toml"))
+			if err != nil || !strings.Contains(string(toml), `name = "app-`+tt.Lang+`"`) {
+				t.Errorf("wisp.toml: %v\n%s", err, toml)
+			}
+		})
+	}
+}
