@@ -8,6 +8,8 @@
 #
 #   hello-c/hello.wasm   clang --target=wasm32-wasi with Debian's wasi-libc,
 #                        the flags scripts/build-guests.sh uses
+#   hostbench/hostbench.wasm  the same: bench/hostcalls's guest, which repeats
+#                        one platform-service call N times
 #   hello-go/hello.wasm  GOOS=wasip1 GOARCH=wasm go build, a command module
 #   hello-go-reactor/hello.wasm  the same with -buildmode=c-shared: a reactor
 #                        (exports wisp_handle), pre-initialized by Wisp
@@ -35,6 +37,9 @@ fi
 echo "clang    bench/guests/hello-c/hello.c"
 # Compile inside the directory so no absolute path can reach the output.
 (cd bench/guests/hello-c && clang "${cflags[@]}" -o hello.wasm hello.c && chmod 644 hello.wasm)
+
+echo "clang    bench/guests/hostbench/hostbench.c"
+(cd bench/guests/hostbench && clang "${cflags[@]}" -o hostbench.wasm hostbench.c && chmod 644 hostbench.wasm)
 
 echo "go build ./bench/guests/hello-go"
 GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \
