@@ -17,8 +17,9 @@ import (
 // listing, or a write that finds the store full); until then they take
 // no part in any result but stay in memory. The quota is exact: it is
 // checked under the store's lock, counting live keys and len(key) +
-// len(value) per entry. Safe for concurrent use; a store's calls are
-// serialized by one mutex.
+// len(value) per entry. Keys sorts the matching keys on every call, so a
+// page costs O(n log n) in the keys with the prefix. Safe for concurrent
+// use; a store's calls are serialized by one mutex.
 type KV struct {
 	mu     sync.Mutex
 	stores map[string]*kvData
