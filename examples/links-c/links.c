@@ -13,7 +13,6 @@
 // share the store). The module is a reactor: WISP_HANDLER exports
 // wisp_handle, and the SDK writes the response when handle returns.
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -181,9 +180,13 @@ static bool get_link(wisp_kv store, const char *code, char **url) {
 	char k[sizeof LINK_PREFIX + MAX_CODE];
 	int st = valid_code(code) ? wisp_kv_get(store, key(k, LINK_PREFIX, code), url, NULL) : WISP_NOT_FOUND;
 	if (st == WISP_NOT_FOUND) {
-		char message[sizeof "no link " + MAX_CODE + 1];
-		snprintf(message, sizeof message, "no link %s", code);
-		json_error(404, message);
+		char *message = malloc(strlen("no link ") + strlen(code) + 1);
+		if (message != NULL) {
+			strcpy(message, "no link ");
+			strcat(message, code);
+		}
+		json_error(404, message != NULL ? message : "no such link");
+		free(message);
 		return false;
 	}
 	if (st != WISP_OK) {
@@ -293,15 +296,11 @@ static void handle(void) {
 		return;
 	}
 	// CODE, CODE/stats or CODE/check.
-	char code[MAX_CODE + 2];
 	const char *slash = strchr(path, '/');
-	size_t n = slash != NULL ? (size_t)(slash - path) : strlen(path);
-	if (n > MAX_CODE) {
-		n = MAX_CODE + 1; // invalid: get_link answers 404
-	}
-	memcpy(code, path, n);
-	code[n] = '\0';
-	if (slash == NULL) {
+	char *code = strndup(path, slash != NULL ? (size_t)(slash - path) : strlen(path));
+	if (code == NULL) {
+		json_error(500, "out of memory");
+	} else if (slash == NULL) {
 		follow(store, code, !head);
 	} else if (strcmp(slash, "/stats") == 0) {
 		stats(store, code);
@@ -310,6 +309,7 @@ static void handle(void) {
 	} else {
 		json_error(404, "no such page: use /CODE, /CODE/stats or /CODE/check");
 	}
+	free(code);
 }
 
 WISP_HANDLER(handle)

@@ -31,16 +31,21 @@ wasi_target() {
 }
 
 rustc="" target=""
-for candidate in "${RUSTC:-}" /usr/bin/rustc "$(command -v rustc || true)"; do
+if [ -n "${RUSTC:-}" ]; then
+	candidates=("$RUSTC")
+else
+	candidates=(/usr/bin/rustc "$(command -v rustc || true)")
+fi
+for candidate in "${candidates[@]}"; do
 	if [ -n "$candidate" ] && [ -x "$candidate" ] && target="$(wasi_target "$candidate")"; then
 		rustc="$candidate"
 		break
 	fi
-	if [ -n "${RUSTC:-}" ]; then
-		echo "build.sh: RUSTC=$RUSTC has no wasm32-wasi or wasm32-wasip1 target" >&2
-		exit 1
-	fi
 done
+if [ -z "$rustc" ] && [ -n "${RUSTC:-}" ]; then
+	echo "build.sh: RUSTC=$RUSTC is not a rustc with the wasm32-wasi or wasm32-wasip1 target" >&2
+	exit 1
+fi
 if [ -z "$rustc" ]; then
 	echo "build.sh: no Rust compiler with the wasm32-wasi or wasm32-wasip1 target found:" >&2
 	echo "  run scripts/install-toolchain.sh (Debian: rustc, cargo, libstd-rust-dev-wasm32)" >&2
