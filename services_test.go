@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -155,4 +156,37 @@ func TestDeployChecksServiceDeclarations(t *testing.T) {
 			t.Fatalf("deploy: %v", err)
 		}
 	})
+}
+
+// TestWAGIOutboundModule runs a WAGI module that calls out with
+// wasi_experimental_http, unchanged, against an upstream on loopback its
+// allowed_outbound_hosts names, and one it does not.
+func TestWAGIOutboundModule(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("Content-Type", "text/x-wagi")
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.Header.Get("X-Test"), body)
+	}))
+	defer upstream.Close()
+	n, err := wisp.New(wisp.Config{Store: memstore.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close(context.Background())
+	spec := wisp.AppSpec{Name: "wagi", Module: upload(t, n, "wagi-http.wasm"), Routes: routes(t, "/wagi"),
+		AllowedOutboundHosts: []string{upstream.URL}}
+	if _, err := n.Deploy(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	err = n.InvokeApp(context.Background(), "wagi", wisp.Input{Args: []string{"wagi", upstream.URL + "/a", "http://127.0.0.1:1/"}, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{"req " + upstream.URL + "/a: status 200", "content-type text/x-wagi", "body POST wagi ping", "req http://127.0.0.1:1/: error "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output lacks %q:\n%s", want, got)
+		}
+	}
 }
