@@ -40,12 +40,15 @@
 // # The response cannot be forgotten
 //
 // Nothing is written to stdout while the handler builds its response; it
-// is kept in memory and written, status line and headers and body, with
-// one write by wisp_finish. WISP_HANDLER and WISP_MAIN define the module's
-// entry point (the export wisp_handle, or main) so that wisp_finish runs
-// when the handler returns, whichever way it returns; a command that calls
-// exit() is covered by an atexit guard the SDK installs. A handler that
-// built nothing at all gets a 500 and a line in the app's log saying so.
+// is kept in memory and written, status line and headers and body, in one
+// write (one fd_write of several buffers) by wisp_finish. WISP_HANDLER and
+// WISP_MAIN define the module's entry point (the export wisp_handle, or
+// main) so that wisp_finish runs when the handler returns, whichever way
+// it returns; you never call it yourself. A command that calls exit() is
+// covered too: the first change to the response installs an atexit guard
+// that finishes it. (A reactor has no such hook when wisp_handle returns,
+// which is why the SDK owns that export.) A handler that built nothing at
+// all gets a 500 and a line in the app's log saying so.
 // Do not write to stdout yourself (printf, puts) in an app using the SDK:
 // that output would come before the SDK's headers.
 //
