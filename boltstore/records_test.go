@@ -37,7 +37,9 @@ func goldenApp() wisp.App {
 				Routes: []wisp.Route{{Path: "/hello"}, {Host: "example.com", Path: "/api", Prefix: true}},
 				Env:    map[string]string{"GREETING": "hi"},
 				Files:  []wisp.FileMount{{Mount: "/static", Bundle: "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}},
-				Limits: wisp.DefaultLimits,
+				// The limits format 1 records hold; the service limits added
+				// since are optional fields, zero (the default) when absent.
+				Limits: wisp.Limits{Memory: 128 << 20, Timeout: wisp.Duration(10 * time.Second), MaxBody: 10 << 20, MaxResponse: 10 << 20, MaxConcurrency: 64},
 			},
 			CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC),
 		}},
