@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"time"
 )
 
@@ -19,11 +18,19 @@ type bucket struct {
 
 // op counts one operation and checks key.
 func (b *bucket) op(key string) error {
+	if err := b.count(); err != nil {
+		return err
+	}
+	return ValidateKVKey(key)
+}
+
+// count counts one operation against the request's kv_ops.
+func (b *bucket) count() error {
 	if b.s.kvOps <= 0 {
 		return errorf(ErrLimit, "app %q made %d key-value operations in this request, its limits.kv_ops", b.s.d.app, b.s.limits.KVOps)
 	}
 	b.s.kvOps--
-	return ValidateKVKey(key)
+	return nil
 }
 
 func (b *bucket) checkValue(v []byte) error {
@@ -31,13 +38,6 @@ func (b *bucket) checkValue(v []byte) error {
 		return errorf(ErrLimit, "value of %d bytes for key-value store %q is larger than the node's limit of %d bytes (wisp serve --kv-max-value)", len(v), b.name, max)
 	}
 	return nil
-}
-
-func (b *bucket) wrap(op, key string, err error) error {
-	if err == nil || errors.Is(err, ErrNotFound) && op == "get" {
-		return err
-	}
-	return fmt.Errorf("key-value %s %q in store %q: %w", op, key, b.name, err)
 }
 
 func (b *bucket) Get(ctx context.Context, key string) ([]byte, error) {
@@ -48,7 +48,7 @@ func (b *bucket) Get(ctx context.Context, key string) ([]byte, error) {
 	if errors.Is(err, ErrNotFound) {
 		return nil, errorf(ErrNotFound, "key %q is not in store %q", key, b.name)
 	}
-	return e.Value, b.wrap("get", key, err)
+	return e.Value, err
 }
 
 func (b *bucket) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
@@ -63,14 +63,14 @@ func (b *bucket) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 		expires = time.Now().Add(ttl)
 	}
 	_, err := b.st.Set(ctx, key, value, expires)
-	return b.wrap("set", key, err)
+	return err
 }
 
 func (b *bucket) Delete(ctx context.Context, key string) error {
 	if err := b.op(key); err != nil {
 		return err
 	}
-	return b.wrap("delete", key, b.st.Delete(ctx, key))
+	return b.st.Delete(ctx, key)
 }
 
 func (b *bucket) Exists(ctx context.Context, key string) (bool, error) {
@@ -81,16 +81,15 @@ func (b *bucket) Exists(ctx context.Context, key string) (bool, error) {
 	if errors.Is(err, ErrNotFound) {
 		return false, nil
 	}
-	return err == nil, b.wrap("exists", key, err)
+	return err == nil, err
 }
 
 func (b *bucket) Keys(ctx context.Context, prefix, after string, limit int) ([]string, bool, error) {
-	if b.s.kvOps <= 0 {
-		return nil, false, errorf(ErrLimit, "app %q made %d key-value operations in this request, its limits.kv_ops", b.s.d.app, b.s.limits.KVOps)
+	if err := b.count(); err != nil {
+		return nil, false, err
 	}
-	b.s.kvOps--
 	keys, more, err := b.st.Keys(ctx, prefix, after, limit)
-	return keys, more, b.wrap("list", prefix, err)
+	return keys, more, err
 }
 
 func (b *bucket) Increment(ctx context.Context, key string, delta int64) (int64, error) {
@@ -98,7 +97,7 @@ func (b *bucket) Increment(ctx context.Context, key string, delta int64) (int64,
 		return 0, err
 	}
 	n, err := KVIncrement(ctx, b.st, key, delta)
-	return n, b.wrap("increment", key, err)
+	return n, err
 }
 
 func (b *bucket) CompareAndSwap(ctx context.Context, key string, old []byte, expectAbsent bool, value []byte) (bool, error) {
@@ -114,5 +113,5 @@ func (b *bucket) CompareAndSwap(ctx context.Context, key string, old []byte, exp
 		old = []byte{} // present and empty, not absent
 	}
 	swapped, err := KVCompareAndSwap(ctx, b.st, key, bytes.Clone(old), expectAbsent, value)
-	return swapped, b.wrap("compare_and_swap", key, err)
+	return swapped, err
 }
