@@ -94,12 +94,17 @@ func (kv *KV) Exists(key string) (bool, error) {
 	}
 }
 
+// listBuffer is the size of the buffer a page of keys is first asked
+// into: 1,000 keys of up to 15 bytes, the most one call returns, fit.
+const listBuffer = 16 << 10
+
 // ListKeys returns, in bytewise order, keys that start with prefix and
 // sort after after ("" starts from the first), as many as the node
-// returns in one call (at most 1,000), and whether more follow: pass the
-// last key returned as after to get them.
+// returns in one call (at most 1,000, fewer if they are long), and whether
+// more follow: pass the last key returned as after to get them. Each call
+// counts as one operation toward the node's limit per request.
 func (kv *KV) ListKeys(prefix, after string) (keys []string, more bool, err error) {
-	buf := make([]byte, 4096)
+	buf := make([]byte, listBuffer)
 	for {
 		n, more, code := kv.h.kvListKeys(kv.handle, prefix, after, buf)
 		switch {
