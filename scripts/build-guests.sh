@@ -7,7 +7,8 @@
 # Usage: scripts/build-guests.sh   (from anywhere; paths are relative to the repository)
 #
 # Toolchains: wat2wasm (wabt) for .wat, clang + wasm-ld + wasi-libc for .c,
-# Go (GOOS=wasip1 GOARCH=wasm) for .go. When wat2wasm, clang, wasm-ld or
+# Go (GOOS=wasip1 GOARCH=wasm) for .go, and for the SDK examples Debian's
+# rustc with its wasm32-wasi standard library and AssemblyScript from npm. When wat2wasm, clang, wasm-ld or
 # wasi-libc is missing it runs scripts/install-toolchain.sh first.
 #
 # Builds are deterministic: running the script twice gives byte-identical
@@ -60,6 +61,13 @@ c examples/echo echo
 c internal/engine/rootfs/testdata escape
 # A reactor (exports wisp_handle), which Wisp pre-initializes at deploy.
 gowasm examples/json json -buildmode=c-shared
+# The SDK examples (examples/links-<lang>): each has its own build.sh,
+# which installs or names the tool it needs (Rust: Debian's rustc;
+# AssemblyScript: the compiler from npm, scripts/install-assemblyscript.sh).
+for build in examples/links-*/build.sh; do
+	echo "$build"
+	"$build"
+done
 
 # Test fixtures (see testdata/wasm/README.md): every .wat and .c there.
 fixtures=testdata/wasm
