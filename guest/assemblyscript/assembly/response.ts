@@ -219,15 +219,20 @@ export class Response {
 
   // headerText is the CGI header block: Status first, then the headers, a
   // default Content-Type when none was set (except for 204 and 304, which
-  // have no body), then the blank line.
+  // have no body, and a redirect without a body so far), then the blank
+  // line.
   private headerText(): string {
     let h = "Status: " + this.code.toString() + "\n";
     let hasType = false;
+    let hasLocation = false;
     for (let i = 0; i < this.names.length; i++) {
-      if (this.names[i].toLowerCase() == "content-type") hasType = true;
+      const lower = this.names[i].toLowerCase();
+      if (lower == "content-type") hasType = true;
+      if (lower == "location") hasLocation = true;
       h += this.names[i] + ": " + this.values[i] + "\n";
     }
-    if (!hasType && this.code != 204 && this.code != 304) {
+    const bodiless = this.code == 204 || this.code == 304 || (hasLocation && this.body.length == 0);
+    if (!hasType && !bodiless) {
       h += "Content-Type: text/plain; charset=utf-8\n";
     }
     return h + "\n";

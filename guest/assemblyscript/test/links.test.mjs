@@ -54,7 +54,7 @@ test("links-as follows the links contract", async () => {
   assert.deepEqual(host.logs.map((l) => [l.level, l.message, l.fields]), [[2, "link saved", ["code", "up"]]]);
 
   r = await call(host, "GET", "/up");
-  assert.deepEqual([r.status, r.headers.location], [302, [target]]);
+  assert.deepEqual([r.status, r.headers.location, r.headers["content-type"], r.body], [302, [target], undefined, ""]);
   r = await call(host, "HEAD", "/up");
   assert.deepEqual([r.status, r.headers.location], [302, [target]], "HEAD redirects without counting");
   r = await call(host, "GET", "/nope");
