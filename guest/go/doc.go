@@ -65,7 +65,9 @@
 // The build tag wisp_reactor makes this package export wisp_handle; a
 // module exporting it must not also export a command's _start, so build
 // reactors with both the tag and -buildmode=c-shared, and commands with
-// neither. Go 1.24 or later is required. The package uses the standard
+// neither. A deploy refusing a module "without a wisp_handle function"
+// means the tag is missing; one that "exports both _start and
+// wisp_handle", -buildmode=c-shared. Go 1.24 or later is required. The package uses the standard
 // library only: `wisp new go NAME` copies it into a new project as
 // NAME/wisp.
 //
