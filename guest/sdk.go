@@ -28,6 +28,9 @@ import (
 // add its line (guest/README.md).
 //
 //go:embed templates/go/* go/config.go go/doc.go go/errors.go go/host.go go/host_other.go go/host_wasip1.go go/kv.go go/log.go go/reactor.go go/response.go go/serve.go go/transport.go
+//go:embed templates/c/* c/wisp.h c/wisp.c
+//go:embed templates/rust/* rust/Cargo.toml rust/src/*.rs
+//go:embed templates/assemblyscript/* assemblyscript/assembly/*.ts assemblyscript/lib/*.ts assemblyscript/asconfig.json assemblyscript/README.md
 //go:embed templates/wat/*
 var files embed.FS
 
