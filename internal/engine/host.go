@@ -73,7 +73,11 @@ type hostDataKey struct{}
 // or nil (a reactor's _initialize, or a Call without one).
 func HostData(ctx context.Context) any { return ctx.Value(hostDataKey{}) }
 
-func withHostData(ctx context.Context, v any) context.Context {
+// WithHostData returns ctx carrying v for HostData: Run does this with
+// Call.Host; a host function called outside an instance (a test, the
+// component layer) gets its per-call state the same way. A nil v leaves
+// ctx as it is.
+func WithHostData(ctx context.Context, v any) context.Context {
 	if v == nil {
 		return ctx
 	}

@@ -137,7 +137,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 		WithStderr(orDiscard(c.Stderr)).
 		WithNanosleep(sleeperFor(ctx)))
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
-	ctx = withHostData(ctx, c.Host)
+	ctx = WithHostData(ctx, c.Host)
 	if p.snap != nil {
 		return p.m.e.closedUnder(p.runReactor(ctx, cfg))
 	}
