@@ -49,10 +49,9 @@ func (m *fuzzMemory) WriteUint64Le(off uint32, v uint64) bool {
 func (m *fuzzMemory) Size() uint32 { return uint32(len(m.b)) }
 
 // FuzzHostCalls calls every host function of the ABI with arbitrary
-// arguments over an arbitrary memory: none may panic, read or write
-// outside the memory (the fake memory panics on no access: a function
-// going past it would index out of range), or return a status that is not
-// a defined code (the ABI's 0-9, WAGI's 0-13).
+// arguments over an arbitrary memory (reached only through its
+// bounds-checked methods, as in wazero): none may panic or return a status
+// that is not a defined code (the ABI's 0-9, WAGI's 0-13).
 func FuzzHostCalls(f *testing.F) {
 	f.Add(uint8(0), []byte("default\x00k\x00value"), uint64(0), uint64(7), uint64(100), uint64(0xffffffff))
 	f.Add(uint8(3), []byte("Name: v\nX: y"), uint64(0), uint64(12), uint64(4), uint64(16))
