@@ -56,7 +56,7 @@ func (n *Node) adminStore(ctx context.Context, name string, create bool) (KVStor
 			return nil, errorf(ErrNotFound, "key-value store %q does not exist (`wisp kv ls` lists the stores; a store is made by its first write)", name)
 		}
 	}
-	return n.openKV(ctx, name)
+	return n.kvStore(ctx, name)
 }
 
 // KVGet returns the entry of key in store. Errors match ErrNotFound (no
@@ -153,27 +153,5 @@ func (n *Node) KVKeys(ctx context.Context, store, prefix, after string, limit in
 	return keys, more, nil
 }
 
-// openKV opens the store name with the node's quota. (Until the node
-// caches open stores, each call opens it again.)
-func (n *Node) openKV(ctx context.Context, name string) (KVStore, error) {
-	st, err := n.cfg.KV.Open(ctx, name, n.KVLimits().Quota)
-	if err != nil {
-		return nil, fmt.Errorf("open key-value store %q: %w", name, err)
-	}
-	return st, nil
-}
-
 // KVLimits returns the node's Config.KVLimits with the defaults filled in.
-func (n *Node) KVLimits() KVLimits {
-	l := n.cfg.KVLimits
-	if l.MaxValue <= 0 {
-		l.MaxValue = DefaultKVValue
-	}
-	if l.Quota.MaxKeys <= 0 {
-		l.Quota.MaxKeys = DefaultKVKeys
-	}
-	if l.Quota.MaxBytes <= 0 {
-		l.Quota.MaxBytes = DefaultKVBytes
-	}
-	return l
-}
+func (n *Node) KVLimits() KVLimits { return n.kvLimits() }

@@ -102,7 +102,7 @@ func (n *Node) variablesStore(ctx context.Context) (KVStore, error) {
 	if n.cfg.KV == nil {
 		return nil, errorf(ErrInvalid, "this node keeps no variable values: it has no key-value backend (wisp serve always has one; an embedding sets wisp.Config.KV)")
 	}
-	return n.openKV(ctx, VariablesStore)
+	return n.kvStore(ctx, VariablesStore)
 }
 
 // declaredVariables returns the variables app's current version declares;
@@ -388,7 +388,7 @@ func (n *Node) lookupVariable(ctx context.Context, app string, decl map[string]V
 		return "", errorf(ErrDenied, "app %q does not declare variable %q: add it to [variables] in wisp.toml", app, name)
 	}
 	if n.cfg.KV != nil {
-		st, err := n.openKV(ctx, VariablesStore)
+		st, err := n.kvStore(ctx, VariablesStore)
 		if err != nil {
 			return "", fmt.Errorf("read variable %q: %w", name, err)
 		}
