@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -203,4 +203,22 @@ test("a command module (_start) serves from its top level", async () => {
   const out = await new FakeHost().run(command, cgiEnv("GET", "/c", "/x"), "", { command: true });
   assert.equal(out.trapped, null, out.stderr);
   assert.equal(out.stdout, "Status: 200\nContent-Type: text/plain; charset=utf-8\n\ncommand GET /x");
+});
+
+test("the SDK imports by package name from node_modules/wisp-as", async () => {
+  const app = join(work, "pkg");
+  mkdirSync(join(app, "node_modules"), { recursive: true });
+  symlinkSync(sdk, join(app, "node_modules", "wisp-as"));
+  writeFileSync(join(app, "asconfig.json"), JSON.stringify({ extends: "./node_modules/wisp-as/asconfig.json" }));
+  writeFileSync(join(app, "app.ts"), [
+    'import { serve, Request, Response } from "wisp-as";',
+    "export function wisp_handle(): void {",
+    '  serve((req: Request, res: Response): void => { res.text(200, "pkg " + req.method); });',
+    "}",
+  ].join("\n"));
+  const r = spawnSync(asc, ["app.ts", "--config", "asconfig.json", "-o", "app.wasm"], { cwd: app, encoding: "utf8" });
+  assert.equal(r.status, 0, `asc failed:\n${r.stdout}${r.stderr}`);
+  const mod = new WebAssembly.Module(readFileSync(join(app, "app.wasm")));
+  const out = await new FakeHost().run(mod, cgiEnv("PUT", "", ""));
+  assert.equal(out.stdout, "Status: 200\nContent-Type: text/plain; charset=utf-8\n\npkg PUT");
 });
