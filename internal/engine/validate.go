@@ -59,7 +59,7 @@ func checkEntry(compiled wazero.CompiledModule) (reactor bool, err error) {
 	_, hasInit := exports[InitializeEntry]
 	switch {
 	case hasStart && hasHandler:
-		return false, invalidf("module exports both %s and %s: export %s for a command run once per request, or %s (with %s) for a pre-initialized reactor, not both", CommandEntry, HandlerEntry, CommandEntry, HandlerEntry, InitializeEntry)
+		return false, invalidf("module exports both %s and %s: export %s for a command run once per request, or %s (with %s) for a pre-initialized reactor, not both (Go: a reactor is built with -buildmode=c-shared)", CommandEntry, HandlerEntry, CommandEntry, HandlerEntry, InitializeEntry)
 	case hasStart:
 		return false, nullary(CommandEntry)
 	case hasHandler:
@@ -73,7 +73,7 @@ func checkEntry(compiled wazero.CompiledModule) (reactor bool, err error) {
 		}
 		return true, nil
 	case hasInit:
-		return false, invalidf("module is a reactor (it exports %s) without a %s function: export the request handler as %s (Go: //go:wasmexport %s, built with -buildmode=c-shared), or build a command with a main function", InitializeEntry, HandlerEntry, HandlerEntry, HandlerEntry)
+		return false, invalidf("module is a reactor (it exports %s) without a %s function: export the request handler as %s (Go: //go:wasmexport %s, built with -buildmode=c-shared; with the Go SDK, build with -tags wisp_reactor), or build a command with a main function", InitializeEntry, HandlerEntry, HandlerEntry, HandlerEntry)
 	}
 	return false, invalidf("module has no exported %s function: Wisp runs WASI command modules (a C/Rust/Go/TinyGo program with a main function built for wasm32-wasi / wasip1) or reactors that export %s", CommandEntry, HandlerEntry)
 }
