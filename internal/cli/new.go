@@ -79,7 +79,7 @@ func (v *newVerb) run(ctx context.Context, args []string) error {
 	if err := writeProject(dir, files); err != nil {
 		return err
 	}
-	fmt.Fprintf(v.e.stdout, "created %s, a %s app, in %s:\n", name, t.Lang, dir)
+	fmt.Fprintf(v.e.stdout, "created %s (%s) in %s:\n", name, t.Lang, dir)
 	for _, f := range files {
 		fmt.Fprintf(v.e.stdout, "  %s\n", filepath.FromSlash(f.Path))
 	}

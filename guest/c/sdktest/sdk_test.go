@@ -298,15 +298,26 @@ func checkServices(t *testing.T, p *engine.Prepared) {
 	}
 }
 
+// skipTool skips the test for want of a tool, or fails it when
+// WISP_REQUIRE_TOOLCHAIN is set (make test installs the toolchain first,
+// so there a missing tool is a failure, not a reason to test less).
+func skipTool(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("WISP_REQUIRE_TOOLCHAIN") != "" {
+		t.Fatal(why)
+	}
+	t.Skip(why)
+}
+
 // clangOrSkip skips the test unless clang and a wasi-libc can build.
 func clangOrSkip(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("clang"); err != nil {
-		t.Skip("clang not found: run scripts/install-toolchain.sh")
+		skipTool(t, "clang not found: run scripts/install-toolchain.sh")
 	}
 	if os.Getenv("WASI_SYSROOT") == "" {
 		if _, err := os.Stat("/usr/lib/wasm32-wasi/libc.a"); err != nil {
-			t.Skip("wasi-libc not found: run scripts/install-toolchain.sh or set WASI_SYSROOT")
+			skipTool(t, "wasi-libc not found: run scripts/install-toolchain.sh or set WASI_SYSROOT")
 		}
 	}
 }
@@ -399,7 +410,7 @@ func rustcOrSkip(t *testing.T) (rustc, target string) {
 			}
 		}
 	}
-	t.Skip("no rustc with the wasm32-wasi or wasm32-wasip1 target: run scripts/install-toolchain.sh")
+	skipTool(t, "no rustc with the wasm32-wasi or wasm32-wasip1 target: run scripts/install-toolchain.sh")
 	return "", ""
 }
 
