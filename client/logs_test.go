@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -42,7 +43,7 @@ func TestLogsQuery(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(entries) != 1 || entries[0] != entry(43, "hi") {
+			if len(entries) != 1 || !reflect.DeepEqual(entries[0], entry(43, "hi")) {
 				t.Errorf("Logs() = %+v, want the one entry", entries)
 			}
 			if got.Encode() != tt.wantQuery.Encode() {
