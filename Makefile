@@ -13,7 +13,8 @@ FUZZTIME ?= 10000x
 ## run: build wisp and start a node serving the example apps
 run: build
 	$(BIN) serve --data $(DATA) --listen $(LISTEN) --admin-listen $(ADMIN) \
-		--deploy examples/hello --deploy examples/echo --deploy examples/json
+		--deploy examples/hello --deploy examples/echo --deploy examples/json \
+		--deploy examples/links-go --deploy examples/links-c --deploy examples/links-rust --deploy examples/links-as
 
 ## build: bin/wisp, a static binary (CGO_ENABLED=0: no libc needed where it runs)
 build:
