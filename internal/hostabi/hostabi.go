@@ -108,7 +108,8 @@ func (l Level) String() string {
 // the invocation ends.
 type Call struct {
 	svc       Services
-	buckets   []Bucket // handle i+1
+	buckets   []Bucket          // handle i+1
+	opened    map[string]uint32 // store name -> its handle: opening again returns it
 	responses map[uint32]*http.Response
 	nextResp  uint32
 	lastErr   string

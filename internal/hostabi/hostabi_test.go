@@ -160,6 +160,7 @@ func TestServicesThroughTheABI(t *testing.T) {
 		want   string
 	}{
 		{"set and get", "open default;set k hello;get k", "open 0 1\nset 0\nget 0 hello\n"},
+		{"opening again gives the same handle", "open default;open default", "open 0 1\nopen 0 1\n"},
 		{"absent key", "open default;get nope;exists nope", "open 0 1\nget 1\nexists 1\n"},
 		{"buffer too small, then the same value", "open default;set k hello;getsmall k", "open 0 1\nset 0\nsmall 2 needs 5\ngetsmall 0 hello\n"},
 		{"increment", "open default;incr n 5;incr n -2", "open 0 1\nincr 0 5\nincr 0 3\n"},

@@ -39,11 +39,18 @@ func kvStoreModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
+			if h, ok := c.opened[name]; ok { // one handle per store, however often opened
+				return OK, writeU32(mem, stack[2], h, "handle pointer")
+			}
 			b, err := c.svc.OpenKV(ctx, name)
 			if err != nil {
 				return OK, err
 			}
 			c.buckets = append(c.buckets, b)
+			if c.opened == nil {
+				c.opened = map[string]uint32{}
+			}
+			c.opened[name] = uint32(len(c.buckets))
 			return OK, writeU32(mem, stack[2], uint32(len(c.buckets)), "handle pointer")
 		}),
 		// get(handle, key_ptr, key_len, buf_ptr, cap, len_ptr)
