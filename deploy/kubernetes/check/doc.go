@@ -10,7 +10,10 @@
 // objects are checked against each other: Services select pods and target
 // their ports, probes use container ports, the Wisp nodes' --nats URL names
 // the NATS client Service and the user and password nats.conf expects, the
-// NATS StatefulSet's replicas match the routes in nats.conf, and so on.
+// NATS StatefulSet's replicas match the routes in nats.conf, every
+// `kubectl create secret` of docs/operations.md gives the Secret every key
+// the pods read, the secret key file reaches the Wisp pods read-only from a
+// Secret and the systemd unit from a credential, and so on.
 // NATS configurations go through nats-server's own configuration loader, as
 // the server would read them.
 //

@@ -1,9 +1,7 @@
 package check
 
 import (
-	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -281,82 +279,6 @@ func isClaimTemplate(f *fleet, w workload, name string) bool {
 	return false
 }
 
-func TestSecretsAreCreatedAsDocumented(t *testing.T) {
-	// The manifests reference a Secret they do not contain (no token is
-	// committed); docs/operations.md's `kubectl create secret` must create
-	// it with every key the pods read.
-	f := loadFleet(t)
-	want := map[string]map[string]bool{}
-	for _, w := range f.workloads() {
-		for _, c := range w.template.Spec.Containers {
-			for _, e := range c.Env {
-				if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-					ref := e.ValueFrom.SecretKeyRef
-					if want[ref.Name] == nil {
-						want[ref.Name] = map[string]bool{}
-					}
-					want[ref.Name][ref.Key] = true
-				}
-			}
-		}
-	}
-	doc := readFile(t, filepath.Join(repoRoot, "docs", "operations.md"))
-	created := createdSecrets(doc)
-	for name, keys := range want {
-		if _, inManifests := findSecret(f, name); inManifests {
-			continue
-		}
-		got, ok := created[name]
-		if !ok {
-			t.Errorf("pods read Secret %q, which neither deploy/kubernetes nor a `kubectl create secret generic %s` command in docs/operations.md creates", name, name)
-			continue
-		}
-		for key := range keys {
-			if !got[key] {
-				t.Errorf("pods read key %q of Secret %q, but docs/operations.md creates it without --from-literal=%s=...", key, name, key)
-			}
-		}
-	}
-	if len(want) == 0 {
-		t.Error("no pod reads a Secret: where does the admin token come from?")
-	}
-}
-
-func findSecret(f *fleet, name string) (*corev1.Secret, bool) {
-	for _, s := range f.secrets {
-		if s.Name == name {
-			return s, true
-		}
-	}
-	return nil, false
-}
-
-// createdSecrets finds `kubectl ... create secret generic NAME
-// --from-literal=KEY=...` commands in a document, joining lines continued
-// with a backslash, and returns the keys of each Secret.
-func createdSecrets(doc string) map[string]map[string]bool {
-	out := map[string]map[string]bool{}
-	joined := strings.ReplaceAll(doc, "\\\n", " ")
-	for _, line := range strings.Split(joined, "\n") {
-		fields := strings.Fields(line)
-		i := slices.Index(fields, "generic")
-		if i < 2 || i+1 >= len(fields) || fields[i-1] != "secret" || fields[i-2] != "create" {
-			continue
-		}
-		name := fields[i+1]
-		if out[name] == nil {
-			out[name] = map[string]bool{}
-		}
-		for _, fl := range fields[i+2:] {
-			if kv, ok := strings.CutPrefix(fl, "--from-literal="); ok {
-				key, _, _ := strings.Cut(kv, "=")
-				out[name][key] = true
-			}
-		}
-	}
-	return out
-}
-
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -364,12 +286,4 @@ func readFile(t *testing.T, path string) string {
 		t.Fatalf("%v", err)
 	}
 	return string(b)
-}
-
-func TestCreatedSecrets(t *testing.T) {
-	doc := "text\n```sh\nkubectl -n wisp create secret generic wisp-secrets \\\n  --from-literal=admin-token=\"$(openssl rand -hex 32)\" \\\n  --from-literal=nats-password=x\n```\n"
-	got := fmt.Sprint(createdSecrets(doc))
-	if want := "map[wisp-secrets:map[admin-token:true nats-password:true]]"; got != want {
-		t.Fatalf("createdSecrets = %s, want %s", got, want)
-	}
 }
