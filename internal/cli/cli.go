@@ -1,7 +1,9 @@
-// Package cli implements the wisp command line: `wisp serve` runs a node,
-// and the other verbs (deploy, apps, app, rollback, rm, logs) drive a node
-// through its admin API with package client; `wisp run` runs a WASI
-// command locally and `wisp version` prints versions.
+// Package cli implements the wisp command line: `wisp serve` runs a node;
+// deploy, apps, app, rollback, rm, logs, config, secret and kv drive a node
+// through its admin API with package client (`wisp secret keygen` needs no
+// node); `wisp new` starts a project from a template, push and pull move
+// modules to and from OCI registries, `wisp run` runs a WASI command
+// locally and `wisp version` prints versions.
 //
 // Every verb parses its own flags with the standard flag package; flags
 // may follow positional arguments, except in `wisp run FILE.wasm ARGS...`
