@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/hostabi"
@@ -28,6 +29,14 @@ type session struct {
 	spec   *AppSpec
 	limits Limits
 	budget *egress.Budget // outbound HTTP, made on the first request
+	// vars holds the variables this invocation read: each is read from
+	// the store once per request, however often the guest asks.
+	vars map[string]variableRead
+}
+
+type variableRead struct {
+	value string
+	err   error
 }
 
 func newSession(n *Node, d *deployed) *session {
@@ -110,9 +119,30 @@ func (n *Node) kvLimits() KVLimits {
 	return l
 }
 
-// Variable implements hostabi.Services.
+// Variable implements hostabi.Services. A variable is read once per
+// invocation (at most the app's declared variables are kept); a request
+// sees the value of its first read throughout.
 func (s *session) Variable(ctx context.Context, name string) (string, error) {
-	return s.n.lookupVariable(ctx, s.d.app, s.spec.Variables, name)
+	if r, ok := s.vars[name]; ok {
+		return r.value, r.err
+	}
+	value, err := s.n.lookupVariable(ctx, s.d.app, s.spec.Variables, name)
+	if _, declared := s.spec.Variables[name]; declared && (err == nil || errors.Is(err, ErrNotFound)) {
+		if s.vars == nil {
+			s.vars = make(map[string]variableRead, len(s.spec.Variables))
+		}
+		s.vars[name] = variableRead{value, err}
+	}
+	return value, err
+}
+
+// MaxValue implements hostabi.Services.
+func (s *session) MaxValue() int64 { return s.n.kvLimits().MaxValue }
+
+// OutboundRoom implements hostabi.Services.
+func (s *session) OutboundRoom() int64 {
+	_, used := s.budget.Used() // a nil budget has used nothing
+	return int64(s.limits.OutboundBytes) - used
 }
 
 // Log implements hostabi.Services: one entry in the app's log and one
@@ -126,6 +156,7 @@ func (s *session) Log(ctx context.Context, level hostabi.Level, logContext, msg 
 	case s.logs > maxLogLinesPerCall:
 		return errorf(ErrLimit, "this request wrote %d log entries, the most one request may", maxLogLinesPerCall)
 	}
+	logContext, msg, fields = capLogEntry(logContext, msg, fields)
 	entry := LogEntry{Time: time.Now().UTC(), Stream: "log", Version: s.d.version.Number, Level: level.String(), Context: logContext, Message: msg}
 	attrs := []any{"app", s.d.app, "version", s.d.version.Number}
 	if logContext != "" {
@@ -143,6 +174,45 @@ func (s *session) Log(ctx context.Context, level hostabi.Level, logContext, msg 
 	s.d.logs.append(entry)
 	s.n.log.Log(ctx, slogLevel(level), "guest log: "+msg, attrs...)
 	return nil
+}
+
+// Bounds of one guest log entry: what an entry may hold in the app's log
+// ring, whose entries stay in memory.
+const (
+	maxLogEntry   = 8 << 10 // context, message and fields together
+	maxLogContext = 256
+	maxLogMessage = 4 << 10
+)
+
+// capLogEntry cuts an entry to maxLogEntry bytes: the context to
+// maxLogContext, the message to maxLogMessage, then whole fields while they
+// fit (a field that does not is dropped, and a field "truncated" says how
+// many were).
+func capLogEntry(logContext, msg string, fields []string) (string, string, []string) {
+	logContext, msg = cutText(logContext, maxLogContext), cutText(msg, maxLogMessage)
+	room := maxLogEntry - len(logContext) - len(msg)
+	kept := fields[:0:0]
+	for i := 0; i+1 < len(fields); i += 2 {
+		n := len(fields[i]) + len(fields[i+1])
+		if n > room {
+			kept = append(kept, "truncated", fmt.Sprintf("%d fields dropped: an entry holds at most %d bytes", (len(fields)-i)/2, maxLogEntry))
+			break
+		}
+		room -= n
+		kept = append(kept, fields[i], fields[i+1])
+	}
+	return logContext, msg, kept
+}
+
+// cutText cuts s to at most n bytes without splitting a UTF-8 sequence.
+func cutText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func slogLevel(l hostabi.Level) slog.Level {

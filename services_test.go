@@ -104,8 +104,10 @@ func TestServicesThroughTheNode(t *testing.T) {
 
 func TestServiceLimits(t *testing.T) {
 	n := servicesNode(t, wisp.Config{KVLimits: wisp.KVLimits{MaxValue: 4}}, func(s *wisp.AppSpec) { s.Limits.KVOps = 3 })
-	got := script(t, n, "open default;set a 1234;set b 12345;set c 1;set d 1")
-	want := "open 0 1\nset 0\nset 5: value of 5 bytes for key-value store \"default\" is larger than the node's limit of 4 bytes (wisp serve --kv-max-value)\nset 0\nset 5: app \"svc\" made 3 key-value operations in this request, its limits.kv_ops\n"
+	// The value over the limit is refused before it is copied out of the
+	// guest, so it uses no operation.
+	got := script(t, n, "open default;set a 1234;set b 12345;set c 1;set d 1;set e 1")
+	want := "open 0 1\nset 0\nset 5: value of 5 bytes is larger than the node's limit of 4 bytes (wisp serve --kv-max-value)\nset 0\nset 0\nset 5: app \"svc\" made 3 key-value operations in this request, its limits.kv_ops\n"
 	if got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
@@ -188,5 +190,51 @@ func TestWAGIOutboundModule(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("output lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// countingKV counts reads of the variables store.
+type countingKV struct {
+	wisp.KV
+	varReads *int
+}
+
+func (c countingKV) Open(ctx context.Context, name string, q wisp.KVQuota) (wisp.KVStore, error) {
+	st, err := c.KV.Open(ctx, name, q)
+	if err != nil || name != wisp.VariablesStore {
+		return st, err
+	}
+	return countingStore{st, c.varReads}, nil
+}
+
+type countingStore struct {
+	wisp.KVStore
+	reads *int
+}
+
+func (c countingStore) Get(ctx context.Context, key string) (wisp.KVEntry, error) {
+	*c.reads++
+	return c.KVStore.Get(ctx, key)
+}
+
+func TestVariableReadOncePerRequest(t *testing.T) {
+	reads := 0
+	n := servicesNode(t, wisp.Config{KV: countingKV{memstore.NewKV(), &reads}}, nil)
+	if err := n.SetVariable(context.Background(), "svc", "greeting", "hello", false); err != nil {
+		t.Fatal(err)
+	}
+	reads = 0
+	if got := script(t, n, "var greeting;var greeting;var greeting"); got != "var 0 hello\nvar 0 hello\nvar 0 hello\n" {
+		t.Fatalf("got %q", got)
+	}
+	if reads != 1 {
+		t.Errorf("the variable was read %d times from the store in one request, want 1", reads)
+	}
+	// The next request reads it again, and sees a change.
+	if err := n.SetVariable(context.Background(), "svc", "greeting", "hola", false); err != nil {
+		t.Fatal(err)
+	}
+	if got := script(t, n, "var greeting"); got != "var 0 hola\n" {
+		t.Errorf("next request got %q", got)
 	}
 }

@@ -13,11 +13,17 @@ func configModule() engine.HostModule {
 	return engine.HostModule{Name: "wisp:config/store@1", Funcs: []engine.HostFunc{
 		// get(name_ptr, name_len, buf_ptr, cap, len_ptr)
 		fn("get", i32s(5), func(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (Status, error) {
+			if err := sizeOK(stack[1], maxName, "variable name"); err != nil {
+				return OK, err
+			}
 			name, err := stringAt(mem, stack[0], stack[1], "variable name")
 			if err != nil {
 				return OK, err
 			}
-			value, ok := c.pending.take("config", 0, name)
+			if err := checkOut(mem, stack[2], stack[3], stack[4]); err != nil {
+				return OK, err
+			}
+			value, ok := c.retry.take("config", 0, name)
 			if !ok {
 				v, err := c.svc.Variable(ctx, name)
 				if err != nil {

@@ -55,6 +55,12 @@ type Services interface {
 	// Send sends an outbound request, following redirects as allowed, and
 	// returns the response with its body unread.
 	Send(ctx context.Context, req *http.Request) (*http.Response, error)
+	// MaxValue is the largest key-value value the node stores, and
+	// OutboundRoom the bytes of bodies the invocation may still send and
+	// receive: the ABI refuses larger arguments before copying them out
+	// of guest memory.
+	MaxValue() int64
+	OutboundRoom() int64
 	// Classify maps an error of the methods above to the status the
 	// guest sees.
 	Classify(err error) Status
@@ -84,6 +90,7 @@ const (
 	Critical
 )
 
+// String returns the level's name as wasi:logging spells it ("info").
 func (l Level) String() string {
 	switch l {
 	case Trace:
@@ -115,8 +122,9 @@ type Call struct {
 	lastErr   string
 	// pending keeps a value a get could not return because the guest's
 	// buffer was too small, so the guest's retry with a bigger buffer
-	// gets the same value without another read of the store.
-	pending pendingGet
+	// gets the same value without another read of the store; it holds
+	// for the next call only (retry, while that call runs).
+	pending, retry pendingGet
 	// wagi holds responses of WAGI's wasi_experimental_http (wagi.go).
 	wagi map[uint32]*http.Response
 }

@@ -26,6 +26,7 @@ var (
 
 // fakeServices keeps one in-memory store, "default", and records logs.
 type fakeServices struct {
+	gets int // Get calls on the store
 	data map[string][]byte
 	vars map[string]string
 	logs []string
@@ -61,6 +62,9 @@ func (f *fakeServices) Send(ctx context.Context, req *http.Request) (*http.Respo
 		Body: io.NopCloser(strings.NewReader("upstream body " + req.Header.Get("X-Test")))}, nil
 }
 
+func (f *fakeServices) MaxValue() int64     { return 64 }
+func (f *fakeServices) OutboundRoom() int64 { return 1 << 10 }
+
 func (f *fakeServices) Classify(err error) hostabi.Status {
 	switch {
 	case errors.Is(err, errNotFound):
@@ -74,6 +78,7 @@ func (f *fakeServices) Classify(err error) hostabi.Status {
 type fakeBucket struct{ f *fakeServices }
 
 func (b fakeBucket) Get(ctx context.Context, key string) ([]byte, error) {
+	b.f.gets++
 	v, ok := b.f.data[key]
 	if !ok {
 		return nil, errNotFound
@@ -167,6 +172,10 @@ func TestServicesThroughTheABI(t *testing.T) {
 		{"list keys in order", "open default;set b 1;set a2 1;set a1 1;keys;keys a;keys a a1", "open 0 1\nset 0\nset 0\nset 0\nkeys 0 more=0 a1,a2,b,\nkeys 0 more=0 a1,a2,\nkeys 0 more=0 a2,\n"},
 		{"compare and swap", "open default;cas k - v1;cas k - v2;cas k v1 v3;get k", "open 0 1\ncas 0 swapped=1\ncas 0 swapped=0\ncas 0 swapped=1\nget 0 v3\n"},
 		{"undeclared store is denied with the message", "open other", "open 3: store \"other\" is not declared: denied\n"},
+		{"a retry after another call reads again", "open default;set k old;peek k;set k newer;get k", "open 0 1\nset 0\npeek 2 needs 3\nset 0\nget 0 newer\n"},
+		{"ttl out of range", "open default;set k v 9999999999999999", "open 0 1\nset 4: ttl_ms 9999999999999999 is out of range: use 0 for no expiry, or up to 3153600000000 (100 years)\n"},
+		{"key too long, refused before it is copied", "open default;longkey 513", "open 0 1\nlongkey 4: key of 513 bytes is longer than the 512 bytes allowed\n"},
+		{"value over the node's limit", "open default;set k 0123456789012345678901234567890123456789012345678901234567890123456789", "open 0 1\nset 5: value of 70 bytes is larger than the node's limit of 64 bytes (wisp serve --kv-max-value)\n"},
 		{"handle never opened", "handle 7;get k", "handle 0\nget 4: key-value handle 7 is not open: get one from open\n"},
 		{"pointer outside memory", "open default;set k v;fault", "open 0 1\nset 0\nfault 8: result buffer: pointer and length lie outside linear memory\n"},
 		{"variable", "var greeting;var missing", "var 0 hi there\nvar 1\n"},
@@ -184,6 +193,13 @@ func TestServicesThroughTheABI(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a get that would fault reads nothing from the store", func(t *testing.T) {
+		svc := &fakeServices{data: map[string][]byte{}}
+		run(t, e, svc, "open default;set k v;fault")
+		if svc.gets != 0 {
+			t.Errorf("the store was read %d times", svc.gets)
+		}
+	})
 	t.Run("log reaches the services with level and fields", func(t *testing.T) {
 		svc := &fakeServices{data: map[string][]byte{}}
 		run(t, e, svc, "log 3 saved code abc")

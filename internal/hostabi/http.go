@@ -12,8 +12,33 @@ import (
 	"github.com/wisphq/wisp/internal/engine"
 )
 
-// maxResponses bounds the responses one invocation holds open at once.
-const maxResponses = 64
+// maxResponses bounds the outbound responses one invocation holds open at
+// once, through this module and WAGI's together: each holds a connection.
+const maxResponses = 16
+
+// openResponses is how many responses the invocation holds open.
+func (c *Call) openResponses() int { return len(c.responses) + len(c.wagi) }
+
+// checkRequestSizes refuses an outbound request's parts over their limits
+// before they are copied out of guest memory.
+func (c *Call) checkRequestSizes(method, url, headers, body uint64) error {
+	if err := sizeOK(method, maxName, "method"); err != nil {
+		return err
+	}
+	if err := sizeOK(url, maxURL, "url"); err != nil {
+		return err
+	}
+	if err := sizeOK(headers, maxHeaders, "request headers"); err != nil {
+		return err
+	}
+	if room := c.svc.OutboundRoom(); int64(u32(body)) > room {
+		return limitErr{fmt.Sprintf("request body of %d bytes is more than the %d bytes left of this request's limits.outbound_bytes", u32(body), room)}
+	}
+	if c.openResponses() >= maxResponses {
+		return limitErr{fmt.Sprintf("%d responses are open: close one before sending another", maxResponses)}
+	}
+	return nil
+}
 
 // response returns the response a handle names.
 func (c *Call) response(h uint64) (*http.Response, error) {
@@ -71,6 +96,9 @@ func httpModule() engine.HostModule {
 	return engine.HostModule{Name: "wisp:http/outgoing-handler@1", Funcs: []engine.HostFunc{
 		// send(method_ptr, method_len, url_ptr, url_len, headers_ptr, headers_len, body_ptr, body_len, response_ptr)
 		fn("send", i32s(9), func(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (Status, error) {
+			if err := c.checkRequestSizes(stack[1], stack[3], stack[5], stack[7]); err != nil {
+				return OK, err
+			}
 			method, err := stringAt(mem, stack[0], stack[1], "method")
 			if err != nil {
 				return OK, err
@@ -89,9 +117,6 @@ func httpModule() engine.HostModule {
 			}
 			if _, ok := mem.Read(u32(stack[8]), 4); !ok {
 				return OK, fault{"response pointer"}
-			}
-			if len(c.responses) >= maxResponses {
-				return OK, limitErr{fmt.Sprintf("%d responses are open: close one before sending another", maxResponses)}
 			}
 			if method == "" {
 				method = http.MethodGet
@@ -130,8 +155,14 @@ func httpModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
+			if err := sizeOK(stack[2], maxName, "header name"); err != nil {
+				return OK, err
+			}
 			name, err := stringAt(mem, stack[1], stack[2], "header name")
 			if err != nil {
+				return OK, err
+			}
+			if err := checkOut(mem, stack[3], stack[4], stack[5]); err != nil {
 				return OK, err
 			}
 			values := r.Header.Values(name)

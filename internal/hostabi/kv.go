@@ -26,6 +26,9 @@ func (c *Call) bucketKey(mem engine.Memory, stack []uint64) (Bucket, string, err
 	if err != nil {
 		return nil, "", err
 	}
+	if err := sizeOK(stack[2], maxKey, "key"); err != nil {
+		return nil, "", err
+	}
 	key, err := stringAt(mem, stack[1], stack[2], "key")
 	return b, key, err
 }
@@ -35,6 +38,9 @@ func kvStoreModule() engine.HostModule {
 	return engine.HostModule{Name: "wisp:keyvalue/store@1", Funcs: []engine.HostFunc{
 		// open(name_ptr, name_len, handle_ptr)
 		fn("open", i32s(3), func(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (Status, error) {
+			if err := sizeOK(stack[1], maxName, "store name"); err != nil {
+				return OK, err
+			}
 			name, err := stringAt(mem, stack[0], stack[1], "store name")
 			if err != nil {
 				return OK, err
@@ -59,7 +65,10 @@ func kvStoreModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
-			value, ok := c.pending.take("kv", u32(stack[0]), key)
+			if err := checkOut(mem, stack[3], stack[4], stack[5]); err != nil {
+				return OK, err
+			}
+			value, ok := c.retry.take("kv", u32(stack[0]), key)
 			if !ok {
 				if value, err = b.Get(ctx, key); err != nil {
 					return OK, err
@@ -77,13 +86,16 @@ func kvStoreModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
+			ttl := int64(stack[5])
+			if ttl < 0 || ttl > maxTTLMilli {
+				return OK, invalidArg{fmt.Sprintf("ttl_ms %d is out of range: use 0 for no expiry, or up to %d (100 years)", ttl, int64(maxTTLMilli))}
+			}
+			if err := c.valueSize(stack[4]); err != nil {
+				return OK, err
+			}
 			value, err := bytesAt(mem, stack[3], stack[4], "value")
 			if err != nil {
 				return OK, err
-			}
-			ttl := int64(stack[5])
-			if ttl < 0 {
-				return OK, invalidArg{fmt.Sprintf("ttl_ms %d is negative: use 0 for no expiry", ttl)}
 			}
 			return OK, b.Set(ctx, key, value, time.Duration(ttl)*time.Millisecond)
 		}),
@@ -113,9 +125,18 @@ func kvStoreModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
+			if err := sizeOK(stack[4], maxKey, "after"); err != nil {
+				return OK, err
+			}
 			after, err := stringAt(mem, stack[3], stack[4], "after")
 			if err != nil {
 				return OK, err
+			}
+			if err := checkOut(mem, stack[5], stack[6], stack[7]); err != nil {
+				return OK, err
+			}
+			if _, ok := mem.Read(u32(stack[8]), 4); !ok {
+				return OK, fault{"more pointer"}
 			}
 			keys, more, err := b.Keys(ctx, prefix, after, maxKeysPerList)
 			if err != nil {
@@ -173,6 +194,12 @@ func kvAtomicsModule() engine.HostModule {
 			if err != nil {
 				return OK, err
 			}
+			if err := c.valueSize(stack[4]); err != nil {
+				return OK, err
+			}
+			if err := c.valueSize(stack[7]); err != nil {
+				return OK, err
+			}
 			old, err := bytesAt(mem, stack[3], stack[4], "old value")
 			if err != nil {
 				return OK, err
@@ -195,6 +222,15 @@ func kvAtomicsModule() engine.HostModule {
 			return OK, writeU32(mem, stack[8], flag, "swapped pointer")
 		}),
 	}}
+}
+
+// valueSize refuses a value longer than the node stores, before it is
+// copied.
+func (c *Call) valueSize(n uint64) error {
+	if max := c.svc.MaxValue(); int64(u32(n)) > max {
+		return limitErr{fmt.Sprintf("value of %d bytes is larger than the node's limit of %d bytes (wisp serve --kv-max-value)", u32(n), max)}
+	}
+	return nil
 }
 
 // take returns the pending value of a retried get and clears it.

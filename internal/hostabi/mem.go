@@ -37,7 +37,11 @@ func fn(name string, params []engine.ValueType, body func(ctx context.Context, c
 				stack[0] = uint64(Unavailable)
 				return
 			}
+			// A value kept for a retried get lives for one call: any other
+			// call in between (a set, say) makes the retry read again.
+			c.retry, c.pending = c.pending, pendingGet{}
 			st, err := body(ctx, c, mem, stack)
+			c.retry = pendingGet{}
 			if err != nil {
 				c.lastErr = err.Error()
 				if st == OK {
@@ -102,20 +106,50 @@ type invalidArg struct{ msg string }
 
 func (e invalidArg) Error() string { return e.msg }
 
+// checkOut checks, before a call does anything, that a result buffer of
+// cap bytes at buf and its length at lenPtr lie inside linear memory, so a
+// call that would fail with FAULT reads and writes nothing (and uses no
+// operation of the request's limits).
+func checkOut(mem engine.Memory, buf, cap, lenPtr uint64) error {
+	if _, ok := mem.Read(u32(buf), u32(cap)); !ok {
+		return fault{"result buffer"}
+	}
+	if _, ok := mem.Read(u32(lenPtr), 4); !ok {
+		return fault{"result length pointer"}
+	}
+	return nil
+}
+
 // output writes data to the guest's buffer at buf (capacity cap) and its
 // size at lenPtr; a buffer too small gets only the size, and
-// BufferTooSmall.
+// BufferTooSmall. A FAULT writes nothing.
 func output(mem engine.Memory, buf, cap, lenPtr uint64, data []byte) (Status, error) {
-	if !mem.WriteUint32Le(u32(lenPtr), uint32(len(data))) {
-		return OK, fault{"result length pointer"}
+	if err := checkOut(mem, buf, cap, lenPtr); err != nil {
+		return OK, err
 	}
+	mem.WriteUint32Le(u32(lenPtr), uint32(len(data)))
 	if uint64(len(data)) > uint64(u32(cap)) {
 		return BufferTooSmall, nil
 	}
-	if !mem.Write(u32(buf), data) {
-		return OK, fault{"result buffer"}
-	}
+	mem.Write(u32(buf), data)
 	return OK, nil
+}
+
+// Sizes the ABI refuses before copying anything from guest memory.
+const (
+	maxKey      = 512      // a key-value key (and a list prefix or cursor)
+	maxName     = 256      // a store or variable name, a header name
+	maxURL      = 8 << 10  // an outbound URL
+	maxHeaders  = 64 << 10 // an outbound request's header lines
+	maxTTLMilli = 100 * 365 * 24 * 3600 * 1000
+)
+
+// sizeOK refuses a length over max before the bytes are copied.
+func sizeOK(n uint64, max int, what string) error {
+	if u32(n) > uint32(max) {
+		return invalidArg{fmt.Sprintf("%s of %d bytes is longer than the %d bytes allowed", what, u32(n), max)}
+	}
+	return nil
 }
 
 func writeU32(mem engine.Memory, ptr uint64, v uint32, what string) error {

@@ -167,6 +167,12 @@ func wagiReq(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (u
 	if mem.Size() == 0 {
 		return wagiMemoryNotFound, fault{"memory (the module exports none)"}
 	}
+	if c.openResponses() >= maxResponses {
+		return wagiTooManySessions, limitErr{fmt.Sprintf("%d responses are open: close one before sending another", maxResponses)}
+	}
+	if err := c.checkRequestSizes(stack[3], stack[1], stack[5], stack[7]); err != nil {
+		return wagiRequestError, err
+	}
 	rawURL, code, err := wagiString(mem, stack[0], stack[1], "url")
 	if err != nil {
 		return code, err
@@ -189,9 +195,6 @@ func wagiReq(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (u
 	}
 	if _, ok := mem.Read(u32(stack[9]), 4); !ok {
 		return wagiMemoryAccessError, fault{"handle pointer"}
-	}
-	if len(c.wagi) >= maxResponses {
-		return wagiTooManySessions, limitErr{fmt.Sprintf("%d responses are open: close one before sending another", maxResponses)}
 	}
 	if !validHeaderName(method) { // a method is a token, as a header name
 		return wagiInvalidMethod, invalidArg{fmt.Sprintf("method %q is not a valid HTTP method: use a word like GET or POST", method)}

@@ -32,6 +32,12 @@ type egressServices struct {
 
 var errNoStore = errors.New("no stores in this test")
 
+func (s *egressServices) MaxValue() int64 { return 1 << 20 }
+func (s *egressServices) OutboundRoom() int64 {
+	_, used := s.budget.Used()
+	return 1<<20 - used
+}
+
 func (s *egressServices) OpenKV(ctx context.Context, name string) (Bucket, error) {
 	return nil, errNoStore
 }

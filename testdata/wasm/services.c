@@ -8,6 +8,8 @@
 //
 //   open NAME          open a key-value store (it becomes the current one)
 //   set KEY VALUE [TTL_MS]   get KEY   getsmall KEY (2-byte buffer first)
+//   peek KEY           only the get into a 2-byte buffer (prints the size needed)
+//   longkey N          a set whose key is N bytes of 'k'
 //   delete KEY   exists KEY   incr KEY DELTA   keys PREFIX [AFTER]
 //   cas KEY OLD|- NEW  (- : expect absent)    handle N (use handle N)
 //   var NAME   log LEVEL MESSAGE [KEY VALUE]
@@ -83,6 +85,15 @@ static void run(char **w, int n) {
 		st = kv_get(handle, arg(w, n, 1), strlen(arg(w, n, 1)), buf, cap, &len);
 		buf[st == 0 ? len : 0] = 0;
 		result(op, st, st == 0 ? buf : NULL);
+	} else if (!strcmp(op, "peek")) {
+		st = kv_get(handle, arg(w, n, 1), strlen(arg(w, n, 1)), buf, 2, &len);
+		snprintf(text, sizeof text, "needs %u", len);
+		result(op, st, st == 2 ? text : NULL);
+	} else if (!strcmp(op, "longkey")) {
+		uint32_t kl = (uint32_t)atoi(arg(w, n, 1));
+		if (kl > sizeof buf) kl = sizeof buf;
+		memset(buf, 'k', kl);
+		result(op, kv_set(handle, buf, kl, "v", 1, 0), NULL);
 	} else if (!strcmp(op, "delete")) {
 		result(op, kv_delete(handle, arg(w, n, 1), strlen(arg(w, n, 1))), NULL);
 	} else if (!strcmp(op, "exists")) {
