@@ -179,6 +179,10 @@ func printApp(w io.Writer, app wisp.App, showEnv bool) error {
 	l := spec.Limits
 	fmt.Fprintf(tw, "Limits:\tmemory %s, timeout %s, max body %s, max response %s, max concurrency %d\n",
 		l.Memory, l.Timeout, l.MaxBody, l.MaxResponse, l.MaxConcurrency)
+	if len(spec.KeyValueStores) > 0 || len(spec.AllowedOutboundHosts) > 0 {
+		s := l.WithDefaults() // versions stored before these limits existed
+		fmt.Fprintf(tw, "\tkv ops %d, outbound requests %d, outbound bytes %s (per request)\n", s.KVOps, s.OutboundRequests, s.OutboundBytes)
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}

@@ -265,8 +265,10 @@ func loadSecretKey(data, path string, fleet bool, log *slog.Logger) (*secretbox.
 	if err != nil {
 		return nil, "", err
 	}
-	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
-		log.Warn("the secret key file can be read by other users: chmod 600 it", "path", path, "mode", info.Mode().Perm().String())
+	// Only "other" bits: Kubernetes (fsGroup) and systemd's credentials
+	// give the service's group read access, on purpose.
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o007 != 0 {
+		log.Warn("the secret key file can be read by every user: chmod o-rwx it (600 or 640)", "path", path, "mode", info.Mode().Perm().String())
 	}
 	note := fmt.Sprintf("key %s (%s)", path, strings.Join(kr.KeyIDs(), ", "))
 	if created {

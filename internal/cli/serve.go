@@ -40,8 +40,9 @@ listener are the liveness and readiness probes.
 With --nats the node joins a fleet: apps live in the NATS JetStream buckets
 every node of the fleet shares, a deploy through any node reaches all of
 them (each compiles the new version before routing to it), and the node
-keeps serving what it has while NATS is away. Give every node the same
-WISP_TOKEN. docs/operations.md describes running a fleet.
+keeps serving what it has while NATS is away (apps that call their
+key-value stores or read variables fail those calls meanwhile: the values
+live in NATS). Give every node the same WISP_TOKEN. docs/operations.md describes running a fleet.
 
 Apps' key-value stores live with the apps (DATA, or the fleet's NATS).
 Secrets are encrypted with the keys of --secret-key-file, by default
