@@ -206,8 +206,31 @@ func Load(path string) (*Keyring, error) {
 
 // LoadOrCreate reads the key file at path, or, if it does not exist,
 // writes a new one holding a fresh random key, with mode 0600 (its
-// directory is created with 0700). created reports which.
+// directory is created with 0700). created reports which. A new file is
+// fsynced, and so is its directory once the file is linked into it (and
+// the directory's parent if LoadOrCreate created the directory), so a
+// crash after LoadOrCreate returns cannot lose the key that seals the
+// node's secrets.
 func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
+	return loadOrCreate(path, syncDir)
+}
+
+// syncDir fsyncs the directory dir, making the entries linked into it
+// durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if closeErr := d.Close(); err == nil {
+		err = closeErr
+	}
+	return err
+}
+
+// loadOrCreate is LoadOrCreate with the directory sync given, for tests.
+func loadOrCreate(path string, syncDir func(dir string) error) (kr *Keyring, created bool, err error) {
 	kr, err = Load(path)
 	if err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return kr, false, err
@@ -216,7 +239,9 @@ func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
 	if err != nil {
 		return nil, false, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	dir := filepath.Dir(path)
+	_, statErr := os.Stat(dir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("create secret key file: %w", err)
 	}
 	content := "# Wisp secret key file: the first key encrypts secrets, every key decrypts them.\n" +
@@ -244,6 +269,19 @@ func LoadOrCreate(path string) (kr *Keyring, created bool, err error) {
 		return kr, false, err
 	} else if err != nil {
 		return nil, false, fmt.Errorf("create secret key file: %w", err)
+	}
+	// The link, and the directory if it is new, are durable once their
+	// directories are synced. A failure fails the call: better no node
+	// than one whose secrets a crash could make unreadable. The next start
+	// finds the file, if it survived, and uses it.
+	dirs := []string{dir}
+	if errors.Is(statErr, fs.ErrNotExist) {
+		dirs = append(dirs, filepath.Dir(dir))
+	}
+	for _, d := range dirs {
+		if err := syncDir(d); err != nil {
+			return nil, false, fmt.Errorf("create secret key file: sync directory %s: %w", d, err)
+		}
 	}
 	kr, err = New(k)
 	return kr, true, err
