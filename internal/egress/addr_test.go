@@ -76,10 +76,23 @@ func TestClassify(t *testing.T) {
 	}
 }
 
+// documentedMetadataAddrs are the cloud metadata addresses docs/outbound.md
+// lists, written here independently of the switch in addr.go.
+func documentedMetadataAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, s := range []string{
+		"169.254.169.254", "169.254.170.2", "169.254.170.23", "169.254.0.23", "100.100.100.200",
+		"168.63.129.16", "192.0.0.192", "fd00:ec2::254", "fd00:ec2::23",
+	} {
+		out = append(out, netip.MustParseAddr(s))
+	}
+	return out
+}
+
 func TestEveryMetadataAddressIsNever(t *testing.T) {
-	for a := range metadataAddrs {
-		if v := classify(a); !v.never {
-			t.Errorf("metadata address %s is not refused for good: %+v", a, v)
+	for _, a := range documentedMetadataAddrs() {
+		if v := classify(a); !v.never || v.reason != "a cloud metadata address" {
+			t.Errorf("metadata address %s is not refused for good as metadata: %+v", a, v)
 		}
 		if a.Is4() {
 			mapped := netip.AddrFrom16(a.As16())
@@ -87,5 +100,74 @@ func TestEveryMetadataAddressIsNever(t *testing.T) {
 				t.Errorf("IPv4-mapped %s is not refused for good: %+v", mapped, v)
 			}
 		}
+		// Its neighbours are no metadata service: the switch matches the
+		// exact address.
+		for _, n := range []netip.Addr{a.Prev(), a.Next()} {
+			if v := classify(n); v.reason == "a cloud metadata address" {
+				t.Errorf("%s, next to %s, is refused as metadata too", n, a)
+			}
+		}
 	}
+}
+
+// TestRangeEdges checks the first and last address of every range the
+// switches in addr.go encode, and the addresses just outside, against the
+// ranges written as text.
+func TestRangeEdges(t *testing.T) {
+	ranges := []struct {
+		prefix string
+		reason string // substring
+	}{
+		{"0.0.0.0/8", "this network"}, {"127.0.0.0/8", "loopback"}, {"10.0.0.0/8", "private"},
+		{"172.16.0.0/12", "private"}, {"192.168.0.0/16", "private"}, {"100.64.0.0/10", "carrier-grade NAT"},
+		{"169.254.0.0/16", "link-local"}, {"192.0.0.0/24", "IETF protocol assignments"},
+		{"192.0.2.0/24", "documentation"}, {"198.51.100.0/24", "documentation"}, {"203.0.113.0/24", "documentation"},
+		{"198.18.0.0/15", "benchmarking"}, {"192.88.99.0/24", "6to4 relay"}, {"224.0.0.0/4", "multicast"},
+		{"240.0.0.0/4", "reserved"},
+		{"64:ff9b:1::/48", "local-use NAT64"}, {"100::/64", "discard-only"}, {"2001:2::/48", "benchmarking"},
+		{"2001:10::/28", "ORCHID"}, {"2001:20::/28", "ORCHIDv2"}, {"2001:db8::/32", "documentation"},
+		{"3fff::/20", "documentation"}, {"fc00::/7", "unique-local"}, {"fe80::/10", "link-local"},
+		{"fec0::/10", "site-local"}, {"ff00::/8", "multicast"},
+	}
+	for _, r := range ranges {
+		t.Run(r.prefix, func(t *testing.T) {
+			p := netip.MustParsePrefix(r.prefix)
+			first := p.Addr()
+			last := lastAddr(p)
+			for _, a := range []netip.Addr{first, last} {
+				if a == netip.IPv4Unspecified() || a == netip.AddrFrom4([4]byte{255, 255, 255, 255}) {
+					continue // single addresses with their own reason
+				}
+				if v := classify(a); !strings.Contains(v.reason, r.reason) {
+					t.Errorf("classify(%s) = %q, want %q", a, v.reason, r.reason)
+				}
+			}
+			for _, a := range []netip.Addr{first.Prev(), last.Next()} {
+				if a.IsValid() && !a.IsUnspecified() && strings.Contains(classify(a).reason, r.reason) && !containedElsewhere(a, ranges) {
+					t.Errorf("classify(%s), outside %s, = %q", a, r.prefix, classify(a).reason)
+				}
+			}
+		})
+	}
+}
+
+// lastAddr returns the last address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// containedElsewhere reports whether a lies in another of the ranges
+// (adjacent ranges with the same reason, like 0.0.0.0/8 and 255.255.255.255).
+func containedElsewhere(a netip.Addr, ranges []struct{ prefix, reason string }) bool {
+	for _, r := range ranges {
+		if netip.MustParsePrefix(r.prefix).Contains(a) {
+			return true
+		}
+	}
+	return false
 }
