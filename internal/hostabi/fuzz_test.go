@@ -7,6 +7,7 @@ import (
 
 	"github.com/wisphq/wisp/internal/engine"
 	"github.com/wisphq/wisp/internal/hostabi"
+	"github.com/wisphq/wisp/internal/hostabi/hostabitest"
 )
 
 // fuzzMemory is a small linear memory with wazero's bounds rules.
@@ -63,7 +64,8 @@ func FuzzHostCalls(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, mem []byte, a, b, c, d uint64) {
 		fn := funcs[int(which)%len(funcs)]
-		svc := &fakeServices{data: map[string][]byte{"k": []byte("v")}, vars: map[string]string{"greeting": "hi"}}
+		svc := hostabitest.New()
+		svc.Data["k"] = []byte("v")
 		call := hostabi.NewCall(svc)
 		defer call.Close()
 		ctx := context.Background()

@@ -1,164 +1,29 @@
 package hostabi_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"net/http"
 	"os"
-	"sort"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/wisphq/wisp/internal/engine"
 	"github.com/wisphq/wisp/internal/hostabi"
+	"github.com/wisphq/wisp/internal/hostabi/hostabitest"
 )
 
-// Errors of the fake services, classified as the node classifies its own.
-var (
-	errNotFound = errors.New("not found")
-	errDenied   = errors.New("denied")
-)
-
-// fakeServices keeps one in-memory store, "default", and records logs.
-type fakeServices struct {
-	gets int // Get calls on the store
-	data map[string][]byte
-	vars map[string]string
-	logs []string
-	sent []*http.Request
-}
-
-func (f *fakeServices) OpenKV(ctx context.Context, name string) (hostabi.Bucket, error) {
-	if name != "default" {
-		return nil, fmt.Errorf("store %q is not declared: %w", name, errDenied)
-	}
-	return fakeBucket{f}, nil
-}
-
-func (f *fakeServices) Variable(ctx context.Context, name string) (string, error) {
-	v, ok := f.vars[name]
-	if !ok {
-		return "", fmt.Errorf("variable %q has no value: %w", name, errNotFound)
-	}
-	return v, nil
-}
-
-func (f *fakeServices) Log(ctx context.Context, level hostabi.Level, c, msg string, fields []string) error {
-	f.logs = append(f.logs, fmt.Sprintf("%s %s %s %q", level, c, msg, fields))
-	return nil
-}
-
-func (f *fakeServices) Send(ctx context.Context, req *http.Request) (*http.Response, error) {
-	f.sent = append(f.sent, req)
-	if req.URL.Host != "upstream.test" {
-		return nil, fmt.Errorf("%s is not allowed: %w", req.URL, errDenied)
-	}
-	return &http.Response{StatusCode: 203, Header: http.Header{"Content-Type": {"text/x-test"}},
-		Body: io.NopCloser(strings.NewReader("upstream body " + req.Header.Get("X-Test")))}, nil
-}
-
-func (f *fakeServices) MaxValue() int64     { return 64 }
-func (f *fakeServices) OutboundRoom() int64 { return 1 << 10 }
-
-func (f *fakeServices) Classify(err error) hostabi.Status {
-	switch {
-	case errors.Is(err, errNotFound):
-		return hostabi.NotFound
-	case errors.Is(err, errDenied):
-		return hostabi.Denied
-	}
-	return hostabi.Unavailable
-}
-
-type fakeBucket struct{ f *fakeServices }
-
-func (b fakeBucket) Get(ctx context.Context, key string) ([]byte, error) {
-	b.f.gets++
-	v, ok := b.f.data[key]
-	if !ok {
-		return nil, errNotFound
-	}
-	return v, nil
-}
-func (b fakeBucket) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	b.f.data[key] = value
-	return nil
-}
-func (b fakeBucket) Delete(ctx context.Context, key string) error { delete(b.f.data, key); return nil }
-func (b fakeBucket) Exists(ctx context.Context, key string) (bool, error) {
-	_, ok := b.f.data[key]
-	return ok, nil
-}
-func (b fakeBucket) Keys(ctx context.Context, prefix, after string, limit int) ([]string, bool, error) {
-	var keys []string
-	for k := range b.f.data {
-		if strings.HasPrefix(k, prefix) && k > after {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	if len(keys) > limit {
-		return keys[:limit], true, nil
-	}
-	return keys, false, nil
-}
-func (b fakeBucket) Increment(ctx context.Context, key string, delta int64) (int64, error) {
-	n, _ := strconv.ParseInt(string(b.f.data[key]), 10, 64)
-	n += delta
-	b.f.data[key] = []byte(strconv.FormatInt(n, 10))
-	return n, nil
-}
-func (b fakeBucket) CompareAndSwap(ctx context.Context, key string, old []byte, absent bool, new []byte) (bool, error) {
-	cur, ok := b.f.data[key]
-	if absent && ok || !absent && (!ok || !bytes.Equal(cur, old)) {
-		return false, nil
-	}
-	b.f.data[key] = new
-	return true, nil
-}
-
-// run runs testdata/wasm/services.wasm with script and svc.
+// run runs testdata/wasm/services.wasm with script and svc (nil: none).
 func run(t *testing.T, e *engine.Engine, svc hostabi.Services, script string) string {
 	t.Helper()
 	wasm, err := os.ReadFile("../../testdata/wasm/services.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	m, err := e.Compile(ctx, wasm, 16<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close(ctx)
-	p, err := m.Prepare(ctx, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close(ctx)
-	var out bytes.Buffer
-	var host any
-	if svc != nil {
-		call := hostabi.NewCall(svc)
-		defer call.Close()
-		host = call
-	}
-	if err := p.Run(ctx, engine.Call{Args: []string{"services"}, Env: []string{"SCRIPT=" + script}, Stdout: &out, Host: host}); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
-	return strings.TrimPrefix(out.String(), "Content-Type: text/plain\r\n\r\n")
+	out, _ := hostabitest.Run(t, hostabitest.Prepare(t, e, wasm, 16<<20), svc, engine.Call{Args: []string{"services"}, Env: []string{"SCRIPT=" + script}})
+	return strings.TrimPrefix(out, "Content-Type: text/plain\r\n\r\n")
 }
 
 func TestServicesThroughTheABI(t *testing.T) {
-	e, err := engine.New(engine.Config{HostModules: hostabi.Modules()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close(context.Background())
+	e := hostabitest.Engine(t)
 	tests := []struct {
 		name   string
 		script string
@@ -175,36 +40,37 @@ func TestServicesThroughTheABI(t *testing.T) {
 		{"a retry after another call reads again", "open default;set k old;peek k;set k newer;get k", "open 0 1\nset 0\npeek 2 needs 3\nset 0\nget 0 newer\n"},
 		{"ttl out of range", "open default;set k v 9999999999999999", "open 0 1\nset 4: ttl_ms 9999999999999999 is out of range: use 0 for no expiry, or up to 3153600000000 (100 years)\n"},
 		{"key too long, refused before it is copied", "open default;longkey 513", "open 0 1\nlongkey 4: key of 513 bytes is longer than the 512 bytes allowed\n"},
-		{"value over the node's limit", "open default;set k 0123456789012345678901234567890123456789012345678901234567890123456789", "open 0 1\nset 5: value of 70 bytes is larger than the node's limit of 64 bytes (wisp serve --kv-max-value)\n"},
+		{"value over the node's limit", "open default;set k 0123456789012345678901234567890123456789012345678901234567890123456789", "open 0 1\nset 5: value of 70 bytes is larger than the node's limit of 64 bytes (wisp serve --kv-max-value)\n"}, // MaxValueSize 64 below
 		{"handle never opened", "handle 7;get k", "handle 0\nget 4: key-value handle 7 is not open: get one from open\n"},
 		{"pointer outside memory", "open default;set k v;fault", "open 0 1\nset 0\nfault 8: result buffer: pointer and length lie outside linear memory\n"},
-		{"variable", "var greeting;var missing", "var 0 hi there\nvar 1\n"},
+		{"variable", "var greeting;var unset;var undeclared", "var 0 hi there\nvar 1\nvar 3: variable \"undeclared\" is not declared: denied\n"},
 		{"log", "log 2 saved code abc", "log 0\n"},
 		{"bad log level", "log 9 x", "log 4: log level 9 is not one of 0 (trace) to 5 (critical)\n"},
-		{"send", "send GET http://upstream.test/x X-Test=yes", "send 0 203 text/x-test upstream body yes\n"},
+		{"send", "send GET http://upstream.test/x X-Test=yes", "send 0 203 text/x-test upstream body\n"},
 		{"send refused", "send GET http://other.test/", "send 3: http://other.test/ is not allowed: denied\n"},
 		{"bad header line", "send GET http://upstream.test/ nocolon", "send 4: request header line \"nocolon\": write it as \"Name: value\"\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc := &fakeServices{data: map[string][]byte{}, vars: map[string]string{"greeting": "hi there"}}
+			svc := hostabitest.New()
+			svc.MaxValueSize = 64
 			if got := run(t, e, svc, tt.script); got != tt.want {
 				t.Errorf("script %q:\ngot  %q\nwant %q", tt.script, got, tt.want)
 			}
 		})
 	}
 	t.Run("a get that would fault reads nothing from the store", func(t *testing.T) {
-		svc := &fakeServices{data: map[string][]byte{}}
+		svc := hostabitest.New()
 		run(t, e, svc, "open default;set k v;fault")
-		if svc.gets != 0 {
-			t.Errorf("the store was read %d times", svc.gets)
+		if svc.Gets != 0 {
+			t.Errorf("the store was read %d times", svc.Gets)
 		}
 	})
 	t.Run("log reaches the services with level and fields", func(t *testing.T) {
-		svc := &fakeServices{data: map[string][]byte{}}
+		svc := hostabitest.New()
 		run(t, e, svc, "log 3 saved code abc")
-		if want := `warn fixture saved ["code" "abc"]`; len(svc.logs) != 1 || svc.logs[0] != want {
-			t.Errorf("logs = %q, want [%q]", svc.logs, want)
+		if want := `warn [fixture] saved ["code" "abc"]`; len(svc.Logs) != 1 || svc.Logs[0] != want {
+			t.Errorf("logs = %q, want [%q]", svc.Logs, want)
 		}
 	})
 	t.Run("without a call every service is unavailable", func(t *testing.T) {

@@ -14,12 +14,7 @@
 package sdktest
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,141 +25,17 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/engine"
-	"github.com/wisphq/wisp/internal/hostabi"
+	"github.com/wisphq/wisp/internal/hostabi/hostabitest"
 )
 
-// Errors of the fake services, classified as the node classifies its own.
-var (
-	errNotFound = errors.New("not found")
-	errDenied   = errors.New("denied")
-	errInvalid  = errors.New("invalid")
-)
-
-// fakeServices keeps one in-memory store, "default", the variables
-// "greeting" (set) and "unset" (declared without a value), records log
-// entries and TTLs, and answers outbound requests to upstream.test.
-type fakeServices struct {
-	data map[string][]byte
-	ttls map[string]time.Duration
-	logs []string
-	sent []string
-}
-
-func newFake() *fakeServices {
-	f := &fakeServices{data: map[string][]byte{}, ttls: map[string]time.Duration{}}
+// newFake returns the fake services with p:0000 to p:1499 in the store,
+// for the listing checks.
+func newFake() *hostabitest.Services {
+	f := hostabitest.New()
 	for i := range 1500 {
-		f.data[fmt.Sprintf("p:%04d", i)] = []byte("x")
+		f.Data[fmt.Sprintf("p:%04d", i)] = []byte("x")
 	}
 	return f
-}
-
-func (f *fakeServices) OpenKV(ctx context.Context, name string) (hostabi.Bucket, error) {
-	if name != "default" {
-		return nil, fmt.Errorf("store %q is not declared: %w", name, errDenied)
-	}
-	return fakeBucket{f}, nil
-}
-
-func (f *fakeServices) Variable(ctx context.Context, name string) (string, error) {
-	switch name {
-	case "greeting":
-		return "hi there", nil
-	case "unset":
-		return "", fmt.Errorf("variable %q has no value: %w", name, errNotFound)
-	}
-	return "", fmt.Errorf("variable %q is not declared: %w", name, errDenied)
-}
-
-func (f *fakeServices) Log(ctx context.Context, level hostabi.Level, c, msg string, fields []string) error {
-	f.logs = append(f.logs, fmt.Sprintf("%s %s %s %q", level, c, msg, fields))
-	return nil
-}
-
-func (f *fakeServices) Send(ctx context.Context, req *http.Request) (*http.Response, error) {
-	body, _ := io.ReadAll(req.Body)
-	f.sent = append(f.sent, fmt.Sprintf("%s %s X-Test=%s X-Other=%s body=%q", req.Method, req.URL, req.Header.Get("X-Test"), req.Header.Get("X-Other"), body))
-	if req.URL.Host != "upstream.test" {
-		return nil, fmt.Errorf("%s is not allowed: %w", req.URL, errDenied)
-	}
-	return &http.Response{StatusCode: 203, Header: http.Header{"Content-Type": {"text/x-test"}, "X-Up": {"1"}},
-		Body: io.NopCloser(strings.NewReader("upstream body"))}, nil
-}
-
-func (f *fakeServices) Classify(err error) hostabi.Status {
-	switch {
-	case errors.Is(err, errNotFound):
-		return hostabi.NotFound
-	case errors.Is(err, errDenied):
-		return hostabi.Denied
-	case errors.Is(err, errInvalid):
-		return hostabi.Invalid
-	}
-	return hostabi.Unavailable
-}
-
-type fakeBucket struct{ f *fakeServices }
-
-func (b fakeBucket) Get(ctx context.Context, key string) ([]byte, error) {
-	v, ok := b.f.data[key]
-	if !ok {
-		return nil, errNotFound
-	}
-	return v, nil
-}
-
-func (b fakeBucket) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if key == "" {
-		return fmt.Errorf("a key is 1 to 512 bytes: %w", errInvalid)
-	}
-	b.f.data[key] = value
-	b.f.ttls[key] = ttl
-	return nil
-}
-
-func (b fakeBucket) Delete(ctx context.Context, key string) error {
-	delete(b.f.data, key)
-	return nil
-}
-
-func (b fakeBucket) Exists(ctx context.Context, key string) (bool, error) {
-	_, ok := b.f.data[key]
-	return ok, nil
-}
-
-func (b fakeBucket) Keys(ctx context.Context, prefix, after string, limit int) ([]string, bool, error) {
-	var keys []string
-	for k := range b.f.data {
-		if strings.HasPrefix(k, prefix) && k > after {
-			keys = append(keys, k)
-		}
-	}
-	slices.Sort(keys)
-	if len(keys) > limit {
-		return keys[:limit], true, nil
-	}
-	return keys, false, nil
-}
-
-func (b fakeBucket) Increment(ctx context.Context, key string, delta int64) (int64, error) {
-	n := int64(0)
-	if v, ok := b.f.data[key]; ok {
-		var err error
-		if n, err = strconv.ParseInt(string(v), 10, 64); err != nil {
-			return 0, fmt.Errorf("the value of %q is not a decimal integer: %w", key, errInvalid)
-		}
-	}
-	n += delta
-	b.f.data[key] = []byte(strconv.FormatInt(n, 10))
-	return n, nil
-}
-
-func (b fakeBucket) CompareAndSwap(ctx context.Context, key string, old []byte, absent bool, new []byte) (bool, error) {
-	cur, ok := b.f.data[key]
-	if absent && ok || !absent && (!ok || !bytes.Equal(cur, old)) {
-		return false, nil
-	}
-	b.f.data[key] = new
-	return true, nil
 }
 
 // servicesWant is what both fixtures print for /services.
@@ -223,50 +94,13 @@ send other DENIED: http://other.test/ is not allowed: denied
 `
 
 // run runs one request to module wasm and returns its stdout and stderr.
-func run(t *testing.T, p *engine.Prepared, svc *fakeServices, path string) (string, string) {
+func run(t *testing.T, p *engine.Prepared, svc *hostabitest.Services, path string) (string, string) {
 	t.Helper()
 	body := "f=1%2B1&g=h+i"
 	env := []string{"REQUEST_METHOD=POST", "PATH_INFO=" + path, "QUERY_STRING=q=a%20b%2Bc&x",
 		"HTTP_X_TEST=yes", "CONTENT_TYPE=application/x-www-form-urlencoded; charset=utf-8",
 		"CONTENT_LENGTH=" + strconv.Itoa(len(body))}
-	var out, errOut bytes.Buffer
-	call := hostabi.NewCall(svc)
-	defer call.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := p.Run(ctx, engine.Call{Args: []string{"sdkcheck"}, Env: env, Stdin: strings.NewReader(body),
-		Stdout: &out, Stderr: &errOut, Host: call})
-	if err != nil {
-		t.Fatalf("%s: %v\nstdout: %s\nstderr: %s", path, err, out.String(), errOut.String())
-	}
-	return out.String(), errOut.String()
-}
-
-// prepare compiles and prepares (pre-initializes, for a reactor) a module.
-func prepare(t *testing.T, e *engine.Engine, wasm []byte) *engine.Prepared {
-	t.Helper()
-	ctx := context.Background()
-	m, err := e.Compile(ctx, wasm, 32<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(ctx) })
-	p, err := m.Prepare(ctx, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { p.Close(ctx) })
-	return p
-}
-
-func newEngine(t *testing.T) *engine.Engine {
-	t.Helper()
-	e, err := engine.New(engine.Config{HostModules: hostabi.Modules()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { e.Close(context.Background()) })
-	return e
+	return hostabitest.Run(t, p, svc, engine.Call{Args: []string{"sdkcheck"}, Env: env, Stdin: strings.NewReader(body)})
 }
 
 // checkServices runs /services and compares with servicesWant and the
@@ -278,23 +112,23 @@ func checkServices(t *testing.T, p *engine.Prepared) {
 	if out != servicesWant {
 		t.Errorf("/services:\ngot:\n%s\nwant:\n%s\nstderr: %s", out, servicesWant, errOut)
 	}
-	if ttl := svc.ttls["t"]; ttl != time.Minute {
+	if ttl := svc.TTLs["t"]; ttl != time.Minute {
 		t.Errorf("ttl of t = %v, want 1m0s", ttl)
 	}
-	if ttl, ok := svc.ttls["k"]; !ok || ttl != 0 {
+	if ttl, ok := svc.TTLs["k"]; !ok || ttl != 0 {
 		t.Errorf("ttl of k = %v (set %v), want 0", ttl, ok)
 	}
-	wantLogs := []string{`info  saved ["code" "abc" "n" "1"]`, `warn ctx careful ["k" "v"]`}
-	if !slices.Equal(svc.logs, wantLogs) {
-		t.Errorf("logs = %q, want %q", svc.logs, wantLogs)
+	wantLogs := []string{`info [] saved ["code" "abc" "n" "1"]`, `warn [ctx] careful ["k" "v"]`}
+	if !slices.Equal(svc.Logs, wantLogs) {
+		t.Errorf("logs = %q, want %q", svc.Logs, wantLogs)
 	}
 	wantSent := []string{
 		`POST http://upstream.test/x X-Test=yes X-Other=2 body="payload"`,
 		`GET http://upstream.test/y X-Test= X-Other= body=""`,
 		`GET http://other.test/ X-Test= X-Other= body=""`,
 	}
-	if !slices.Equal(svc.sent, wantSent) {
-		t.Errorf("sent = %q, want %q", svc.sent, wantSent)
+	if !slices.Equal(svc.Sent, wantSent) {
+		t.Errorf("sent = %q, want %q", svc.Sent, wantSent)
 	}
 }
 
@@ -348,9 +182,9 @@ func buildC(t *testing.T, reactor bool) []byte {
 
 func TestCSDK(t *testing.T) {
 	clangOrSkip(t)
-	e := newEngine(t)
-	reactor := prepare(t, e, buildC(t, true))
-	command := prepare(t, e, buildC(t, false))
+	e := hostabitest.Engine(t)
+	reactor := hostabitest.Prepare(t, e, buildC(t, true), 32<<20)
+	command := hostabitest.Prepare(t, e, buildC(t, false), 32<<20)
 	if !reactor.Reactor() || command.Reactor() {
 		t.Fatalf("reactor build is a reactor: %v; command build: %v", reactor.Reactor(), command.Reactor())
 	}
@@ -439,7 +273,7 @@ func buildRust(t *testing.T) []byte {
 }
 
 func TestRustSDK(t *testing.T) {
-	p := prepare(t, newEngine(t), buildRust(t))
+	p := hostabitest.Prepare(t, hostabitest.Engine(t), buildRust(t), 32<<20)
 	if !p.Reactor() {
 		t.Fatal("the cdylib is not a reactor")
 	}
