@@ -377,7 +377,9 @@ func eachKey(ctx context.Context, st KVStore, prefix string, fn func(key string)
 // decl, reads for the variable name: the value set (a secret decrypted),
 // else the declared default. Errors: ErrDenied if decl does not declare
 // name; ErrNotFound if it has neither value nor default; ErrUnavailable
-// if a secret cannot be decrypted with this node's keys; or the backend's.
+// if a secret cannot be decrypted with this node's keys, or if the value
+// set is plain and decl declares a secret, or the other way round (see
+// kindMismatch; the default is not read instead); or the backend's.
 // It costs one Get of the backend; no error holds a value.
 func (n *Node) lookupVariable(ctx context.Context, app string, decl map[string]Variable, name string) (string, error) {
 	v, ok := decl[name]
@@ -397,6 +399,9 @@ func (n *Node) lookupVariable(ctx context.Context, app string, decl map[string]V
 			return "", fmt.Errorf("read variable %q: %w", name, err)
 		}
 		if ok {
+			if err := kindMismatch(app, name, v, sv); err != nil {
+				return "", err
+			}
 			return n.plainValue(app, name, sv)
 		}
 	}
@@ -406,11 +411,32 @@ func (n *Node) lookupVariable(ctx context.Context, app string, decl map[string]V
 	return "", errorf(ErrNotFound, "variable %q of app %q has no value: set it with %s", name, app, setCommand(app, name, v.Secret))
 }
 
+// kindMismatch returns an error matching ErrUnavailable (with no value in
+// it) if sv, the value
+// set for app's variable name, is a secret's and decl is not secret or the
+// other way round: a value set before the declaration, which SetVariable
+// could not check. Such a value is never read: a plain value declared
+// secret would reach the app without ever having been encrypted, and a
+// sealed one declared plain would be treated as a setting operators can
+// read. It is set again with the command the error names.
+func kindMismatch(app, name string, decl Variable, sv storedVariable) error {
+	switch {
+	case decl.Secret && !sv.Secret:
+		return errorf(ErrUnavailable, "variable %q of app %q is declared secret, but its value was set as plain text, unencrypted: set it with %s", name, app, setCommand(app, name, true))
+	case !decl.Secret && sv.Secret:
+		return errorf(ErrUnavailable, "variable %q of app %q is not declared secret, but its value was set as a secret: set it with %s, or declare it { secret = true } in wisp.toml", name, app, setCommand(app, name, false))
+	}
+	return nil
+}
+
 // checkRequiredVariables returns an error matching ErrInvalid that names
-// each variable spec requires without a value set, with the command that
-// sets it; nil if every one has a value. Deploy calls it.
+// each variable spec requires without a usable value set, with the
+// command that sets it; nil if every one has one. A value set as plain
+// text for a variable spec declares secret, or the other way round, is
+// not usable (see kindMismatch). Deploy calls it.
 func (n *Node) checkRequiredVariables(ctx context.Context, spec AppSpec) error {
 	var missing []string
+	unusable := false
 	for _, name := range slices.Sorted(maps.Keys(spec.Variables)) {
 		v := spec.Variables[name]
 		if !v.Required {
@@ -421,15 +447,28 @@ func (n *Node) checkRequiredVariables(ctx context.Context, spec AppSpec) error {
 			if err != nil {
 				return err
 			}
-			_, err = st.Get(ctx, variableKey(spec.Name, name))
-			if err == nil {
-				continue
-			}
-			if !errors.Is(err, ErrNotFound) {
+			sv, ok, err := readVariable(ctx, st, variableKey(spec.Name, name), true)
+			if err != nil {
 				return fmt.Errorf("check required variable %q: %w", name, err)
+			}
+			switch {
+			case ok && v.Secret && !sv.Secret:
+				unusable = true
+				missing = append(missing, fmt.Sprintf("%s (declared secret, but set as plain text: set it with %s)", name, setCommand(spec.Name, name, true)))
+				continue
+			case ok && !v.Secret && sv.Secret:
+				unusable = true
+				missing = append(missing, fmt.Sprintf("%s (not declared secret, but set as a secret: set it with %s, or declare it { secret = true })", name, setCommand(spec.Name, name, false)))
+				continue
+			case ok:
+				continue
 			}
 		}
 		missing = append(missing, fmt.Sprintf("%s (set it with %s)", name, setCommand(spec.Name, name, v.Secret)))
+	}
+	usable := ""
+	if unusable {
+		usable = "usable "
 	}
 	switch {
 	case len(missing) == 0:
@@ -437,7 +476,7 @@ func (n *Node) checkRequiredVariables(ctx context.Context, spec AppSpec) error {
 	case n.cfg.KV == nil:
 		return errorf(ErrInvalid, "app %q requires variables %s, but this node keeps no variable values: it has no key-value backend (wisp.Config.KV)", spec.Name, strings.Join(missing, ", "))
 	case len(missing) == 1:
-		return errorf(ErrInvalid, "app %q requires variable %s, which has no value yet", spec.Name, missing[0])
+		return errorf(ErrInvalid, "app %q requires variable %s, which has no %svalue yet", spec.Name, missing[0], usable)
 	}
-	return errorf(ErrInvalid, "app %q requires variables without a value yet: %s", spec.Name, strings.Join(missing, "; "))
+	return errorf(ErrInvalid, "app %q requires variables without a %svalue yet: %s", spec.Name, usable, strings.Join(missing, "; "))
 }

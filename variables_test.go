@@ -412,3 +412,62 @@ func BenchmarkLookupVariable(b *testing.B) {
 		}
 	})
 }
+
+// A value set before the declaration, of the other kind (plain for a
+// variable declared secret, sealed for one declared plain), is never
+// read: the lookup fails with ErrUnavailable naming the command that sets
+// it right, and a deploy requiring the variable counts it as missing.
+func TestVariableKindMismatch(t *testing.T) {
+	ctx := context.Background()
+	n := newVarsNode(t, nil, nil, keyring(t))
+	// No app yet: SetVariable cannot check the kind.
+	if err := n.SetVariable(ctx, "shop", "api_key", theSecret, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SetVariable(ctx, "shop", "token", "tok-value", true); err != nil {
+		t.Fatal(err)
+	}
+	// token's default is not read instead of the value of the other kind.
+	decl := map[string]wisp.Variable{"api_key": {Secret: true}, "token": {Default: str("fallback")}}
+	for _, tc := range []struct {
+		name, variable, value, command string
+	}{
+		{"plain value, declared secret", "api_key", theSecret, "`wisp secret set shop api_key`"},
+		{"sealed value, declared plain", "token", "tok-value", "`wisp config set shop token=VALUE`"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := wisp.LookupVariable(n.Node, ctx, "shop", decl, tc.variable)
+			if !errors.Is(err, wisp.ErrUnavailable) || got != "" || !strings.Contains(err.Error(), tc.command) || strings.Contains(err.Error(), tc.value) {
+				t.Fatalf("lookup = %q, %v; want an error matching wisp.ErrUnavailable naming %s and not the value", got, err, tc.command)
+			}
+		})
+	}
+	required := map[string]wisp.Variable{"api_key": {Secret: true, Required: true}, "token": {Required: true}}
+	spec := wisp.AppSpec{Name: "shop", Module: upload(t, n.Node, "version1.wasm"), Routes: routes(t, "/shop"), Variables: required}
+	_, err := n.Deploy(ctx, spec)
+	want := "app \"shop\" requires variables without a usable value yet: " +
+		"api_key (declared secret, but set as plain text: set it with `wisp secret set shop api_key` (the value read from stdin)); " +
+		"token (not declared secret, but set as a secret: set it with `wisp config set shop token=VALUE`, or declare it { secret = true })"
+	if !errors.Is(err, wisp.ErrInvalid) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), theSecret) {
+		t.Fatalf("deploy = %v\nwant an error matching wisp.ErrInvalid containing %s", err, want)
+	}
+
+	// Set again with the right kind, both are read and the deploy succeeds.
+	if err := n.SetVariable(ctx, "shop", "api_key", theSecret, true); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.SetVariable(ctx, "shop", "token", "tok-value", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Deploy(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"api_key": theSecret, "token": "tok-value"} {
+		if got, err := wisp.LookupVariable(n.Node, ctx, "shop", decl, name); err != nil || got != want {
+			t.Errorf("lookup %s after setting it again = %q, %v", name, got, err)
+		}
+	}
+	if strings.Contains(n.logs.String(), theSecret) {
+		t.Errorf("the node logged the secret:\n%s", n.logs)
+	}
+}
