@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"sync"
 	"time"
@@ -26,7 +25,8 @@ import (
 //
 // An entry is a format byte (kvFormat, with kvHasExpiry set if it
 // expires), the revision (8 bytes), the expiry in Unix nanoseconds (8
-// bytes, 0 without one) and the value. Integers are big-endian.
+// bytes, 0 without one; one past 2262, the last time they reach, is kept
+// as that time) and the value. Integers are big-endian.
 var (
 	kvBucket     = []byte("kv")
 	kvEntries    = []byte("entries")
@@ -141,23 +141,13 @@ func encodeEntry(rev uint64, expires time.Time, value []byte) []byte {
 	buf[0] = kvFormat
 	if !expires.IsZero() {
 		buf[0] |= kvHasExpiry
-		binary.BigEndian.PutUint64(buf[9:], uint64(unixNano(expires)))
+		// Sub saturates: an expiry past 2262, the last time int64
+		// nanoseconds reach, is stored as that time.
+		binary.BigEndian.PutUint64(buf[9:], uint64(expires.Sub(time.Unix(0, 0))))
 	}
 	binary.BigEndian.PutUint64(buf[1:], rev)
 	copy(buf[kvHeaderBytes:], value)
 	return buf
-}
-
-// unixNano is t.UnixNano(), clamped to the years int64 nanoseconds reach
-// (1678 to 2262).
-func unixNano(t time.Time) int64 {
-	switch {
-	case t.Before(time.Unix(0, math.MinInt64)):
-		return math.MinInt64
-	case t.After(time.Unix(0, math.MaxInt64)):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 func decodeEntry(store string, key, data []byte) (kvEntry, error) {

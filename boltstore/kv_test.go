@@ -3,6 +3,7 @@ package boltstore_test
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +131,29 @@ func kvSet(t *testing.T, st wisp.KVStore, key, value string, exp time.Time) uint
 		t.Fatalf("Set(%q): %v", key, err)
 	}
 	return rev
+}
+
+// TestKVExpiryRange checks how expiries are kept: to the nanosecond
+// within the years int64 Unix nanoseconds reach, and one past 2262 as
+// the last of them, still live.
+func TestKVExpiryRange(t *testing.T) {
+	st := openKV(t, openT(t, t.TempDir()), "exp", wisp.KVQuota{})
+	soon := time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		name      string
+		set, want time.Time
+	}{
+		{"never", time.Time{}, time.Time{}},
+		{"in an hour, to the nanosecond", soon, soon.Round(0)},
+		{"in 2262", time.Unix(0, math.MaxInt64-1), time.Unix(0, math.MaxInt64-1)},
+		{"in 3000", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, math.MaxInt64)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			kvSet(t, st, "k", "v", tc.set)
+			e, err := st.Get(t.Context(), "k")
+			if err != nil || !e.Expires.Equal(tc.want) {
+				t.Fatalf("Get after Set expiring %v = %+v, %v; want it expiring %v", tc.set, e, err, tc.want)
+			}
+		})
+	}
 }

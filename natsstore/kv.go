@@ -25,7 +25,11 @@ const (
 // KV returns the fleet's key-value stores: one JetStream Key-Value bucket
 // per store, named FLEET_kv_NAME ("wisp_kv_default"), with as many
 // replicas as the apps bucket. Every node of the fleet reaches the same
-// stores.
+// stores. Each bucket's stream carries its fleet and store in its
+// metadata: Open refuses (wisp.ErrConflict) a bucket of the name that is
+// not this fleet's store, and refuses every store (wisp.ErrInvalid) to a
+// fleet whose name contains "_kv_" or ends with "_kv", as such a fleet's
+// buckets can be named as another fleet's stores are.
 //
 // # Keys and entries
 //
@@ -34,7 +38,8 @@ const (
 // for the others ("a.b" is "a.=2E.b"). A listing by prefix then reads
 // only the keys with that prefix. Tools such as `nats kv ls` show the
 // encoded keys. An entry's expiry travels in a Wisp-Expires header (Unix
-// nanoseconds); nothing needs the server's per-message TTL.
+// nanoseconds; one past 2262, the last time they reach, is kept as that
+// time); nothing needs the server's per-message TTL.
 //
 // # Guarantees
 //
@@ -106,14 +111,37 @@ type natsKV struct {
 	stores map[string]*natsKVStore // opened stores by name, reused when the quota is the same
 }
 
+// checkFleetName refuses a fleet name that makes the buckets' names
+// ambiguous: with "_kv_" in it, or "_kv" at its end, a fleet's buckets
+// can be another fleet's key-value stores ("wisp_kv"'s apps bucket
+// "wisp_kv_apps" is store "apps" of fleet "wisp"; "a_kv_b"'s store "c" is
+// store "b_kv_c" of fleet "a"). No other names collide: a KV bucket's
+// name is its fleet's, then "_kv_", then a store name. The error matches
+// wisp.ErrInvalid. Open's check of the bucket's metadata refuses a
+// foreign bucket in any case; this makes the clash an error before any
+// bucket exists.
+func checkFleetName(fleet string) error {
+	if strings.Contains(fleet, "_kv_") || strings.HasSuffix(fleet, "_kv") {
+		return fmt.Errorf("fleet name %q contains \"_kv_\" or ends with \"_kv\", so its buckets' names can be another fleet's key-value stores': %w: choose a fleet name without them (--fleet)", fleet, wisp.ErrInvalid)
+	}
+	return nil
+}
+
 // bucketName is the bucket of the store name.
 func (kv *natsKV) bucketName(name string) string { return kv.s.cfg.Fleet + "_kv_" + name }
 
 // Open implements wisp.KV: it binds the store's bucket, creating it if
-// needed, and sets its limits to quota if they differ.
+// needed, and sets its limits to quota if they differ. A bucket of that
+// name that is not this fleet's store (its stream's metadata says whose it
+// is) is refused with an error matching wisp.ErrConflict, and so is every
+// store of a fleet whose name makes bucket names ambiguous (see
+// checkFleetName), with wisp.ErrInvalid.
 func (kv *natsKV) Open(ctx context.Context, name string, quota wisp.KVQuota) (wisp.KVStore, error) {
 	if err := wisp.ValidateKVStoreOpenName(name); err != nil {
 		return nil, err
+	}
+	if err := checkFleetName(kv.s.cfg.Fleet); err != nil {
+		return nil, fmt.Errorf("natsstore: open key-value store %q: %w", name, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -171,6 +199,16 @@ func (kv *natsKV) bucket(ctx context.Context, name string, quota wisp.KVQuota) (
 		return nil, bucketError(bucket, err)
 	}
 	cfg := stream.CachedInfo().Config
+	if f, n := cfg.Metadata[kvMetaFleet], cfg.Metadata[kvMetaStore]; f != s.cfg.Fleet || n != name {
+		// Another fleet's store, another fleet's apps or nodes bucket
+		// (fleet "wisp_kv" has "wisp_kv_apps") or another program's: its
+		// limits are not this store's to change, nor its keys to read.
+		owner := "no Wisp key-value store (its stream carries no wisp-fleet/wisp-kv-store metadata)"
+		if f != "" || n != "" {
+			owner = fmt.Sprintf("key-value store %q of fleet %q", n, f)
+		}
+		return nil, fmt.Errorf("bucket %s exists and is %s, not this store: %w: use another store name, or give this fleet a name no other fleet's buckets start with (--fleet)", bucket, owner, wisp.ErrConflict)
+	}
 	maxMsgs, maxBytes := bucketLimit(quota.MaxKeys, kvKeysHeadroom), bucketLimit(quota.MaxBytes, kvBytesHeadroom)
 	if cfg.MaxMsgs == maxMsgs && cfg.MaxBytes == maxBytes && cfg.Discard == jetstream.DiscardNew {
 		return stream, nil

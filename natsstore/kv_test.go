@@ -3,9 +3,15 @@ package natsstore_test
 import (
 	"context"
 	"errors"
+	"math"
+	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/natstest"
@@ -141,17 +147,108 @@ func TestKVOutage(t *testing.T) {
 }
 
 // TestKVStoresOfOtherFleets checks that Stores lists only this fleet's
-// stores, even when another fleet's name makes its buckets look alike.
+// stores, even when other buckets look alike: another fleet's store and
+// another program's bucket named as this fleet's stores are.
 func TestKVStoresOfOtherFleets(t *testing.T) {
 	srv := natstest.Start(t)
 	nc := natstest.Connect(t, srv.URL())
-	for _, f := range []struct{ fleet, store string }{{"a", "x"}, {"a_kv_b", "y"}, {"b", "z"}} {
-		if _, err := open(t, nc, f.fleet).KV().Open(t.Context(), f.store, wisp.KVQuota{}); err != nil {
-			t.Fatal(err)
-		}
+	if _, err := open(t, nc, "a").KV().Open(t.Context(), "x", wisp.KVQuota{}); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := open(t, nc, "b").KV().Open(t.Context(), "z", wisp.KVQuota{}); err != nil {
+		t.Fatal(err)
+	}
+	makeBucket(t, nc, "a_kv_y", map[string]string{"wisp-fleet": "b", "wisp-kv-store": "y"})
+	makeBucket(t, nc, "a_kv_w", nil)
 	names, err := open(t, nc, "a").KV().Stores(t.Context())
 	if err != nil || len(names) != 1 || names[0] != "x" {
 		t.Fatalf("Stores() of fleet a = %q, %v; want [x]", names, err)
+	}
+}
+
+// makeBucket creates a JetStream KV bucket as another program would.
+func makeBucket(t *testing.T, nc *nats.Conn, bucket string, metadata map[string]string) {
+	t.Helper()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.CreateKeyValue(t.Context(), jetstream.KeyValueConfig{Bucket: bucket, Metadata: metadata}); err != nil {
+		t.Fatalf("create bucket %s: %v", bucket, err)
+	}
+}
+
+// TestKVRefusesForeignBuckets checks that Open binds only a bucket whose
+// metadata names this fleet and store, and leaves any other as it is;
+// and that fleet names that make bucket names ambiguous get no stores.
+func TestKVRefusesForeignBuckets(t *testing.T) {
+	srv := natstest.Start(t)
+	nc := natstest.Connect(t, srv.URL())
+	open(t, nc, "wisp_kv") // its apps bucket is wisp_kv_apps
+	makeBucket(t, nc, "wisp_kv_other", map[string]string{"wisp-fleet": "wisp2", "wisp-kv-store": "other"})
+	makeBucket(t, nc, "wisp_kv_raw", nil)
+	makeBucket(t, nc, "wisp_kv_renamed", map[string]string{"wisp-fleet": "wisp", "wisp-kv-store": "original"})
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, fleet, store string
+		err                error
+		owner              string // what the error says the bucket is
+	}{
+		{"the apps bucket of fleet wisp_kv", "wisp", "apps", wisp.ErrConflict, "no Wisp key-value store"},
+		{"a store of another fleet", "wisp", "other", wisp.ErrConflict, `key-value store "other" of fleet "wisp2"`},
+		{"another program's bucket", "wisp", "raw", wisp.ErrConflict, "no Wisp key-value store"},
+		{"another store's metadata", "wisp", "renamed", wisp.ErrConflict, `key-value store "original" of fleet "wisp"`},
+		{"fleet name with _kv_", "a_kv_b", "c", wisp.ErrInvalid, `fleet name "a_kv_b"`},
+		{"fleet name ending with _kv", "wisp_kv", "x", wisp.ErrInvalid, `fleet name "wisp_kv"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bucket := "KV_" + tc.fleet + "_kv_" + tc.store
+			before, berr := js.Stream(t.Context(), bucket)
+			_, err := open(t, nc, tc.fleet).KV().Open(t.Context(), tc.store, wisp.KVQuota{MaxKeys: 5, MaxBytes: 1000})
+			if !errors.Is(err, tc.err) || !strings.Contains(err.Error(), tc.owner) {
+				t.Fatalf("Open(%q) of fleet %q = %v; want an error matching %v saying %s", tc.store, tc.fleet, err, tc.err, tc.owner)
+			}
+			after, aerr := js.Stream(t.Context(), bucket)
+			switch {
+			case berr != nil && aerr == nil:
+				t.Errorf("the refused Open created bucket %s", bucket)
+			case berr == nil && (aerr != nil || !reflect.DeepEqual(after.CachedInfo().Config, before.CachedInfo().Config)):
+				t.Errorf("the refused Open changed stream %s: %+v, then %+v (%v)", bucket, before.CachedInfo().Config, after.CachedInfo().Config, aerr)
+			}
+		})
+	}
+}
+
+// TestKVExpiryRange checks how expiries are kept: to the nanosecond
+// within the years int64 Unix nanoseconds reach, and one past 2262 as
+// the last of them, still live.
+func TestKVExpiryRange(t *testing.T) {
+	srv := natstest.Start(t)
+	st, err := open(t, natstest.Connect(t, srv.URL()), "kve").KV().Open(t.Context(), "exp", wisp.KVQuota{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soon := time.Now().Add(time.Hour)
+	for _, tc := range []struct {
+		name      string
+		set, want time.Time
+	}{
+		{"never", time.Time{}, time.Time{}},
+		{"in an hour, to the nanosecond", soon, soon.Round(0)},
+		{"in 2262", time.Unix(0, math.MaxInt64-1), time.Unix(0, math.MaxInt64-1)},
+		{"in 3000", time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC), time.Unix(0, math.MaxInt64)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := st.Set(t.Context(), "k", []byte("v"), tc.set); err != nil {
+				t.Fatal(err)
+			}
+			e, err := st.Get(t.Context(), "k")
+			if err != nil || !e.Expires.Equal(tc.want) {
+				t.Fatalf("Get after Set expiring %v = %+v, %v; want it expiring %v", tc.set, e, err, tc.want)
+			}
+		})
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"strings"
 	"time"
@@ -69,18 +68,6 @@ func decodeTokens(s string) (key string, ok bool) {
 		}
 	}
 	return b.String(), true
-}
-
-// unixNano is t.UnixNano(), clamped to the years int64 nanoseconds reach
-// (1678 to 2262).
-func unixNano(t time.Time) int64 {
-	switch {
-	case t.Before(time.Unix(0, math.MinInt64)):
-		return math.MinInt64
-	case t.After(time.Unix(0, math.MaxInt64)):
-		return math.MaxInt64
-	}
-	return t.UnixNano()
 }
 
 // listed is a key as a listing saw it.

@@ -224,7 +224,9 @@ func (st *natsKVStore) publish(ctx context.Context, op, key string, value []byte
 	subj := st.subject(key)
 	headers := map[string]string{}
 	if !expires.IsZero() {
-		headers[hdrExpires] = strconv.FormatInt(unixNano(expires), 10)
+		// Sub saturates: an expiry past 2262, the last time int64
+		// nanoseconds reach, is stored as that time.
+		headers[hdrExpires] = strconv.FormatInt(int64(expires.Sub(time.Unix(0, 0))), 10)
 	}
 	var opts []jetstream.PublishOpt
 	if expect != nil {
