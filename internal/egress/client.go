@@ -27,9 +27,20 @@ type Options struct {
 	// it at a server on loopback (internal/dnstest).
 	Resolver *net.Resolver
 	// TLS is the base TLS configuration for https (root CAs, minimum
-	// version); its ServerName is always set to the URL's host. Nil: the
-	// system's roots, TLS 1.2 or later.
+	// version). Its ServerName is ignored: the name sent and verified is
+	// always the URL's host, so one fixed name cannot vouch for every
+	// host. Nil: the system's roots, TLS 1.2 or later.
 	TLS *tls.Config
+	// Refuse lists addresses no request may connect to, whatever the
+	// policy and AllowPrivate say, each with what it is ("the node's own
+	// admin listener"), which the refusal names. `wisp serve` lists its
+	// gateway and admin API, so an app allowed "http://127.0.0.1:*"
+	// cannot call the admin API or loop through the gateway. An
+	// unspecified address (0.0.0.0:8080 or [::]:8080, a listener on every
+	// address) stands for its port on every loopback address and every
+	// address of the host's interfaces. Entries without a port are
+	// ignored. New copies the map. Nil: none.
+	Refuse map[netip.AddrPort]string
 	// MaxRedirects is how many redirects one request follows. Zero: 10.
 	MaxRedirects int
 	// MaxResponseHeaderBytes caps a response's status line and headers.
@@ -50,18 +61,22 @@ const (
 //
 // Every request goes through the same checks, in this order, on the first
 // URL and on every redirect: the URL's form (checkURL), the policy's
-// patterns, the budget, the host's addresses after resolution, and only
-// then a connection to exactly the addresses checked. Nothing else in the
+// patterns, the budget, the host's addresses after resolution (the address
+// rules and Options.Refuse), and only then a connection to exactly the addresses checked. Nothing else in the
 // Client dials: its transport has no proxy and its dialler refuses any
 // address the checks did not pass for that request.
 type Client struct {
 	opts      Options
 	resolver  *net.Resolver
 	transport *http.Transport
+	refuse    []refusal // Options.Refuse
 	// beforeDial, if set, is called with every address about to be
 	// dialled; an error refuses it. Tests use it to count and to keep
 	// every connection on loopback.
 	beforeDial func(netip.AddrPort) error
+	// localAddrs lists the host's own addresses, for a refusal on an
+	// unspecified address: interfaceAddrs, or a test's.
+	localAddrs func() ([]netip.Addr, error)
 }
 
 // New returns a Client. Close it to release idle connections.
@@ -72,13 +87,18 @@ func New(opts Options) *Client {
 	if opts.MaxResponseHeaderBytes <= 0 {
 		opts.MaxResponseHeaderBytes = DefaultMaxResponseHeaderBytes
 	}
-	c := &Client{opts: opts, resolver: opts.Resolver}
+	c := &Client{opts: opts, resolver: opts.Resolver, refuse: newRefusals(opts.Refuse), localAddrs: interfaceAddrs}
+	c.opts.Refuse = nil // c.refuse is the copy used
 	if c.resolver == nil {
 		c.resolver = net.DefaultResolver
 	}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if opts.TLS != nil {
 		tlsConf = opts.TLS.Clone()
+		// The transport sets the server name to each URL's host only when
+		// this is empty; a fixed one would verify every host's
+		// certificate against one name.
+		tlsConf.ServerName = ""
 	}
 	c.transport = &http.Transport{
 		Proxy:                  nil, // never a proxy from the environment
@@ -147,14 +167,15 @@ func (c *Client) control(ctx context.Context, network, address string, _ syscall
 	return nil
 }
 
-// admit checks t against the policy, the budget and the address rules and
-// returns the addresses to dial. A request refused by the patterns, or to
+// admit checks t against the policy, the budget, the address rules and
+// Options.Refuse (on the address and port to dial) and returns the
+// addresses to dial. A request refused by the patterns, or to
 // an address refused, costs nothing; one to a name counts against the
 // budget before the name is looked up (a lookup is traffic too), so it
 // counts even if the addresses are then refused.
 func (c *Client) admit(ctx context.Context, p *Policy, b *Budget, t target, what string, body int64) ([]netip.Addr, error) {
-	ok, literal := p.allows(t)
-	if !ok {
+	m := p.allows(t)
+	if !m.ok {
 		return nil, fail(ErrDenied, "%s is not allowed by allowed_outbound_hosts (%s): add %q to it", what, describe(p), t.origin())
 	}
 	if t.ip.IsValid() {
@@ -163,13 +184,19 @@ func (c *Client) admit(ctx context.Context, p *Policy, b *Budget, t target, what
 		case v.reason == "":
 		case v.never:
 			return nil, fail(ErrDenied, "%s: %s is %s, which apps may never reach", what, t.ip, v.reason)
-		case !literal && !c.opts.AllowPrivate:
+		case !m.exact && !c.opts.AllowPrivate && m.rng != "":
+			return nil, fail(ErrDenied, "%s: %s is %s; name the address in allowed_outbound_hosts (%q) to allow it: a range like %q reaches only public addresses, unless the operator allows private egress (wisp serve --allow-private-egress)", what, t.ip, v.reason, t.origin(), m.rng)
+		case !m.exact && !c.opts.AllowPrivate:
 			return nil, fail(ErrDenied, "%s: %s is %s; name the address in allowed_outbound_hosts (%q) to allow it", what, t.ip, v.reason, t.origin())
+		}
+		ap := netip.AddrPortFrom(t.ip.Unmap(), t.port)
+		if r := c.refused(ap); r != "" {
+			return nil, fail(ErrDenied, "%s: %s is %s, which apps may never reach", what, ap, r)
 		}
 		if err := b.takeRequest(what, body); err != nil {
 			return nil, err
 		}
-		return []netip.Addr{t.ip.Unmap()}, nil
+		return []netip.Addr{ap.Addr()}, nil
 	}
 	if err := b.takeRequest(what, body); err != nil {
 		return nil, err
@@ -195,7 +222,11 @@ func (c *Client) admit(ctx context.Context, p *Policy, b *Budget, t target, what
 			return nil, fail(ErrDenied, "%s: %s resolves to %s, %s; a host name never reaches such addresses: call the address itself and name it in allowed_outbound_hosts (%q), or have the operator allow private egress (wisp serve --allow-private-egress)",
 				what, t.host, a, v.reason, literalOrigin(t, a))
 		}
-		out = append(out, a.Unmap())
+		ap := netip.AddrPortFrom(a.Unmap(), t.port)
+		if r := c.refused(ap); r != "" {
+			return nil, fail(ErrDenied, "%s: %s resolves to %s, and %s is %s, which apps may never reach", what, t.host, a, ap, r)
+		}
+		out = append(out, ap.Addr())
 	}
 	return out, nil
 }

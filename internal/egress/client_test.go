@@ -26,7 +26,9 @@ func TestAllowedLoopbackUpstreamAnswers(t *testing.T) {
 	}{
 		{"address and port named", []string{fmt.Sprintf("http://127.0.0.1:%d", up.port)}, up.url("/x"), false},
 		{"address named, any port", []string{"http://127.0.0.1:*"}, up.url("/x"), false},
-		{"address in a named range", []string{"http://127.0.0.0/8:*"}, up.url("/x"), false},
+		{"address named as a /32", []string{"http://127.0.0.1/32:*"}, up.url("/x"), false},
+		{"address in a range with private egress on", []string{"http://127.0.0.0/8:*"}, up.url("/x"), true},
+		{"every address with private egress on", []string{"http://0.0.0.0/0:*"}, up.url("/x"), true},
 		{"links example's patterns", []string{"http://127.0.0.1:*", "https://*"}, up.url("/x"), false},
 		{"name with private egress on", []string{"http://*.test:*"}, fmt.Sprintf("http://loop.test:%d/x", up.port), true},
 		{"address with private egress on", []string{"http://*:*"}, up.url("/x"), true},
@@ -108,19 +110,28 @@ func TestHTTPSUsesTheURLsHostForTLS(t *testing.T) {
 	port := srv.Listener.Addr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port()
 
 	cases := []struct {
-		name     string
-		patterns []string
-		url      string
-		wantErr  string
+		name       string
+		patterns   []string
+		url        string
+		serverName string // Options.TLS.ServerName
+		wantErr    string
 	}{
-		{"address", []string{"https://127.0.0.1:*"}, fmt.Sprintf("https://127.0.0.1:%d/", port), ""},
-		{"name (resolves to loopback, private egress on)", []string{"https://example.com:*"}, fmt.Sprintf("https://example.com:%d/", port), ""},
-		{"name the certificate does not cover", []string{"https://*.test:*"}, fmt.Sprintf("https://loop.test:%d/", port), "certificate"},
+		{"address", []string{"https://127.0.0.1:*"}, fmt.Sprintf("https://127.0.0.1:%d/", port), "", ""},
+		{"name (resolves to loopback, private egress on)", []string{"https://example.com:*"}, fmt.Sprintf("https://example.com:%d/", port), "", ""},
+		{"name the certificate does not cover", []string{"https://*.test:*"}, fmt.Sprintf("https://loop.test:%d/", port), "", "certificate"},
+		// A ServerName in the options would verify every host's
+		// certificate against that one name: it is ignored.
+		{"a ServerName the certificate covers does not vouch for another host", []string{"https://*.test:*"}, fmt.Sprintf("https://loop.test:%d/", port), "example.com", "not loop.test"},
+		{"a ServerName the certificate does not cover is not used", []string{"https://127.0.0.1:*"}, fmt.Sprintf("https://127.0.0.1:%d/", port), "loop.test", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			e := newEnv(t, Options{AllowPrivate: true, TLS: &tls.Config{RootCAs: pool}})
+			conf := &tls.Config{RootCAs: pool, ServerName: c.serverName}
+			e := newEnv(t, Options{AllowPrivate: true, TLS: conf})
 			_, body, err := e.do(testCtx(t), c.patterns, nil, "GET", c.url, nil, nil)
+			if conf.ServerName != c.serverName {
+				t.Errorf("the caller's TLS config was changed: ServerName %q", conf.ServerName)
+			}
 			if c.wantErr != "" {
 				checkErr(t, err, ErrUnavailable, c.wantErr)
 				return

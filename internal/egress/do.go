@@ -22,7 +22,7 @@ func NewRequest(method, rawURL string, body []byte) (*http.Request, error) {
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fail(ErrInvalid, "URL %q: %v", rawURL, unwrapURLError(err))
+		return nil, fail(ErrInvalid, "URL %q: %v", ShowURL(rawURL), unwrapURLError(err))
 	}
 	req := &http.Request{Method: method, URL: u, Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}
 	if body != nil {
@@ -62,7 +62,7 @@ func (c *Client) Do(ctx context.Context, p *Policy, b *Budget, req *http.Request
 		return nil, fail(ErrInvalid, "the request has no URL")
 	}
 	first, err := checkURL(req.URL)
-	what := fmtWhat(method, req.URL.Redacted(), 0)
+	what := fmtWhat(method, showURL(req.URL), 0)
 	if err != nil {
 		return nil, err
 	}
@@ -90,21 +90,21 @@ func (c *Client) Do(ctx context.Context, p *Policy, b *Budget, req *http.Request
 		}
 		loc := resp.Header.Get("Location")
 		if !isRedirect(resp.StatusCode) || loc == "" {
-			resp.Body = &budgetBody{rc: resp.Body, budget: b, ctx: ctx, what: method + " " + t.url.Redacted()}
+			resp.Body = &budgetBody{rc: resp.Body, budget: b, ctx: ctx, what: method + " " + showURL(t.url)}
 			return resp, nil
 		}
 		resp.Body.Close()
 		if hop == c.opts.MaxRedirects {
-			return nil, fail(ErrLimit, "%s: stopped after %d redirects (the last to %s)", fmtWhat(method, req.URL.Redacted(), 0), hop, t.url.Redacted())
+			return nil, fail(ErrLimit, "%s: stopped after %d redirects (the last to %s)", fmtWhat(method, showURL(req.URL), 0), hop, showURL(t.url))
 		}
 		next, err := t.url.Parse(loc)
 		if err != nil {
-			return nil, fail(ErrInvalid, "%s answered %d with Location %q, which is not a URL: %v", what, resp.StatusCode, loc, unwrapURLError(err))
+			return nil, fail(ErrInvalid, "%s answered %d with Location %q, which is not a URL: %v", what, resp.StatusCode, ShowURL(loc), unwrapURLError(err))
 		}
-		what = fmtWhat(method, next.Redacted(), hop+1)
+		what = fmtWhat(method, showURL(next), hop+1)
 		nt, err := checkURL(next)
 		if err != nil {
-			return nil, within(fmt.Sprintf("redirect %d from %s", hop+1, t.url.Redacted()), err)
+			return nil, within(fmt.Sprintf("redirect %d from %s", hop+1, showURL(t.url)), err)
 		}
 		if resp.StatusCode != http.StatusTemporaryRedirect && resp.StatusCode != http.StatusPermanentRedirect {
 			if method != http.MethodHead {
@@ -198,7 +198,7 @@ func checkHostHeader(v string, t target, what string) error {
 			return nil
 		}
 	}
-	return fail(ErrDenied, "%s: the Host header %q differs from the URL's host %q: the request goes where its URL says, so put the host in the URL and drop the header", what, v, t.authority())
+	return fail(ErrDenied, "%s: the Host header %q differs from the URL's host %q: the request goes where its URL says, so put the host in the URL and drop the header", what, cutText(v, MaxShownURL), t.authority())
 }
 
 // readBody reads the request's body whole, refusing one larger than the

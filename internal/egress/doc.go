@@ -17,12 +17,14 @@
 //     (ErrLimit);
 //  4. the addresses: an IP host as is, a name through the resolver; every
 //     address must be public, unless it is non-public but not forbidden
-//     and either the URL names it and a pattern names it literally
-//     ("http://127.0.0.1:8080") or Options.AllowPrivate is set. Cloud
-//     metadata, unspecified, multicast and broadcast addresses are
-//     forbidden whatever the policy or options say. IPv6 forms embedding
-//     an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo, ISATAP) are
-//     judged by that address (ErrDenied);
+//     and either the URL names it and a pattern names exactly that address
+//     ("http://127.0.0.1:8080"; a range like "10.0.0.0/8" covers only
+//     public addresses) or Options.AllowPrivate is set. Cloud metadata,
+//     unspecified, multicast and broadcast addresses are forbidden
+//     whatever the policy or options say, and so are the addresses and
+//     ports in Options.Refuse (the node's own listeners). IPv6 forms
+//     embedding an IPv4 address (mapped, compatible, NAT64, 6to4, Teredo,
+//     ISATAP) are judged by that address (ErrDenied);
 //  5. the connection: to exactly the addresses checked, never a proxy,
 //     never a second lookup; the dialler refuses anything else.
 //
@@ -32,5 +34,7 @@
 //
 // Every error wraps one of ErrDenied, ErrInvalid, ErrLimit, ErrTimeout and
 // ErrUnavailable, which map to the guest ABI's status codes, and its
-// message starts with that word and says what to change.
+// message starts with that word and says what to change. A URL in a
+// message never shows its query, fragment or password, and at most
+// MaxShownURL bytes of it ([ShowURL]).
 package egress

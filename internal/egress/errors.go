@@ -3,7 +3,9 @@ package egress
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
+	"unicode/utf8"
 )
 
 // The kinds of failure. Every error this package returns matches exactly one
@@ -65,4 +67,54 @@ func within(context string, err error) error {
 	}
 	detail := strings.TrimPrefix(ke.msg, ke.kind.Error()+": ")
 	return &kindError{kind: ke.kind, msg: ke.kind.Error() + ": " + context + ": " + detail, cause: ke.cause}
+}
+
+// MaxShownURL is how many bytes of a URL an error message shows at most.
+const MaxShownURL = 200
+
+// ShowURL returns rawURL as an error message or a log line may show it:
+// without its query and fragment, where tokens travel (a guest's last
+// error can reach public clients, and logs are read by many), its password
+// hidden, and cut to MaxShownURL bytes, "..." marking a cut. It serves
+// callers quoting a URL they could not hand to Client.Do, such as a
+// malformed one; the package's own messages show URLs this way.
+func ShowURL(rawURL string) string {
+	s := rawURL
+	if i := strings.IndexAny(s, "?#"); i >= 0 {
+		s = s[:i]
+	}
+	if u, err := url.Parse(s); err == nil {
+		return showURL(u)
+	}
+	// Unparsable: hide what would be a password in user info.
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		authority, _, _ := strings.Cut(rest, "/")
+		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+			if colon := strings.IndexByte(authority[:at], ':'); colon >= 0 {
+				start := len(s) - len(rest) + colon + 1
+				s = s[:start] + "xxxxx" + s[start+at-colon-1:]
+			}
+		}
+	}
+	return cutText(s, MaxShownURL)
+}
+
+// showURL is ShowURL for a parsed URL.
+func showURL(u *url.URL) string {
+	c := *u
+	c.RawQuery, c.ForceQuery, c.Fragment, c.RawFragment = "", false, "", ""
+	return cutText(c.Redacted(), MaxShownURL)
+}
+
+// cutText returns s cut to at most max bytes, on a UTF-8 boundary, ending
+// in "..." if it was cut.
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	end := max - len("...")
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
+	}
+	return s[:end] + "..."
 }

@@ -47,7 +47,7 @@ func defaultPort(scheme string) uint16 {
 // canonical form. Everything it refuses wraps ErrInvalid; nothing it
 // refuses is ever looked up or dialled.
 func checkURL(u *url.URL) (target, error) {
-	shown := u.Redacted()
+	shown := showURL(u)
 	scheme := strings.ToLower(u.Scheme)
 	switch {
 	case scheme != "http" && scheme != "https":

@@ -42,7 +42,9 @@ type hostPattern struct {
 //   - host: a name ("api.example.com"), "*.example.com" for every
 //     subdomain of example.com (not example.com itself), "*" for any
 //     host, an IP address ("127.0.0.1", "[::1]") or a CIDR range
-//     ("10.0.0.0/8", "[fd00::]/8");
+//     ("10.0.0.0/8", "[fd00::]/8"). Only an address (or a /32 or /128)
+//     lets requests reach a non-public address; a range, like "*", reaches
+//     only the public addresses it covers unless Options.AllowPrivate;
 //   - port: a number, a range "8000..8100" (the end excluded, as in Spin),
 //     or "*" for any; none means the scheme's default (80 for http, 443
 //     for https, either for "*").
@@ -87,21 +89,44 @@ func (p *Policy) String() string {
 	return strings.Join(out, ", ")
 }
 
-// allows reports whether some pattern allows t, and whether one that does
-// names t's address literally (an IP or CIDR pattern matching an IP host).
-func (p *Policy) allows(t target) (ok, literal bool) {
+// match is what a policy's patterns make of one target.
+type match struct {
+	// ok: some pattern allows the target.
+	ok bool
+	// exact: one that does names the target's address exactly (an IP
+	// address, or a /32 or /128 range), which lets it reach a non-public
+	// address.
+	exact bool
+	// rng: otherwise, the first range pattern that allows the target, in
+	// canonical form, for the refusal to name; "" if none.
+	rng string
+}
+
+// allows matches t against the patterns. Only a pattern naming t's address
+// exactly grants a non-public address: a range ("10.0.0.0/8",
+// "0.0.0.0/0") grants the public addresses it covers, the non-public ones
+// only with Options.AllowPrivate, so a wide range cannot open loopback or
+// the private network by accident.
+func (p *Policy) allows(t target) match {
+	var m match
 	if p == nil {
-		return false, false
+		return m
 	}
 	for _, pat := range p.patterns {
-		if pat.matches(t) {
-			ok = true
-			if pat.host.prefix.IsValid() {
-				return true, true
-			}
+		if !pat.matches(t) {
+			continue
+		}
+		m.ok = true
+		switch prefix := pat.host.prefix; {
+		case !prefix.IsValid():
+		case prefix.IsSingleIP():
+			m.exact, m.rng = true, ""
+			return m
+		case m.rng == "":
+			m.rng = pat.String()
 		}
 	}
-	return ok, false
+	return m
 }
 
 func (pat pattern) matches(t target) bool {
@@ -271,9 +296,6 @@ func parseHostPattern(host, bits string) (hostPattern, error) {
 		}
 		return hostPattern{name: canon}, nil
 	}
-	if v := classify(a); v.never && bits == "" {
-		return hostPattern{}, fmt.Errorf("%s is %s, which apps may never reach", a, v.reason)
-	}
 	prefix := netip.PrefixFrom(a, a.BitLen())
 	if bits != "" {
 		n, err := strconv.Atoi(bits)
@@ -284,6 +306,9 @@ func parseHostPattern(host, bits string) (hostPattern, error) {
 		if prefix.Masked() != prefix {
 			return hostPattern{}, fmt.Errorf("range %s has bits set past its prefix length: write %s", prefix, prefix.Masked())
 		}
+	}
+	if v := classify(a); v.never && prefix.IsSingleIP() {
+		return hostPattern{}, fmt.Errorf("%s is %s, which apps may never reach", a, v.reason)
 	}
 	return hostPattern{prefix: prefix}, nil
 }

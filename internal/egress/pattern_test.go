@@ -81,6 +81,8 @@ func TestParseRefusesBadPatternsClearly(t *testing.T) {
 		{"self", "http://self", []string{`"self" is not supported`}},
 		{"metadata", "http://169.254.169.254", []string{"169.254.169.254 is a cloud metadata address", "never"}},
 		{"metadata IPv6", "http://[fd00:ec2::254]", []string{"cloud metadata"}},
+		{"metadata as a /32", "http://169.254.169.254/32", []string{"169.254.169.254 is a cloud metadata address", "never"}},
+		{"metadata as a /128", "http://[fd00:ec2::254]/128", []string{"cloud metadata"}},
 		{"unspecified", "http://0.0.0.0:8080", []string{"the unspecified address"}},
 		{"multicast", "http://224.0.0.1", []string{"multicast"}},
 		{"short IPv4", "http://127.1:8080", []string{`"127.1" is the IPv4 address 127.0.0.1 in a non-standard form`, `"127.0.0.1"`}},
@@ -129,34 +131,42 @@ func TestPolicyMatches(t *testing.T) {
 		patterns []string
 		url      string
 		ok       bool
-		literal  bool
+		exact    bool
+		rng      string
 	}{
-		{"exact host, default port", []string{"https://api.example.com"}, "https://api.example.com/x", true, false},
-		{"explicit default port", []string{"https://api.example.com"}, "https://api.example.com:443/x", true, false},
-		{"other port", []string{"https://api.example.com"}, "https://api.example.com:8443/x", false, false},
-		{"other scheme", []string{"https://api.example.com"}, "http://api.example.com/", false, false},
-		{"host case", []string{"https://api.example.com"}, "https://API.example.COM/", true, false},
-		{"other host", []string{"https://api.example.com"}, "https://example.com/", false, false},
-		{"suffix trick", []string{"https://api.example.com"}, "https://api.example.com.evil.test/", false, false},
-		{"subdomain", []string{"https://*.example.com"}, "https://a.b.example.com/", true, false},
-		{"subdomain pattern, apex", []string{"https://*.example.com"}, "https://example.com/", false, false},
-		{"subdomain pattern, lookalike", []string{"https://*.example.com"}, "https://evilexample.com/", false, false},
-		{"any scheme, http default", []string{"*://x.test"}, "http://x.test/", true, false},
-		{"any scheme, https default", []string{"*://x.test"}, "https://x.test/", true, false},
-		{"any scheme, crossed default", []string{"*://x.test"}, "https://x.test:80/", false, false},
-		{"any host any port", []string{"*://*:*"}, "http://x.test:9999/", true, false},
-		{"any host matches an address", []string{"http://*:*"}, "http://127.0.0.1:9999/", true, false},
-		{"range start", []string{"http://x.test:8000..8100"}, "http://x.test:8000/", true, false},
-		{"range end excluded", []string{"http://x.test:8000..8100"}, "http://x.test:8100/", false, false},
-		{"range last", []string{"http://x.test:8000..8100"}, "http://x.test:8099/", true, false},
-		{"literal address", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8080/", true, true},
-		{"literal address, other port", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8081/", false, false},
-		{"literal does not match a name", []string{"http://127.0.0.1:*"}, "http://localhost:8080/", false, false},
-		{"name does not match an address", []string{"http://localhost:*"}, "http://127.0.0.1:8080/", false, false},
-		{"literal IPv6", []string{"http://[::1]:*"}, "http://[0::1]:8080/", true, true},
-		{"range names literally", []string{"http://10.0.0.0/8:*"}, "http://10.1.2.3:80/", true, true},
-		{"literal wins over any", []string{"http://*:*", "http://127.0.0.1:*"}, "http://127.0.0.1:1/", true, true},
-		{"empty policy", nil, "https://api.example.com/", false, false},
+		{"exact host, default port", []string{"https://api.example.com"}, "https://api.example.com/x", true, false, ""},
+		{"explicit default port", []string{"https://api.example.com"}, "https://api.example.com:443/x", true, false, ""},
+		{"other port", []string{"https://api.example.com"}, "https://api.example.com:8443/x", false, false, ""},
+		{"other scheme", []string{"https://api.example.com"}, "http://api.example.com/", false, false, ""},
+		{"host case", []string{"https://api.example.com"}, "https://API.example.COM/", true, false, ""},
+		{"other host", []string{"https://api.example.com"}, "https://example.com/", false, false, ""},
+		{"suffix trick", []string{"https://api.example.com"}, "https://api.example.com.evil.test/", false, false, ""},
+		{"subdomain", []string{"https://*.example.com"}, "https://a.b.example.com/", true, false, ""},
+		{"subdomain pattern, apex", []string{"https://*.example.com"}, "https://example.com/", false, false, ""},
+		{"subdomain pattern, lookalike", []string{"https://*.example.com"}, "https://evilexample.com/", false, false, ""},
+		{"any scheme, http default", []string{"*://x.test"}, "http://x.test/", true, false, ""},
+		{"any scheme, https default", []string{"*://x.test"}, "https://x.test/", true, false, ""},
+		{"any scheme, crossed default", []string{"*://x.test"}, "https://x.test:80/", false, false, ""},
+		{"any host any port", []string{"*://*:*"}, "http://x.test:9999/", true, false, ""},
+		{"any host matches an address", []string{"http://*:*"}, "http://127.0.0.1:9999/", true, false, ""},
+		{"range start", []string{"http://x.test:8000..8100"}, "http://x.test:8000/", true, false, ""},
+		{"range end excluded", []string{"http://x.test:8000..8100"}, "http://x.test:8100/", false, false, ""},
+		{"range last", []string{"http://x.test:8000..8100"}, "http://x.test:8099/", true, false, ""},
+		{"literal address", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8080/", true, true, ""},
+		{"literal address, other port", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8081/", false, false, ""},
+		{"literal does not match a name", []string{"http://127.0.0.1:*"}, "http://localhost:8080/", false, false, ""},
+		{"name does not match an address", []string{"http://localhost:*"}, "http://127.0.0.1:8080/", false, false, ""},
+		{"literal IPv6", []string{"http://[::1]:*"}, "http://[0::1]:8080/", true, true, ""},
+		{"a range is not exact", []string{"http://10.0.0.0/8:*"}, "http://10.1.2.3:80/", true, false, "http://10.0.0.0/8:*"},
+		{"every address is not exact", []string{"http://0.0.0.0/0:*"}, "http://127.0.0.1:80/", true, false, "http://0.0.0.0/0:*"},
+		{"half the addresses are not exact", []string{"http://0.0.0.0/1:*"}, "http://127.0.0.1:80/", true, false, "http://0.0.0.0/1:*"},
+		{"every IPv6 address is not exact", []string{"http://[::]/0:*"}, "http://[::1]:80/", true, false, "http://[::]/0:*"},
+		{"a /32 is exact", []string{"http://127.0.0.1/32:*"}, "http://127.0.0.1:80/", true, true, ""},
+		{"a /128 is exact", []string{"http://[::1]/128:*"}, "http://[::1]:80/", true, true, ""},
+		{"exact wins over a range", []string{"http://0.0.0.0/0:*", "http://127.0.0.1:80"}, "http://127.0.0.1:80/", true, true, ""},
+		{"the first range is named", []string{"http://*:*", "http://127.0.0.0/8:*", "http://0.0.0.0/0:*"}, "http://127.0.0.1:80/", true, false, "http://127.0.0.0/8:*"},
+		{"literal wins over any", []string{"http://*:*", "http://127.0.0.1:*"}, "http://127.0.0.1:1/", true, true, ""},
+		{"empty policy", nil, "https://api.example.com/", false, false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -169,14 +179,14 @@ func TestPolicyMatches(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ok, literal := p.allows(tg)
-			if ok != c.ok || literal != c.literal {
-				t.Errorf("allows(%s) = %v, %v; want %v, %v", c.url, ok, literal, c.ok, c.literal)
+			m := p.allows(tg)
+			if want := (match{c.ok, c.exact, c.rng}); m != want {
+				t.Errorf("allows(%s) = %+v, want %+v", c.url, m, want)
 			}
 		})
 	}
 	var nilPolicy *Policy
-	if ok, _ := nilPolicy.allows(target{scheme: "https", host: "x.test", port: 443}); ok {
+	if m := nilPolicy.allows(target{scheme: "https", host: "x.test", port: 443}); m.ok {
 		t.Error("a nil policy allowed a request")
 	}
 }
