@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -107,6 +108,14 @@ type OutboundConfig struct {
 	// Resolver resolves host names (tests point it at a resolver on
 	// loopback). Nil: net.DefaultResolver.
 	Resolver *net.Resolver
+	// Refuse lists addresses apps may never reach, whatever their
+	// allowed_outbound_hosts and AllowPrivate say, each with what it is,
+	// which the refusal names: `wisp serve` lists its gateway ("the
+	// node's own gateway") and admin API ("the node's own admin
+	// listener"). An unspecified address (0.0.0.0:8080) stands for its
+	// port on every loopback address and every address of the host.
+	// New copies the map. Nil: none.
+	Refuse map[netip.AddrPort]string
 }
 
 // loadBatch is how many apps Load loads before it starts serving them.
@@ -204,7 +213,7 @@ func New(cfg Config) (*Node, error) {
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget, eng.OffHeap),
-		egress:    egress.New(egress.Options{AllowPrivate: cfg.Outbound.AllowPrivate, Resolver: cfg.Outbound.Resolver}),
+		egress:    egress.New(egress.Options{AllowPrivate: cfg.Outbound.AllowPrivate, Resolver: cfg.Outbound.Resolver, Refuse: cfg.Outbound.Refuse}),
 	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
 	return n, nil
@@ -456,5 +465,6 @@ func (n *Node) Close(ctx context.Context) error {
 		d.release()
 	}
 	n.admission.stop()
+	n.egress.Close()
 	return n.engine.Close(ctx)
 }
