@@ -187,21 +187,28 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	if err != nil {
 		return err
 	}
+
+	// Listen before the node exists: its outbound HTTP refuses the
+	// addresses bound (port 0 resolved), so apps cannot call the admin
+	// API or loop through the gateway. The servers' Shutdown closes the
+	// listeners; the deferred Close covers a return before they serve.
+	gwLn, err := net.Listen("tcp", f.listen)
+	if err != nil {
+		return fmt.Errorf("gateway --listen: %w", err)
+	}
+	defer gwLn.Close()
+	adminLn, err := net.Listen("tcp", f.adminListen)
+	if err != nil {
+		return fmt.Errorf("admin API --admin-listen: %w", err)
+	}
+	defer adminLn.Close()
+	cfg.Outbound.Refuse = ownListeners(gwLn, adminLn)
 	node, err := wisp.New(cfg)
 	if err != nil {
 		return err
 	}
 	defer node.Close(context.WithoutCancel(ctx))
 
-	gwLn, err := net.Listen("tcp", f.listen)
-	if err != nil {
-		return fmt.Errorf("gateway --listen: %w", err)
-	}
-	adminLn, err := net.Listen("tcp", f.adminListen)
-	if err != nil {
-		gwLn.Close()
-		return fmt.Errorf("admin API --admin-listen: %w", err)
-	}
 	gw := gateway.NewServer(f.listen, gateway.New(node, log), log)
 	releaseReady := node.HoldReady() // not ready until the --deploy apps are in
 	stopping := make(chan struct{})

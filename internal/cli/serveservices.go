@@ -3,6 +3,8 @@ package cli
 import (
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 
 	"github.com/wisphq/wisp"
 )
@@ -40,4 +42,21 @@ func configureServices(cfg *wisp.Config, store wisp.Store, f serveFlags, log *sl
 		egress = "private egress allowed (--allow-private-egress)"
 	}
 	return fmt.Sprintf("%s; secrets %s; %s", kvNote, keyNote, egress), nil
+}
+
+// ownListeners is wisp.OutboundConfig.Refuse for the node's gateway and
+// admin API listeners: apps may never call them (an unspecified address,
+// a listener on every address, stands for the host's every address on its
+// port).
+func ownListeners(gateway, admin net.Listener) map[netip.AddrPort]string {
+	own := map[netip.AddrPort]string{}
+	for _, l := range []struct {
+		ln   net.Listener
+		what string
+	}{{gateway, "the node's own gateway"}, {admin, "the node's own admin listener"}} {
+		if a, ok := l.ln.Addr().(*net.TCPAddr); ok {
+			own[a.AddrPort()] = l.what
+		}
+	}
+	return own
 }
