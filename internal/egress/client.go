@@ -19,7 +19,7 @@ type Options struct {
 	// AllowPrivate lets requests reach loopback, private, link-local,
 	// unique-local and other non-public addresses through host names
 	// their policy allows (`wisp serve --allow-private-egress`), not only
-	// addresses their policy names literally. Cloud metadata addresses,
+	// addresses their policy names exactly. Cloud metadata addresses,
 	// the unspecified address, multicast and broadcast stay refused.
 	// Default false.
 	AllowPrivate bool

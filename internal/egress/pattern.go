@@ -27,7 +27,8 @@ type pattern struct {
 }
 
 // hostPattern is one of: any host, the subdomains of a domain, one name,
-// or IP addresses named literally (one address, or a CIDR range).
+// or IP addresses (one address, or a CIDR range; only one address, or a
+// /32 or /128, lets a request reach a non-public address).
 type hostPattern struct {
 	any    bool
 	suffix string       // ".example.com" for "*.example.com"
