@@ -17,11 +17,12 @@ import (
 // Options configures a Client.
 type Options struct {
 	// AllowPrivate lets requests reach loopback, private, link-local,
-	// unique-local and other non-public addresses through host names
-	// their policy allows (`wisp serve --allow-private-egress`), not only
-	// addresses their policy names exactly. Cloud metadata addresses,
-	// the unspecified address, multicast and broadcast stay refused.
-	// Default false.
+	// unique-local and other non-public addresses through host names and
+	// address ranges their policy allows (`wisp serve
+	// --allow-private-egress`), not only addresses their policy names
+	// exactly. Cloud metadata addresses, the unspecified address,
+	// multicast, broadcast and Refuse's addresses stay refused. Default
+	// false.
 	AllowPrivate bool
 	// Resolver looks host names up. Nil: net.DefaultResolver. Tests point
 	// it at a server on loopback (internal/dnstest).
