@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
 )
 
@@ -127,7 +128,7 @@ func httpModule() engine.HostModule {
 			}
 			req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(body))
 			if err != nil {
-				return OK, invalidArg{fmt.Sprintf("outbound request %s %q: %v", method, rawURL, cleanURLError(err))}
+				return OK, invalidArg{fmt.Sprintf("outbound request %s %q: %v", method, egress.ShowURL(rawURL), cleanURLError(err))}
 			}
 			req.Header = h
 			resp, err := c.svc.Send(ctx, req)

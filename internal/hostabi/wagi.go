@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
 )
 
@@ -205,7 +206,7 @@ func wagiReq(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (u
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return wagiInvalidURL, invalidArg{fmt.Sprintf("outbound request %s %q: %v", method, rawURL, cleanURLError(err))}
+		return wagiInvalidURL, invalidArg{fmt.Sprintf("outbound request %s %q: %v", method, egress.ShowURL(rawURL), cleanURLError(err))}
 	}
 	req.Header = h
 	resp, err := c.svc.Send(ctx, req)
