@@ -62,26 +62,44 @@ const (
 //
 // # Quota
 //
-// Before each write the store asks the stream leader for the bucket's
-// state (one request): a write that would create a key in a store holding
-// MaxKeys keys, or take its bytes past MaxBytes, is refused with
-// wisp.ErrLimit and not sent. An update that does not grow its entry
-// succeeds in a full store. Entries expired but not yet purged count
-// until a refused write purges them (it lists the store, purges up to
-// 1,000 expired entries and looks again). MaxBytes counts what
-// JetStream's file store counts: per entry the subject (1 to 3 bytes and
-// a dot per byte of the key), the headers (about 100 bytes on a Create
-// or Update, 35 for an expiry), the value and 30 bytes of record, so a
-// store holds fewer bytes of keys and values than memory or bbolt would.
+// A write that would create a key in a store holding MaxKeys keys, or
+// take its bytes past MaxBytes, is refused with wisp.ErrLimit and not
+// sent. An update that does not grow its entry succeeds in a full store.
+// Entries expired but not yet purged count until a refused write purges
+// them (it lists the store, purges up to 1,000 expired entries and looks
+// again). MaxBytes counts what JetStream's file store counts: per entry
+// the subject (1 to 3 bytes and a dot per byte of the key), the headers
+// (about 100 bytes on a Create or Update, 35 for an expiry), the value
+// and 30 bytes of record, so a store holds fewer bytes of keys and values
+// than memory or bbolt would.
 //
-// Through one node this is exact. Writes racing through several nodes
-// each check before writing, so together they can pass the quota by what
-// they add at once; JetStream refuses, atomically, any write past the
-// bucket's own limits, MaxKeys + 1,024 messages and MaxBytes + 4 MiB
-// (Open sets them; the last node to open a store with another quota
-// changes them for all). The limits have that headroom because JetStream
-// in a cluster counts writes in flight against them, even those
-// replacing a key, which would refuse updates in a full store.
+// Through one KV value (a node has one; every handle it opens on a store
+// shares the store's lock) the quota is exact. A write that may grow the
+// store asks the stream leader for the bucket's state (one request) and
+// publishes while holding the store's lock exclusively, so these writes
+// go to a store one at a time, each seeing the one before. Writes that
+// cannot grow it skip the check and run side by side: an Update, or a
+// Create over an expired entry, whose message is no larger than the one
+// it replaces (a compare-and-swap, which JetStream applies over that
+// message or not at all), without the lock; a Set whose key's message,
+// read first from the stream leader, is no smaller, under the lock held
+// shared (Delete and the purging of expired entries take it exclusively,
+// so the key cannot vanish under the Set). A Set of a new key thus costs
+// three requests (read, state, publish), a Set over a no smaller entry
+// two, an Update read just before (as KVIncrement's) one. Waiting for the
+// lock counts as part of the call (see Outages).
+//
+// Across nodes it is not exact: nodes do not coordinate, so writes
+// racing through several nodes each check a state without the others'
+// and together pass the quota by up to what the other nodes add at that
+// moment, about one growing write each (a Set through one node over a
+// key another deletes at that moment can add one more). JetStream
+// refuses, atomically, any write past the bucket's own limits, MaxKeys +
+// 1,024 messages and MaxBytes + 4 MiB (Open sets them; the last node to
+// open a store with another quota changes them for all). The limits have
+// that headroom because JetStream in a cluster counts writes in flight
+// against them, even those replacing a key, which would refuse updates in
+// a full store.
 //
 // # Limits
 //
@@ -103,12 +121,15 @@ const (
 // key, a listing, up to 16 at a time, or a write refused by the quota);
 // this is best effort, and entries that expire and are never touched
 // again stay in the bucket.
-func (s *Store) KV() wisp.KV { return &natsKV{s: s, stores: map[string]*natsKVStore{}} }
+func (s *Store) KV() wisp.KV {
+	return &natsKV{s: s, stores: map[string]*natsKVStore{}, locks: map[string]*quotaLock{}}
+}
 
 type natsKV struct {
 	s      *Store
 	mu     sync.Mutex
 	stores map[string]*natsKVStore // opened stores by name, reused when the quota is the same
+	locks  map[string]*quotaLock   // each store's, shared by all its handles
 }
 
 // checkFleetName refuses a fleet name that makes the buckets' names
@@ -163,8 +184,12 @@ func (kv *natsKV) Open(ctx context.Context, name string, quota wisp.KVQuota) (wi
 		seen: map[string]seenEntry{},
 	}
 	kv.mu.Lock()
+	defer kv.mu.Unlock()
+	if kv.locks[name] == nil {
+		kv.locks[name] = newQuotaLock()
+	}
+	st.lock = kv.locks[name]
 	kv.stores[name] = st
-	kv.mu.Unlock()
 	return st, nil
 }
 
@@ -252,10 +277,11 @@ func (kv *natsKV) Stores(ctx context.Context) ([]string, error) {
 }
 
 // seenEntry is what a store handle knows of one revision of a key: its
-// expiry, which never changes for that revision.
+// expiry and size (see storedSize), which never change for that revision.
 type seenEntry struct {
 	rev     uint64
 	expires time.Time
+	size    int64
 }
 
 // maxSeen bounds the entries a handle remembers (see natsKVStore.seen).

@@ -172,8 +172,8 @@ func (st *natsKVStore) Keys(ctx context.Context, prefix, after string, limit int
 	if err != nil {
 		return nil, false, fmt.Errorf("natsstore: list keys of key-value store %q: %w", st.name, unavailable(err))
 	}
-	for _, l := range expired[:min(len(expired), kvListExpiredMax)] {
-		st.purgeExpired(ctx, l.key, l.rev)
+	if len(expired) > 0 {
+		st.purgeLocked(ctx, expired[:min(len(expired), kvListExpiredMax)]...)
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys) // a key written during the listing may come twice
@@ -187,7 +187,8 @@ func (st *natsKVStore) Keys(ctx context.Context, prefix, after string, limit int
 }
 
 // sweep purges up to kvSweepMax expired entries of the store and returns
-// how many it purged. Best effort: errors count as none purged.
+// how many it purged. Best effort: errors count as none purged. The
+// caller holds the quota lock exclusively.
 func (st *natsKVStore) sweep(ctx context.Context) int {
 	now := time.Now()
 	var expired []listed

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -53,7 +54,8 @@ func headerLen(fields map[string]string) int {
 
 // room checks against the stream leader's state that a message of size
 // bytes written to key keeps the store within its quota. A refusal first
-// purges expired entries and looks again.
+// purges expired entries and looks again. The caller holds the quota lock
+// exclusively.
 func (st *natsKVStore) room(ctx context.Context, op, key string, size int64) error {
 	if st.quota == (wisp.KVQuota{}) {
 		return nil
@@ -117,3 +119,109 @@ var (
 	errKeysFull  = errors.New("the store's key count is at its max_keys")
 	errBytesFull = errors.New("the store's size would pass its max_bytes")
 )
+
+// quotaLock makes a store's quota exact through one KV value (one node):
+// writes that may grow the store hold it exclusively from their check
+// against the stream leader's state to their publish, so no other write
+// through the node lands in between. A Set that replaces a key's message
+// by one no larger holds it shared, only to keep deletes and purges
+// (exclusive) from removing the key under it, which would turn it into
+// the creation of a key nobody checked. Compare-and-swap writes that
+// replace a message by one no larger need no lock: JetStream applies them
+// only over that message. Unlike sync.RWMutex, waiting ends with the
+// caller's context, so a call made during an outage fails in time rather
+// than queueing behind others.
+type quotaLock struct {
+	writer chan struct{} // one exclusive holder or claimant at a time
+	slots  chan struct{} // shared holders take one; the exclusive one takes all
+}
+
+// quotaLockSlots bounds the shared holders at once.
+const quotaLockSlots = 128
+
+func newQuotaLock() *quotaLock {
+	return &quotaLock{writer: make(chan struct{}, 1), slots: make(chan struct{}, quotaLockSlots)}
+}
+
+// rlock takes the lock shared, or returns the context's error.
+func (l *quotaLock) rlock(ctx context.Context) error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l *quotaLock) runlock() { <-l.slots }
+
+// lock takes the lock exclusively: the claim first, which stops new
+// shared holders from taking the last slots, then every slot as the
+// shared holders let go of them.
+func (l *quotaLock) lock(ctx context.Context) error {
+	select {
+	case l.writer <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for i := range quotaLockSlots {
+		select {
+		case l.slots <- struct{}{}:
+		case <-ctx.Done():
+			for range i {
+				<-l.slots
+			}
+			<-l.writer
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+func (l *quotaLock) unlock() {
+	for range quotaLockSlots {
+		<-l.slots
+	}
+	<-l.writer
+}
+
+// lockQuota takes st's quota lock, exclusive or shared, for a call of op
+// on key. Waiting ends with ctx, which the caller derives with
+// untilDisconnected at the start of the call, so that a call waiting for
+// the lock during an outage fails disconnectedWait into it, like any
+// other.
+func (st *natsKVStore) lockQuota(ctx context.Context, op, key string, exclusive bool) (unlock func(), err error) {
+	if exclusive {
+		err, unlock = st.lock.lock(ctx), st.lock.unlock
+	} else {
+		err, unlock = st.lock.rlock(ctx), st.lock.runlock
+	}
+	if err != nil {
+		return nil, st.fail(op, key, noServer(ctx, err))
+	}
+	return unlock, nil
+}
+
+// purgeLocked purges expired entries (see purgeExpired) under the quota
+// lock held exclusively, for calls that do not hold it: a key must not
+// vanish under a Set holding it shared. Best effort, like purgeExpired:
+// if the lock is not free within purgeLockWait, the entries are left for
+// a later call, so a Get or a listing is not held up by writes.
+func (st *natsKVStore) purgeLocked(ctx context.Context, expired ...listed) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), purgeLockWait)
+	defer cancel()
+	if err := st.lock.lock(lctx); err != nil {
+		return
+	}
+	defer st.lock.unlock()
+	for _, l := range expired {
+		st.purgeExpired(ctx, l.key, l.rev)
+	}
+}
+
+// purgeLockWait is how long purgeLocked waits for the quota lock.
+const purgeLockWait = 100 * time.Millisecond
+
+// keepsSize reports whether a message of size bytes replacing one of old
+// bytes leaves the store no larger.
+func keepsSize(size, old int64) bool { return old >= 0 && size <= old }

@@ -30,8 +30,9 @@ type natsKVStore struct {
 	name       string
 	quota      wisp.KVQuota
 	stream     jetstream.Stream
-	streamName string // KV_<bucket>
-	subjPrefix string // $KV.<bucket>.
+	streamName string     // KV_<bucket>
+	subjPrefix string     // $KV.<bucket>.
+	lock       *quotaLock // shared by the KV's handles on the store
 
 	// seen remembers the expiry of revisions this handle read or wrote,
 	// so that Update can tell whether the entry it replaces has expired
@@ -53,20 +54,20 @@ func (e entry) live(now time.Time) bool {
 	return !e.marker && (e.expires.IsZero() || now.Before(e.expires))
 }
 
-func (st *natsKVStore) remember(key string, rev uint64, expires time.Time) {
+func (st *natsKVStore) remember(key string, rev uint64, expires time.Time, size int64) {
 	st.seenMu.Lock()
 	defer st.seenMu.Unlock()
 	if len(st.seen) >= maxSeen {
 		clear(st.seen)
 	}
-	st.seen[key] = seenEntry{rev, expires}
+	st.seen[key] = seenEntry{rev, expires, size}
 }
 
-func (st *natsKVStore) recall(key string, rev uint64) (expires time.Time, ok bool) {
+func (st *natsKVStore) recall(key string, rev uint64) (seenEntry, bool) {
 	st.seenMu.Lock()
 	defer st.seenMu.Unlock()
 	e, ok := st.seen[key]
-	return e.expires, ok && e.rev == rev
+	return e, ok && e.rev == rev
 }
 
 // load reads key's latest message from the stream leader.
@@ -137,12 +138,12 @@ func (st *natsKVStore) Get(ctx context.Context, key string) (wisp.KVEntry, error
 		return wisp.KVEntry{}, st.fail("get", key, err)
 	}
 	if found && !e.marker && !e.live(time.Now()) {
-		st.purgeExpired(ctx, key, e.rev)
+		st.purgeLocked(ctx, listed{key: key, rev: e.rev})
 	}
 	if !found || !e.live(time.Now()) {
 		return wisp.KVEntry{}, fmt.Errorf("key %q in key-value store %q: %w", key, st.name, wisp.ErrNotFound)
 	}
-	st.remember(key, e.rev, e.expires)
+	st.remember(key, e.rev, e.expires, e.size(st.subject(key)))
 	if e.value == nil {
 		e.value = []byte{}
 	}
@@ -161,7 +162,7 @@ func (st *natsKVStore) Set(ctx context.Context, key string, value []byte, expire
 	if err := begin(ctx, key); err != nil {
 		return 0, err
 	}
-	return st.publish(ctx, "set", key, value, expires, nil)
+	return st.publish(ctx, "set", key, value, expires, nil, -1)
 }
 
 // Create implements wisp.KVStore: a write expecting the key's subject to
@@ -172,7 +173,7 @@ func (st *natsKVStore) Create(ctx context.Context, key string, value []byte, exp
 		return 0, err
 	}
 	expect := uint64(0)
-	rev, err := st.publish(ctx, "create", key, value, expires, &expect)
+	rev, err := st.publish(ctx, "create", key, value, expires, &expect, -1)
 	if !errors.Is(err, wisp.ErrConflict) {
 		return rev, err
 	}
@@ -187,7 +188,11 @@ func (st *natsKVStore) Create(ctx context.Context, key string, value []byte, exp
 	}
 	// Absent now (deleted since) or expired: try once more on what is
 	// there; losing again means another writer created it.
-	return st.publish(ctx, "create", key, value, expires, &expect)
+	replaces := int64(-1)
+	if found {
+		replaces = e.size(st.subject(key))
+	}
+	return st.publish(ctx, "create", key, value, expires, &expect, replaces)
 }
 
 // Update implements wisp.KVStore.
@@ -210,17 +215,24 @@ func (st *natsKVStore) Update(ctx context.Context, key string, value []byte, exp
 		case e.rev != revision:
 			return 0, fmt.Errorf("update key %q in key-value store %q: it is at revision %d, not %d: %w", key, st.name, e.rev, revision, wisp.ErrConflict)
 		}
-		old = e.expires
+		old = seenEntry{e.rev, e.expires, e.size(st.subject(key))}
 	}
-	if !old.IsZero() && !time.Now().Before(old) {
-		return 0, fmt.Errorf("update key %q in key-value store %q at revision %d: it expired at %s: %w", key, st.name, revision, old.UTC().Format(time.RFC3339Nano), wisp.ErrConflict)
+	if !old.expires.IsZero() && !time.Now().Before(old.expires) {
+		return 0, fmt.Errorf("update key %q in key-value store %q at revision %d: it expired at %s: %w", key, st.name, revision, old.expires.UTC().Format(time.RFC3339Nano), wisp.ErrConflict)
 	}
-	return st.publish(ctx, "update", key, value, expires, &revision)
+	return st.publish(ctx, "update", key, value, expires, &revision, old.size)
 }
 
 // publish writes value to key, if expect is set only if the key's latest
 // message is at that sequence (0: none), once the quota has room for it.
-func (st *natsKVStore) publish(ctx context.Context, op, key string, value []byte, expires time.Time, expect *uint64) (uint64, error) {
+// replaces is the size of the message at expect (-1: unknown).
+//
+// With a quota, a write that may grow the store checks the quota and
+// publishes under the store's quota lock, held exclusively (see
+// quotaLock); one that cannot grow it skips the check: a compare-and-swap
+// over a message no smaller, without the lock; a Set over a message no
+// smaller, under the lock held shared.
+func (st *natsKVStore) publish(ctx context.Context, op, key string, value []byte, expires time.Time, expect *uint64, replaces int64) (uint64, error) {
 	subj := st.subject(key)
 	headers := map[string]string{}
 	if !expires.IsZero() {
@@ -236,27 +248,60 @@ func (st *natsKVStore) publish(ctx context.Context, op, key string, value []byte
 		opts = append(opts, jetstream.WithExpectLastSequencePerSubject(*expect), jetstream.WithMsgID(id))
 		expectHeaders(headers, expect, id)
 	}
-	if err := st.room(ctx, op, key, storedSize(subj, headerLen(headers), len(value))); err != nil {
+	size := storedSize(subj, headerLen(headers), len(value))
+	send := func() (uint64, error) {
+		var rev uint64
+		err := st.s.retry(ctx, func(ctx context.Context) error {
+			m := nats.NewMsg(subj) // new each time: PublishMsg adds the options' headers
+			m.Data = value
+			if v, ok := headers[hdrExpires]; ok {
+				m.Header.Set(hdrExpires, v)
+			}
+			ack, err := st.s.js.PublishMsg(ctx, m, opts...)
+			if err == nil {
+				rev = ack.Sequence
+			}
+			return err
+		})
+		if err != nil {
+			return 0, st.fail(op, key, err)
+		}
+		st.remember(key, rev, expires, size)
+		return rev, nil
+	}
+	switch {
+	case st.quota == (wisp.KVQuota{}):
+		return send()
+	case expect != nil && *expect != 0 && keepsSize(size, replaces):
+		return send() // JetStream applies it over that message or not at all
+	}
+	// The wait for the lock is part of the call's 2 s (see retry).
+	ctx, _, cancel := st.s.untilDisconnected(ctx)
+	defer cancel()
+	if expect == nil {
+		unlock, err := st.lockQuota(ctx, op, key, false)
+		if err != nil {
+			return 0, err
+		}
+		e, found, err := st.load(ctx, key)
+		if err == nil && found && keepsSize(size, e.size(subj)) {
+			defer unlock()
+			return send()
+		}
+		unlock()
+		if err != nil {
+			return 0, st.fail(op, key, err)
+		}
+	}
+	unlock, err := st.lockQuota(ctx, op, key, true)
+	if err != nil {
 		return 0, err
 	}
-	var rev uint64
-	err := st.s.retry(ctx, func(ctx context.Context) error {
-		m := nats.NewMsg(subj) // new each time: PublishMsg adds the options' headers
-		m.Data = value
-		if v, ok := headers[hdrExpires]; ok {
-			m.Header.Set(hdrExpires, v)
-		}
-		ack, err := st.s.js.PublishMsg(ctx, m, opts...)
-		if err == nil {
-			rev = ack.Sequence
-		}
-		return err
-	})
-	if err != nil {
-		return 0, st.fail(op, key, err)
+	defer unlock()
+	if err := st.room(ctx, op, key, size); err != nil {
+		return 0, err
 	}
-	st.remember(key, rev, expires)
-	return rev, nil
+	return send()
 }
 
 // Delete implements wisp.KVStore: it purges the key's messages.
@@ -264,7 +309,14 @@ func (st *natsKVStore) Delete(ctx context.Context, key string) error {
 	if err := begin(ctx, key); err != nil {
 		return err
 	}
-	err := st.s.retry(ctx, func(ctx context.Context) error {
+	ctx, _, cancel := st.s.untilDisconnected(ctx) // the lock's wait counts
+	defer cancel()
+	unlock, err := st.lockQuota(ctx, "delete", key, true)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	err = st.s.retry(ctx, func(ctx context.Context) error {
 		return st.stream.Purge(ctx, jetstream.WithPurgeSubject(st.subject(key)))
 	})
 	if err != nil {
@@ -275,6 +327,7 @@ func (st *natsKVStore) Delete(ctx context.Context, key string) error {
 
 // purgeExpired removes key's message at rev, seen expired, unless a newer
 // one replaced it. Best effort: a failure leaves it for the next call.
+// The caller holds the quota lock exclusively (see purgeLocked).
 func (st *natsKVStore) purgeExpired(ctx context.Context, key string, rev uint64) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), disconnectedWait)
 	defer cancel()
