@@ -56,14 +56,21 @@ const kvSweepMax = 1000
 // quota, which first removes every expired entry of the store. Entries
 // that expire and are never touched again stay in the file.
 //
-// The KV is safe for concurrent use; writes to every store are
-// serialized by bbolt's single writer. Calls fail once the Store is
+// The KV is safe for concurrent use. Its writes, to every store, are
+// committed in groups (see kvCommitter): a write that finds no commit
+// under way commits at once; writes that arrive meanwhile share the next
+// transaction and its fsync. So concurrent writers take bbolt's single
+// writer, which the app registry's writes also need, once per group
+// rather than once each (on a 2-core machine with 64 writers: about 11 µs
+// a Set instead of 110 µs, and a PutApp meanwhile 0.2 ms instead of 7 ms),
+// and a lone writer waits for no one. Calls fail once the Store is
 // closed.
-func (s *Store) KV() wisp.KV { return &boltKV{s: s} }
+func (s *Store) KV() wisp.KV { return &boltKV{s: s, commits: &kvCommitter{db: s.db}} }
 
 type boltKV struct {
-	s      *Store
-	opened sync.Map // name -> struct{}: buckets known to exist
+	s       *Store
+	commits *kvCommitter
+	opened  sync.Map // name -> struct{}: buckets known to exist
 }
 
 // Open implements wisp.KV. The first Open of a name creates its bucket;
@@ -96,7 +103,7 @@ func (kv *boltKV) Open(ctx context.Context, name string, quota wisp.KVQuota) (wi
 		}
 		kv.opened.Store(name, struct{}{})
 	}
-	return &boltKVStore{s: kv.s, name: name, bname: []byte(name), quota: quota}, nil
+	return &boltKVStore{s: kv.s, commits: kv.commits, name: name, bname: []byte(name), quota: quota}, nil
 }
 
 // Stores implements wisp.KV.

@@ -15,10 +15,11 @@ import (
 // boltKVStore is one key-value store: a handle on its bucket with the
 // quota it was opened with.
 type boltKVStore struct {
-	s     *Store
-	name  string
-	bname []byte
-	quota wisp.KVQuota
+	s       *Store
+	commits *kvCommitter // the KV's: every write goes through it
+	name    string
+	bname   []byte
+	quota   wisp.KVQuota
 }
 
 // begin checks a call's key and context and that the store is open.
@@ -124,21 +125,22 @@ func (st *boltKVStore) write(ctx context.Context, op, key string, value []byte, 
 		return 0, err
 	}
 	var rev uint64
-	var refused error // an error that leaves the transaction's sweep committed
-	err := st.s.db.Update(func(tx *bolt.Tx) error {
+	var refused error // a conflict or a full store: nothing written but a sweep
+	// The function may run more than once (see kvCommitter).
+	err := st.commits.do(func(tx *bolt.Tx) (bool, error) {
 		rev, refused = 0, nil
 		b, entries, err := st.buckets(tx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		k := []byte(key)
 		cur, found, err := st.load(entries, k)
 		if err != nil {
-			return err
+			return false, err
 		}
 		now := time.Now()
-		if err := check(cur, found && !cur.expired(now)); err != nil {
-			return err
+		if refused = check(cur, found && !cur.expired(now)); refused != nil {
+			return false, nil
 		}
 		keys, size := counter(b, kvKeysCount), counter(b, kvBytesCount)
 		newKeys, newSize := keys+1, size+int64(len(key)+len(value))
@@ -148,23 +150,23 @@ func (st *boltKVStore) write(ctx context.Context, op, key string, value []byte, 
 		if st.overQuota(newKeys, newSize) {
 			swept, sweptBytes, err := st.sweep(entries, now, k, -1)
 			if err != nil {
-				return err
+				return false, err
 			}
 			keys, size, newKeys, newSize = keys-swept, size-sweptBytes, newKeys-swept, newSize-sweptBytes
 			if refused = st.quotaError(key, newKeys, newSize); refused != nil {
 				if swept == 0 {
-					return refused // nothing to commit
+					return false, nil
 				}
-				return st.putCounters(b, keys, size)
+				return true, st.putCounters(b, keys, size)
 			}
 		}
 		if rev, err = b.NextSequence(); err != nil {
-			return err
+			return false, err
 		}
 		if err := entries.Put(k, encodeEntry(rev, expires, value)); err != nil {
-			return err
+			return false, err
 		}
-		return st.putCounters(b, newKeys, newSize)
+		return true, st.putCounters(b, newKeys, newSize)
 	})
 	if err == nil {
 		err = refused
@@ -235,23 +237,27 @@ func (st *boltKVStore) removeExpired(keys map[string]uint64) {
 	if st.s.checkOpen() != nil {
 		return
 	}
-	_ = st.s.db.Update(func(tx *bolt.Tx) error {
+	_ = st.commits.do(func(tx *bolt.Tx) (bool, error) {
 		b, entries, err := st.buckets(tx)
 		if err != nil {
-			return err
+			return false, err
 		}
 		n, size := counter(b, kvKeysCount), counter(b, kvBytesCount)
+		removed := false
 		for key, rev := range keys {
 			e, found, err := st.load(entries, []byte(key))
 			if err != nil || !found || e.rev != rev {
 				continue
 			}
 			if err := entries.Delete([]byte(key)); err != nil {
-				return err
+				return false, err
 			}
-			n, size = n-1, size-int64(len(key)+len(e.value))
+			n, size, removed = n-1, size-int64(len(key)+len(e.value)), true
 		}
-		return st.putCounters(b, n, size)
+		if !removed {
+			return false, nil
+		}
+		return true, st.putCounters(b, n, size)
 	})
 }
 
@@ -270,22 +276,23 @@ func (st *boltKVStore) Delete(ctx context.Context, key string) error {
 		return err
 	})
 	if err == nil && found {
-		err = st.s.db.Update(func(tx *bolt.Tx) error {
+		err = st.commits.do(func(tx *bolt.Tx) (bool, error) {
 			b, entries, err := st.buckets(tx)
 			if err != nil {
-				return err
+				return false, err
 			}
 			v := entries.Get(k)
 			if v == nil {
-				return nil
+				return false, nil
 			}
 			if len(v) < kvHeaderBytes {
 				v = make([]byte, kvHeaderBytes) // a corrupt entry: count its key
 			}
+			size := int64(len(k) + len(v) - kvHeaderBytes)
 			if err := entries.Delete(k); err != nil {
-				return err
+				return false, err
 			}
-			return st.putCounters(b, counter(b, kvKeysCount)-1, counter(b, kvBytesCount)-int64(len(k)+len(v)-kvHeaderBytes))
+			return true, st.putCounters(b, counter(b, kvKeysCount)-1, counter(b, kvBytesCount)-size)
 		})
 	}
 	if err != nil {
