@@ -16,6 +16,7 @@ import (
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/natstest"
 	"github.com/wisphq/wisp/internal/testnode"
+	"github.com/wisphq/wisp/natsstore"
 )
 
 // concurrently runs n calls of write at once and returns how many
@@ -253,5 +254,56 @@ func TestKVQuotaOutage(t *testing.T) {
 		if took[i] > outageBound {
 			t.Errorf("write %d failed after %s; the documented time is 2 s (bound %s)", i, took[i].Round(time.Millisecond), outageBound)
 		}
+	}
+}
+
+// BenchmarkKVSetQuota measures Sets through one KV into a store with a
+// quota, 16 at a time: of new keys (each checks the quota while holding
+// the store's lock exclusively) and of existing keys to values of the
+// same size (side by side, the lock held shared).
+func BenchmarkKVSetQuota(b *testing.B) {
+	srv := natstest.Start(b)
+	for _, tc := range []struct {
+		name     string
+		existing bool
+	}{{"new keys", false}, {"existing keys", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			s, err := natsstore.Open(b.Context(), natstest.Connect(b, srv.URL()), natsstore.Config{Fleet: "kvb"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			st, err := s.KV().Open(b.Context(), strings.ReplaceAll(tc.name, " ", "-"), wisp.KVQuota{MaxKeys: 1 << 30, MaxBytes: wisp.DefaultKVBytes})
+			if err != nil {
+				b.Fatal(err)
+			}
+			value := make([]byte, 100)
+			key := func(i int) string {
+				if tc.existing {
+					i %= 64
+				}
+				return fmt.Sprintf("k%d", i)
+			}
+			if tc.existing {
+				for i := range 64 {
+					if _, err := st.Set(b.Context(), key(i), value, time.Time{}); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			const writers = 16
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Go(func() {
+					for i := w; i < b.N; i += writers {
+						if _, err := st.Set(b.Context(), key(i), value, time.Time{}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+		})
 	}
 }
