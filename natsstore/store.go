@@ -70,10 +70,15 @@ var (
 )
 
 // Open binds the fleet's buckets on nc, creating those that do not exist
-// yet (see Config.Replicas).
+// yet (see Config.Replicas). A fleet name containing "_kv_" or ending in
+// "_kv" is refused (wisp.ErrInvalid): its buckets' names could be another
+// fleet's key-value stores'.
 func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if cfg.Fleet == "" {
 		cfg.Fleet = DefaultFleet
+	}
+	if err := checkFleetName(cfg.Fleet); err != nil {
+		return nil, err
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

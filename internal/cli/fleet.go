@@ -39,7 +39,7 @@ func (f *fleetFlags) define(fs *flagSet) {
 	fs.StringVar(&f.tlsCA, "nats-tls-ca", "", "`FILE` of CA certificates to verify the NATS servers with")
 	fs.StringVar(&f.tlsCert, "nats-tls-cert", "", "client certificate `FILE` for NATS (with --nats-tls-key)")
 	fs.StringVar(&f.tlsKey, "nats-tls-key", "", "client key `FILE` for NATS")
-	fs.StringVar(&f.fleet, "fleet", natsstore.DefaultFleet, "`NAME` of the fleet: its JetStream buckets are NAME_apps, NAME_blobs, NAME_nodes and NAME_kv_STORE for each key-value store")
+	fs.StringVar(&f.fleet, "fleet", natsstore.DefaultFleet, "`NAME` of the fleet: its JetStream buckets are NAME_apps, NAME_blobs, NAME_nodes and NAME_kv_STORE for each key-value store (so NAME may not contain \"_kv_\" or end in \"_kv\")")
 	fs.StringVar(&f.nodeID, "node-id", "", "`NAME` of this node in the fleet's status (default: the host name)")
 	fs.IntVar(&f.replicas, "nats-replicas", 0, "replicas of the fleet's buckets, if this node creates them; 0: 3, or 1 on a NATS server that is not clustered")
 }
