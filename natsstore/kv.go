@@ -94,12 +94,15 @@ const (
 // and together pass the quota by up to what the other nodes add at that
 // moment, about one growing write each (a Set through one node over a
 // key another deletes at that moment can add one more). JetStream
-// refuses, atomically, any write past the bucket's own limits, MaxKeys +
-// 1,024 messages and MaxBytes + 4 MiB (Open sets them; the last node to
-// open a store with another quota changes them for all). The limits have
-// that headroom because JetStream in a cluster counts writes in flight
-// against them, even those replacing a key, which would refuse updates in
-// a full store.
+// refuses, atomically, any write past the bucket's own limit of MaxKeys +
+// 1,024 messages (Open sets it; the last node to open a store with another
+// quota changes it for all); it has that headroom because JetStream in a
+// cluster counts writes in flight against it, even those replacing a key,
+// which would refuse updates in a full store. The bucket gets no byte
+// limit of its own: JetStream reserves a stream's MaxBytes from the
+// account's storage (max_file_store) as soon as the stream exists, so
+// each store would take its whole quota, 256 MiB by default, of the
+// servers' disk budget while empty. MaxBytes is the nodes' check alone.
 //
 // # Limits
 //
@@ -210,7 +213,7 @@ func (kv *natsKV) bucket(ctx context.Context, name string, quota wisp.KVQuota) (
 			Description: fmt.Sprintf("Wisp key-value store %q of fleet %q", name, s.cfg.Fleet),
 			History:     1,
 			Storage:     jetstream.FileStorage,
-			MaxBytes:    bucketLimit(quota.MaxBytes, kvBytesHeadroom),
+			MaxBytes:    -1, // see the Quota section of the package doc: a stream's MaxBytes reserves storage
 			Metadata:    map[string]string{kvMetaFleet: s.cfg.Fleet, kvMetaStore: name},
 		})
 		// Another node may have created it meanwhile, with other limits,
@@ -234,7 +237,7 @@ func (kv *natsKV) bucket(ctx context.Context, name string, quota wisp.KVQuota) (
 		}
 		return nil, fmt.Errorf("bucket %s exists and is %s, not this store: %w: use another store name, or give this fleet a name no other fleet's buckets start with (--fleet)", bucket, owner, wisp.ErrConflict)
 	}
-	maxMsgs, maxBytes := bucketLimit(quota.MaxKeys, kvKeysHeadroom), bucketLimit(quota.MaxBytes, kvBytesHeadroom)
+	maxMsgs, maxBytes := bucketLimit(quota.MaxKeys, kvKeysHeadroom), int64(-1)
 	if cfg.MaxMsgs == maxMsgs && cfg.MaxBytes == maxBytes && cfg.Discard == jetstream.DiscardNew {
 		return stream, nil
 	}

@@ -11,16 +11,14 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// The bucket's own limits are the quota plus this headroom: JetStream in
-// a cluster counts writes in flight against MaxMsgs and MaxBytes, even
-// those that replace a key, so limits equal to the quota would refuse
+// The bucket's own limit on keys is the quota plus this headroom:
+// JetStream in a cluster counts writes in flight against MaxMsgs, even
+// those that replace a key, so a limit equal to the quota would refuse
 // updates in a full store. The quota itself is checked before each write
-// (see room); the bucket's limits bound what writes racing through
-// several nodes can add past it.
-const (
-	kvKeysHeadroom  = 1024
-	kvBytesHeadroom = 4 << 20
-)
+// (see room); the bucket's limit bounds what writes racing through several
+// nodes can add past it. (The bucket has no byte limit: see the package
+// doc's Quota section.)
+const kvKeysHeadroom = 1024
 
 // bucketLimit is a quota field as a stream limit: -1 for none.
 func bucketLimit(quota, headroom int64) int64 {

@@ -307,3 +307,27 @@ func BenchmarkKVSetQuota(b *testing.B) {
 		})
 	}
 }
+
+// TestKVBucketReservesNoStorage checks that a store's bucket has a key
+// limit but no byte limit: JetStream reserves a stream's MaxBytes from the
+// servers' max_file_store as soon as it exists, which would make every
+// empty store cost its whole quota of disk budget.
+func TestKVBucketReservesNoStorage(t *testing.T) {
+	srv := natstest.Start(t)
+	nc := natstest.Connect(t, srv.URL())
+	s := open(t, nc, "wisp")
+	if _, err := s.KV().Open(t.Context(), "res", wisp.KVQuota{MaxKeys: 10, MaxBytes: 1 << 30}); err != nil {
+		t.Fatal(err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := js.Stream(t.Context(), "KV_wisp_kv_res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := st.CachedInfo().Config; cfg.MaxBytes != -1 || cfg.MaxMsgs != 10+1024 {
+		t.Errorf("bucket limits: max_bytes %d, max_msgs %d; want -1 and %d", cfg.MaxBytes, cfg.MaxMsgs, 10+1024)
+	}
+}
