@@ -2,7 +2,6 @@ package boltstore_test
 
 import (
 	"errors"
-	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -84,35 +83,7 @@ func TestKVSurvivesReopen(t *testing.T) {
 // transaction that writes.
 func TestKVQuotaIsExact(t *testing.T) {
 	s := openT(t, t.TempDir())
-	cases := []struct {
-		name  string
-		quota wisp.KVQuota
-		fill  []string // keys set to "vvvv" (4 bytes)
-		write string   // then set to "vvvv"
-		fits  bool
-	}{
-		{"keys at the limit", wisp.KVQuota{MaxKeys: 2}, []string{"a"}, "b", true},
-		{"keys past the limit", wisp.KVQuota{MaxKeys: 2}, []string{"a", "b"}, "c", false},
-		{"keys: update at the limit", wisp.KVQuota{MaxKeys: 2}, []string{"a", "b"}, "b", true},
-		{"bytes to exactly the limit", wisp.KVQuota{MaxBytes: 10}, []string{"a"}, "b", true},
-		{"bytes one past the limit", wisp.KVQuota{MaxBytes: 10}, []string{"a"}, "bb", false},
-		{"bytes: update at the limit", wisp.KVQuota{MaxBytes: 10}, []string{"a", "b"}, "b", true},
-	}
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			st := openKV(t, s, fmt.Sprintf("q%d", i), c.quota)
-			for _, k := range c.fill {
-				kvSet(t, st, k, "vvvv", time.Time{})
-			}
-			_, err := st.Set(t.Context(), c.write, []byte("vvvv"), time.Time{})
-			if c.fits && err != nil {
-				t.Fatalf("Set(%q) = %v, want it to fit", c.write, err)
-			}
-			if !c.fits && (!errors.Is(err, wisp.ErrLimit) || !strings.Contains(err.Error(), fmt.Sprintf(`"q%d"`, i))) {
-				t.Fatalf("Set(%q) = %v, want an error wrapping wisp.ErrLimit naming the store", c.write, err)
-			}
-		})
-	}
+	kvtest.RunExactQuota(t, func(t *testing.T) wisp.KV { return s.KV() })
 }
 
 func openKV(t *testing.T, s *boltstore.Store, name string, quota wisp.KVQuota) wisp.KVStore {
