@@ -87,10 +87,7 @@ func TestKVOutage(t *testing.T) {
 	if err := testnode.Poll(10*time.Second, func() (bool, error) { return !nc.IsConnected(), nil }); err != nil {
 		t.Fatalf("the client still thinks it is connected: %v", err)
 	}
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{
+	calls := []storeCall{
 		{"Get", func(ctx context.Context) error { _, err := st.Get(ctx, "k"); return err }},
 		{"Set", func(ctx context.Context) error { _, err := st.Set(ctx, "k2", nil, time.Time{}); return err }},
 		{"Create", func(ctx context.Context) error { _, err := st.Create(ctx, "k3", nil, time.Time{}); return err }},
@@ -103,20 +100,7 @@ func TestKVOutage(t *testing.T) {
 		{"Open", func(ctx context.Context) error { _, err := kv.Open(ctx, "other", wisp.KVQuota{}); return err }},
 		{"KVIncrement", func(ctx context.Context) error { _, err := wisp.KVIncrement(ctx, st, "n", 1); return err }},
 	}
-	type outcome struct {
-		err  error
-		took time.Duration
-	}
-	outcomes := make([]outcome, len(calls))
-	var wg sync.WaitGroup
-	for i, c := range calls {
-		wg.Go(func() {
-			start := time.Now()
-			err := c.call(t.Context())
-			outcomes[i] = outcome{err, time.Since(start)}
-		})
-	}
-	wg.Wait()
+	outcomes := callAll(t.Context(), calls)
 	for i, c := range calls {
 		o := outcomes[i]
 		t.Logf("%s after %s: %v", c.name, o.took.Round(time.Millisecond), o.err)

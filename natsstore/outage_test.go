@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -43,10 +42,7 @@ func TestCallsFailSoonWhenNATSIsGone(t *testing.T) {
 
 	next := stored
 	next.Current = 2
-	calls := []struct {
-		name string
-		call func(context.Context) error
-	}{
+	calls := []storeCall{
 		{"GetApp", func(ctx context.Context) error { _, err := s.GetApp(ctx, "shop"); return err }},
 		{"ListApps", func(ctx context.Context) error { _, err := s.ListApps(ctx); return err }},
 		{"PutApp", func(ctx context.Context) error { _, err := s.PutApp(ctx, next); return err }},
@@ -68,20 +64,7 @@ func TestCallsFailSoonWhenNATSIsGone(t *testing.T) {
 		{"WatchApps", func(ctx context.Context) error { _, err := s.WatchApps(ctx); return err }},
 	}
 	// All at once: each waits about 2 s.
-	type outcome struct {
-		err  error
-		took time.Duration
-	}
-	outcomes := make([]outcome, len(calls))
-	var wg sync.WaitGroup
-	for i, c := range calls {
-		wg.Go(func() {
-			start := time.Now()
-			err := c.call(t.Context())
-			outcomes[i] = outcome{err, time.Since(start)}
-		})
-	}
-	wg.Wait()
+	outcomes := callAll(t.Context(), calls)
 	for i, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
 			o := outcomes[i]
