@@ -73,6 +73,7 @@ func TestDisguisedAddressesNeverReachTheResolver(t *testing.T) {
 		want []string
 	}{
 		{"decimal", fmt.Sprintf("http://2130706433:%d/", p), []string{`host "2130706433" is the IPv4 address 127.0.0.1 in a non-standard form`, `"127.0.0.1"`}},
+		{"localhost", fmt.Sprintf("http://localhost:%d/", p), []string{`host "localhost" is this machine's own name: call 127.0.0.1`}},
 		{"hexadecimal", fmt.Sprintf("http://0x7f000001:%d/", p), []string{"127.0.0.1 in a non-standard form"}},
 		{"dotted hex", fmt.Sprintf("http://0x7f.1:%d/", p), []string{"127.0.0.1 in a non-standard form"}},
 		{"short form", fmt.Sprintf("http://127.1:%d/", p), []string{"127.0.0.1 in a non-standard form"}},

@@ -162,6 +162,11 @@ func checkHost(h string) (string, netip.Addr, error) {
 	if strings.HasSuffix(lower, ".") && lower != "." {
 		return "", netip.Addr{}, fmt.Errorf("host %q ends with a dot: write it without (%q)", h, strings.TrimSuffix(h, "."))
 	}
+	if lower == "localhost" || strings.HasSuffix(lower, ".localhost") {
+		// Resolved from /etc/hosts, if at all, and always this machine
+		// (RFC 6761): the address is what a pattern must name.
+		return "", netip.Addr{}, fmt.Errorf("host %q is this machine's own name: call 127.0.0.1 (or [::1]) and name that address in allowed_outbound_hosts, like \"http://127.0.0.1:9000\"", h)
+	}
 	if looksNumeric(lower) {
 		if a, ok := looseIPv4(lower); ok {
 			return "", netip.Addr{}, fmt.Errorf("host %q is the IPv4 address %s in a non-standard form: write it as four decimal numbers (%q)", h, a, a.String())
