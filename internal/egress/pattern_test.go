@@ -156,7 +156,7 @@ func TestPolicyMatches(t *testing.T) {
 		{"range last", []string{"http://x.test:8000..8100"}, "http://x.test:8099/", true, false, ""},
 		{"literal address", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8080/", true, true, ""},
 		{"literal address, other port", []string{"http://127.0.0.1:8080"}, "http://127.0.0.1:8081/", false, false, ""},
-		{"literal does not match a name", []string{"http://127.0.0.1:*"}, "http://localhost:8080/", false, false, ""},
+		{"literal does not match a name", []string{"http://127.0.0.1:*"}, "http://loopback.test:8080/", false, false, ""},
 		{"name does not match an address", []string{"http://loopback.test:*"}, "http://127.0.0.1:8080/", false, false, ""},
 		{"literal IPv6", []string{"http://[::1]:*"}, "http://[0::1]:8080/", true, true, ""},
 		{"a range is not exact", []string{"http://10.0.0.0/8:*"}, "http://10.1.2.3:80/", true, false, "http://10.0.0.0/8:*"},
