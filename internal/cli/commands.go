@@ -59,8 +59,9 @@ func lookup(name string) *command {
 // connectionHelp is the overview's note on how API verbs find the node.
 const connectionHelp = `Commands that talk to a node use its admin API at --admin URL, else
 $WISP_ADMIN, else http://127.0.0.1:8081, with the token of --token, else
-$WISP_TOKEN, else the file ./.wisp/admin.token (where a node started with
-'wisp serve --data .wisp' keeps it). --admin, --token and --output may come
+$WISP_TOKEN, else the file .wisp/admin.token of the current directory or
+the nearest one above it (where a node started with 'wisp serve --data
+.wisp' keeps it). --admin, --token and --output may come
 before COMMAND too: wisp --token T apps.`
 
 // printOverview writes the list of verbs.

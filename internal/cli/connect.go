@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/wisphq/wisp/client"
@@ -54,8 +55,11 @@ func (c *connFlags) client() (*client.Client, error) {
 	return cl, nil
 }
 
-// resolveToken finds the token: --token, else $WISP_TOKEN, else
-// ./.wisp/admin.token if it exists, else none.
+// resolveToken finds the token: --token, else $WISP_TOKEN, else the
+// .wisp/admin.token of the current directory or the nearest directory
+// above it that has one (a node started with `wisp serve --data .wisp`
+// writes it; a project made with `wisp new` beneath that directory finds
+// it), else none.
 func (c *connFlags) resolveToken() (string, error) {
 	if c.token != "" {
 		c.tokenSource = "--token"
@@ -65,15 +69,43 @@ func (c *connFlags) resolveToken() (string, error) {
 		c.tokenSource = "$WISP_TOKEN"
 		return t, nil
 	}
-	data, err := os.ReadFile(defaultTokenFile)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+	path, err := findTokenFile()
+	if path == "" || err != nil {
+		return "", err
 	}
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read the admin token: %w; pass --token or set WISP_TOKEN instead", err)
 	}
-	c.tokenSource = "./" + defaultTokenFile
+	c.tokenSource = path
 	return strings.TrimSpace(string(data)), nil
+}
+
+// findTokenFile returns "./.wisp/admin.token" if it exists, else the
+// path of the nearest .wisp/admin.token in a directory above the current
+// one, else "".
+func findTokenFile() (string, error) {
+	rel := defaultTokenFile
+	if _, err := os.Stat(rel); err == nil {
+		return "./" + rel, nil
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", nil // no current directory: no token file
+	}
+	for {
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", nil
+		}
+		dir = parent
+		path := filepath.Join(dir, filepath.FromSlash(defaultTokenFile))
+		if _, err := os.Stat(path); err == nil {
+			return path, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return "", fmt.Errorf("read the admin token: %w; pass --token or set WISP_TOKEN instead", err)
+		}
+	}
 }
 
 // explainError replaces the node's answer to a missing or wrong token

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -69,6 +70,18 @@ func TestConnectionDefaults(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTokenFileAbove checks that a command run in a project beneath the
+// node's directory (wisp new shop, then cd shop) finds the node's token.
+func TestTokenFileAbove(t *testing.T) {
+	n := newFakeNode(t)
+	t.Setenv("WISP_ADMIN", n.url)
+	t.Setenv("WISP_TOKEN", "")
+	top := t.TempDir()
+	writeFiles(t, top, map[string]string{defaultTokenFile: fakeToken + "\n", "shop/src/main.go": ""})
+	t.Chdir(filepath.Join(top, "shop", "src"))
+	invoke(t, "apps").must(t, 0)
 }
 
 func TestUnreachableNode(t *testing.T) {
