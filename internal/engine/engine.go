@@ -71,6 +71,7 @@ type runtime struct {
 	// provided lists the host functions instances may import, by
 	// "module.name", with their signatures.
 	provided map[string]api.FunctionDefinition
+	services bool // host modules beside WASI are instantiated (a node, not wisp run)
 }
 
 type moduleKey struct {
@@ -135,6 +136,7 @@ func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error)
 	for name, def := range host.ExportedFunctionDefinitions() {
 		r.provided[wasi_snapshot_preview1.ModuleName+"."+name] = def
 	}
+	r.services = len(e.host) > 0
 	if err := instantiateHostModules(ctx, rt, e.host, r.provided); err != nil {
 		rt.Close(ctx)
 		return nil, err

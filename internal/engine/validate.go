@@ -14,6 +14,10 @@ func checkImports(rt *runtime, compiled wazero.CompiledModule) error {
 	for _, imp := range compiled.ImportedFunctions() {
 		mod, name, _ := imp.Import()
 		have, ok := rt.provided[mod+"."+name]
+		if !ok && !rt.services && (strings.HasPrefix(mod, "wisp:") || mod == "wasi_experimental_http") {
+			// An engine without host modules: `wisp run`, not a node.
+			return invalidf("module imports %s.%s, a platform service (docs/guest-abi.md), which only a node provides: deploy the app to a node (wisp serve); wisp run gives a module WASI preview 1 only", mod, name)
+		}
 		if !ok {
 			problems = append(problems, fmt.Sprintf("module imports %s.%s, which this node does not provide", mod, name))
 			continue

@@ -93,7 +93,7 @@ func TestUnknownImportIsNamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = e.Compile(context.Background(), wasm, 16<<20)
-	if err == nil || !strings.Contains(err.Error(), "wisp:keyvalue/store@1.get, which this node does not provide") {
+	if err == nil || !strings.Contains(err.Error(), "a platform service (docs/guest-abi.md), which only a node provides: deploy the app to a node (wisp serve)") {
 		t.Fatalf("compile error = %v", err)
 	}
 }
