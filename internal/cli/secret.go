@@ -91,6 +91,10 @@ func (v *secretVerb) run(ctx context.Context, args []string) error {
 			args[0], args[1], args[0], args[1])
 	case (action == "set" || action == "rm") && len(args) != 2:
 		return usagef("want APP NAME, got %d arguments", len(args))
+	case action == "set" && strings.Contains(args[1], "="):
+		// NAME=VALUE, as config set takes: never echo the value.
+		name, _, _ := strings.Cut(args[1], "=")
+		return usagef("give the secret's name alone, not NAME=VALUE: the value is read from stdin, never from the command line, where shell history and ps would keep it: printf %%s \"$VALUE\" | wisp secret set %s %s", args[0], name)
 	case action == "ls" && len(args) != 1:
 		return usagef("want one APP, got %d arguments", len(args))
 	case (action == "rewrap" || action == "keygen") && len(args) != 0:
@@ -183,14 +187,17 @@ func (v *secretVerb) run(ctx context.Context, args []string) error {
 func (v *secretVerb) readValue(ctx context.Context, app, name string) (string, error) {
 	var data []byte
 	var err error
-	if f, ok := v.e.stdin.(*os.File); ok && isTerminal(f) {
-		fmt.Fprintf(v.e.stderr, "value of secret %s of %s (not shown): ", name, app)
-		data, err = readNoEcho(ctx, f)
-		fmt.Fprintln(v.e.stderr)
+	f, ok := v.e.stdin.(*os.File)
+	if ok && isTerminal(f) {
+		data, err = readNoEcho(ctx, f, func() { fmt.Fprintf(v.e.stderr, "value of secret %s of %s (not shown): ", name, app) })
 		if errors.Is(err, errNoEcho) {
 			return "", fmt.Errorf("cannot turn off echo on this terminal: pipe the value instead: printf %%s \"$VALUE\" | wisp secret set %s %s", app, name)
 		}
-	} else {
+		if err == nil {
+			fmt.Fprintln(v.e.stderr)
+		}
+	}
+	if !ok || !isTerminal(f) || errors.Is(err, errNotTerminal) { // a pipe, a file, /dev/null
 		data, err = io.ReadAll(io.LimitReader(v.e.stdin, maxSecretInput))
 	}
 	if err != nil {
@@ -205,6 +212,10 @@ func (v *secretVerb) readValue(ctx context.Context, app, name string) (string, e
 
 // errNoEcho is readNoEcho's error where echo cannot be turned off.
 var errNoEcho = errors.New("cannot read without echo here")
+
+// errNotTerminal is readNoEcho's error for a character device that is no
+// terminal (/dev/null): it is read like a pipe.
+var errNotTerminal = errors.New("not a terminal")
 
 // readLine reads one line from r, for readNoEcho, stopping early if ctx
 // ends (the read itself goes on in the background, harmlessly, until the

@@ -7,12 +7,13 @@ import (
 	"unsafe"
 )
 
-// readNoEcho reads a line from the terminal f with echo turned off, and
-// turns it back on before returning, interrupted or not.
-func readNoEcho(ctx context.Context, f *os.File) ([]byte, error) {
+// readNoEcho turns echo off on the terminal f, calls prompt, reads a line,
+// and turns echo back on before returning, interrupted or not; a device
+// that is no terminal gives errNotTerminal.
+func readNoEcho(ctx context.Context, f *os.File, prompt func()) ([]byte, error) {
 	old, err := termios(f, syscall.TCGETS, nil)
 	if err != nil {
-		return nil, errNoEcho
+		return nil, errNotTerminal
 	}
 	quiet := *old
 	quiet.Lflag &^= syscall.ECHO
@@ -21,6 +22,7 @@ func readNoEcho(ctx context.Context, f *os.File) ([]byte, error) {
 		return nil, errNoEcho
 	}
 	defer termios(f, syscall.TCSETS, old)
+	prompt()
 	return readLine(ctx, f)
 }
 

@@ -49,6 +49,7 @@ func TestSecretVerb(t *testing.T) {
 		error       string
 	}{
 		{"value on the command line", "", []string{"secret", "set", "shop", "api_key", cliSecret}, 2, "the value of a secret is read from stdin, never from the command line"},
+		{"NAME=VALUE, as config set takes", "", []string{"secret", "set", "shop", "api_key=" + cliSecret}, 2, "give the secret's name alone, not NAME=VALUE"},
 		{"empty stdin", "\n", []string{"secret", "set", "shop", "api_key"}, 1, "the value read from stdin is empty"},
 		{"plain variable", cliSecret, []string{"secret", "set", "shop", "region"}, 1, "is not declared secret: set it with `wisp config set shop region=VALUE`"},
 		{"too long", strings.Repeat("x", 70000), []string{"secret", "set", "shop", "api_key"}, 1, "at most 64KiB"},
