@@ -62,13 +62,13 @@ func (n *Node) checkServiceImports(spec AppSpec, mods []string) error {
 	for _, m := range mods {
 		switch {
 		case strings.HasPrefix(m, "wisp:keyvalue/") && len(spec.KeyValueStores) == 0:
-			return errorf(ErrInvalid, "app %q: module imports %s but the app declares no key-value store: add key_value_stores = [\"default\"] to wisp.toml", spec.Name, m)
+			return errorf(ErrInvalid, "module imports %s but the app declares no key-value store: add key_value_stores = [\"default\"] to its wisp.toml (and deploy the directory: flags cannot declare stores)", m)
 		case (strings.HasPrefix(m, "wisp:http/") || m == "wasi_experimental_http") && len(spec.AllowedOutboundHosts) == 0:
-			return errorf(ErrInvalid, "app %q: module imports %s but the app allows no outbound host: add allowed_outbound_hosts = [\"https://api.example.com\"] (the hosts it calls) to wisp.toml", spec.Name, m)
+			return errorf(ErrInvalid, "module imports %s but the app allows no outbound host: add allowed_outbound_hosts = [\"https://api.example.com\"] (the hosts it calls) to its wisp.toml (and deploy the directory: flags cannot allow hosts)", m)
 		}
 	}
 	if len(spec.KeyValueStores) > 0 && n.cfg.KV == nil {
-		return errorf(ErrInvalid, "app %q declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.Name, spec.KeyValueStores)
+		return errorf(ErrInvalid, "the app declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.KeyValueStores)
 	}
 	return nil
 }

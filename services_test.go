@@ -125,7 +125,7 @@ func TestDeployChecksServiceDeclarations(t *testing.T) {
 		want string
 	}{
 		{"imports key-value without declaring a store", wisp.Config{}, func(s *wisp.AppSpec) { s.KeyValueStores = nil },
-			`module imports wisp:keyvalue/atomics@1 but the app declares no key-value store: add key_value_stores = ["default"] to wisp.toml`},
+			`module imports wisp:keyvalue/atomics@1 but the app declares no key-value store: add key_value_stores = ["default"] to its wisp.toml`},
 		{"imports outbound HTTP without allowing a host", wisp.Config{}, func(s *wisp.AppSpec) { s.AllowedOutboundHosts = nil },
 			`module imports wisp:http/outgoing-handler@1 but the app allows no outbound host`},
 		{"bad outbound pattern", wisp.Config{}, func(s *wisp.AppSpec) { s.AllowedOutboundHosts = []string{"http//x"} }, "allowed_outbound_hosts"},

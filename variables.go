@@ -91,7 +91,7 @@ func checkVariableValue(name, value string) error {
 // setCommand is the command an operator runs to set app's variable.
 func setCommand(app, name string, secret bool) string {
 	if secret {
-		return fmt.Sprintf("`wisp secret set %s %s` (the value read from stdin)", app, name)
+		return fmt.Sprintf("`printf %%s VALUE | wisp secret set %s %s`", app, name)
 	}
 	return fmt.Sprintf("`wisp config set %s %s=VALUE`", app, name)
 }

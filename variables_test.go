@@ -168,7 +168,7 @@ func TestSetVariableRefuses(t *testing.T) {
 		{"NUL in value", withKey, "shop", "region", "a\x00b", false, "contains a NUL byte"},
 		{"not UTF-8", withKey, "shop", "region", "\xff", false, "not valid UTF-8"},
 		{"too long", withKey, "shop", "region", strings.Repeat("x", wisp.MaxVariableValue+1), false, "at most 64KiB"},
-		{"declared secret set plain", withKey, "shop", "api_key", theSecret, false, "is declared secret: set it with `wisp secret set shop api_key`"},
+		{"declared secret set plain", withKey, "shop", "api_key", theSecret, false, "is declared secret: set it with `printf %s VALUE | wisp secret set shop api_key`"},
 		{"declared plain set secret", withKey, "shop", "region", "eu", true, "is not declared secret: set it with `wisp config set shop region=VALUE`"},
 		{"secret without key", noKey, "shop", "api_key", theSecret, true, "this node has no secret key"},
 		{"no key-value backend", noKV, "shop", "region", "eu", false, "no key-value backend"},
@@ -267,7 +267,7 @@ func TestCheckRequiredVariables(t *testing.T) {
 		"region": {Required: true}, "api_key": {Required: true, Secret: true}, "greeting": {Default: str("hi")},
 	}}
 	err := wisp.CheckRequiredVariables(n.Node, ctx, spec)
-	want := "app \"shop\" requires variables without a value yet: api_key (set it with `wisp secret set shop api_key` (the value read from stdin)); region (set it with `wisp config set shop region=VALUE`)"
+	want := "app \"shop\" requires variables without a value yet: api_key (set it with `printf %s VALUE | wisp secret set shop api_key`); region (set it with `wisp config set shop region=VALUE`)"
 	if !errors.Is(err, wisp.ErrInvalid) || err.Error() != want {
 		t.Fatalf("check = %v\nwant %s", err, want)
 	}
@@ -432,7 +432,7 @@ func TestVariableKindMismatch(t *testing.T) {
 	for _, tc := range []struct {
 		name, variable, value, command string
 	}{
-		{"plain value, declared secret", "api_key", theSecret, "`wisp secret set shop api_key`"},
+		{"plain value, declared secret", "api_key", theSecret, "`printf %s VALUE | wisp secret set shop api_key`"},
 		{"sealed value, declared plain", "token", "tok-value", "`wisp config set shop token=VALUE`"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -446,7 +446,7 @@ func TestVariableKindMismatch(t *testing.T) {
 	spec := wisp.AppSpec{Name: "shop", Module: upload(t, n.Node, "version1.wasm"), Routes: routes(t, "/shop"), Variables: required}
 	_, err := n.Deploy(ctx, spec)
 	want := "app \"shop\" requires variables without a usable value yet: " +
-		"api_key (declared secret, but set as plain text: set it with `wisp secret set shop api_key` (the value read from stdin)); " +
+		"api_key (declared secret, but set as plain text: set it with `printf %s VALUE | wisp secret set shop api_key`); " +
 		"token (not declared secret, but set as a secret: set it with `wisp config set shop token=VALUE`, or declare it { secret = true })"
 	if !errors.Is(err, wisp.ErrInvalid) || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), theSecret) {
 		t.Fatalf("deploy = %v\nwant an error matching wisp.ErrInvalid containing %s", err, want)

@@ -52,7 +52,7 @@ regoin    eu          set      not declared by the current version: no request r
 		{"no pair", []string{"config", "set", "shop"}, 2, "wisp config: want APP NAME=VALUE..., got 1 arguments"},
 		{"not a pair", []string{"config", "set", "shop", "region"}, 2, `wisp config: "region" is not NAME=VALUE`},
 		{"unknown action", []string{"config", "unset", "shop", "region"}, 2, "did you mean 'wisp config rm'?"},
-		{"secret as plain", []string{"config", "set", "shop", "api_key=x"}, 1, "wisp config: variable \"api_key\" of app \"shop\" is declared secret: set it with `wisp secret set shop api_key`"},
+		{"secret as plain", []string{"config", "set", "shop", "api_key=x"}, 1, "wisp config: variable \"api_key\" of app \"shop\" is declared secret: set it with `printf %s VALUE | wisp secret set shop api_key`"},
 		{"required", []string{"config", "rm", "shop", "currency"}, 1, "is required by the current version"},
 		{"unset", []string{"config", "rm", "shop", "region"}, 1, `app "shop" has no value set for variable "region"`},
 		{"unknown app", []string{"config", "ls", "ghost"}, 1, `app "ghost" does not exist`},
