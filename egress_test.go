@@ -112,3 +112,20 @@ func TestEgressAttacksAsTheGuestSeesThem(t *testing.T) {
 		}
 	})
 }
+
+// TestRefusedOutboundIsLogged checks that the operator sees why an
+// outbound call failed: the node notes it in the app's log.
+func TestRefusedOutboundIsLogged(t *testing.T) {
+	n := servicesNode(t, wisp.Config{}, nil)
+	script(t, n, "send GET http://10.1.2.3/secret?token=abc")
+	entries, _, _ := n.Logs("svc", 0, 0)
+	for _, e := range entries {
+		if e.Stream == "node" && e.Level == "warn" && e.Context == "outbound" && strings.Contains(e.Message, "denied: GET http://10.1.2.3/secret") {
+			if strings.Contains(e.Message, "token=abc") {
+				t.Errorf("the note keeps the URL's query: %q", e.Message)
+			}
+			return
+		}
+	}
+	t.Fatalf("no note of the refused call in the app's log: %+v", entries)
+}

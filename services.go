@@ -26,6 +26,7 @@ type session struct {
 	d      *deployed
 	kvOps  int // operations left
 	logs   int // log entries written
+	notes  int // entries the node wrote about failed service calls
 	spec   *AppSpec
 	limits Limits
 	budget *egress.Budget // outbound HTTP, made on the first request
@@ -156,8 +157,29 @@ func (s *session) Log(ctx context.Context, level hostabi.Level, logContext, msg 
 	case s.logs > maxLogLinesPerCall:
 		return errorf(ErrLimit, "this request wrote %d log entries, the most one request may", maxLogLinesPerCall)
 	}
+	s.appendLog(ctx, "log", "guest log: ", level, logContext, msg, fields)
+	return nil
+}
+
+// maxNodeNotes bounds the entries the node itself writes into an app's
+// log about one invocation's service calls (refused outbound requests).
+const maxNodeNotes = 10
+
+// note records, in the app's log and the node's, why a service call the
+// guest made failed, for the operator (the guest gets the message too):
+// at most maxNodeNotes per invocation.
+func (s *session) note(ctx context.Context, logContext string, err error) {
+	if s.notes++; s.notes > maxNodeNotes {
+		return
+	}
+	s.appendLog(ctx, "node", "service call failed: ", hostabi.Warn, logContext, err.Error(), nil)
+}
+
+// appendLog appends one entry, bounded by capLogEntry, to the app's log
+// (stream) and the node's (its message prefixed by prefix).
+func (s *session) appendLog(ctx context.Context, stream, prefix string, level hostabi.Level, logContext, msg string, fields []string) {
 	logContext, msg, fields = capLogEntry(logContext, msg, fields)
-	entry := LogEntry{Time: time.Now().UTC(), Stream: "log", Version: s.d.version.Number, Level: level.String(), Context: logContext, Message: msg}
+	entry := LogEntry{Time: time.Now().UTC(), Stream: stream, Version: s.d.version.Number, Level: level.String(), Context: logContext, Message: msg}
 	attrs := []any{"app", s.d.app, "version", s.d.version.Number}
 	if logContext != "" {
 		attrs = append(attrs, "context", logContext)
@@ -172,8 +194,7 @@ func (s *session) Log(ctx context.Context, level hostabi.Level, logContext, msg 
 		attrs = append(attrs, slog.Group("fields", group...))
 	}
 	s.d.logs.append(entry)
-	s.n.log.Log(ctx, slogLevel(level), "guest log: "+msg, attrs...)
-	return nil
+	s.n.log.Log(ctx, slogLevel(level), prefix+msg, attrs...)
 }
 
 // Bounds of one guest log entry: what an entry may hold in the app's log
@@ -237,6 +258,7 @@ func (s *session) Send(ctx context.Context, req *http.Request) (*http.Response, 
 	}
 	resp, err := s.n.egress.Do(ctx, s.d.outbound, s.budget, req)
 	if err != nil {
+		s.note(ctx, "outbound", err)
 		return nil, egressError(err)
 	}
 	return resp, nil

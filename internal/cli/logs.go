@@ -94,7 +94,7 @@ func writeLogEntry(w io.Writer, e wisp.LogEntry, asJSON bool) error {
 		return json.NewEncoder(w).Encode(e)
 	}
 	msg := strings.TrimRight(e.Message, "\r\n")
-	if e.Stream == "log" { // the guest's logging service: level, context, fields
+	if e.Level != "" { // the logging service (and the node's notes on service calls): level, context, fields
 		msg = guestLogText(e, msg)
 	}
 	first, more, _ := strings.Cut(msg, "\n")

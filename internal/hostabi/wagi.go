@@ -211,9 +211,8 @@ func wagiReq(ctx context.Context, c *Call, mem engine.Memory, stack []uint64) (u
 	req.Header = h
 	resp, err := c.svc.Send(ctx, req)
 	if err != nil {
-		// A WAGI module sees only a number: the reason goes to the app's
-		// log too, where its operator finds it.
-		c.svc.Log(ctx, Warn, "wasi_experimental_http", err.Error(), nil)
+		// A WAGI module sees only a number; the node's session logs the
+		// reason for the operator (and last keeps it).
 		return wagiSuccess, err
 	}
 	handle := c.freeWAGIHandle()
