@@ -50,7 +50,7 @@ variable; a change reaches its next request on every node of the fleet.
 			"printf %s \"$API_KEY\" | wisp secret set shop api_key",
 			"wisp secret ls shop",
 			"wisp secret rm shop api_key",
-			"# rotation: prepend a new key to every node's key file, restart them, then",
+			"# rotation (docs/secrets.md): a new key second in every node's key file, restart; first, restart; then",
 			"wisp secret rewrap",
 		},
 		new: func(e *env) verb { return &secretVerb{connFlags: connFlags{e: e}} },
