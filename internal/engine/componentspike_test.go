@@ -14,6 +14,7 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -144,7 +145,9 @@ func deploySpike(tb testing.TB, rt wazero.Runtime, plan []spikeStep) *spikeCompo
 	tb.Helper()
 	ctx := context.Background()
 	c := &spikeComponent{rt: rt, pool: &memoryPool{}, memStep: -1,
-		cfg: wazero.NewModuleConfig().WithName("").WithStartFunctions()}
+		// A rand source, as run.go sets: wazero's default seeds math/rand per
+		// instance (10 µs, most of a four-instance graph's cost).
+		cfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(rand.Reader)}
 	for i, step := range plan {
 		wasm, err := renameImports(spikeFixture(tb, step.module), func(mod, name string) (string, string, error) {
 			to, ok := step.imports[[2]string{mod, name}]
@@ -364,7 +367,7 @@ func BenchmarkComponentSpike(b *testing.B) {
 // active data segments copied into a zeroed pooled memory (what wazero does
 // with the module as shipped) and as the reactors' copy-on-write image of
 // the same bytes (the module rewritten without its data). Each request
-// writes one byte in each of 256 pages (1 MiB).
+// writes one byte in each of 256 pages (1 MiB); untouched writes none.
 func BenchmarkComponentSpikeHeap(b *testing.B) {
 	const pages = 13 << 4 // 13 MiB
 	data := make([]byte, pages*pageSize)
@@ -379,9 +382,9 @@ func BenchmarkComponentSpikeHeap(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { img.close() })
-	touch := func(m api.Module) {
+	touch := func(m api.Module, pages uint32) {
 		mem := m.Memory()
-		for p := uint32(0); p < 256; p++ {
+		for p := range pages {
 			if v, _ := mem.ReadByte(p * 4096); v != byte(int(p*4096)*7+1) {
 				b.Fatalf("page %d: the heap's bytes are not there", p)
 			}
@@ -389,19 +392,21 @@ func BenchmarkComponentSpikeHeap(b *testing.B) {
 		}
 	}
 	for _, bc := range []struct {
-		name   string
-		module []byte
-		memory func() experimentalMemory
+		name    string
+		module  []byte
+		memory  func() experimentalMemory
+		touched uint32
 	}{
-		{"data-segments", heapModule(pages, data), func() experimentalMemory { return &instanceMemory{pool: pool} }},
-		{"cow-image", heapModule(pages, nil), func() experimentalMemory { return img.instanceMemory(pool, pages*pageSize) }},
+		{"data-segments", heapModule(pages, data), func() experimentalMemory { return &instanceMemory{pool: pool} }, 256},
+		{"cow-image", heapModule(pages, nil), func() experimentalMemory { return img.instanceMemory(pool, pages*pageSize) }, 256},
+		{"cow-image-untouched", heapModule(pages, nil), func() experimentalMemory { return img.instanceMemory(pool, pages*pageSize) }, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			cm, err := rt.CompileModule(ctx, bc.module)
 			if err != nil {
 				b.Fatal(err)
 			}
-			cfg := wazero.NewModuleConfig().WithName("")
+			cfg := wazero.NewModuleConfig().WithName("").WithRandSource(rand.Reader)
 			b.ReportAllocs()
 			for b.Loop() {
 				mem := bc.memory()
@@ -409,7 +414,7 @@ func BenchmarkComponentSpikeHeap(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				touch(m)
+				touch(m, bc.touched)
 				m.Close(ctx)
 				mem.Free()
 			}
