@@ -23,10 +23,12 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
 )
 
 // spikeHost is the import module name of the host functions lowered by the
@@ -321,6 +323,29 @@ func TestComponentSpikeWazeroRules(t *testing.T) {
 		type wrapped struct{ api.Module }
 		rctx := experimental.WithImportResolver(ctx, func(string) api.Module { return wrapped{c.host} })
 		rt.InstantiateModule(rctx, cm, c.cfg)
+	})
+	t.Run("a timeout stops a loop in an instance the call did not enter by", func(t *testing.T) {
+		// wazevo checks the entry instance's closed flag at every loop
+		// header, whichever instance the loop is in, and the context's
+		// watcher closes the entry instance: the whole graph stops.
+		spin := deploySpike(t, rt, []spikeStep{
+			{module: "spin"},
+			{module: "entry", imports: map[[2]string][2]string{{"spin", "spin"}: {"i0", "spin"}}},
+		})
+		tctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, _, err := spin.runOnce(tctx, 1)
+		if err == nil || time.Since(start) > 5*time.Second {
+			t.Fatalf("got %v after %v, want the deadline to stop the graph", err, time.Since(start))
+		}
+		var exit *sys.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != sys.ExitCodeDeadlineExceeded {
+			t.Fatalf("got %v, want wazero's deadline exit", err)
+		}
+		if !errors.Is(classify(tctx, err), context.DeadlineExceeded) {
+			t.Fatalf("classified as %v, want context.DeadlineExceeded", classify(tctx, err))
+		}
 	})
 	t.Run("a failed step leaves nothing registered", func(t *testing.T) {
 		broken := *c
