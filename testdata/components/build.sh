@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# build.sh rebuilds the component fixtures of this directory from the core
+# modules of testdata/wasm, with jco new and the preview 1 adapter jco
+# ships (scripts/install-jco.sh installs jco into tools/jco/node_modules).
+#
+#   NAME.wasm          jco new testdata/wasm/NAME.wasm --wasi-command
+#   reactor.wasm       jco new testdata/wasm/reactor.wasm --wasi-reactor
+#
+# jco new is deterministic: rebuilding with the pinned jco gives the same
+# bytes. After a rebuild, run
+#   go test ./internal/component/binary -update
+# and review the changed golden dumps under internal/component/binary/testdata.
+#
+# Usage: testdata/components/build.sh   (from anywhere)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+out="$root/testdata/components"
+jco="$root/tools/jco/node_modules/.bin/jco"
+if [ ! -x "$jco" ]; then
+	echo "build.sh: $jco is missing; run scripts/install-jco.sh first" >&2
+	exit 1
+fi
+
+# jco's own WASI shim does not see relative paths: pass absolute ones.
+for name in printenv counter exit3 stderr; do
+	"$jco" new "$root/testdata/wasm/$name.wasm" --wasi-command -o "$out/$name.wasm"
+done
+"$jco" new "$root/testdata/wasm/reactor.wasm" --wasi-reactor -o "$out/reactor.wasm"
+ls -l "$out"/*.wasm
