@@ -6,8 +6,8 @@ package canon
 // the values and how many core values it used.
 func (cx *Context) LiftValues(flat []uint64, ts []*Type, maxFlat int) ([]any, int, error) {
 	for _, t := range ts {
-		if t.err != nil {
-			return nil, 0, t.err
+		if err := validType(t); err != nil {
+			return nil, 0, err
 		}
 	}
 	if len(flattenTypes(ts)) > maxFlat {
@@ -50,8 +50,8 @@ func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32
 		return nil, trapf("the host passed %d values for %d types", len(vs), len(ts))
 	}
 	for _, t := range ts {
-		if t.err != nil {
-			return nil, t.err
+		if err := validType(t); err != nil {
+			return nil, err
 		}
 	}
 	if len(flattenTypes(ts)) > maxFlat {

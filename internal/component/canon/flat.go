@@ -194,8 +194,8 @@ func (cx *Context) lowerFlat(out []uint64, v any, t *Type) ([]uint64, error) {
 // flatOK reports whether t is valid and flattens to at most MaxFlatParams
 // core values; a longer one always travels in memory.
 func flatOK(t *Type) error {
-	if t.err != nil {
-		return t.err
+	if err := validType(t); err != nil {
+		return err
 	}
 	if len(t.flat) > MaxFlatParams {
 		return trapf("a %v flattens to more than %d core values; it travels in memory", t.kind, MaxFlatParams)

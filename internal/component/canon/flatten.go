@@ -77,29 +77,11 @@ func (ft *FuncType) Err() error {
 		if r.err != nil {
 			return r.err
 		}
-		if containsBorrow(r) {
+		if r.borrow {
 			return &TypeError{Kind: KindBorrow, Msg: "appears in a function result; borrowed handles may only be parameters"}
 		}
 	}
 	return nil
-}
-
-func containsBorrow(t *Type) bool {
-	if t == nil {
-		return false
-	}
-	switch t.kind {
-	case KindBorrow:
-		return true
-	case KindList:
-		return containsBorrow(t.elem)
-	}
-	for _, e := range t.elems {
-		if containsBorrow(e) {
-			return true
-		}
-	}
-	return false
 }
 
 // CoreFuncType is a core function signature.
@@ -155,6 +137,9 @@ func flattenTypes(ts []*Type) []CoreType {
 	for _, t := range ts {
 		if len(out) >= maxFlatCount {
 			break
+		}
+		if t == nil {
+			continue // invalid: Err says so
 		}
 		out = appendFlat(out, t.flat)
 	}

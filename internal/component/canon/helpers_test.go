@@ -62,7 +62,7 @@ func (a *bump) realloc(old, oldSize, align, newSize uint32) (uint32, error) {
 func newCx(init []byte, enc StringEncoding) (*Context, *bump) {
 	m := &testMemory{b: append([]byte(nil), init...), limit: 1 << 24}
 	a := &bump{mem: m, next: uint32(len(init))}
-	return &Context{Memory: m, Encoding: enc, Realloc: a.realloc, Instance: NewInstance(), Task: &Task{}, Subtask: &Subtask{}}, a
+	return &Context{Memory: m, Encoding: enc, Realloc: a.realloc, Instance: NewInstance(nil), Task: &Task{}, Subtask: &Subtask{}}, a
 }
 
 func wantTrap(t *testing.T, err error) {

@@ -75,8 +75,8 @@ func checkChar(c uint32) (rune, error) {
 // Load lifts a value of type t from linear memory at ptr (the spec's load),
 // trapping if ptr is misaligned or the value is not all in memory.
 func (cx *Context) Load(ptr uint32, t *Type) (any, error) {
-	if t.err != nil {
-		return nil, t.err
+	if err := validType(t); err != nil {
+		return nil, err
 	}
 	if err := cx.checkRange(ptr, uint64(t.size), t.align, t.kind.String()); err != nil {
 		return nil, err

@@ -19,12 +19,16 @@ type ResourceType struct {
 const MaxHandles = 1<<28 - 1
 
 // Instance is the state the canonical ABI keeps per component instance:
-// its table of resource handles and whether it may call out (not while its
-// realloc or post-return runs). It is used by one goroutine at a time.
+// its table of resource handles, whether it may call out (not while its
+// realloc or post-return runs) and whether it may be entered (not while it
+// is already running: components are not reentrant). It is used by one
+// goroutine at a time.
 type Instance struct {
+	parent  *Instance
 	handles []*handle // index 0 is never used
 	free    []uint32
 	noLeave int
+	entered bool
 }
 
 // handle is one entry of a handle table.
@@ -36,8 +40,48 @@ type handle struct {
 	lends int   // how many calls out this handle is lent to
 }
 
-// NewInstance returns the canonical ABI state of a new component instance.
-func NewInstance() *Instance { return &Instance{handles: []*handle{nil}} }
+// NewInstance returns the canonical ABI state of a new component instance,
+// nested in parent (nil for the root component's instance).
+func NewInstance(parent *Instance) *Instance {
+	return &Instance{parent: parent, handles: []*handle{nil}}
+}
+
+// Enter is called before a call into one of the instance's exports, by the
+// host (caller nil) or by the instance caller: it traps if the instance, or
+// an enclosing instance the caller is not inside, is already running. Call
+// Leave with the same caller once the call is over.
+func (in *Instance) Enter(caller *Instance) error {
+	for i := in; i != nil; i = i.parent {
+		if caller.inside(i) {
+			break
+		}
+		if i.entered {
+			return trapf("the component instance is entered again while it is running (components are not reentrant)")
+		}
+	}
+	for i := in; i != nil && !caller.inside(i); i = i.parent {
+		i.entered = true
+	}
+	return nil
+}
+
+// Leave ends a call that Enter began.
+func (in *Instance) Leave(caller *Instance) {
+	for i := in; i != nil && !caller.inside(i); i = i.parent {
+		i.entered = false
+	}
+}
+
+// inside reports whether in is anc or nested in it; a nil in (the host) is
+// inside nothing.
+func (in *Instance) inside(anc *Instance) bool {
+	for i := in; i != nil; i = i.parent {
+		if i == anc {
+			return true
+		}
+	}
+	return false
+}
 
 // MayLeave traps if the instance may not call out now: the spec forbids
 // calling imports or resource built-ins from inside realloc and

@@ -11,7 +11,7 @@ import (
 func TestHandlesSpecScenario(t *testing.T) {
 	var dtorRep uint32
 	var dtorCalls int
-	inst := NewInstance()
+	inst := NewInstance(nil)
 	rt := &ResourceType{Name: "rt", Dtor: func(rep uint32) error { dtorRep = rep; dtorCalls++; return nil }}
 	rt2 := &ResourceType{Name: "rt2", Impl: inst}
 	ft := &FuncType{
@@ -246,4 +246,61 @@ func TestResourceOK(t *testing.T) {
 	if err := in.MayLeave(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestEnter(t *testing.T) {
+	root := NewInstance(nil)
+	a := NewInstance(root)
+	b := NewInstance(root)
+	if err := a.Enter(nil); err != nil {
+		t.Fatal(err)
+	}
+	// a calls an import that b exports: root is already entered, but a
+	// is inside it, so only b is entered.
+	if err := b.Enter(a); err != nil {
+		t.Fatalf("sibling call: %v", err)
+	}
+	// b calls back into a: a is running.
+	wantTrap(t, a.Enter(b))
+	b.Leave(a)
+	// The host calls into a again while a runs: a trap.
+	wantTrap(t, a.Enter(nil))
+	// The host calls into b while a (and so root) runs: root is entered.
+	wantTrap(t, b.Enter(nil))
+	a.Leave(nil)
+	if err := b.Enter(nil); err != nil {
+		t.Fatalf("after leaving: %v", err)
+	}
+	b.Leave(nil)
+	if root.entered || a.entered || b.entered {
+		t.Fatal("an instance is still entered")
+	}
+}
+
+// TestSharedSubtrees checks a type whose tree is exponentially large (as
+// type indices in a binary can make it) is handled in linear time.
+func TestSharedSubtrees(t *testing.T) {
+	rt := &ResourceType{Name: "r"}
+	ty := Borrow(rt)
+	for range 80 {
+		ty = Tuple(ty, ty)
+	}
+	if ty.Err() == nil {
+		t.Fatal("a type of 2^80 handles is valid")
+	}
+	if s := ty.String(); len(s) > 1000 {
+		t.Fatalf("String is %d bytes", len(s))
+	}
+	small := Borrow(rt)
+	for range 40 {
+		small = Option(Option(small))
+	}
+	if small.Err() != nil {
+		t.Fatal(small.Err())
+	}
+	ft := &FuncType{Results: []*Type{Tuple(small, small)}}
+	if ft.Err() == nil {
+		t.Fatal("a borrow deep in a result is allowed")
+	}
+	_ = Flatten(ft, Lift)
 }

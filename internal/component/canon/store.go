@@ -10,8 +10,8 @@ import (
 // with the context's realloc. It traps if ptr is misaligned or out of
 // bounds, if realloc returns a bad pointer, or if v does not match t.
 func (cx *Context) Store(v any, t *Type, ptr uint32) error {
-	if t.err != nil {
-		return t.err
+	if err := validType(t); err != nil {
+		return err
 	}
 	if err := cx.checkRange(ptr, uint64(t.size), t.align, t.kind.String()); err != nil {
 		return err

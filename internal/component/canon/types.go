@@ -14,7 +14,10 @@
 // guest's memory could hold.
 package canon
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Kind names the shape of a component value type.
 type Kind uint8
@@ -88,6 +91,7 @@ type Type struct {
 
 	size, align uint32
 	depth       int
+	borrow      bool       // a borrow handle is somewhere inside
 	flat        []CoreType // at most maxFlatCount entries
 	err         error
 }
@@ -127,41 +131,58 @@ func (t *Type) Types() []*Type { return t.elems }
 // Resource returns the resource type of an own or borrow handle, else nil.
 func (t *Type) Resource() *ResourceType { return t.res }
 
-// String returns the type in WIT-like syntax.
+// String returns the type in WIT-like syntax, cut short past 200 bytes
+// (types from a binary may share subtrees and be exponentially large).
 func (t *Type) String() string {
+	var sb strings.Builder
+	t.format(&sb, 200)
+	return sb.String()
+}
+
+func (t *Type) format(sb *strings.Builder, budget int) {
+	if sb.Len() >= budget {
+		sb.WriteString("...")
+		return
+	}
 	switch t.kind {
-	case KindList:
-		return "list<" + t.elem.String() + ">"
-	case KindOption:
-		return "option<" + t.elems[1].String() + ">"
+	case KindList, KindOption:
+		sb.WriteString(t.kind.String() + "<")
+		if e := t.Elem(); e != nil {
+			e.format(sb, budget)
+		}
+		sb.WriteString(">")
+		return
 	case KindOwn, KindBorrow:
 		name := "resource"
 		if t.res != nil && t.res.Name != "" {
 			name = t.res.Name
 		}
-		return t.kind.String() + "<" + name + ">"
+		sb.WriteString(t.kind.String() + "<" + name + ">")
+		return
 	case KindRecord, KindTuple, KindVariant, KindEnum, KindResult, KindFlags:
-		s := t.kind.String() + "<"
+		sb.WriteString(t.kind.String() + "<")
 		for i, n := range t.names {
 			if i > 0 {
-				s += ", "
+				sb.WriteString(", ")
 			}
-			if i >= 8 {
-				s += "..."
+			if sb.Len() >= budget {
+				sb.WriteString("...")
 				break
 			}
-			if t.kind == KindTuple {
-				s += t.elems[i].String()
-				continue
+			if t.kind != KindTuple {
+				sb.WriteString(n)
 			}
-			s += n
 			if t.elems != nil && t.elems[i] != nil {
-				s += ": " + t.elems[i].String()
+				if t.kind != KindTuple {
+					sb.WriteString(": ")
+				}
+				t.elems[i].format(sb, budget)
 			}
 		}
-		return s + ">"
+		sb.WriteString(">")
+		return
 	}
-	return t.kind.String()
+	sb.WriteString(t.kind.String())
 }
 
 func prim(k Kind, size uint32, flat CoreType) *Type {
@@ -214,7 +235,7 @@ func List(elem *Type) *Type {
 	t := &Type{kind: KindList, elem: elem, size: 8, align: 4, depth: 1, flat: []CoreType{I32, I32}}
 	t.err = childErr(t, elem)
 	if elem != nil {
-		t.depth = elem.depth + 1
+		t.depth, t.borrow = elem.depth+1, elem.borrow
 	}
 	return t
 }
@@ -258,6 +279,7 @@ func record(k Kind, names []string, types []*Type) *Type {
 			continue
 		}
 		t.depth = max(t.depth, f.depth+1)
+		t.borrow = t.borrow || f.borrow
 		t.align = max(t.align, f.align)
 		size = alignTo64(size, f.align) + uint64(f.size)
 		t.flat = appendFlat(t.flat, f.flat)
@@ -316,6 +338,7 @@ func variant(k Kind, names []string, types []*Type) *Type {
 		}
 		t.err = firstErr(t.err, childErr(t, c))
 		t.depth = max(t.depth, c.depth+1)
+		t.borrow = t.borrow || c.borrow
 		caseAlign = max(caseAlign, c.align)
 		caseSize = max(caseSize, c.size)
 		for i, ct := range c.flat {
@@ -374,7 +397,7 @@ func Own(r *ResourceType) *Type { return handleType(KindOwn, r) }
 func Borrow(r *ResourceType) *Type { return handleType(KindBorrow, r) }
 
 func handleType(k Kind, r *ResourceType) *Type {
-	t := &Type{kind: k, res: r, size: 4, align: 4, depth: 1, flat: []CoreType{I32}}
+	t := &Type{kind: k, res: r, size: 4, align: 4, depth: 1, flat: []CoreType{I32}, borrow: k == KindBorrow}
 	if r == nil {
 		t.err = typeErr(t, "has no resource type")
 	}
@@ -438,7 +461,18 @@ type TypeError struct {
 }
 
 func (e *TypeError) Error() string {
+	if e.Kind == 0 {
+		return "canonical abi: invalid type: it " + e.Msg
+	}
 	return "canonical abi: invalid " + e.Kind.String() + " type: it " + e.Msg
+}
+
+// validType returns why t cannot be lifted or lowered, or nil.
+func validType(t *Type) error {
+	if t == nil {
+		return &TypeError{Msg: "is nil"}
+	}
+	return t.err
 }
 
 func typeErr(t *Type, msg string) error { return &TypeError{Kind: t.kind, Msg: msg} }

@@ -197,3 +197,48 @@ func TestFlatten(t *testing.T) {
 		})
 	}
 }
+
+func TestNilTypes(t *testing.T) {
+	cx, _ := newCx(make([]byte, 16), UTF8)
+	_, err := cx.Load(0, nil)
+	wantTrap(t, err)
+	wantTrap(t, cx.Store(uint8(0), nil, 0))
+	_, _, err = cx.LiftFlat([]uint64{0}, nil)
+	wantTrap(t, err)
+	_, err = cx.LowerFlat(uint8(0), nil)
+	wantTrap(t, err)
+	_, _, err = cx.LiftValues([]uint64{0}, []*Type{nil}, MaxFlatParams)
+	wantTrap(t, err)
+	_, err = cx.LowerValues([]any{uint8(0)}, []*Type{nil}, MaxFlatParams, nil)
+	wantTrap(t, err)
+	ft := &FuncType{Params: []*Type{nil}, Results: []*Type{nil}}
+	if ft.Err() == nil {
+		t.Fatal("FuncType with nil types is valid")
+	}
+	_ = Flatten(ft, Lower)
+	if s := Option(nil).String(); s != "option<>" {
+		t.Fatalf("String = %q", s)
+	}
+}
+
+func TestTypeString(t *testing.T) {
+	rt := &ResourceType{Name: "fields"}
+	tests := []struct {
+		t    *Type
+		want string
+	}{
+		{List(Tuple(U8(), String())), "list<tuple<u8, string>>"},
+		{Record(Field{"a", U32()}, Field{"b", Option(Char())}), "record<a: u32, b: option<char>>"},
+		{Result(nil, Own(rt)), "result<ok, error: own<fields>>"},
+		{Enum("x", "y"), "enum<x, y>"},
+		{Flags("r", "w"), "flags<r, w>"},
+		{Borrow(rt), "borrow<fields>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := tc.t.String(); got != tc.want {
+				t.Fatalf("String = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
