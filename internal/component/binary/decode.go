@@ -139,7 +139,7 @@ func (cs *compState) section(r *reader, id SectionID, off int) error {
 			return readType(r, cs.sc, cs.depth)
 		}, func(i int) { cs.define(SortType, i) })
 	case SectionCanon:
-		return vec(r, "canonical function", 2, &s.Canons, cs.canon, func(i int) {
+		return vec(r, "canonical function", 1, &s.Canons, cs.canon, func(i int) {
 			if s.Canons[i].Kind == CanonLift {
 				cs.define(SortFunc, i)
 			} else {
