@@ -10,6 +10,7 @@ func (cx *Context) LiftValues(flat []uint64, ts []*Type, maxFlat int) ([]any, in
 			return nil, 0, err
 		}
 	}
+	cx.startLift()
 	if len(flattenTypes(ts)) > maxFlat {
 		if len(flat) == 0 {
 			return nil, 0, trapf("too few core values: the pointer to the spilled values is missing")

@@ -98,6 +98,41 @@ type Context struct {
 	// Subtask is the call out of the guest (canon lower) that lends the
 	// borrowed handles lifted from the guest.
 	Subtask *Subtask
+
+	// LiftLimit is the most bytes of guest memory one lift (Load,
+	// LiftFlat, LiftValues and the calls built on them) may copy out,
+	// counting memory again each time lists or strings alias it; past it
+	// the lift traps. Zero means twice the memory's size: a value that
+	// does not alias memory never reaches that, while one that points
+	// many list elements at the same bytes cannot make the host allocate
+	// without bound.
+	LiftLimit uint64
+
+	liftLeft uint64 // what the current lift may still copy
+}
+
+// startLift sets the budget of a lift that begins.
+func (cx *Context) startLift() {
+	cx.liftLeft = cx.LiftLimit
+	if cx.liftLeft == 0 && cx.Memory != nil {
+		cx.liftLeft = 2*uint64(cx.Memory.Size()) + 64<<10
+	}
+}
+
+// charge takes n bytes from the lift's budget, trapping when it runs out.
+func (cx *Context) charge(n uint64, what string) error {
+	if n > cx.liftLeft {
+		return trapf("lifting %s copies more than %d bytes out of guest memory in total (lists or strings alias the same memory)", what, cx.liftLimit())
+	}
+	cx.liftLeft -= n
+	return nil
+}
+
+func (cx *Context) liftLimit() uint64 {
+	if cx.LiftLimit != 0 || cx.Memory == nil {
+		return cx.LiftLimit
+	}
+	return 2*uint64(cx.Memory.Size()) + 64<<10
 }
 
 func (cx *Context) memory() (Memory, error) {

@@ -28,6 +28,7 @@ func (cx *Context) LiftFlat(flat []uint64, t *Type) (any, int, error) {
 		return nil, 0, err
 	}
 	it := &flatIter{vals: flat}
+	cx.startLift()
 	v, err := cx.liftFlat(it, t)
 	return v, it.i, err
 }

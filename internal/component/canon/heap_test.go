@@ -1,6 +1,7 @@
 package canon
 
 import (
+	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
@@ -228,5 +229,34 @@ func TestReallocCalls(t *testing.T) {
 				t.Fatalf("realloc calls %v, want %v", a.calls, tc.calls)
 			}
 		})
+	}
+}
+
+func TestLiftLimit(t *testing.T) {
+	// A list of 1000 strings that all point at the same 1000 bytes: legal
+	// memory, but lifting it would copy 1 MB out of 9 KB.
+	mem := make([]byte, 8000+1000)
+	for i := range 1000 {
+		binary.LittleEndian.PutUint32(mem[8*i:], 8000)
+		binary.LittleEndian.PutUint32(mem[8*i+4:], 1000)
+	}
+	for i := 8000; i < 9000; i++ {
+		mem[i] = 'a'
+	}
+	cx, _ := newCx(mem, UTF8)
+	_, _, err := cx.LiftFlat([]uint64{0, 1000}, List(String()))
+	wantTrap(t, err)
+	// Under an explicit, higher limit it lifts.
+	cx.LiftLimit = 2 << 20
+	v, _, err := cx.LiftFlat([]uint64{0, 1000}, List(String()))
+	if err != nil || len(v.([]any)) != 1000 {
+		t.Fatalf("with a higher limit: %v", err)
+	}
+	// The budget is per lift, not per context.
+	cx.LiftLimit = 0
+	for range 3 {
+		if _, _, err := cx.LiftFlat([]uint64{0, 8}, List(String())); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

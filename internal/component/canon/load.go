@@ -81,6 +81,7 @@ func (cx *Context) Load(ptr uint32, t *Type) (any, error) {
 	if err := cx.checkRange(ptr, uint64(t.size), t.align, t.kind.String()); err != nil {
 		return nil, err
 	}
+	cx.startLift()
 	return cx.load(ptr, t)
 }
 
@@ -214,6 +215,9 @@ func (cx *Context) loadList(ptr, length uint32, elem *Type) (any, error) {
 		return nil, trapf("list of %d %v elements (%d bytes) is longer than the limit of %d bytes", length, elem.kind, n, MaxListByteLength)
 	}
 	if err := cx.checkRange(ptr, n, elem.align, "list"); err != nil {
+		return nil, err
+	}
+	if err := cx.charge(n, "a list"); err != nil {
 		return nil, err
 	}
 	if elem.kind == KindU8 {

@@ -36,6 +36,9 @@ func (cx *Context) liftString(ptr, taggedUnits uint32) (string, error) {
 	if err := cx.checkRange(ptr, byteLen, align, "string"); err != nil {
 		return "", err
 	}
+	if err := cx.charge(byteLen, "a string"); err != nil {
+		return "", err
+	}
 	b, err := cx.read(ptr, uint32(byteLen), "string")
 	if err != nil {
 		return "", err
