@@ -1,6 +1,7 @@
 package canon
 
 import (
+	"errors"
 	"reflect"
 	"strconv"
 	"testing"
@@ -239,6 +240,72 @@ func TestTypeString(t *testing.T) {
 			if got := tc.t.String(); got != tc.want {
 				t.Fatalf("String = %q, want %q", got, tc.want)
 			}
+		})
+	}
+}
+
+func TestAccessors(t *testing.T) {
+	rt := &ResourceType{Name: "r"}
+	rec := Record(Field{"a", U8()}, Field{"b", String()})
+	if rec.Kind() != KindRecord || !reflect.DeepEqual(rec.Labels(), []string{"a", "b"}) || rec.Types()[1].Kind() != KindString {
+		t.Fatalf("record accessors: %v %v %v", rec.Kind(), rec.Labels(), rec.Types())
+	}
+	if List(U16()).Elem().Kind() != KindU16 || Option(Char()).Elem().Kind() != KindChar || U8().Elem() != nil {
+		t.Fatal("Elem")
+	}
+	if Own(rt).Resource() != rt || U8().Resource() != nil {
+		t.Fatal("Resource")
+	}
+	if Kind(99).String() != "kind(99)" || CoreType(9).String() != "invalid" || StringEncoding(7).String() != "invalid" {
+		t.Fatal("String of invalid enums")
+	}
+	if got := Flatten(&FuncType{Params: []*Type{F64(), S64()}}, Lift).Params; got[0].String() != "f64" || got[1].String() != "i64" {
+		t.Fatalf("core types %v", got)
+	}
+	err := Record().Err()
+	if err == nil || err.Error() != "canonical abi: invalid record type: it has no fields; the component model does not allow empty records or tuples" {
+		t.Fatalf("Err = %v", err)
+	}
+}
+
+func TestTrapMessages(t *testing.T) {
+	cx, _ := newCx(make([]byte, 8), UTF8)
+	_, _, err := cx.LiftFlat([]uint64{4, 100}, String())
+	if err == nil || err.Error() != "component trap: string at 0x4 (100 bytes) is outside linear memory (8 bytes)" {
+		t.Fatalf("err = %v", err)
+	}
+	cause := errors.New("unreachable executed")
+	cx.Realloc = func(_, _, _, _ uint32) (uint32, error) { return 0, cause }
+	_, err = cx.LowerFlat("x", String())
+	if !errors.Is(err, cause) || err.Error() != "component trap: realloc failed while lowering a string: unreachable executed" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestStoreMismatch(t *testing.T) {
+	tests := []struct {
+		name string
+		t    *Type
+		v    any
+	}{
+		{"string", String(), 1},
+		{"list", List(U32()), []uint32{1}},
+		{"bytes for list<u16>", List(U16()), []byte{1}},
+		{"record", Tuple(U8(), U8()), []any{uint8(1)}},
+		{"variant", Option(U8()), uint8(1)},
+		{"variant payload", Option(U8()), VariantValue{1, "x"}},
+		{"bool", Bool(), 1},
+		{"s8", S8(), uint8(1)},
+		{"f32", F32(), 1.5},
+		{"char", Char(), 'x' + 0x110000},
+		{"own", Own(&ResourceType{}), int(1)},
+		{"enum", Enum("a"), 0},
+		{"flags", Flags("a"), uint8(1)},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cx, _ := newCx(make([]byte, 16), UTF8)
+			wantTrap(t, cx.Store(tc.v, tc.t, 0))
 		})
 	}
 }
