@@ -58,6 +58,9 @@ func (cs *compState) canon(r *reader) (Canon, error) {
 			if err := cs.sc.check(r, at, SortIndex{SortType, c.Type}, "canon lift type"); err != nil {
 				return c, err
 			}
+			if err := cs.sc.want(r, at, c.Type, classFunc, "canon lift"); err != nil {
+				return c, err
+			}
 		}
 	case 0x02, 0x03, 0x04:
 		c.Kind = CanonResourceNew + CanonKind(op-0x02)
@@ -65,6 +68,9 @@ func (cs *compState) canon(r *reader) (Canon, error) {
 			return c, err
 		}
 		if err := cs.sc.check(r, at, SortIndex{SortType, c.Type}, "canon "+c.Kind.String()); err != nil {
+			return c, err
+		}
+		if err := cs.sc.want(r, at, c.Type, classResource, "canon "+c.Kind.String()); err != nil {
 			return c, err
 		}
 	default:

@@ -96,7 +96,7 @@ func readModuleDecls(r *reader, sc *scope) ([]ModuleDecl, error) {
 				return nil, err
 			}
 			d.Type = &ct
-			sc.counts[SortCoreType]++
+			sc.add(SortCoreType, classUnknown)
 		case 0x02:
 			d.Kind = ModuleDeclAlias
 			s, err := r.byte("alias sort")
@@ -123,7 +123,7 @@ func readModuleDecls(r *reader, sc *scope) ([]ModuleDecl, error) {
 			if err := target.check(r, at, SortIndex{SortCoreType, d.Index}, "outer alias"); err != nil {
 				return nil, err
 			}
-			sc.counts[SortCoreType]++
+			sc.add(SortCoreType, classUnknown)
 		case 0x03:
 			d.Kind = ModuleDeclExport
 			if d.Name, err = r.name("core export name"); err != nil {

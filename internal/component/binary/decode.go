@@ -37,10 +37,11 @@ type compState struct {
 	path  string // prefix for section names in errors
 }
 
-// define appends an entry of sort s defined by item of the current section.
-func (cs *compState) define(s Sort, item int) {
+// define appends an entry of sort s defined by item of the current
+// section; tc is its class when s is SortType.
+func (cs *compState) define(s Sort, item int, tc typeClass) {
 	cs.c.Spaces[s] = append(cs.c.Spaces[s], Def{Section: len(cs.c.Sections) - 1, Item: item})
-	cs.sc.counts[s]++
+	cs.sc.add(s, tc)
 }
 
 // decodeComponent decodes the component filling r's region.
@@ -110,13 +111,13 @@ func (cs *compState) section(r *reader, id SectionID, off int) error {
 		}
 		mod, _ := r.bytes(r.end-r.pos, "core module")
 		s.Module = &CoreModule{Offset: at, Bytes: mod}
-		cs.define(SortCoreModule, 0)
+		cs.define(SortCoreModule, 0, classUnknown)
 	case SectionCoreInstance:
-		return vec(r, "core instance", 2, &s.CoreInstances, cs.coreInstance, func(i int) { cs.define(SortCoreInstance, i) })
+		return vec(r, "core instance", 2, &s.CoreInstances, cs.coreInstance, func(i int) { cs.define(SortCoreInstance, i, classUnknown) })
 	case SectionCoreType:
 		return vec(r, "core type", 1, &s.CoreTypes, func(r *reader) (CoreType, error) {
 			return readCoreType(r, cs.sc, cs.depth)
-		}, func(i int) { cs.define(SortCoreType, i) })
+		}, func(i int) { cs.define(SortCoreType, i, classUnknown) })
 	case SectionComponent:
 		if cs.depth+1 > MaxDepth {
 			return r.errf(off, "components nest deeper than the limit of %d levels", MaxDepth)
@@ -127,23 +128,23 @@ func (cs *compState) section(r *reader, id SectionID, off int) error {
 			return err
 		}
 		s.Component = sub
-		cs.define(SortComponent, 0)
+		cs.define(SortComponent, 0, classUnknown)
 	case SectionInstance:
-		return vec(r, "instance", 2, &s.Instances, cs.instance, func(i int) { cs.define(SortInstance, i) })
+		return vec(r, "instance", 2, &s.Instances, cs.instance, func(i int) { cs.define(SortInstance, i, classUnknown) })
 	case SectionAlias:
 		return vec(r, "alias", 3, &s.Aliases, func(r *reader) (Alias, error) {
 			return readAlias(r, cs.sc, false)
-		}, func(i int) { cs.define(s.Aliases[i].Sort, i) })
+		}, func(i int) { cs.define(s.Aliases[i].Sort, i, aliasClass(cs.sc, s.Aliases[i])) })
 	case SectionType:
 		return vec(r, "type", 1, &s.Types, func(r *reader) (Type, error) {
 			return readType(r, cs.sc, cs.depth)
-		}, func(i int) { cs.define(SortType, i) })
+		}, func(i int) { cs.define(SortType, i, classOf(s.Types[i].Kind)) })
 	case SectionCanon:
 		return vec(r, "canonical function", 1, &s.Canons, cs.canon, func(i int) {
 			if s.Canons[i].Kind == CanonLift {
-				cs.define(SortFunc, i)
+				cs.define(SortFunc, i, classUnknown)
 			} else {
-				cs.define(SortCoreFunc, i)
+				cs.define(SortCoreFunc, i, classUnknown)
 			}
 		})
 	case SectionStart:
@@ -153,12 +154,12 @@ func (cs *compState) section(r *reader, id SectionID, off int) error {
 		}
 		s.Start = st
 		for i := uint32(0); i < st.Results; i++ {
-			cs.define(SortValue, int(i))
+			cs.define(SortValue, int(i), classUnknown)
 		}
 	case SectionImport:
-		return vec(r, "import", 3, &s.Imports, cs.importDef, func(i int) { cs.define(s.Imports[i].Type.Sort, i) })
+		return vec(r, "import", 3, &s.Imports, cs.importDef, func(i int) { cs.define(s.Imports[i].Type.Sort, i, cs.sc.externClass(s.Imports[i].Type)) })
 	case SectionExport:
-		return vec(r, "export", 4, &s.Exports, cs.exportDef, func(i int) { cs.define(s.Exports[i].Ref.Sort, i) })
+		return vec(r, "export", 4, &s.Exports, cs.exportDef, func(i int) { cs.define(s.Exports[i].Ref.Sort, i, cs.sc.class(s.Exports[i].Ref.Index)) })
 	case SectionValue:
 		return r.errf(off, "value sections (a gated feature of the component model) are unsupported")
 	default:

@@ -141,3 +141,13 @@ func TestInterfaceName(t *testing.T) {
 		})
 	}
 }
+
+// readFixture reads testdata/components/NAME.wasm.
+func readFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	wasm, err := os.ReadFile("../../../testdata/components/" + name + ".wasm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wasm
+}

@@ -31,9 +31,11 @@
 package binary
 
 // Caps on the work one Decode does. The largest component a toolchain
-// emits today is componentize-js's JavaScript handler, about 13 MB with
-// two nested levels, some thousand types and a few hundred canonical
-// functions; each cap leaves a wide margin above what it needs.
+// emits today is componentize-js's JavaScript wasi:http handler: 12.8 MB,
+// one nested component, 332 sections, 1,682 definitions in all (see
+// TestComponentizeJS). Each cap leaves a wide margin above that, while a
+// hostile input within the caps costs at most some tens of megabytes and
+// milliseconds.
 const (
 	// MaxSize is the largest input Decode accepts, in bytes: ten times a
 	// componentize-js output.
@@ -45,17 +47,20 @@ const (
 	MaxDepth = 16
 
 	// MaxSections is the most sections one component (nested ones
-	// counted apart) may have.
-	MaxSections = 100_000
+	// counted apart) may have: 30 times componentize-js's 332.
+	MaxSections = 10_000
 
-	// MaxItems is the most definitions of all kinds (entries of vectors:
-	// section items, declarations, fields, cases, parameters, names) one
-	// Decode reads in total, over all nesting levels.
-	MaxItems = 4_000_000
+	// MaxItems is the most definitions of all kinds (sections, entries of
+	// vectors: section items, declarations, fields, cases, parameters,
+	// labels) one Decode reads in total, over all nesting levels: about
+	// 60 times componentize-js's 1,682. Every item takes at least one
+	// byte of input and at most a few hundred bytes of memory, so a
+	// hostile input costs at most some tens of megabytes.
+	MaxItems = 100_000
 
 	// MaxVecLen is the most entries one vector in the binary may claim
 	// (the items of a section, the declarations of a type).
-	MaxVecLen = 1_000_000
+	MaxVecLen = 50_000
 
 	// MaxFields is the most fields of a record, cases of a variant or
 	// enum, elements of a tuple, or parameters of a function.

@@ -1,6 +1,7 @@
 package binary
 
 import (
+	"bytes"
 	"errors"
 	"strings"
 	"testing"
@@ -23,6 +24,11 @@ func nestTypes(n int) []byte {
 		t = instType(cat(b(0x01), t))
 	}
 	return comp(sec(7, vecOf(t)))
+}
+
+// primTypes is a type section of n bool types.
+func primTypes(n int) []byte {
+	return sec(7, uleb(uint64(n)), bytes.Repeat(b(0x7f), n))
 }
 
 // flagsN is a flags type with n labels.
@@ -50,7 +56,18 @@ func TestMalformed(t *testing.T) {
 		{"section with bytes left over", comp(sec(7, vecOf(b(0x7f)), b(0x00))), "type section", "1 bytes left over"},
 		{"section size LEB too long", comp(b(7, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)), "section header", "not a valid u32 LEB128"},
 		{"count that lies", comp(sec(7, uleb(1000), b(0x7f))), "type section", "cannot fit in the 1 bytes left"},
-		{"count over the limit", comp(sec(7, uleb(0xffffffff))), "type section", "over the limit of 1000000"},
+		{"count over the limit", comp(sec(7, uleb(0xffffffff))), "type section", "over the limit of 50000"},
+		{"lying field count", comp(sec(7, vecOf(cat(b(0x72), uleb(5000), str("a"), b(0x7f))))), "type section", "record count 5000 cannot fit"},
+		{"lying name length", comp(sec(10, vecOf(cat(b(0x00), uleb(60000), []byte("abc"))))), "import section", "claims 60000 bytes but only 3 remain"},
+		{"huge type section", comp(sec(7, uleb(MaxVecLen+1), make([]byte, MaxVecLen+1))), "type section", "type count 50001 is over the limit of 50000"},
+		{"definitions over the budget", comp(primTypes(MaxVecLen), primTypes(MaxVecLen), primTypes(MaxVecLen)), "type section", "budget of 100000 definitions"},
+		{"func type as a value type", comp(sec(7, vecOf(b(0x40, 0x00, 0x01, 0x00), b(0x70, 0x00)))), "type section", "refers to type 0, a function type, where a value type is required"},
+		{"own of a record", comp(sec(7, vecOf(b(0x72, 0x01, 0x01, 'a', 0x7f), b(0x69, 0x00)))), "type section", "a value type, where a resource type is required"},
+		{"func import of a value type", comp(sec(7, vecOf(b(0x7f))), sec(10, vecOf(cat(ename("f"), b(0x01, 0x00))))), "import section", "where a function type is required"},
+		{"instance import of a func type", comp(sec(7, vecOf(b(0x40, 0x00, 0x01, 0x00))), sec(10, vecOf(cat(ename("i"), b(0x05, 0x00))))), "import section", "where an instance type is required"},
+		{"canon lift of a value type", comp(sec(1, coreModule), sec(2, vecOf(cat(b(0x00, 0x00), vecOf()))), sec(6, vecOf(cat(b(0x00, 0x00, 0x01, 0x00), str("f")))), sec(7, vecOf(b(0x7f))), sec(8, vecOf(b(0x00, 0x00, 0x00, 0x00, 0x00)))), "canon section", "where a function type is required"},
+		{"resource.new of a value type", comp(sec(7, vecOf(b(0x7f))), sec(8, vecOf(b(0x02, 0x00)))), "canon section", "where a resource type is required"},
+		{"outer alias keeps the class", comp(sec(7, vecOf(b(0x40, 0x00, 0x01, 0x00))), sec(4, comp(sec(6, vecOf(b(0x03, 0x02, 0x01, 0x00))), sec(7, vecOf(b(0x70, 0x00)))))), "component 0: type section", "a function type, where a value type"},
 		{"value section", comp(sec(12, vecOf())), "value section", "unsupported"},
 		{"type index out of bounds", comp(sec(7, vecOf(b(0x70, 0x05)))), "type section", "type index 5, but only 0 type"},
 		{"own of a missing resource", comp(sec(7, vecOf(b(0x69, 0x00)))), "type section", "type index 0, but only 0"},

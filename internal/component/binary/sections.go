@@ -383,7 +383,18 @@ func readExternType(r *reader, sc *scope) (ExternType, error) {
 	if et.Index, err = r.u32("type index"); err != nil {
 		return et, err
 	}
-	return et, sc.check(r, at, SortIndex{SortType, et.Index}, et.Sort.String()+" extern type")
+	if err := sc.check(r, at, SortIndex{SortType, et.Index}, et.Sort.String()+" extern type"); err != nil {
+		return et, err
+	}
+	switch et.Sort {
+	case SortFunc:
+		return et, sc.want(r, at, et.Index, classFunc, "func extern type")
+	case SortComponent:
+		return et, sc.want(r, at, et.Index, classComponent, "component extern type")
+	case SortInstance:
+		return et, sc.want(r, at, et.Index, classInstance, "instance extern type")
+	}
+	return et, nil
 }
 
 func (cs *compState) importDef(r *reader) (Import, error) {

@@ -19,7 +19,10 @@ func readValType(r *reader, sc *scope) (ValType, error) {
 	if err != nil {
 		return ValType{}, err
 	}
-	return ValType{Index: i}, sc.check(r, at, SortIndex{SortType, i}, "value type")
+	if err := sc.check(r, at, SortIndex{SortType, i}, "value type"); err != nil {
+		return ValType{}, err
+	}
+	return ValType{Index: i}, sc.want(r, at, i, classValue, "value type")
 }
 
 // readOptValType reads 0x00 (none) or 0x01 and a valtype.
@@ -203,7 +206,9 @@ func readType(r *reader, sc *scope, depth int) (Type, error) {
 		if t.Resource, err = r.typeIndex("resource type index"); err != nil {
 			return t, err
 		}
-		err = sc.check(r, at, SortIndex{SortType, t.Resource}, t.Kind.String()+" handle")
+		if err = sc.check(r, at, SortIndex{SortType, t.Resource}, t.Kind.String()+" handle"); err == nil {
+			err = sc.want(r, at, t.Resource, classResource, t.Kind.String()+" handle")
+		}
 	case 0x40:
 		t.Kind = KindFunc
 		if t.Fields, err = readFields(r, sc, "function parameter", false); err != nil {
@@ -320,7 +325,7 @@ func readDecls(r *reader, sc *scope, depth int) ([]Decl, error) {
 				return nil, err
 			}
 			d.Type = &t
-			sc.counts[SortType]++
+			sc.add(SortType, classOf(t.Kind))
 		case 0x02:
 			d.Kind = DeclAlias
 			a, err := readAlias(r, sc, true)
@@ -328,7 +333,7 @@ func readDecls(r *reader, sc *scope, depth int) ([]Decl, error) {
 				return nil, err
 			}
 			d.Alias = &a
-			sc.counts[a.Sort]++
+			sc.add(a.Sort, aliasClass(sc, a))
 		case 0x03, 0x04:
 			d.Kind = DeclExport
 			if op == 0x03 {
@@ -346,7 +351,7 @@ func readDecls(r *reader, sc *scope, depth int) ([]Decl, error) {
 			if d.Extern, err = readExternType(r, sc); err != nil {
 				return nil, err
 			}
-			sc.counts[d.Extern.Sort]++
+			sc.add(d.Extern.Sort, sc.externClass(d.Extern))
 		default:
 			return nil, r.errf(at, "invalid declaration kind 0x%02x", op)
 		}
