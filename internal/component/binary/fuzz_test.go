@@ -19,6 +19,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(wasm)
 	f.Add(comp())
+	f.Add(kitchen())
 	f.Add(nestComponents(3))
 	f.Add(nestTypes(3))
 	f.Add(comp(sec(7, vecOf(flagsN(3), b(0x72, 0x01, 0x01, 'a', 0x7f), b(0x70, 0x00), b(0x6a, 0x01, 0x00, 0x00)))))
