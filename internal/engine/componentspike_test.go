@@ -64,6 +64,11 @@ var spikePlan = []spikeStep{
 	}},
 }
 
+// monolithPlan is the same program as one core module.
+var monolithPlan = []spikeStep{{module: "monolith", memory: true, imports: map[[2]string][2]string{
+	{"host", "lower0"}: {spikeHost, "lower0"}, {"host", "lower1"}: {spikeHost, "lower1"},
+}}}
+
 // spikeComponent is a deployed component: modules compiled once, the host
 // module instantiated once (anonymously) and shared by every graph.
 type spikeComponent struct {
@@ -244,9 +249,7 @@ func TestComponentSpikeGraphPerRequest(t *testing.T) {
 		entry int
 	}{
 		{"graph of four core instances", spikePlan, 1},
-		{"one core module", []spikeStep{{module: "monolith", memory: true, imports: map[[2]string][2]string{
-			{"host", "lower0"}: {spikeHost, "lower0"}, {"host", "lower1"}: {spikeHost, "lower1"},
-		}}}, 0},
+		{"one core module", monolithPlan, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -370,9 +373,7 @@ func BenchmarkComponentSpike(b *testing.B) {
 		entry int
 	}{
 		{"graph", spikePlan, 1},
-		{"monolith", []spikeStep{{module: "monolith", memory: true, imports: map[[2]string][2]string{
-			{"host", "lower0"}: {spikeHost, "lower0"}, {"host", "lower1"}: {spikeHost, "lower1"},
-		}}}, 0},
+		{"monolith", monolithPlan, 0},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			c := deploySpike(b, rt, bc.plan)
@@ -474,108 +475,94 @@ func renameImports(wasm []byte, to func(mod, name string) (string, string, error
 		return nil, errors.New("rename imports: not a module")
 	}
 	out := append([]byte(nil), wasm[:8]...)
-	r := wasm[8:]
-	for len(r) > 0 {
-		id := r[0]
-		size, n := binary.Uvarint(r[1:])
-		if n <= 0 || uint64(len(r)-1-n) < size {
-			return nil, errors.New("rename imports: truncated section")
+	r := &wasmReader{b: wasm[8:]}
+	for len(r.b) > 0 && !r.bad {
+		id := r.take(1)
+		body := r.take(r.uleb())
+		if r.bad {
+			break
 		}
-		body := r[1+n : 1+n+int(size)]
-		r = r[1+n+int(size):]
-		if id == 2 {
+		if id[0] == 2 {
 			var err error
-			if body, err = renameSection(body, to); err != nil {
+			if body, err = renameSection(&wasmReader{b: body}, to); err != nil {
 				return nil, fmt.Errorf("rename imports: %w", err)
 			}
 		}
-		out = append(out, id)
-		out = binary.AppendUvarint(out, uint64(len(body)))
+		out = append(append(out, id[0]), binary.AppendUvarint(nil, uint64(len(body)))...)
 		out = append(out, body...)
+	}
+	if r.bad {
+		return nil, errors.New("rename imports: truncated section")
 	}
 	return out, nil
 }
 
-func renameSection(b []byte, to func(mod, name string) (string, string, error)) ([]byte, error) {
-	bad := errors.New("malformed import section")
-	u := func() (uint64, bool) {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return 0, false
-		}
-		b = b[n:]
-		return v, true
+// wasmReader reads a module's bytes; bad is set at the first overrun.
+type wasmReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *wasmReader) uleb() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
 	}
-	str := func() (string, bool) {
-		l, ok := u()
-		if !ok || uint64(len(b)) < l {
-			return "", false
-		}
-		s := string(b[:l])
-		b = b[l:]
-		return s, true
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *wasmReader) take(n uint64) []byte {
+	if r.bad || uint64(len(r.b)) < n {
+		r.bad = true
+		return []byte{0}
 	}
-	count, ok := u()
-	if !ok {
-		return nil, bad
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *wasmReader) limits() {
+	if r.take(1)[0]&1 != 0 {
+		r.uleb()
 	}
+	r.uleb()
+}
+
+func renameSection(r *wasmReader, to func(mod, name string) (string, string, error)) ([]byte, error) {
+	count := r.uleb()
 	out := binary.AppendUvarint(nil, count)
-	for range count {
-		mod, ok1 := str()
-		name, ok2 := str()
-		if !ok1 || !ok2 || len(b) == 0 {
-			return nil, bad
-		}
-		start := b
-		kind := b[0]
-		b = b[1:]
-		limits := func() bool {
-			if len(b) == 0 {
-				return false
-			}
-			flag := b[0]
-			b = b[1:]
-			_, ok := u()
-			if ok && flag&1 != 0 {
-				_, ok = u()
-			}
-			return ok
-		}
-		switch kind {
+	for i := uint64(0); i < count && !r.bad; i++ {
+		mod, name := string(r.take(r.uleb())), string(r.take(r.uleb()))
+		start := r.b
+		switch r.take(1)[0] {
 		case 0: // func: type index
-			_, ok = u()
+			r.uleb()
 		case 1: // table: reftype, limits
-			ok = len(b) > 0
-			if ok {
-				b = b[1:]
-				ok = limits()
-			}
-		case 2: // memory
-			ok = limits()
+			r.take(1)
+			r.limits()
+		case 2: // memory: limits
+			r.limits()
 		case 3: // global: valtype, mutability
-			ok = len(b) >= 2
-			if ok {
-				b = b[2:]
-			}
+			r.take(2)
 		default:
-			ok = false
+			r.bad = true
 		}
-		if !ok {
-			return nil, bad
+		if r.bad {
+			break
 		}
-		desc := start[:len(start)-len(b)]
-		nm, nn, err := to(mod, name)
+		newMod, newName, err := to(mod, name)
 		if err != nil {
 			return nil, err
 		}
-		out = binary.AppendUvarint(out, uint64(len(nm)))
-		out = append(out, nm...)
-		out = binary.AppendUvarint(out, uint64(len(nn)))
-		out = append(out, nn...)
-		out = append(out, desc...)
+		for _, n := range []string{newMod, newName} {
+			out = append(binary.AppendUvarint(out, uint64(len(n))), n...)
+		}
+		out = append(out, start[:len(start)-len(r.b)]...)
 	}
-	if len(b) != 0 {
-		return nil, bad
+	if r.bad || len(r.b) != 0 {
+		return nil, errors.New("malformed import section")
 	}
 	return out, nil
 }
