@@ -14,6 +14,7 @@ type Trap struct {
 	Err error  // the cause, when a callback (realloc, a destructor) failed
 }
 
+// Error says what was violated, and the cause if there is one.
 func (t *Trap) Error() string {
 	if t.Err != nil {
 		return "component trap: " + t.Msg + ": " + t.Err.Error()

@@ -270,6 +270,20 @@ func FuzzLowerLift(f *testing.F) {
 		if !equalValues(back, v) {
 			t.Fatalf("memory round trip of %v: got %#v, want %#v", ty, back, v)
 		}
+		// As the parameters of a call: flat, or spilled to memory.
+		ft := &FuncType{Params: []*Type{ty, ty, ty}}
+		flat, err := cx.LowerParams(ft, []any{v, v, v})
+		if err != nil {
+			t.Fatalf("LowerParams(%v): %v", ty, err)
+		}
+		cx.Subtask = &Subtask{}
+		args, err := cx.LiftParams(ft, flat)
+		if err != nil {
+			t.Fatalf("LiftParams(%v): %v", ty, err)
+		}
+		if !equalValues(args, []any{v, v, v}) {
+			t.Fatalf("call round trip of %v: got %#v, want %#v", ty, args, v)
+		}
 	})
 }
 

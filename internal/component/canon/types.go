@@ -460,6 +460,7 @@ type TypeError struct {
 	Msg  string
 }
 
+// Error says which type is invalid and why.
 func (e *TypeError) Error() string {
 	if e.Kind == 0 {
 		return "canonical abi: invalid type: it " + e.Msg
