@@ -140,6 +140,10 @@ func TestValid(t *testing.T) {
 		{"nested to the limit", nestComponents(MaxDepth)},
 		{"types nested to the limit", nestTypes(MaxDepth)},
 		{"32 flags", comp(sec(7, vecOf(flagsN(32))))},
+		// Types 64 and 65: a valtype encodes an index as s33 (65 is 0xc1 0x00),
+		// a handle as u32 (64 is 0x40).
+		{"type index 64", comp(sec(7, cat(uleb(67), bytes.Repeat(b(0x7f), 64),
+			b(0x3f, 0x7f, 0x00), b(0x69, 0x40), b(0x70, 0xc1, 0x00))))},
 		{"resource with destructor", comp(
 			sec(1, coreModule),
 			sec(2, vecOf(cat(b(0x00, 0x00), vecOf()))),

@@ -203,7 +203,8 @@ func readType(r *reader, sc *scope, depth int) (Type, error) {
 		if op == 0x68 {
 			t.Kind = KindBorrow
 		}
-		if t.Resource, err = r.typeIndex("resource type index"); err != nil {
+		// A handle's index is a u32, unlike a valtype's s33.
+		if t.Resource, err = r.u32("resource type index"); err != nil {
 			return t, err
 		}
 		if err = sc.check(r, at, SortIndex{SortType, t.Resource}, t.Kind.String()+" handle"); err == nil {
