@@ -5,25 +5,9 @@ import (
 	"math"
 )
 
-// Go values of component types, as Lift returns them and Lower accepts them:
-//
-//	bool                    bool
-//	s8 s16 s32 s64          int8 int16 int32 int64
-//	u8 u16 u32 u64          uint8 uint16 uint32 uint64
-//	f32 f64                 float32 float64 (a NaN is the canonical NaN)
-//	char                    rune
-//	string                  string (valid UTF-8)
-//	list<u8>                []byte (Lower also takes []any)
-//	list<T>                 []any
-//	record, tuple           []any, one per field in order
-//	variant, option, result VariantValue (option: case 0 none, 1 some;
-//	                        result: case 0 ok, 1 error)
-//	enum                    uint32, the case index
-//	flags                   uint32, bit i set for label i
-//	own<R>, borrow<R>       uint32, the resource's representation
-
-// VariantValue is the Go value of a variant, option or result: the index of the
-// case and its payload (nil for a case without one).
+// VariantValue is the Go value of a variant, option or result: the index
+// of the case and its payload (nil for a case without one). The package
+// documentation lists the Go value of every type.
 type VariantValue struct {
 	Case  uint32
 	Value any

@@ -7,11 +7,33 @@
 // synchronous calls with 32-bit memories. It is independent of wazero and of
 // the binary decoder: a component value type is a *Type built with the
 // constructors below (Bool, U32, List, Record, Variant, Own ...), a value is
-// an ordinary Go value (see Lift), a linear memory is anything that
+// an ordinary Go value (below), a linear memory is anything that
 // implements Memory, and the guest's realloc and post-return functions are Go
 // callbacks. Every violation by the guest is reported as a *Trap error; no
 // input, however hostile, makes this package panic or allocate more than the
 // guest's memory could hold.
+//
+// The Go values of component types, as lifting returns them and lowering
+// takes them:
+//
+//	bool                    bool
+//	s8 s16 s32 s64          int8 int16 int32 int64
+//	u8 u16 u32 u64          uint8 uint16 uint32 uint64
+//	f32 f64                 float32 float64 (a NaN is the canonical NaN)
+//	char                    rune
+//	string                  string (valid UTF-8)
+//	list<u8>                []byte (lowering also takes []any)
+//	list<T>                 []any
+//	record, tuple           []any, one per field in order
+//	variant, option, result VariantValue (option: case 0 none, 1 some;
+//	                        result: case 0 ok, 1 error)
+//	enum                    uint32, the case index
+//	flags                   uint32, bit i set for label i
+//	own<R>, borrow<R>       uint32, the resource's representation
+//
+// Not covered yet: the async ABI (async lift and lower, callbacks,
+// streams, futures, waitables, error-context), the gated map type and
+// fixed-length lists, and 64-bit memories.
 package canon
 
 import (
