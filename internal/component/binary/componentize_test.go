@@ -84,4 +84,5 @@ func TestComponentizeJS(t *testing.T) {
 	t.Logf("index spaces: %s", strings.Join(counts, ", "))
 	t.Logf("imports: %s", strings.Join(imports, " "))
 	t.Logf("exports: %s", strings.Join(exports, " "))
+	checkAgainstJco(t, jcoPath(t), out, c)
 }
