@@ -14,7 +14,12 @@
 // Validation covers the encoding (every opcode, length and count), UTF-8
 // names, extern names (interface names with their semver versions), and
 // index bounds: every index a definition uses must name an earlier entry
-// of its sort's index space, outer aliases included. Type checking (that
+// of its sort's index space, outer aliases included. Where the kind of
+// type an index names is known, it must fit its use (a value type for a
+// field, a resource for a handle or resource.new, a function type for a
+// lift or a func import); types aliased from instance exports are not
+// followed. Duplicate import, export and label names are refused (case
+// insensitively). Type checking proper (that
 // an instantiation's arguments match the imports, that a lifted core
 // function has the flattened signature) is left to instantiation.
 //
