@@ -1,0 +1,89 @@
+package wasi
+
+import (
+	"context"
+	"strings"
+
+	"github.com/wisphq/wisp/internal/component/canon"
+)
+
+// addCLI adds wasi:cli's interfaces.
+func addCLI(m map[string]Interface, t *types) {
+	m["wasi:cli/environment"] = Interface{
+		"get-environment": fn(nil, canon.List(canon.Tuple(canon.String(), canon.String())), getEnvironment),
+		"get-arguments":   fn(nil, canon.List(canon.String()), getArguments),
+		"initial-cwd": fn(nil, canon.Option(canon.String()), func(context.Context, *State, []any) ([]any, error) {
+			return one(none())
+		}),
+	}
+	m["wasi:cli/exit"] = Interface{
+		"exit":           fn(ps(canon.Result(nil, nil)), nil, exit),
+		"exit-with-code": fn(ps(canon.U8()), nil, exitWithCode),
+	}
+	m["wasi:cli/stdin"] = Interface{
+		"get-stdin": fn(nil, canon.Own(InputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
+			return newRep(s, &inputStream{r: s.Stdin})
+		}),
+	}
+	m["wasi:cli/stdout"] = Interface{
+		"get-stdout": fn(nil, canon.Own(OutputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
+			return newRep(s, &outputStream{w: s.Stdout})
+		}),
+	}
+	m["wasi:cli/stderr"] = Interface{
+		"get-stderr": fn(nil, canon.Own(OutputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
+			return newRep(s, &outputStream{w: s.Stderr})
+		}),
+	}
+	m["wasi:cli/terminal-input"] = Interface{"[resource-drop]terminal-input": dropFunc(TerminalInput)}
+	m["wasi:cli/terminal-output"] = Interface{"[resource-drop]terminal-output": dropFunc(TerminalOutput)}
+	noTerminal := func(context.Context, *State, []any) ([]any, error) { return one(none()) }
+	m["wasi:cli/terminal-stdin"] = Interface{
+		"get-terminal-stdin": fn(nil, canon.Option(canon.Own(TerminalInput)), noTerminal),
+	}
+	m["wasi:cli/terminal-stdout"] = Interface{
+		"get-terminal-stdout": fn(nil, canon.Option(canon.Own(TerminalOutput)), noTerminal),
+	}
+	m["wasi:cli/terminal-stderr"] = Interface{
+		"get-terminal-stderr": fn(nil, canon.Option(canon.Own(TerminalOutput)), noTerminal),
+	}
+}
+
+// newRep stores obj in s and returns its representation as the result.
+func newRep(s *State, obj any) ([]any, error) {
+	r, err := s.add(obj)
+	if err != nil {
+		return nil, err
+	}
+	return one(r)
+}
+
+func getEnvironment(_ context.Context, s *State, _ []any) ([]any, error) {
+	env := make([]any, 0, len(s.Env))
+	for _, kv := range s.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env = append(env, []any{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")})
+	}
+	return one(env)
+}
+
+func getArguments(_ context.Context, s *State, _ []any) ([]any, error) {
+	args := make([]any, len(s.Args))
+	for i, a := range s.Args {
+		args[i] = strings.ToValidUTF8(a, "\uFFFD")
+	}
+	return one(args)
+}
+
+func exit(_ context.Context, _ *State, args []any) ([]any, error) {
+	status, _ := args[0].(canon.VariantValue)
+	if status.Case == 0 {
+		return nil, &ExitError{Code: 0}
+	}
+	return nil, &ExitError{Code: 1}
+}
+
+func exitWithCode(_ context.Context, _ *State, args []any) ([]any, error) {
+	code, _ := args[0].(uint8)
+	return nil, &ExitError{Code: uint32(code)}
+}

@@ -1,0 +1,130 @@
+package wasi
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/wisphq/wisp/internal/component/canon"
+)
+
+// MaxResources is the most host resources (streams, pollables, errors) one
+// State holds at once; a guest creating more without dropping them traps.
+const MaxResources = 1 << 16
+
+// State is what the functions of one component instance (one request, one
+// run) act on: its environment, its standard streams and the Go objects
+// behind the resource representations handed to it. Set the exported
+// fields before the first call and do not change them after. A State is
+// used by one goroutine at a time; the zero value is a State with no
+// environment, no arguments, an empty stdin and discarded output.
+type State struct {
+	// Env is the environment, as "NAME=value" strings
+	// (wasi:cli/environment.get-environment).
+	Env []string
+	// Args are the arguments, program name first
+	// (wasi:cli/environment.get-arguments).
+	Args []string
+	// Stdin is read by wasi:cli/stdin's stream; nil is an empty stream.
+	Stdin io.Reader
+	// Stdout and Stderr receive wasi:cli/stdout's and stderr's streams;
+	// nil discards.
+	Stdout, Stderr io.Writer
+	// Now returns the current time for wall-clock and monotonic-clock
+	// (monotonic time is measured from the State's first use with Go's
+	// monotonic reading); nil is time.Now.
+	Now func() time.Time
+	// Random supplies wasi:random's bytes, secure and insecure alike; nil
+	// is crypto/rand.
+	Random io.Reader
+
+	objs  []any    // representation r is objs[r-1]; nil is free
+	free  []uint32 // free representations
+	live  int
+	start time.Time // the monotonic clock's zero
+}
+
+// Resources returns how many host resources the State holds (handed to
+// the guest and not yet dropped).
+func (s *State) Resources() int { return s.live }
+
+// add stores obj and returns its representation.
+func (s *State) add(obj any) (uint32, error) {
+	if s.live >= MaxResources {
+		return 0, &canon.Trap{Msg: fmt.Sprintf("the component holds %d WASI resources, the most allowed: drop streams, pollables and errors it no longer uses", MaxResources)}
+	}
+	s.live++
+	if n := len(s.free); n > 0 {
+		r := s.free[n-1]
+		s.free = s.free[:n-1]
+		s.objs[r-1] = obj
+		return r, nil
+	}
+	s.objs = append(s.objs, obj)
+	return uint32(len(s.objs)), nil
+}
+
+// lookup returns the object behind representation v, a uint32 lifted from
+// a handle of type rt.
+func (s *State) lookup(rt *canon.ResourceType, v any) (any, error) {
+	r, isRep := v.(uint32)
+	if !isRep || r == 0 || uint64(r) > uint64(len(s.objs)) || s.objs[r-1] == nil {
+		return nil, &canon.Trap{Msg: fmt.Sprintf("%v is not a live %s representation", v, rt.Name)}
+	}
+	obj := s.objs[r-1]
+	if resourceOf(obj) != rt {
+		return nil, &canon.Trap{Msg: fmt.Sprintf("representation %d is not a %s", r, rt.Name)}
+	}
+	return obj, nil
+}
+
+// drop frees the object behind representation v of type rt.
+func (s *State) drop(rt *canon.ResourceType, v any) error {
+	if _, err := s.lookup(rt, v); err != nil {
+		return err
+	}
+	r := v.(uint32)
+	s.objs[r-1] = nil
+	s.free = append(s.free, r)
+	s.live--
+	return nil
+}
+
+// now returns the current time.
+func (s *State) now() time.Time {
+	var t time.Time
+	if s.Now != nil {
+		t = s.Now()
+	} else {
+		t = time.Now()
+	}
+	if s.start.IsZero() {
+		s.start = t
+	}
+	return t
+}
+
+// monotonic returns the monotonic clock's reading in nanoseconds.
+func (s *State) monotonic() uint64 {
+	t := s.now()
+	d := t.Sub(s.start)
+	if d < 0 {
+		return 0
+	}
+	return uint64(d)
+}
+
+// resourceOf returns the resource type of a Go object held in a State.
+func resourceOf(obj any) *canon.ResourceType {
+	switch obj.(type) {
+	case *ioError:
+		return Error
+	case *pollable:
+		return Pollable
+	case *inputStream:
+		return InputStream
+	case *outputStream:
+		return OutputStream
+	}
+	return nil
+}
