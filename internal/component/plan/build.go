@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"strings"
+
 	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/component/canon"
 )
@@ -420,7 +422,11 @@ func (b *builder) canon(e *env, cn binary.Canon) error {
 			return errorf("canon %s of imported resource %s: only its implementation may use it", cn.Kind, tv.res.Name)
 		}
 		i32 := []canon.CoreType{canon.I32}
-		b.p.Host = append(b.p.Host, HostFunc{Kind: HostResourceDrop, Func: "[resource-drop]" + tv.res.Name,
+		iface, res := "", tv.res.Name
+		if i := strings.LastIndexByte(res, '#'); i >= 0 {
+			iface, res = res[:i], res[i+1:]
+		}
+		b.p.Host = append(b.p.Host, HostFunc{Kind: HostResourceDrop, Interface: iface, Func: "[resource-drop]" + res,
 			Core: canon.CoreFuncType{Params: i32}, Resource: tv.res})
 		e.add(binary.SortCoreFunc, h)
 	}
@@ -499,7 +505,7 @@ func instanceOf(name string, tv *tval) (*instDen, error) {
 			case binary.SortType:
 				var t *tval
 				if dc.Extern.SubResource {
-					t = &tval{res: &canon.ResourceType{Name: fn}}
+					t = &tval{res: &canon.ResourceType{Name: name + "#" + fn}}
 				} else {
 					var err error
 					if t, err = local.get(dc.Extern.Index); err != nil {

@@ -1,0 +1,184 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wisphq/wisp/internal/component/canon"
+)
+
+// Graph is one run's core instance graph, as crossing the canonical ABI
+// needs it (the engine's component instance, adapted).
+type Graph interface {
+	Memory(step int, name string) (canon.Memory, bool)
+	Call(ctx context.Context, step int, name string, params []uint64) ([]uint64, error)
+}
+
+// Impl is the Go implementation of an imported function: it takes the
+// lifted arguments and returns the results to lower. Per-run state reaches
+// it through ctx.
+type Impl func(ctx context.Context, args []any) ([]any, error)
+
+// Run is one run's canonical ABI state: its graph and the component
+// instance's handle table.
+type Run struct {
+	Graph    Graph
+	Instance *canon.Instance
+}
+
+type runKey struct{}
+
+// WithRun returns ctx carrying r, for the host functions of HostCalls.
+func WithRun(ctx context.Context, r *Run) context.Context { return context.WithValue(ctx, runKey{}, r) }
+
+func runOf(ctx context.Context) (*Run, error) {
+	r, _ := ctx.Value(runKey{}).(*Run)
+	if r == nil {
+		return nil, fmt.Errorf("component host function called outside a run (no plan.WithRun in its context)")
+	}
+	return r, nil
+}
+
+// HostCalls binds every host function of p: a lower calls lookup's
+// implementation of its interface and function (an error names the first
+// one lookup does not know); a resource.drop removes the handle and calls
+// lookup's "[resource-drop]<name>" of the resource's interface, if any,
+// with its representation. Each returned function lifts its parameters
+// from the run's memory, calls, and lowers the results.
+func (p *Plan) HostCalls(lookup func(iface, fn string) (Impl, bool)) ([]func(ctx context.Context, stack []uint64) error, error) {
+	out := make([]func(context.Context, []uint64) error, len(p.Host))
+	for j := range p.Host {
+		h := &p.Host[j]
+		switch h.Kind {
+		case HostLower:
+			impl, ok := lookup(h.Interface, h.Func)
+			if !ok {
+				return nil, fmt.Errorf("component imports %s %s, which is not implemented", h.Interface, h.Func)
+			}
+			out[j] = lowerCall(h, impl)
+		case HostResourceDrop:
+			out[j] = dropCall(h, lookup)
+		default:
+			return nil, fmt.Errorf("component uses canon %s, which is not supported yet", h.Kind)
+		}
+	}
+	return out, nil
+}
+
+func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
+	cx := &canon.Context{Encoding: o.Encoding, Instance: r.Instance}
+	if o.Memory != nil {
+		m, ok := r.Graph.Memory(o.Memory.Step, o.Memory.Name)
+		if !ok {
+			return nil, fmt.Errorf("the component's memory %s is missing", o.Memory)
+		}
+		cx.Memory = m
+	}
+	if o.Realloc != nil {
+		re := *o.Realloc
+		cx.Realloc = func(old, oldSize, align, newSize uint32) (uint32, error) {
+			res, err := r.Graph.Call(ctx, re.Step, re.Name, []uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)})
+			if err != nil {
+				return 0, err
+			}
+			if len(res) != 1 {
+				return 0, &canon.Trap{Msg: "realloc returned no pointer"}
+			}
+			return uint32(res[0]), nil
+		}
+	}
+	return cx, nil
+}
+
+func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
+	nParams := len(h.Core.Params)
+	return func(ctx context.Context, stack []uint64) error {
+		r, err := runOf(ctx)
+		if err != nil {
+			return err
+		}
+		cx, err := r.context(ctx, &h.Opts)
+		if err != nil {
+			return err
+		}
+		cx.Subtask = &canon.Subtask{}
+		defer cx.Subtask.Finish()
+		flat := stack[:nParams]
+		args, err := cx.LiftParams(h.Type, flat)
+		if err != nil {
+			return err
+		}
+		results, err := impl(ctx, args)
+		if err != nil {
+			return err
+		}
+		if err := r.Instance.MayLeave(); err != nil {
+			return err
+		}
+		res, err := cx.LowerResults(h.Type, flat, results)
+		if err != nil {
+			return err
+		}
+		copy(stack, res)
+		return nil
+	}
+}
+
+func dropCall(h *HostFunc, lookup func(iface, fn string) (Impl, bool)) func(context.Context, []uint64) error {
+	return func(ctx context.Context, stack []uint64) error {
+		r, err := runOf(ctx)
+		if err != nil {
+			return err
+		}
+		i := uint32(stack[0])
+		rep, err := r.Instance.ResourceRep(h.Resource, i)
+		if err != nil {
+			return err
+		}
+		if err := r.Instance.ResourceDrop(h.Resource, i); err != nil {
+			return err
+		}
+		if h.Interface == "" {
+			return nil
+		}
+		if impl, ok := lookup(h.Interface, h.Func); ok {
+			_, err = impl(ctx, []any{rep})
+		}
+		return err
+	}
+}
+
+// CallExport calls lifted export e with args, returning its results.
+func (r *Run) CallExport(ctx context.Context, e *Export, args []any) ([]any, error) {
+	cx, err := r.context(ctx, &e.Opts)
+	if err != nil {
+		return nil, err
+	}
+	cx.Task = &canon.Task{}
+	if err := r.Instance.Enter(nil); err != nil {
+		return nil, err
+	}
+	defer r.Instance.Leave(nil)
+	flat, err := cx.LowerParams(e.Type, args)
+	if err != nil {
+		return nil, err
+	}
+	res, err := r.Graph.Call(ctx, e.Core.Step, e.Core.Name, flat)
+	if err != nil {
+		return nil, err
+	}
+	results, err := cx.LiftResults(e.Type, res)
+	if err != nil {
+		return nil, err
+	}
+	if e.Opts.PostReturn != nil {
+		pr := *e.Opts.PostReturn
+		if err := cx.PostReturn(func(flat []uint64) error {
+			_, err := r.Graph.Call(ctx, pr.Step, pr.Name, flat)
+			return err
+		}, res); err != nil {
+			return nil, err
+		}
+	}
+	return results, cx.Task.Return()
+}

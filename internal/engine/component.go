@@ -1,0 +1,244 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// The core value types a component's host functions use beside I32 and I64.
+const (
+	F32 ValueType = I64 + 1 + iota
+	F64
+)
+
+// Import module names of a component graph (they match package plan's):
+// step k's instance is componentStep+k, the host functions are
+// componentHost's "h<k>".
+const (
+	componentHost = "wisp:host"
+	componentStep = "wisp:i"
+)
+
+// ComponentSpec is a component's core instance graph, as a plan describes
+// it, in the engine's terms (the engine knows nothing of WIT): core modules
+// instantiated in order, whose imports are already renamed to
+// ("wisp:i<k>", export of step k < this step) or ("wisp:host", "h<j>",
+// Host[j]).
+type ComponentSpec struct {
+	Steps [][]byte
+	Host  []ComponentHostFunc
+}
+
+// ComponentHostFunc is a host function of a component graph. Fn runs on
+// the guest's goroutine with the ctx of the call into the graph (the
+// caller puts its per-run state there); stack holds the parameters and
+// receives the results. An error ends the call: an error with an
+// ExitCode() uint32 method exits the guest with that code, any other
+// traps it.
+type ComponentHostFunc struct {
+	Params, Results []ValueType
+	Fn              func(ctx context.Context, stack []uint64) error
+}
+
+// Component is a compiled component graph, shared by its runs.
+type Component struct {
+	e        *Engine
+	rt       *runtime
+	compiled []wazero.CompiledModule
+	memStep  int // the first step defining a memory, or -1
+	host     api.Module
+	empty    api.Module
+	cfg      wazero.ModuleConfig
+}
+
+// CompileComponent compiles every step's module and instantiates the host
+// module once (anonymously, shared by every run). memoryLimit bounds each
+// memory of the graph.
+func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memoryLimit uint64) (*Component, error) {
+	pages := memoryLimit / pageSize
+	if pages == 0 || pages > 65536 {
+		return nil, fmt.Errorf("memory limit %d bytes is out of range: use 64KiB to 4GiB", memoryLimit)
+	}
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return nil, ErrClosed
+	}
+	rt, err := e.runtimeFor(ctx, uint32(pages))
+	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	c := &Component{e: e, rt: rt, memStep: -1,
+		// No exported start function (a command's _start is called through
+		// wasi:cli/run), and a rand source: wazero's default seeds math/rand
+		// per instance.
+		cfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(rand.Reader)}
+	ok := false
+	defer func() {
+		if !ok {
+			c.Close(ctx)
+		}
+	}()
+	hb := rt.rt.NewHostModuleBuilder(componentHost)
+	for j, h := range spec.Host {
+		fn := h.Fn
+		hb.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(ctx context.Context, stack []uint64) {
+			if err := fn(ctx, stack); err != nil {
+				var ex interface{ ExitCode() uint32 }
+				if errors.As(err, &ex) {
+					panic(sys.NewExitError(ex.ExitCode()))
+				}
+				panic(err)
+			}
+		}), coreTypes(h.Params), coreTypes(h.Results)).Export("h" + strconv.Itoa(j))
+	}
+	hc, err := hb.Compile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("component host functions: %w", err)
+	}
+	if c.host, err = rt.rt.InstantiateModule(ctx, hc, wazero.NewModuleConfig().WithName("")); err != nil {
+		return nil, fmt.Errorf("component host functions: %w", err)
+	}
+	ec, err := rt.rt.CompileModule(ctx, []byte("\x00asm\x01\x00\x00\x00"))
+	if err != nil {
+		return nil, err
+	}
+	if c.empty, err = rt.rt.InstantiateModule(ctx, ec, wazero.NewModuleConfig().WithName("")); err != nil {
+		return nil, err
+	}
+	for k, wasm := range spec.Steps {
+		cm, err := rt.rt.CompileModule(ctx, wasm)
+		if err != nil {
+			return nil, fmt.Errorf("compile core module of step %d: %w", k, err)
+		}
+		c.compiled = append(c.compiled, cm)
+		if c.memStep < 0 && len(cm.ExportedMemories()) > len(cm.ImportedMemories()) {
+			c.memStep = k
+		}
+	}
+	ok = true
+	return c, nil
+}
+
+func coreTypes(ts []ValueType) []api.ValueType {
+	out := make([]api.ValueType, len(ts))
+	for i, t := range ts {
+		switch t {
+		case I32:
+			out[i] = api.ValueTypeI32
+		case I64:
+			out[i] = api.ValueTypeI64
+		case F32:
+			out[i] = api.ValueTypeF32
+		default:
+			out[i] = api.ValueTypeF64
+		}
+	}
+	return out
+}
+
+// Close releases the compiled modules and the host module.
+func (c *Component) Close(ctx context.Context) error {
+	for _, m := range []api.Module{c.host, c.empty} {
+		if m != nil {
+			m.Close(ctx)
+		}
+	}
+	for _, cm := range c.compiled {
+		cm.Close(ctx)
+	}
+	c.compiled = nil
+	return nil
+}
+
+// ComponentInstance is one run's graph of core instances.
+type ComponentInstance struct {
+	c     *Component
+	inst  []api.Module
+	alloc *instanceMemory
+}
+
+// Instantiate builds one run's graph: every step instantiated anonymously,
+// its imports answered by the graph's earlier instances and the shared host
+// module, nothing else (an unknown import module gets an empty instance, so
+// the step fails instead of reaching the store's global names). Start
+// functions run with ctx, which host functions see.
+func (c *Component) Instantiate(ctx context.Context) (*ComponentInstance, error) {
+	g := &ComponentInstance{c: c, inst: make([]api.Module, 0, len(c.compiled))}
+	ictx := experimental.WithImportResolver(ctx, func(name string) api.Module {
+		if name == componentHost {
+			return c.host
+		}
+		if s, ok := strings.CutPrefix(name, componentStep); ok {
+			if k, err := strconv.Atoi(s); err == nil && k >= 0 && k < len(g.inst) {
+				return g.inst[k]
+			}
+		}
+		return c.empty
+	})
+	for k, cm := range c.compiled {
+		sctx := ictx
+		if k == c.memStep {
+			g.alloc = &instanceMemory{pool: &c.e.memory}
+			sctx = withMemory(ictx, g.alloc)
+		}
+		m, err := c.rt.rt.InstantiateModule(sctx, cm, c.cfg)
+		if err != nil {
+			g.Close(ctx)
+			return nil, fmt.Errorf("instantiate core instance %d: %w", k, classify(ctx, err))
+		}
+		g.inst = append(g.inst, m)
+	}
+	return g, nil
+}
+
+// Memory returns the memory step exports as name.
+func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
+	if step < 0 || step >= len(g.inst) {
+		return nil, false
+	}
+	m := g.inst[step].ExportedMemory(name)
+	if m == nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// Call calls the function step exports as name. Its error is classified as
+// Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
+// killed run when ctx ended.
+func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) {
+	if step < 0 || step >= len(g.inst) {
+		return nil, fmt.Errorf("component call: no core instance %d", step)
+	}
+	f := g.inst[step].ExportedFunction(name)
+	if f == nil {
+		return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
+	}
+	res, err := f.Call(ctx, params...)
+	return res, g.c.e.closedUnder(classify(ctx, err))
+}
+
+// Close closes the graph's instances in reverse order, then frees its
+// memory. It is idempotent.
+func (g *ComponentInstance) Close(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	for i := len(g.inst) - 1; i >= 0; i-- {
+		g.inst[i].Close(ctx)
+	}
+	g.inst = nil
+	if g.alloc != nil {
+		g.alloc.Free()
+		g.alloc = nil
+	}
+}
