@@ -33,13 +33,13 @@ func (m memory) Size() uint32 { return uint32(len(m)) }
 // engine will (canon lower): lift the core arguments, Call, lower the
 // results into its memory.
 type guest struct {
-	t     *testing.T
-	s     *State
-	ifs   map[string]Interface
-	mem   memory
-	next  uint32
-	inst  *canon.Instance
-	calls int
+	t    *testing.T
+	s    *State
+	ifs  map[string]Interface
+	mem  memory
+	next uint32
+	inst *canon.Instance
+	ctx  context.Context // nil: context.Background()
 }
 
 func newGuest(t *testing.T, s *State) *guest {
@@ -69,7 +69,11 @@ func (g *guest) call(iface, name string, flat ...uint64) ([]uint64, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := f.Call(context.Background(), g.s, args)
+	ctx := g.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	res, err := f.Call(ctx, g.s, args)
 	if err != nil {
 		return nil, err
 	}
