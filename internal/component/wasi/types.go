@@ -48,21 +48,18 @@ func newTypes() *types {
 		canon.Field{Name: "type", Type: t.descriptorType},
 		canon.Field{Name: "name", Type: canon.String()},
 	)
-	t.errorCode = canon.Enum(errorCodes...)
+	t.errorCode = canon.Enum( // the cases of error-code, in order
+		"access", "would-block", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
+		"file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid", "io",
+		"is-directory", "loop", "too-many-links", "message-size", "name-too-long", "no-device",
+		"no-entry", "no-lock", "insufficient-memory", "insufficient-space", "not-directory",
+		"not-empty", "not-recoverable", "unsupported", "no-tty", "no-such-device", "overflow",
+		"not-permitted", "pipe", "read-only", "invalid-seek", "text-file-busy", "cross-device",
+	)
 	t.advice = canon.Enum("normal", "sequential", "random", "will-need", "dont-need", "no-reuse")
 	t.hashValue = canon.Record(
 		canon.Field{Name: "lower", Type: canon.U64()},
 		canon.Field{Name: "upper", Type: canon.U64()},
 	)
 	return t
-}
-
-// errorCodes are the cases of wasi:filesystem/types error-code, in order.
-var errorCodes = []string{
-	"access", "would-block", "already", "bad-descriptor", "busy", "deadlock", "quota", "exist",
-	"file-too-large", "illegal-byte-sequence", "in-progress", "interrupted", "invalid", "io",
-	"is-directory", "loop", "too-many-links", "message-size", "name-too-long", "no-device",
-	"no-entry", "no-lock", "insufficient-memory", "insufficient-space", "not-directory",
-	"not-empty", "not-recoverable", "unsupported", "no-tty", "no-such-device", "overflow",
-	"not-permitted", "pipe", "read-only", "invalid-seek", "text-file-busy", "cross-device",
 }
