@@ -166,6 +166,13 @@ type ComponentInstance struct {
 	c     *Component
 	inst  []api.Module
 	alloc *instanceMemory
+	funcs []cachedFunc // functions already looked up (wazero allocates a call engine per lookup)
+}
+
+type cachedFunc struct {
+	step int
+	name string
+	f    api.Function
 }
 
 // Instantiate builds one run's graph: every step instantiated anonymously,
@@ -214,16 +221,27 @@ func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
 	return m, true
 }
 
-// Call calls the function step exports as name. Its error is classified as
+// Call calls the function step exports as name (a function must not be
+// called again from inside its own call: realloc and post-return never
+// are). Its error is classified as
 // Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
 // killed run when ctx ended.
 func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) {
 	if step < 0 || step >= len(g.inst) {
 		return nil, fmt.Errorf("component call: no core instance %d", step)
 	}
-	f := g.inst[step].ExportedFunction(name)
+	var f api.Function
+	for _, cf := range g.funcs {
+		if cf.step == step && cf.name == name {
+			f = cf.f
+			break
+		}
+	}
 	if f == nil {
-		return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
+		if f = g.inst[step].ExportedFunction(name); f == nil {
+			return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
+		}
+		g.funcs = append(g.funcs, cachedFunc{step, name, f})
 	}
 	res, err := f.Call(ctx, params...)
 	return res, g.c.e.closedUnder(classify(ctx, err))
