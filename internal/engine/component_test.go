@@ -160,3 +160,67 @@ func TestComponentDifferential(t *testing.T) {
 		})
 	}
 }
+
+// TestComponentConcurrentRuns runs one component from many goroutines at
+// once: every run has its own graph and its own output.
+func TestComponentConcurrentRuns(t *testing.T) {
+	e := newEngine(t, "")
+	tc := compileComponent(t, e, "printenv")
+	errs := make(chan error, 8)
+	for i := range 8 {
+		go func() {
+			for j := range 10 {
+				v := fmt.Sprintf("V=%d-%d", i, j)
+				var out bytes.Buffer
+				if err := tc.runCommand(context.Background(), &wasi.State{Env: []string{v}, Args: []string{"p"}, Stdout: &out}); err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Contains(out.Bytes(), []byte(v+"\n")) || bytes.Count(out.Bytes(), []byte("V=")) != 1 {
+					errs <- fmt.Errorf("run %s printed %q", v, out.String())
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestComponentGraphRules: an import the plan did not wire never reaches a
+// name registered in the runtime (wasi_snapshot_preview1 is one), and a
+// host function called outside a run fails instead of panicking the node.
+func TestComponentGraphRules(t *testing.T) {
+	e := newEngine(t, "")
+	ctx := context.Background()
+	t.Run("an unknown import module gets an empty instance", func(t *testing.T) {
+		// (module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))
+		wasm := []byte("\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x01\x7f\x00" +
+			"\x02\x24\x01\x16wasi_snapshot_preview1\x09proc_exit\x00\x00")
+		c, err := e.CompileComponent(ctx, ComponentSpec{Steps: [][]byte{wasm}}, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(ctx)
+		g, err := c.Instantiate(ctx)
+		if err == nil {
+			g.Close(ctx)
+			t.Fatal("instantiated a step whose import names a global module")
+		}
+	})
+	t.Run("a host function outside a run is an error", func(t *testing.T) {
+		tc := compileComponent(t, e, "counter")
+		g, err := tc.c.Instantiate(ctx) // no plan.WithRun in ctx
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close(ctx)
+		if _, err := g.Call(ctx, tc.run.Core.Step, tc.run.Core.Name); err == nil || !errors.As(err, new(*TrapError)) {
+			t.Fatalf("err = %v, want a trap", err)
+		}
+	})
+}
