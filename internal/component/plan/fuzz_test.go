@@ -11,7 +11,9 @@ import (
 // FuzzBuild: whatever the decoder accepts, Build gives a plan or an error,
 // never a panic.
 func FuzzBuild(f *testing.F) {
-	for _, name := range []string{"exit3", "reactor"} {
+	// One real component: large seeds slow the fuzzer's minimization down
+	// (two of them stall it).
+	for _, name := range []string{"reactor"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "components", name+".wasm"))
 		if err != nil {
 			f.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/component/canon"
 )
 
@@ -37,6 +38,9 @@ const (
 const (
 	MaxSteps = 1_000
 	MaxHost  = 10_000
+	// MaxWork is the most definitions Build walks, counting a nested
+	// component's again for each instantiation of it.
+	MaxWork = 4 * binary.MaxItems
 )
 
 // Plan is a component's wiring, built once per deploy. It is immutable and
@@ -81,6 +85,7 @@ func (it Item) Renamed() (string, string) {
 	return StepPrefix + strconv.Itoa(it.Step), it.Name
 }
 
+// String returns the item as its renamed import ("wisp:i2.memory").
 func (it Item) String() string {
 	m, n := it.Renamed()
 	return m + "." + n
@@ -102,6 +107,7 @@ const (
 
 var hostKindNames = [...]string{"lower", "resource.drop", "resource.new", "resource.rep"}
 
+// String names the kind as the canon definition does ("resource.drop").
 func (k HostKind) String() string { return hostKindNames[k] }
 
 // HostFunc is one host function of the plan's host module, exported as
