@@ -46,10 +46,10 @@ func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 		t.Fatal(err)
 	}
 	ifaces := wasi.Interfaces()
-	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, bool) {
+	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
 		f, ok := ifaces[plan.Unversioned(iface)][fn]
 		if !ok {
-			return nil, false
+			return nil, nil, false
 		}
 		return func(ctx context.Context, args []any) ([]any, error) {
 			res, err := f.Call(ctx, ctx.Value(stateKey{}).(*wasi.State), args)
@@ -58,7 +58,7 @@ func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 				return nil, exitCode{ex}
 			}
 			return res, err
-		}, true
+		}, &f.Type, true
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package plan
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/wisphq/wisp/internal/component/canon"
 )
@@ -40,20 +41,27 @@ func runOf(ctx context.Context) (*Run, error) {
 }
 
 // HostCalls binds every host function of p: a lower calls lookup's
-// implementation of its interface and function (an error names the first
-// one lookup does not know); a resource.drop removes the handle and calls
+// implementation of its interface and function, whose type lookup returns
+// too and which must be the import's (SameFuncType), so an implementation
+// only ever sees Go values of the shapes it expects (an error names the
+// first function lookup does not know or whose type differs); a
+// resource.drop removes the handle and calls
 // lookup's "[resource-drop]<name>" of the resource's interface, if any,
 // with its representation. Each returned function lifts its parameters
 // from the run's memory, calls, and lowers the results.
-func (p *Plan) HostCalls(lookup func(iface, fn string) (Impl, bool)) ([]func(ctx context.Context, stack []uint64) error, error) {
+func (p *Plan) HostCalls(lookup func(iface, fn string) (Impl, *canon.FuncType, bool)) ([]func(ctx context.Context, stack []uint64) error, error) {
 	out := make([]func(context.Context, []uint64) error, len(p.Host))
 	for j := range p.Host {
 		h := &p.Host[j]
 		switch h.Kind {
 		case HostLower:
-			impl, ok := lookup(h.Interface, h.Func)
+			impl, ft, ok := lookup(h.Interface, h.Func)
 			if !ok {
 				return nil, fmt.Errorf("component imports %s %s, which is not implemented", h.Interface, h.Func)
+			}
+			if ft == nil || !SameFuncType(h.Type, ft) {
+				return nil, fmt.Errorf("component imports %s %s with a type that differs from the interface's: %s, not %s",
+					h.Interface, h.Func, funcString(h.Type), funcString(ft))
 			}
 			out[j] = lowerCall(h, impl)
 		case HostResourceDrop:
@@ -124,7 +132,7 @@ func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
 	}
 }
 
-func dropCall(h *HostFunc, lookup func(iface, fn string) (Impl, bool)) func(context.Context, []uint64) error {
+func dropCall(h *HostFunc, lookup func(iface, fn string) (Impl, *canon.FuncType, bool)) func(context.Context, []uint64) error {
 	return func(ctx context.Context, stack []uint64) error {
 		r, err := runOf(ctx)
 		if err != nil {
@@ -141,7 +149,7 @@ func dropCall(h *HostFunc, lookup func(iface, fn string) (Impl, bool)) func(cont
 		if h.Interface == "" {
 			return nil
 		}
-		if impl, ok := lookup(h.Interface, h.Func); ok {
+		if impl, _, ok := lookup(h.Interface, h.Func); ok {
 			_, err = impl(ctx, []any{rep})
 		}
 		return err
@@ -181,4 +189,23 @@ func (r *Run) CallExport(ctx context.Context, e *Export, args []any) ([]any, err
 		}
 	}
 	return results, cx.Task.Return()
+}
+
+func funcString(ft *canon.FuncType) string {
+	if ft == nil {
+		return "none"
+	}
+	var sb strings.Builder
+	sb.WriteString("func(")
+	for i, p := range ft.Params {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(p.String())
+	}
+	sb.WriteString(")")
+	for _, r := range ft.Results {
+		sb.WriteString(" -> " + r.String())
+	}
+	return sb.String()
 }
