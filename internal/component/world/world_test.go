@@ -1,0 +1,132 @@
+package world
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wisphq/wisp/internal/component/binary"
+	"github.com/wisphq/wisp/internal/component/plan"
+)
+
+// importing returns a component whose only content is an import of an
+// empty instance type named name: (component (import "name" (instance))).
+func importing(name string) []byte {
+	b := []byte("\x00asm\x0d\x00\x01\x00")
+	b = append(b, 0x07, 0x03, 0x01, 0x42, 0x00) // type 0: (instance)
+	entry := append([]byte{0x00, byte(len(name))}, name...)
+	entry = append(entry, 0x05, 0x00) // (instance (type 0))
+	b = append(b, 0x0a, byte(len(entry)+1), 0x01)
+	return append(b, entry...)
+}
+
+func TestImports(t *testing.T) {
+	for _, tc := range []struct {
+		name, imp string
+		want      string // a substring of the error; "" for none
+	}{
+		{"wasi 0.2.0", "wasi:cli/environment@0.2.0", ""},
+		{"wasi 0.2.12", "wasi:io/streams@0.2.12", ""},
+		{"sockets", "wasi:sockets/tcp@0.2.0", "component imports wasi:sockets/tcp@0.2.0, which Wisp does not provide: build without networking"},
+		{"http", "wasi:http/types@0.2.3", "wasi:http components are not supported yet"},
+		{"wasi 0.3", "wasi:io/streams@0.3.0-rc-2026-03-15", "WASI 0.3 (async) components are not supported yet"},
+		{"timezone", "wasi:clocks/timezone@0.2.10", "an unstable interface Wisp does not implement"},
+		{"unknown package", "acme:cache/lookup", "component imports acme:cache/lookup: not an interface Wisp provides (it provides wasi:cli, wasi:clocks"},
+		{"version 0.1", "wasi:cli/stdout@0.1.0", "versions 0.2.x only"},
+		{"no version", "wasi:cli/stdout", "(no version)"},
+		{"plain name", "log", "a plain name rather than an interface"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := binary.Decode(importing(tc.imp))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = Imports(c, WASI())
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func fixturePlan(t *testing.T, name string) (*binary.Component, *plan.Plan) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "..", "testdata", "components", name+".wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := binary.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := plan.Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
+}
+
+func TestFixtures(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{
+		{"printenv", ""}, {"counter", ""}, {"stderr", ""}, {"exit3", ""},
+		{"reactor", "component exports nothing, not wasi:cli/run@0.2.x"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, p := fixturePlan(t, tc.name)
+			if err := Imports(c, WASI()); err != nil {
+				t.Fatal(err)
+			}
+			run, err := Command(p, WASI())
+			if tc.want == "" {
+				if err != nil || run == nil || run.Func != RunFunc {
+					t.Fatalf("Command = %v, %v", run, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestCommand(t *testing.T) {
+	run := plan.Export{Interface: "wasi:cli/run@0.2.3", Func: "run"}
+	for _, tc := range []struct {
+		name string
+		p    plan.Plan
+		want []string
+	}{
+		{"a command", plan.Plan{Exports: []plan.Export{run}}, nil},
+		{"an HTTP component", plan.Plan{Exports: []plan.Export{{Interface: "wasi:http/incoming-handler@0.2.10", Func: "handle"}}},
+			[]string{"component exports wasi:http/incoming-handler@0.2.10 (a wasi:http/proxy component): HTTP components are not supported yet"}},
+		{"another export", plan.Plan{Exports: []plan.Export{{Interface: "acme:app/main@1.0.0", Func: "go"}}},
+			[]string{"component exports acme:app/main@1.0.0, not wasi:cli/run@0.2.x"}},
+		{"an unimplemented function and no run", plan.Plan{Host: []plan.HostFunc{
+			{Kind: plan.HostLower, Interface: "wasi:cli/exit@0.2.0", Func: "exit"},
+			{Kind: plan.HostLower, Interface: "wasi:cli/exit@0.2.0", Func: "exit-with-status"},
+		}}, []string{"component imports wasi:cli/exit@0.2.0 function exit-with-status, which Wisp does not implement", "component exports nothing"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Command(&tc.p, WASI())
+			if tc.want == nil {
+				if err != nil || got == nil {
+					t.Fatalf("Command = %v, %v", got, err)
+				}
+				return
+			}
+			for _, w := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), w) {
+					t.Errorf("err = %v, want it to say %q", err, w)
+				}
+			}
+		})
+	}
+}
