@@ -33,9 +33,21 @@ try {
   writeFileSync(join(wit, "world.wit"),
     "package wisp:hello;\n\nworld hello {\n  export wasi:http/incoming-handler@0.2.10;\n}\n");
   const source = join(work, "hello.js");
-  writeFileSync(source,
-    'addEventListener("fetch", (event) => event.respondWith(new Response("hello from JavaScript\\n", {\n' +
-    '  headers: { "content-type": "text/plain" },\n})));\n');
+  // The handler echoes the request: method, path, the x-echo header and
+  // the body, so a host test can check both directions of wasi:http.
+  writeFileSync(source, [
+    'addEventListener("fetch", (event) => event.respondWith((async () => {',
+    '  const req = event.request;',
+    '  const body = req.method === "GET" ? "" : await req.text();',
+    '  const path = new URL(req.url).pathname;',
+    '  const echo = req.headers.get("x-echo") || "";',
+    '  return new Response(`hello from JavaScript\\n${req.method} ${path} ${echo}\\n${body}`, {',
+    '    status: req.method === "POST" ? 201 : 200,',
+    '    headers: { "content-type": "text/plain", "x-method": req.method },',
+    '  });',
+    '})()));',
+    '',
+  ].join("\n"));
   const { component } = await componentize({ sourcePath: source, witPath: wit, worldName: "hello" });
   writeFileSync(resolve(out), component);
   console.log(`componentize-hello: wrote ${out} (${component.length} bytes)`);

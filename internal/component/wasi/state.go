@@ -3,6 +3,7 @@ package wasi
 import (
 	"fmt"
 	"io"
+	"net/http"
 	"time"
 
 	"github.com/wisphq/wisp/internal/component/canon"
@@ -37,6 +38,14 @@ type State struct {
 	// Random supplies wasi:random's bytes, secure and insecure alike; nil
 	// is crypto/rand.
 	Random io.Reader
+	// Outbound sends the guest's wasi:http/outgoing-handler requests (the
+	// node sets its egress-checked client); nil refuses every request
+	// with error-code.HTTP-request-denied.
+	Outbound func(*http.Request) (*http.Response, error)
+	// ResponseError is set when the guest answers the response-outparam
+	// with an error-code instead of a response (the host then answered
+	// 500): it describes the error-code.
+	ResponseError string
 
 	objs  []any    // representation r is objs[r-1]; nil is free
 	free  []uint32 // free representations
@@ -116,7 +125,7 @@ func (s *State) monotonic() uint64 {
 
 // resourceOf returns the resource type of a Go object held in a State.
 func resourceOf(obj any) *canon.ResourceType {
-	switch obj.(type) {
+	switch o := obj.(type) {
 	case *ioError:
 		return Error
 	case *pollable:
@@ -125,6 +134,8 @@ func resourceOf(obj any) *canon.ResourceType {
 		return InputStream
 	case *outputStream:
 		return OutputStream
+	case httpResource:
+		return o.resourceType()
 	}
 	return nil
 }

@@ -92,6 +92,7 @@ func Interfaces() map[string]Interface {
 	addClocks(m, t)
 	addRandom(m, t)
 	addFilesystem(m, t)
+	addHTTP(m, t)
 	return m
 }
 
