@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/bundle"
+	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
 	"github.com/wisphq/wisp/internal/wasmscan"
@@ -249,6 +250,9 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	if err != nil {
 		return nil, err
 	}
+	if binary.IsComponent(wasm) {
+		return n.prepareComponent(ctx, v, wasm)
+	}
 	mod, err := n.engine.Compile(ctx, wasm, uint64(spec.Limits.Memory))
 	if errors.Is(err, engine.ErrInvalidModule) {
 		return nil, errorf(ErrInvalid, "%w", err)
@@ -291,22 +295,30 @@ func (n *Node) prepare(ctx context.Context, v Version) (*deployed, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("prepare module %s: %w", shortDigest(spec.Module), err)
 	}
+	d := n.newDeployed(v)
+	d.prepared = prepared
+	d.services = usesServices(prepared.Imports())
+	d.outbound = outbound
+	return d, nil
+}
+
+// newDeployed returns version v's deployed with one reference (the
+// caller's), its log and its concurrency slots, for the caller to give
+// its compiled code.
+func (n *Node) newDeployed(v Version) *deployed {
 	d := &deployed{
-		app:      spec.Name,
-		version:  v,
-		prepared: prepared,
-		services: usesServices(prepared.Imports()),
-		outbound: outbound,
-		logs:     n.ring(spec.Name),
-		slots:    make(chan struct{}, spec.Limits.MaxConcurrency),
+		app:     v.Spec.Name,
+		version: v,
+		logs:    n.ring(v.Spec.Name),
+		slots:   make(chan struct{}, v.Spec.Limits.MaxConcurrency),
 	}
-	if cur, ok := n.table.Load().apps[spec.Name]; ok && cap(cur.slots) == cap(d.slots) {
+	if cur, ok := n.table.Load().apps[v.Spec.Name]; ok && cap(cur.slots) == cap(d.slots) {
 		// Share the slots with the version being replaced, so an app never
 		// runs more than MaxConcurrency instances while old requests drain.
 		d.slots = cur.slots
 	}
 	d.refs.Store(1)
-	return d, nil
+	return d
 }
 
 // MaxBlobSize returns the largest module or file bundle the node stores

@@ -21,9 +21,10 @@ type deployed struct {
 	app      string
 	version  Version
 	prepared *engine.Prepared
-	services bool           // the module imports platform services: give each call a session
-	outbound *egress.Policy // allowed_outbound_hosts
-	logs     *logRing       // the app's log, held so invocations need no node-wide lock to write it
+	command  *commandComponent // instead of prepared, for a component
+	services bool              // the module imports platform services: give each call a session
+	outbound *egress.Policy    // allowed_outbound_hosts
+	logs     *logRing          // the app's log, held so invocations need no node-wide lock to write it
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
@@ -50,7 +51,11 @@ func (d *deployed) acquire() bool {
 
 func (d *deployed) release() {
 	if d.refs.Add(-1) == 0 {
-		d.prepared.Close(context.Background())
+		if d.command != nil {
+			d.command.Close(context.Background())
+		} else {
+			d.prepared.Close(context.Background())
+		}
 	}
 }
 
@@ -156,9 +161,14 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		defer call.Close()
 		host = call
 	}
-	err = d.prepared.Run(ctx, engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr, Host: host})
+	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr, Host: host}
+	if d.command != nil {
+		err = d.command.Run(ctx, call)
+	} else {
+		err = d.prepared.Run(ctx, call)
+	}
 	stderr.flush()
-	if err == nil && out.written == 0 && d.prepared.Reactor() {
+	if err == nil && out.written == 0 && d.prepared != nil && d.prepared.Reactor() {
 		// A reactor's stdout is not flushed by an exit: C's stdio and
 		// Rust's LineWriter keep what the handler printed unless it
 		// flushes before returning.

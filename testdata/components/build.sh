@@ -5,6 +5,8 @@
 #
 #   NAME.wasm          jco new testdata/wasm/NAME.wasm --wasi-command
 #   reactor.wasm       jco new testdata/wasm/reactor.wasm --wasi-reactor
+#   extra/loop.wasm    jco new testdata/wasm/loop.wasm --wasi-command (the node's
+#                      timeout tests; not in the decoder's golden dumps)
 #
 # jco new is deterministic: rebuilding with the pinned jco gives the same
 # bytes. After a rebuild, run
@@ -27,4 +29,7 @@ for name in printenv counter exit3 stderr; do
 	"$jco" new "$root/testdata/wasm/$name.wasm" --wasi-command -o "$out/$name.wasm"
 done
 "$jco" new "$root/testdata/wasm/reactor.wasm" --wasi-reactor -o "$out/reactor.wasm"
-ls -l "$out"/*.wasm
+# extra/ holds fixtures of the node's tests, outside the decoder's golden set.
+mkdir -p "$out/extra"
+"$jco" new "$root/testdata/wasm/loop.wasm" --wasi-command -o "$out/extra/loop.wasm"
+ls -l "$out"/*.wasm "$out"/extra/*.wasm

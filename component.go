@@ -1,0 +1,268 @@
+package wisp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/wisphq/wisp/internal/component/binary"
+	"github.com/wisphq/wisp/internal/component/canon"
+	"github.com/wisphq/wisp/internal/component/plan"
+	"github.com/wisphq/wisp/internal/component/wasi"
+	"github.com/wisphq/wisp/internal/component/world"
+	"github.com/wisphq/wisp/internal/engine"
+)
+
+// commandComponent is a compiled wasi:cli/command component: its plan's
+// core instance graph compiled by the engine, its host functions bound to
+// package wasi. Each run gets a fresh graph and a fresh wasi.State.
+type commandComponent struct {
+	c   *engine.Component
+	run *plan.Export
+	env []string // the app's environment, before each call's
+}
+
+// componentState is the context key of a run's *wasi.State.
+type componentState struct{}
+
+// componentExit carries wasi's exit to the engine, which reads its
+// ExitCode method.
+type componentExit struct{ *wasi.ExitError }
+
+func (e componentExit) ExitCode() uint32 { return e.Code }
+
+// compileCommandComponent decodes, checks, plans and compiles the
+// component wasm with memoryLimit on each of its memories, then builds
+// one graph to prove it instantiates. env is the app's environment.
+// Errors about the component itself match ErrInvalid.
+func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte, memoryLimit uint64, env []string) (*commandComponent, error) {
+	dc, err := binary.Decode(wasm)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	provided := world.WASI()
+	if err := world.Imports(dc, provided); err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	p, err := plan.Build(dc)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	run, err := world.Command(p, provided)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	ifaces := wasi.Interfaces()
+	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
+		f, ok := ifaces[plan.Unversioned(iface)][fn]
+		if !ok {
+			return nil, nil, false
+		}
+		return func(ctx context.Context, args []any) ([]any, error) {
+			s, _ := ctx.Value(componentState{}).(*wasi.State)
+			if s == nil {
+				return nil, &canon.Trap{Msg: "a WASI function was called outside a run"}
+			}
+			res, err := f.Call(ctx, s, args)
+			var ex *wasi.ExitError
+			if errors.As(err, &ex) {
+				return nil, componentExit{ex}
+			}
+			return res, err
+		}, &f.Type, true
+	})
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	spec := engine.ComponentSpec{}
+	for _, s := range p.Steps {
+		spec.Steps = append(spec.Steps, s.Wasm)
+	}
+	for j, h := range p.Host {
+		spec.Host = append(spec.Host, engine.ComponentHostFunc{Params: valueTypes(h.Core.Params), Results: valueTypes(h.Core.Results), Fn: calls[j]})
+	}
+	c, err := e.CompileComponent(ctx, spec, memoryLimit)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "compile component: %w", err)
+	}
+	cc := &commandComponent{c: c, run: run, env: env}
+	// Instantiate one graph, calling nothing, so a mismatch between the
+	// core modules fails the deploy rather than every request.
+	ictx := context.WithValue(ctx, componentState{}, &wasi.State{})
+	ictx = plan.WithRun(ictx, &plan.Run{Instance: canon.NewInstance(nil)})
+	g, err := c.Instantiate(ictx)
+	if err != nil {
+		c.Close(ctx)
+		return nil, errorf(ErrInvalid, "component does not instantiate: %w", err)
+	}
+	g.Close(ctx)
+	return cc, nil
+}
+
+func valueTypes(ts []canon.CoreType) []engine.ValueType {
+	out := make([]engine.ValueType, len(ts))
+	for i, t := range ts {
+		switch t {
+		case canon.I32:
+			out[i] = engine.I32
+		case canon.I64:
+			out[i] = engine.I64
+		case canon.F32Core:
+			out[i] = engine.F32
+		default:
+			out[i] = engine.F64
+		}
+	}
+	return out
+}
+
+// Close releases the compiled graph. Runs in progress must be done.
+func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close(ctx) }
+
+// Run runs the component's wasi:cli/run once in a fresh graph, as
+// engine.Prepared.Run runs a command: call's env is added to the app's
+// (the same name: the call's wins), stdin, stdout and stderr are the
+// call's. It returns nil on success (run returned ok, or exit(ok)), an
+// *engine.ExitError for another exit (run returning err exits with 1), an
+// error matching context.DeadlineExceeded or Canceled when ctx ended first
+// (the guest is killed), or another error (a trap).
+func (cc *commandComponent) Run(ctx context.Context, call engine.Call) error {
+	s := &wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}
+	r := &plan.Run{Instance: canon.NewInstance(nil)}
+	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
+	g, err := cc.c.Instantiate(ctx)
+	if err != nil {
+		return err
+	}
+	defer g.Close(ctx)
+	r.Graph = componentGraph{g}
+	res, err := r.CallExport(ctx, cc.run, nil)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			// A host call that failed because the run was killed.
+			return fmt.Errorf("%w: %v", ctx.Err(), err)
+		}
+		return err
+	}
+	if v, ok := res[0].(canon.VariantValue); !ok || v.Case != 0 {
+		return &engine.ExitError{Code: 1}
+	}
+	return nil
+}
+
+// mergeEnv returns base with call's variables after it, a variable of
+// base left out when call sets the same name (as the engine lays out a
+// preview 1 command's environment).
+func mergeEnv(base, call []string) []string {
+	out := make([]string, 0, len(base)+len(call))
+	for _, kv := range base {
+		name, _, _ := strings.Cut(kv, "=")
+		overridden := false
+		for _, c := range call {
+			if strings.HasPrefix(c, name+"=") {
+				overridden = true
+				break
+			}
+		}
+		if !overridden {
+			out = append(out, kv)
+		}
+	}
+	return append(out, call...)
+}
+
+// componentGraph adapts an engine.ComponentInstance to plan.Graph.
+type componentGraph struct{ g *engine.ComponentInstance }
+
+func (v componentGraph) Memory(step int, name string) (canon.Memory, bool) {
+	return v.g.Memory(step, name)
+}
+
+func (v componentGraph) Call(ctx context.Context, step int, name string, params []uint64) ([]uint64, error) {
+	return v.g.Call(ctx, step, name, params...)
+}
+
+// RunComponentCommand runs the wasi:cli/command component wasm once, here,
+// as engine.RunCommand runs a preview 1 command for `wisp run`: the same
+// options (opts.Dirs must be empty: components get no preopened
+// directories yet) and the same exit codes (the component's exit code, 124
+// for a timeout, 130 when ctx is cancelled, 134 for a trap). An error
+// means it could not run at all.
+func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOptions) (int, error) {
+	if len(opts.Dirs) > 0 {
+		return 0, errorf(ErrInvalid, "--dir is not supported for components yet (WASI 0.2 preopens are not implemented): run the preview 1 module instead")
+	}
+	limit := opts.MemoryLimit
+	if limit == 0 {
+		limit = 1 << 32
+	}
+	e, err := engine.New(engine.Config{})
+	if err != nil {
+		return 0, err
+	}
+	defer e.Close(context.WithoutCancel(ctx))
+	cc, err := compileCommandComponent(ctx, e, wasm, limit, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer cc.Close(context.WithoutCancel(ctx))
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	err = cc.Run(ctx, engine.Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
+	return commandExit(err, opts)
+}
+
+// commandExit maps a command's outcome to wisp run's exit code, writing
+// why to opts.Stderr when the runtime, not the guest, chose it.
+func commandExit(err error, opts engine.CommandOptions) (int, error) {
+	say := func(format string, args ...any) {
+		if opts.Stderr != nil {
+			fmt.Fprintf(opts.Stderr, "wisp run: "+format+"\n", args...)
+		}
+	}
+	var exit *engine.ExitError
+	switch {
+	case err == nil:
+		return 0, nil
+	case errors.As(err, &exit) && exit.Code > engine.MaxExitCode:
+		say("component exited with status %d; statuses above %d are reserved for the runtime and the shell, so wisp run exits with %d", exit.Code, engine.MaxExitCode, engine.ExitCodeInvalid)
+		return engine.ExitCodeInvalid, nil
+	case errors.As(err, &exit):
+		return int(exit.Code), nil
+	case errors.Is(err, context.DeadlineExceeded):
+		say("component killed after its %s timeout", time.Duration(opts.Timeout))
+		return engine.ExitCodeTimeout, nil
+	case errors.Is(err, context.Canceled):
+		say("interrupted")
+		return engine.ExitCodeSignal, nil
+	}
+	say("%s", strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+	return engine.ExitCodeTrap, nil
+}
+
+// prepareComponent compiles version v's module wasm, a component, as a
+// command, returning it with one reference (the caller's).
+func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*deployed, error) {
+	spec := v.Spec
+	if len(spec.Files) > 0 {
+		return nil, errorf(ErrInvalid, "module %s is a component, and components cannot mount files yet (WASI 0.2 preopens are not implemented): remove [[files]] or deploy the preview 1 module", shortDigest(spec.Module))
+	}
+	env := make([]string, 0, len(spec.Env))
+	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
+		env = append(env, k+"="+spec.Env[k])
+	}
+	cc, err := compileCommandComponent(ctx, n.engine, wasm, uint64(spec.Limits.Memory), env)
+	if err != nil {
+		return nil, fmt.Errorf("component %s: %w", shortDigest(spec.Module), err)
+	}
+	d := n.newDeployed(v)
+	d.command = cc
+	return d, nil
+}
