@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/engine"
 )
 
@@ -17,7 +18,9 @@ func runCommand() *command {
 		summary: "run a WASI command module on this machine, like wasmtime run",
 		usage:   []string{"wisp run [flags] FILE.wasm [ARGS...]"},
 		description: `
-Run FILE.wasm once as a WASI (preview 1) command, here, without a node:
+Run FILE.wasm once as a WASI command (a preview 1 module, or a WASI 0.2
+component exporting wasi:cli/run, which takes no --dir yet), here, without
+a node:
 ARGS are its arguments (argv[0] is FILE.wasm), and stdin, stdout and stderr
 are wisp's own. The flags of wisp run go before FILE.wasm: everything after
 FILE.wasm is passed to the module as its arguments, even words starting
@@ -84,7 +87,12 @@ func (v *runVerb) run(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read the module: %w", err)
 	}
-	code, err := v.e.runCommand(ctx, wasm, engine.CommandOptions{
+	run := v.e.runCommand
+	if binary.IsComponent(wasm) {
+		// A wasi:cli/command component (WASI 0.2), run as a command too.
+		run = wisp.RunComponentCommand
+	}
+	code, err := run(ctx, wasm, engine.CommandOptions{
 		Args:        args,
 		Env:         v.env.vars,
 		Dirs:        mounts,
