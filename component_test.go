@@ -146,7 +146,8 @@ func TestComponentInvokeOutcomes(t *testing.T) {
 }
 
 // TestComponentDeployRefusals: a component Wisp cannot run is refused at
-// deploy with ErrInvalid and a message naming the problem.
+// deploy with ErrInvalid and a message naming the problem; the app's
+// memory limit bounds the component's memory.
 func TestComponentDeployRefusals(t *testing.T) {
 	n := newNode(t)
 	ctx := context.Background()
@@ -159,22 +160,24 @@ func TestComponentDeployRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		wasm    func(t *testing.T) []byte
-		files   bool
+		memory  wisp.ByteSize
 		message string
 	}{
 		{"imports sockets", func(*testing.T) []byte { return sockets },
-			false, "component imports wasi:sockets/tcp@0.2.0, which Wisp does not provide: build without networking"},
+			0, "component imports wasi:sockets/tcp@0.2.0, which Wisp does not provide: build without networking"},
 		{"a reactor", func(t *testing.T) []byte { return read(t, "testdata/components/reactor.wasm") },
-			false, "component exports nothing, not wasi:cli/run@0.2.x"},
+			0, "component exports nothing, not wasi:cli/run@0.2.x"},
 		{"malformed", func(t *testing.T) []byte { return append(read(t, "testdata/components/counter.wasm")[:200:200], 0xff) },
-			false, "component"},
+			0, "component"},
+		{"memory over the limit", func(t *testing.T) []byte { return read(t, "testdata/components/printenv.wasm") },
+			64 << 10, "over limit of 1 pages"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			info, err := n.PutBlob(ctx, bytes.NewReader(tc.wasm(t)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = n.Deploy(ctx, wisp.AppSpec{Name: "refused", Module: info.Digest, Routes: routes(t, "/refused")})
+			_, err = n.Deploy(ctx, wisp.AppSpec{Name: "refused", Module: info.Digest, Routes: routes(t, "/refused"), Limits: wisp.Limits{Memory: tc.memory}})
 			if !errors.Is(err, wisp.ErrInvalid) || !strings.Contains(err.Error(), tc.message) {
 				t.Fatalf("err = %v; want ErrInvalid containing %q", err, tc.message)
 			}
