@@ -3,10 +3,11 @@
 // 0.2.x interface Wisp provides, every imported function one it
 // implements, and the component must export a world Wisp can run.
 //
-// For now Wisp runs commands only: a component must export
-// wasi:cli/run@0.2.x. A wasi:http/incoming-handler component is refused
-// with a message saying so. Each problem is named with its interface, its
-// version and what to do; Check reports every problem at once.
+// Wisp runs two worlds: a command (it exports wasi:cli/run@0.2.x; Command
+// and Entry accept it) and an HTTP handler, the wasi:http/proxy world (it
+// exports wasi:http/incoming-handler@0.2.x; Entry accepts it). Each problem
+// is named with its interface, its version and what to do; every problem
+// is reported at once.
 //
 // The package only reads names (it runs nothing and imports no WebAssembly
 // runtime); whether each imported function has its interface's type is
@@ -35,8 +36,14 @@ const (
 	RunFunc = "run"
 )
 
-// incomingHandler is the interface an HTTP component (the wasi:http/proxy
-// world) exports.
+// Handler is the interface an HTTP component (the wasi:http/proxy world)
+// exports, and its function.
+const (
+	Handler     = "wasi:http/incoming-handler@0.2.0"
+	HandlerFunc = "handle"
+)
+
+// incomingHandler is Handler without its version.
 const incomingHandler = "wasi:http/incoming-handler"
 
 // Imports checks the imports of component c (before it is planned, so a
@@ -63,8 +70,6 @@ func checkImport(name string, provided Provided) error {
 	switch {
 	case strings.HasPrefix(in.Version, "0.3"):
 		return fmt.Errorf("component imports %s: WASI 0.3 (async) components are not supported yet: target WASI 0.2 (for example wasm32-wasip2, or componentize-js with a 0.2 WIT)", name)
-	case family == "wasi:http":
-		return fmt.Errorf("component imports %s: wasi:http components are not supported yet: build a command (wasi:cli/command world, for example a preview 1 module wrapped with jco new --wasi-command) or deploy the preview 1 module itself", name)
 	case family == "wasi:sockets":
 		return fmt.Errorf("component imports %s, which Wisp does not provide: build without networking (outbound HTTP will go through wasi:http/outgoing-handler)", name)
 	case iface == "wasi:clocks/timezone":
@@ -81,13 +86,12 @@ func checkImport(name string, provided Provided) error {
 	return nil
 }
 
-// families lists the packages of provided ("wasi:cli, wasi:io, ..."),
-// but wasi:http, whose components are not supported yet.
+// families lists the packages of provided ("wasi:cli, wasi:io, ...").
 func families(provided Provided) string {
 	var out []string
 	for iface := range provided {
 		f, _, _ := strings.Cut(iface, "/")
-		if f != "wasi:http" && !slices.Contains(out, f) { // refused for now, above
+		if !slices.Contains(out, f) {
 			out = append(out, f)
 		}
 	}
@@ -99,6 +103,39 @@ func families(provided Provided) string {
 // imports is in provided, and it exports wasi:cli/run@0.2.x's run, which it
 // returns.
 func Command(p *plan.Plan, provided Provided) (*plan.Export, error) {
+	errs := funcs(p, provided)
+	run, ok := p.Export(Run, RunFunc)
+	if !ok {
+		errs = append(errs, exportError(p))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return run, nil
+}
+
+// Entry checks planned component p as a command or an HTTP handler: every
+// function it imports is in provided, and it exports wasi:cli/run@0.2.x's
+// run (http false) or wasi:http/incoming-handler@0.2.x's handle (http
+// true), which it returns. A component exporting both is a command.
+func Entry(p *plan.Plan, provided Provided) (export *plan.Export, http bool, err error) {
+	errs := funcs(p, provided)
+	export, ok := p.Export(Run, RunFunc)
+	if !ok {
+		if export, ok = p.Export(Handler, HandlerFunc); ok {
+			http = true
+		} else {
+			errs = append(errs, entryError(p))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, false, err
+	}
+	return export, http, nil
+}
+
+// funcs lists the functions p imports that provided lacks.
+func funcs(p *plan.Plan, provided Provided) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, h := range p.Host {
@@ -114,24 +151,30 @@ func Command(p *plan.Plan, provided Provided) (*plan.Export, error) {
 			errs = append(errs, fmt.Errorf("component imports %s function %s, which Wisp does not implement (an unstable or newer function): build against the stable WASI 0.2 WIT", h.Interface, h.Func))
 		}
 	}
-	run, ok := p.Export(Run, RunFunc)
-	if !ok {
-		errs = append(errs, exportError(p))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	return run, nil
+	return errs
 }
 
-// exportError words the refusal of a component that exports no
-// wasi:cli/run.
+// exportError words the refusal, by Command, of a component that exports
+// no wasi:cli/run.
 func exportError(p *plan.Plan) error {
-	var names []string
 	for _, e := range p.Exports {
 		if plan.Unversioned(e.Interface) == incomingHandler {
-			return fmt.Errorf("component exports %s (a wasi:http/proxy component): HTTP components are not supported yet: deploy a command (exporting wasi:cli/run@0.2.x, for example a preview 1 module wrapped with jco new --wasi-command) or the preview 1 module itself", e.Interface)
+			return fmt.Errorf("component exports %s (a wasi:http/proxy component), not wasi:cli/run@0.2.x: it answers HTTP requests; deploy it as an app rather than running it as a command", e.Interface)
 		}
+	}
+	return fmt.Errorf("component exports %s, not wasi:cli/run@0.2.x: Wisp runs commands (the wasi:cli/command world; a reactor is deployed as the preview 1 module with wisp_handle, not as a component)", exportNames(p))
+}
+
+// entryError words the refusal, by Entry, of a component that exports
+// neither wasi:cli/run nor wasi:http/incoming-handler.
+func entryError(p *plan.Plan) error {
+	return fmt.Errorf("component exports %s, neither wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x: Wisp runs commands (the wasi:cli/command world) and HTTP handlers (the wasi:http/proxy world); a reactor is deployed as the preview 1 module with wisp_handle, not as a component", exportNames(p))
+}
+
+// exportNames lists what p exports ("nothing" for nothing).
+func exportNames(p *plan.Plan) string {
+	var names []string
+	for _, e := range p.Exports {
 		n := e.Interface
 		if n == "" {
 			n = e.Func
@@ -140,11 +183,10 @@ func exportError(p *plan.Plan) error {
 			names = append(names, n)
 		}
 	}
-	exports := "nothing"
-	if len(names) > 0 {
-		exports = strings.Join(names, ", ")
+	if len(names) == 0 {
+		return "nothing"
 	}
-	return fmt.Errorf("component exports %s, not wasi:cli/run@0.2.x: Wisp runs commands (the wasi:cli/command world; a reactor is deployed as the preview 1 module with wisp_handle, not as a component)", exports)
+	return strings.Join(names, ", ")
 }
 
 // WASI returns what package wasi implements, as Provided.

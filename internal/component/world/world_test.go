@@ -29,7 +29,8 @@ func TestImports(t *testing.T) {
 		{"wasi 0.2.0", "wasi:cli/environment@0.2.0", ""},
 		{"wasi 0.2.12", "wasi:io/streams@0.2.12", ""},
 		{"sockets", "wasi:sockets/tcp@0.2.0", "component imports wasi:sockets/tcp@0.2.0, which Wisp does not provide: build without networking"},
-		{"http", "wasi:http/types@0.2.3", "wasi:http components are not supported yet"},
+		{"http", "wasi:http/types@0.2.3", ""},
+		{"http outgoing", "wasi:http/outgoing-handler@0.2.10", ""},
 		{"wasi 0.3", "wasi:io/streams@0.3.0-rc-2026-03-15", "WASI 0.3 (async) components are not supported yet"},
 		{"timezone", "wasi:clocks/timezone@0.2.10", "an unstable interface Wisp does not implement"},
 		{"unknown package", "acme:cache/lookup", "component imports acme:cache/lookup: not an interface Wisp provides (it provides wasi:cli, wasi:clocks"},
@@ -106,7 +107,7 @@ func TestCommand(t *testing.T) {
 	}{
 		{"a command", plan.Plan{Exports: []plan.Export{run}}, nil},
 		{"an HTTP component", plan.Plan{Exports: []plan.Export{{Interface: "wasi:http/incoming-handler@0.2.10", Func: "handle"}}},
-			[]string{"component exports wasi:http/incoming-handler@0.2.10 (a wasi:http/proxy component): HTTP components are not supported yet"}},
+			[]string{"component exports wasi:http/incoming-handler@0.2.10 (a wasi:http/proxy component), not wasi:cli/run@0.2.x: it answers HTTP requests"}},
 		{"another export", plan.Plan{Exports: []plan.Export{{Interface: "acme:app/main@1.0.0", Func: "go"}}},
 			[]string{"component exports acme:app/main@1.0.0, not wasi:cli/run@0.2.x"}},
 		{"an unimplemented function and no run", plan.Plan{Host: []plan.HostFunc{
@@ -126,6 +127,40 @@ func TestCommand(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), w) {
 					t.Errorf("err = %v, want it to say %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+func TestEntry(t *testing.T) {
+	run := plan.Export{Interface: "wasi:cli/run@0.2.3", Func: "run"}
+	handle := plan.Export{Interface: "wasi:http/incoming-handler@0.2.10", Func: "handle"}
+	for _, tc := range []struct {
+		name     string
+		p        plan.Plan
+		wantHTTP bool
+		want     string // a substring of the error; "" for none
+	}{
+		{"a command", plan.Plan{Exports: []plan.Export{run}}, false, ""},
+		{"an HTTP handler", plan.Plan{Exports: []plan.Export{handle}}, true, ""},
+		{"both: a command", plan.Plan{Exports: []plan.Export{handle, run}}, false, ""},
+		{"an HTTP handler at 0.3", plan.Plan{Exports: []plan.Export{{Interface: "wasi:http/handler@0.3.0", Func: "handle"}}}, false,
+			"neither wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x"},
+		{"nothing", plan.Plan{}, false, "component exports nothing, neither"},
+		{"an unimplemented function", plan.Plan{Exports: []plan.Export{handle}, Host: []plan.HostFunc{
+			{Kind: plan.HostLower, Interface: "wasi:http/types@0.2.10", Func: "[method]fields.frobnicate"},
+		}}, false, "component imports wasi:http/types@0.2.10 function [method]fields.frobnicate, which Wisp does not implement"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, isHTTP, err := Entry(&tc.p, WASI())
+			if tc.want == "" {
+				if err != nil || got == nil || isHTTP != tc.wantHTTP {
+					t.Fatalf("Entry = %v, %v, %v; want http %v", got, isHTTP, err, tc.wantHTTP)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to say %q", err, tc.want)
 			}
 		})
 	}
