@@ -58,6 +58,15 @@ type Component struct {
 	host     api.Module
 	empty    api.Module
 	cfg      wazero.ModuleConfig
+	limit    uint64 // bytes, per memory
+	// A snapshotted graph's main memory starts as image (mapped) or
+	// sparse (copied): see component_snapshot.go.
+	snapshotted bool
+	image       *memoryImage
+	sparse      []imageChunk
+	// snapshotting is set while CompileComponent runs the graph's start
+	// functions for a snapshot: a host function called then fails it.
+	snapshotting bool
 }
 
 // CompileComponent compiles every step's module and instantiates the host
@@ -78,7 +87,7 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 	if err != nil {
 		return nil, err
 	}
-	c := &Component{e: e, rt: rt, memStep: -1,
+	c := &Component{e: e, rt: rt, memStep: -1, limit: memoryLimit,
 		// No exported start function (a command's _start is called through
 		// wasi:cli/run), and a rand source: wazero's default seeds math/rand
 		// per instance.
@@ -93,6 +102,9 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 	for j, h := range spec.Host {
 		fn := h.Fn
 		hb.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(ctx context.Context, stack []uint64) {
+			if c.snapshotting {
+				panic(errSnapshotHostCall)
+			}
 			if err := fn(ctx, stack); err != nil {
 				var ex interface{ ExitCode() uint32 }
 				if errors.As(err, &ex) {
@@ -126,6 +138,8 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 			c.memStep = k
 		}
 	}
+	// A graph that cannot be snapshotted runs its start functions per run.
+	_ = c.snapshot(ctx, spec.Steps)
 	ok = true
 	return c, nil
 }
@@ -149,6 +163,10 @@ func coreTypes(ts []ValueType) []api.ValueType {
 
 // Close releases the compiled modules and the host module.
 func (c *Component) Close(ctx context.Context) error {
+	if c.image != nil {
+		c.image.close()
+		c.image = nil
+	}
 	for _, m := range []api.Module{c.host, c.empty} {
 		if m != nil {
 			m.Close(ctx)
@@ -165,7 +183,7 @@ func (c *Component) Close(ctx context.Context) error {
 type ComponentInstance struct {
 	c     *Component
 	inst  []api.Module
-	alloc *instanceMemory
+	alloc experimentalMemory
 	funcs []cachedFunc // functions already looked up (wazero allocates a call engine per lookup)
 }
 
@@ -181,7 +199,13 @@ type cachedFunc struct {
 // the step fails instead of reaching the store's global names). Start
 // functions run with ctx, which host functions see.
 func (c *Component) Instantiate(ctx context.Context) (*ComponentInstance, error) {
-	g := &ComponentInstance{c: c, inst: make([]api.Module, 0, len(c.compiled))}
+	return c.instantiate(ctx, c.compiled, c.snapshotted)
+}
+
+// instantiate builds a graph of compiled, the memory-defining step's memory
+// starting as the snapshot's when snapshot is set, else zeroed.
+func (c *Component) instantiate(ctx context.Context, compiled []wazero.CompiledModule, snapshot bool) (*ComponentInstance, error) {
+	g := &ComponentInstance{c: c, inst: make([]api.Module, 0, len(compiled))}
 	ictx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if name == componentHost {
 			return c.host
@@ -193,10 +217,17 @@ func (c *Component) Instantiate(ctx context.Context) (*ComponentInstance, error)
 		}
 		return c.empty
 	})
-	for k, cm := range c.compiled {
+	for k, cm := range compiled {
 		sctx := ictx
 		if k == c.memStep {
-			g.alloc = &instanceMemory{pool: &c.e.memory}
+			switch {
+			case snapshot && c.image != nil:
+				g.alloc = c.image.instanceMemory(&c.e.memory, c.limit)
+			case snapshot:
+				g.alloc = &sparseMemory{mem: instanceMemory{pool: &c.e.memory}, chunks: c.sparse}
+			default:
+				g.alloc = &instanceMemory{pool: &c.e.memory}
+			}
 			sctx = withMemory(ictx, g.alloc)
 		}
 		m, err := c.rt.rt.InstantiateModule(sctx, cm, c.cfg)

@@ -1,0 +1,221 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
+
+	"github.com/wisphq/wisp/internal/preinit"
+)
+
+// A component graph is snapshotted at compile (docs/components.md section
+// 9): its start functions (the preview 1 adapter's allocate_stack grows the
+// main memory and sets the adapter's globals) run once, with no run and no
+// host function, and every step's mutable globals and the main memory are
+// recorded. Each step is then rewritten to start in that state (globals'
+// initial values, no start section; the memory-defining step also with its
+// data segments emptied and its memory at the recorded size, by
+// preinit.Apply), and every run's main memory starts as the recorded image,
+// mapped copy-on-write where the platform allows (memimage.go). A run's
+// writes land in its private copy: the next run starts from the image again.
+//
+// A graph is run as compiled, its start functions per run, when it cannot
+// be snapshotted: a start function calls a host function (there is no run
+// to serve it at compile), a step other than the memory's has data
+// segments, more than one step defines a memory, or a global is not a
+// number.
+
+// errSnapshotHostCall fails a host function called by a start function
+// while the graph is snapshotted.
+var errSnapshotHostCall = errors.New("component start function called a host function: the graph is not snapshotted")
+
+// snapshot replaces c's compiled steps by snapshotted ones and sets
+// c.image, or leaves c as it is and says why not.
+func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
+	if c.memStep < 0 {
+		return errors.New("no step defines a memory")
+	}
+	instrumented := make([]wazero.CompiledModule, 0, len(steps))
+	defer func() {
+		for _, cm := range instrumented {
+			cm.Close(ctx)
+		}
+	}()
+	globals := make([][]preinit.Global, len(steps))
+	for k, wasm := range steps {
+		if k != c.memStep {
+			if len(c.compiled[k].ExportedMemories()) > len(c.compiled[k].ImportedMemories()) {
+				return fmt.Errorf("step %d defines a second memory", k)
+			}
+			if has, err := hasDataSegments(wasm); err != nil || has {
+				return fmt.Errorf("step %d has data segments or cannot be read: %v", k, err)
+			}
+		}
+		iw, gs, err := preinit.Instrument(wasm)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", k, err)
+		}
+		globals[k] = gs
+		cm, err := c.rt.rt.CompileModule(ctx, iw)
+		if err != nil {
+			return fmt.Errorf("step %d: %w", k, err)
+		}
+		instrumented = append(instrumented, cm)
+	}
+
+	c.snapshotting = true
+	g, err := c.instantiate(ctx, instrumented, false)
+	c.snapshotting = false
+	if err != nil {
+		return err
+	}
+	defer g.Close(ctx)
+	values := make([]map[uint32]uint64, len(steps))
+	for k, gs := range globals {
+		values[k] = make(map[uint32]uint64, len(gs))
+		for _, gl := range gs {
+			eg := g.inst[k].ExportedGlobal(gl.Export)
+			if eg == nil {
+				return fmt.Errorf("step %d: global %d not exported", k, gl.Index)
+			}
+			values[k][gl.Index] = eg.Get()
+		}
+	}
+	mem := g.inst[c.memStep].Memory()
+	if mem == nil {
+		return errors.New("the memory-defining step has no memory")
+	}
+	data, ok := mem.Read(0, mem.Size())
+	if !ok {
+		return errors.New("memory unreadable")
+	}
+
+	rewritten := make([]wazero.CompiledModule, 0, len(steps))
+	done := false
+	defer func() {
+		if !done {
+			for _, cm := range rewritten {
+				cm.Close(ctx)
+			}
+		}
+	}()
+	for k, wasm := range steps {
+		var rw []byte
+		if k == c.memStep {
+			rw, err = preinit.Apply(wasm, preinit.Snapshot{Globals: values[k], MemoryPages: mem.Size() / pageSize})
+		} else {
+			var imported uint32
+			if imported, err = importedGlobalCount(wasm); err == nil {
+				rw, err = rewriteStepForSnapshot(wasm, imported, values[k])
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("rewrite step %d: %w", k, err)
+		}
+		cm, err := c.rt.rt.CompileModule(ctx, rw)
+		if err != nil {
+			return fmt.Errorf("compile rewritten step %d: %w", k, err)
+		}
+		rewritten = append(rewritten, cm)
+	}
+	if chunks, total := sparseChunks(data); total <= sparseImageLimit {
+		// data is the snapshot instance's memory, freed with it: copy.
+		for i := range chunks {
+			chunks[i].data = append([]byte(nil), chunks[i].data...)
+		}
+		c.sparse = chunks
+	} else if c.image, err = newMemoryImage(data); err != nil {
+		return fmt.Errorf("store component memory snapshot: %w", err)
+	}
+	for _, cm := range c.compiled {
+		cm.Close(ctx)
+	}
+	c.compiled, c.snapshotted, done = rewritten, true, true
+	return nil
+}
+
+// hasDataSegments reports whether wasm has a data section with segments.
+func hasDataSegments(wasm []byte) (bool, error) {
+	secs, err := wasmSections(wasm)
+	if err != nil {
+		return false, err
+	}
+	for _, s := range secs {
+		if s.id == 11 {
+			pos := 0
+			n, err := readU32(s.body, &pos)
+			return n > 0, err
+		}
+	}
+	return false, nil
+}
+
+// sparseImageLimit bounds the bytes of a component memory image kept as
+// chunks copied into each run's pooled memory; a larger image is mapped
+// copy-on-write. For a small image (a C command's: a page or two, mostly
+// zero) copying its non-zero chunks is far cheaper than mapping, unmapping
+// and faulting in pages.
+const sparseImageLimit = 256 << 10
+
+// imageChunk is a run of a memory image's bytes with a non-zero byte in
+// every 4 KiB block.
+type imageChunk struct {
+	at   uint64
+	data []byte
+}
+
+// sparseChunks returns data's non-zero 4 KiB blocks, merged into runs, and
+// their total size.
+func sparseChunks(data []byte) ([]imageChunk, int) {
+	const block = 4 << 10
+	var chunks []imageChunk
+	total := 0
+	for at := 0; at < len(data); at += block {
+		b := data[at:min(at+block, len(data))]
+		zero := true
+		for _, c := range b {
+			if c != 0 {
+				zero = false
+				break
+			}
+		}
+		if zero {
+			continue
+		}
+		total += len(b)
+		if n := len(chunks); n > 0 && chunks[n-1].at+uint64(len(chunks[n-1].data)) == uint64(at) {
+			chunks[n-1].data = data[chunks[n-1].at : at+len(b)]
+			continue
+		}
+		chunks = append(chunks, imageChunk{at: uint64(at), data: b})
+	}
+	return chunks, total
+}
+
+// sparseMemory is a pooled zeroed memory with an image's chunks copied in.
+type sparseMemory struct {
+	mem    instanceMemory
+	chunks []imageChunk
+	copied bool // wazero allocates and grows an instance's memory on one goroutine
+}
+
+func (m *sparseMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
+	m.mem.max = maxBytes
+	return wazeroView{m}
+}
+
+func (m *sparseMemory) Reallocate(size uint64) []byte {
+	buf := m.mem.Reallocate(size)
+	if !m.copied && buf != nil {
+		m.copied = true
+		for _, c := range m.chunks {
+			copy(buf[c.at:], c.data)
+		}
+	}
+	return buf
+}
+
+func (m *sparseMemory) Free() { m.mem.Free() }
