@@ -14,16 +14,19 @@ import (
 	"github.com/wisphq/wisp/internal/component/plan"
 	"github.com/wisphq/wisp/internal/component/wasi"
 	"github.com/wisphq/wisp/internal/component/world"
+	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
 )
 
-// commandComponent is a compiled wasi:cli/command component: its plan's
-// core instance graph compiled by the engine, its host functions bound to
-// package wasi. Each run gets a fresh graph and a fresh wasi.State.
+// commandComponent is a compiled component, a wasi:cli/command or (http
+// set) a wasi:http/proxy handler: its plan's core instance graph compiled
+// by the engine, its host functions bound to package wasi. Each run gets a
+// fresh graph and a fresh wasi.State.
 type commandComponent struct {
-	c   *engine.Component
-	run *plan.Export
-	env []string // the app's environment, before each call's
+	c    *engine.Component
+	run  *plan.Export // wasi:cli/run's run, or incoming-handler's handle when http
+	http bool
+	env  []string // the app's environment, before each call's
 }
 
 // componentState is the context key of a run's *wasi.State.
@@ -36,7 +39,7 @@ type componentExit struct{ *wasi.ExitError }
 func (e componentExit) ExitCode() uint32 { return e.Code }
 
 // compileCommandComponent decodes, checks, plans and compiles the
-// component wasm with memoryLimit on each of its memories, then builds
+// component wasm (a command, or an HTTP handler: see commandComponent.http) with memoryLimit on each of its memories, then builds
 // one graph to prove it instantiates. env is the app's environment.
 // Errors about the component itself match ErrInvalid.
 func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte, memoryLimit uint64, env []string) (*commandComponent, error) {
@@ -52,7 +55,7 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
-	run, err := world.Command(p, provided)
+	run, isHTTP, err := world.Entry(p, provided)
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
@@ -89,7 +92,7 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	if err != nil {
 		return nil, errorf(ErrInvalid, "compile component: %w", err)
 	}
-	cc := &commandComponent{c: c, run: run, env: env}
+	cc := &commandComponent{c: c, run: run, http: isHTTP, env: env}
 	// Instantiate one graph, calling nothing, so a mismatch between the
 	// core modules fails the deploy rather than every request.
 	ictx := context.WithValue(ctx, componentState{}, &wasi.State{})
@@ -210,6 +213,9 @@ func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOp
 		return 0, err
 	}
 	defer cc.Close(context.WithoutCancel(ctx))
+	if cc.http {
+		return 0, errorf(ErrInvalid, "component exports %s (a wasi:http/proxy component), not wasi:cli/run@0.2.x: it answers HTTP requests; deploy it with wisp deploy rather than running it with wisp run", cc.run.Interface)
+	}
 	if opts.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
@@ -247,8 +253,9 @@ func commandExit(err error, opts engine.CommandOptions) (int, error) {
 	return engine.ExitCodeTrap, nil
 }
 
-// prepareComponent compiles version v's module wasm, a component, as a
-// command, returning it with one reference (the caller's).
+// prepareComponent compiles version v's module wasm, a component (a
+// command or an HTTP handler), returning it with one reference (the
+// caller's).
 func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*deployed, error) {
 	spec := v.Spec
 	if len(spec.Files) > 0 {
@@ -258,11 +265,16 @@ func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*d
 	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
 		env = append(env, k+"="+spec.Env[k])
 	}
+	outbound, err := egress.Parse(spec.AllowedOutboundHosts)
+	if err != nil {
+		return nil, errorf(ErrInvalid, "%w", err)
+	}
 	cc, err := compileCommandComponent(ctx, n.engine, wasm, uint64(spec.Limits.Memory), env)
 	if err != nil {
 		return nil, fmt.Errorf("component %s: %w", shortDigest(spec.Module), err)
 	}
 	d := n.newDeployed(v)
 	d.command = cc
+	d.outbound = outbound
 	return d, nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
 
@@ -83,11 +85,21 @@ func (n *Node) Lookup(host, path string) (Target, bool) {
 }
 
 // Input is one invocation's input and output streams.
+//
+// A module (and a wasi:cli/command component) gets Args, Env and Stdin and
+// writes a CGI response to Stdout. A wasi:http/proxy component gets
+// Request instead: the request it handles, as the gateway received it
+// (method, URL, Host, headers; its Body is not read: the body is Stdin),
+// and its response is written to Stdout as a CGI response too (a "Status:"
+// header block, then the body as the guest writes it), so the same
+// response sink, window and max_response serve both. Env is its
+// environment as well.
 type Input struct {
-	Args   []string  // argv including argv[0]
-	Env    []string  // KEY=VALUE, added to the app's env (same key: this wins)
-	Stdin  io.Reader // nil: empty
-	Stdout io.Writer // nil: discarded; capped at the app's MaxResponse
+	Args    []string      // argv including argv[0]
+	Env     []string      // KEY=VALUE, added to the app's env (same key: this wins)
+	Stdin   io.Reader     // nil: empty
+	Stdout  io.Writer     // nil: discarded; capped at the app's MaxResponse
+	Request *http.Request // for an HTTP component; nil: a GET of "/" with no headers
 	// OnStart, if set, is called once the invocation has its slot and its
 	// memory and is about to run, with the moment its timeout ends (the
 	// gateway sets its connection deadlines there). Stdin and Stdout are
@@ -162,9 +174,21 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		host = call
 	}
 	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr, Host: host}
-	if d.command != nil {
+	switch {
+	case d.command != nil && d.command.http:
+		req := in.Request
+		if req == nil {
+			req = &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Header: http.Header{}}
+		}
+		// The guest's outgoing-handler goes through the session's
+		// egress-checked Send: allowed_outbound_hosts and the outbound
+		// budget, as for a preview 1 module.
+		sess := newSession(n, d)
+		send := func(r *http.Request) (*http.Response, error) { return sess.Send(r.Context(), r) }
+		err = d.command.Handle(ctx, req, call, send)
+	case d.command != nil:
 		err = d.command.Run(ctx, call)
-	} else {
+	default:
 		err = d.prepared.Run(ctx, call)
 	}
 	stderr.flush()

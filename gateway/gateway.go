@@ -180,10 +180,11 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	out.failed = func() bool { return body.over || body.timedOut() }
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
-		Args:   cgi.Args(r),
-		Env:    cgi.Env(r, match, g.server),
-		Stdin:  stdin,
-		Stdout: out,
+		Args:    cgi.Args(r),
+		Env:     cgi.Env(r, match, g.server),
+		Stdin:   stdin,
+		Stdout:  out,
+		Request: r, // for an HTTP component: the node decides which it runs
 		OnStart: func(deadline time.Time) {
 			if body.pending(r.ContentLength) {
 				rc.SetReadDeadline(deadline)

@@ -168,7 +168,7 @@ func exportError(p *plan.Plan) error {
 // entryError words the refusal, by Entry, of a component that exports
 // neither wasi:cli/run nor wasi:http/incoming-handler.
 func entryError(p *plan.Plan) error {
-	return fmt.Errorf("component exports %s, neither wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x: Wisp runs commands (the wasi:cli/command world) and HTTP handlers (the wasi:http/proxy world); a reactor is deployed as the preview 1 module with wisp_handle, not as a component", exportNames(p))
+	return fmt.Errorf("component exports %s, not wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x: Wisp runs commands (the wasi:cli/command world) and HTTP handlers (the wasi:http/proxy world); a reactor is deployed as the preview 1 module with wisp_handle, not as a component", exportNames(p))
 }
 
 // exportNames lists what p exports ("nothing" for nothing).

@@ -145,8 +145,8 @@ func TestEntry(t *testing.T) {
 		{"an HTTP handler", plan.Plan{Exports: []plan.Export{handle}}, true, ""},
 		{"both: a command", plan.Plan{Exports: []plan.Export{handle, run}}, false, ""},
 		{"an HTTP handler at 0.3", plan.Plan{Exports: []plan.Export{{Interface: "wasi:http/handler@0.3.0", Func: "handle"}}}, false,
-			"neither wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x"},
-		{"nothing", plan.Plan{}, false, "component exports nothing, neither"},
+			"not wasi:cli/run@0.2.x nor wasi:http/incoming-handler@0.2.x"},
+		{"nothing", plan.Plan{}, false, "component exports nothing, not wasi:cli/run@0.2.x nor"},
 		{"an unimplemented function", plan.Plan{Exports: []plan.Export{handle}, Host: []plan.HostFunc{
 			{Kind: plan.HostLower, Interface: "wasi:http/types@0.2.10", Func: "[method]fields.frobnicate"},
 		}}, false, "component imports wasi:http/types@0.2.10 function [method]fields.frobnicate, which Wisp does not implement"},
