@@ -14,7 +14,8 @@ FUZZTIME ?= 10000x
 run: build
 	$(BIN) serve --data $(DATA) --listen $(LISTEN) --admin-listen $(ADMIN) \
 		--deploy examples/hello --deploy examples/echo --deploy examples/json \
-		--deploy examples/links-go --deploy examples/links-c --deploy examples/links-rust --deploy examples/links-as
+		--deploy examples/links-go --deploy examples/links-c --deploy examples/links-rust --deploy examples/links-as \
+		--deploy examples/hello-js
 
 ## build: bin/wisp, a static binary (CGO_ENABLED=0: no libc needed where it runs)
 build:

@@ -12,6 +12,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
 // The core value types a component's host functions use beside I32 and I64.
@@ -129,6 +131,12 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		return nil, err
 	}
 	for k, wasm := range spec.Steps {
+		// The same pre-scan as a module's (compile.go): a core module
+		// inside a component is as untrusted, and wazero trusts what it
+		// declares (locals, nesting, table sizes).
+		if _, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits); err != nil {
+			return nil, invalidf("core module of step %d: %s", k, err)
+		}
 		cm, err := rt.rt.CompileModule(ctx, wasm)
 		if err != nil {
 			return nil, fmt.Errorf("compile core module of step %d: %w", k, err)

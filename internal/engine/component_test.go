@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,6 +211,16 @@ func TestComponentGraphRules(t *testing.T) {
 		if err == nil {
 			g.Close(ctx)
 			t.Fatal("instantiated a step whose import names a global module")
+		}
+	})
+	t.Run("a core module over the compile-cost caps is refused before wazero sees it", func(t *testing.T) {
+		// (module (func (local i32 x 4294967295))): wazero would allocate
+		// for every declared local.
+		wasm := []byte("\x00asm\x01\x00\x00\x00\x01\x04\x01\x60\x00\x00\x03\x02\x01\x00" +
+			"\x0a\x0a\x01\x08\x01\xff\xff\xff\xff\x0f\x7f\x0b")
+		_, err := e.CompileComponent(ctx, ComponentSpec{Steps: [][]byte{wasm}}, 1<<20)
+		if !errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), "core module of step 0") {
+			t.Fatalf("CompileComponent = %v, want ErrInvalidModule naming the step", err)
 		}
 	})
 	t.Run("a host function outside a run is an error", func(t *testing.T) {

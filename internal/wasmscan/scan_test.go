@@ -38,6 +38,11 @@ func TestScanAcceptsRepositoryModules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if len(wasm) >= 8 && string(wasm[4:8]) == "\x0d\x00\x01\x00" {
+				// A component (examples/hello-js): the node decodes it with
+				// internal/component/binary and scans each core module in it.
+				return
+			}
 			sum, err := Scan(wasm, DefaultLimits)
 			if malformedFixtures[filepath.Base(path)] {
 				if !errors.Is(err, ErrMalformed) {
