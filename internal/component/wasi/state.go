@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/component/canon"
+	"github.com/wisphq/wisp/internal/hostabi"
 )
 
 // MaxResources is the most host resources (streams, pollables, errors) one
@@ -42,6 +43,15 @@ type State struct {
 	// node sets its egress-checked client); nil refuses every request
 	// with error-code.HTTP-request-denied.
 	Outbound func(*http.Request) (*http.Response, error)
+	// Services backs wasi:keyvalue, wasi:config and wasi:logging (the
+	// node sets the invocation's session, the same Go code as preview 1's
+	// wisp:* modules); nil refuses key-value and config calls with an
+	// error value and writes log entries to Stderr.
+	Services hostabi.Services
+	// Variables are the names wasi:config/store.get-all lists (the node
+	// sets the app's declared variables but its secrets, which only get
+	// returns).
+	Variables []string
 	// ResponseError is set when the guest answers the response-outparam
 	// with an error-code instead of a response (the host then answered
 	// 500): it describes the error-code.
