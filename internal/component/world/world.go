@@ -1,7 +1,11 @@
 // Package world is the deploy-time check of a component against what Wisp
 // implements (docs/components.md, section 7): every import must be a WASI
-// 0.2.x interface Wisp provides, every imported function one it
-// implements, and the component must export a world Wisp can run.
+// 0.2.x interface Wisp provides (or a platform service at the one draft
+// version Wisp implements: wasi:keyvalue@0.2.0-draft,
+// wasi:config@0.2.0-draft, wasi:logging@0.1.0-draft), every imported
+// function one it implements, and the component must export a world Wisp
+// can run. Services checks the platform services against what the app
+// declares.
 //
 // Wisp runs two worlds: a command (it exports wasi:cli/run@0.2.x; Command
 // and Entry accept it) and an HTTP handler, the wasi:http/proxy world (it
@@ -17,6 +21,7 @@ package world
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -74,6 +79,15 @@ func checkImport(name string, provided Provided) error {
 		return fmt.Errorf("component imports %s, which Wisp does not provide: build without networking (outbound HTTP will go through wasi:http/outgoing-handler)", name)
 	case iface == "wasi:clocks/timezone":
 		return fmt.Errorf("component imports %s, an unstable interface Wisp does not implement: build without the clocks-timezone feature", name)
+	case serviceVersions[family] != "" && provided[iface] != nil:
+		if want := serviceVersions[family]; in.Version != want {
+			v := in.Version
+			if v == "" {
+				v = "no version"
+			}
+			return fmt.Errorf("component imports %s (%s): Wisp implements %s at version %s only: build against the %s@%s WIT (the one Spin's SDKs and componentize-js use)", name, v, family, want, family, want)
+		}
+		return nil
 	case provided[iface] == nil:
 		return fmt.Errorf("component imports %s: not an interface Wisp provides (it provides %s); compose the component that implements it into the app with wac before deploying", name, families(provided))
 	case !strings.HasPrefix(in.Version, "0.2."):
@@ -82,6 +96,40 @@ func checkImport(name string, provided Provided) error {
 			v = "no version"
 		}
 		return fmt.Errorf("component imports %s (%s): Wisp implements %s at versions 0.2.x only: build against a WASI 0.2 WIT", name, v, iface)
+	}
+	return nil
+}
+
+// serviceVersions are the platform-service packages (package wasi's
+// Services) and the one version of each Wisp implements: their WIT is a
+// draft whose types change between drafts.
+var serviceVersions = map[string]string{
+	"wasi:keyvalue": wasi.KeyValueVersion,
+	"wasi:config":   wasi.ConfigVersion,
+	"wasi:logging":  wasi.LoggingVersion,
+}
+
+// Declared is what an app's manifest (wisp.toml) declares of the platform
+// services, for Services.
+type Declared struct {
+	// KeyValueStores are the app's key_value_stores.
+	KeyValueStores []string
+}
+
+// Services refuses a component that imports a platform service its app
+// does not declare, as the node refuses such a preview 1 module at
+// deploy: wasi:keyvalue needs at least one key_value_stores entry.
+// (wasi:config and wasi:logging need no declaration: config.get of an
+// undeclared variable fails at run time with the name to declare.)
+func Services(c *binary.Component, d Declared) error {
+	for _, im := range c.Imports() {
+		in, ok := binary.ExternName{Name: im.Name.Name}.Interface()
+		if !ok {
+			continue
+		}
+		if in.Namespace+":"+in.Package == "wasi:keyvalue" && len(d.KeyValueStores) == 0 {
+			return fmt.Errorf("component imports %s but the app declares no key-value store: add key_value_stores = [\"default\"] to its wisp.toml (and deploy the directory: flags cannot declare stores)", im.Name.Name)
+		}
 	}
 	return nil
 }
@@ -192,7 +240,9 @@ func exportNames(p *plan.Plan) string {
 // WASI returns what package wasi implements, as Provided.
 func WASI() Provided {
 	out := Provided{}
-	for name, iface := range wasi.Interfaces() {
+	all := wasi.Interfaces()
+	maps.Copy(all, wasi.Services())
+	for name, iface := range all {
 		fns := map[string]bool{}
 		for fn := range iface {
 			fns[fn] = true
