@@ -32,6 +32,7 @@ import (
 //go:embed templates/rust/* rust/Cargo.toml rust/src/*.rs
 //go:embed templates/assemblyscript/* assemblyscript/assembly/*.ts assemblyscript/lib/*.ts assemblyscript/asconfig.json assemblyscript/README.md
 //go:embed templates/wat/*
+//go:embed templates/js/*
 var files embed.FS
 
 // Placeholder is replaced by the app's name in the files of a template
