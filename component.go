@@ -16,6 +16,7 @@ import (
 	"github.com/wisphq/wisp/internal/component/world"
 	"github.com/wisphq/wisp/internal/egress"
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/hostabi"
 )
 
 // commandComponent is a compiled component, a wasi:cli/command or (http
@@ -27,6 +28,23 @@ type commandComponent struct {
 	run  *plan.Export // wasi:cli/run's run, or incoming-handler's handle when http
 	http bool
 	env  []string // the app's environment, before each call's
+	// services returns a new invocation's platform services (the node's
+	// session: wasi:keyvalue, wasi:config, wasi:logging); nil for wisp
+	// run, whose components get none. variables are the names
+	// wasi:config/store.get-all lists: the app's declared variables but
+	// its secrets.
+	services  func() hostabi.Services
+	variables []string
+}
+
+// state returns the wasi.State of one invocation, with the component's
+// platform services.
+func (cc *commandComponent) state(s *wasi.State) *wasi.State {
+	if cc.services != nil {
+		s.Services = cc.services()
+	}
+	s.Variables = cc.variables
+	return s
 }
 
 // componentState is the context key of a run's *wasi.State.
@@ -40,9 +58,11 @@ func (e componentExit) ExitCode() uint32 { return e.Code }
 
 // compileCommandComponent decodes, checks, plans and compiles the
 // component wasm (a command, or an HTTP handler: see commandComponent.http) with memoryLimit on each of its memories, then builds
-// one graph to prove it instantiates. env is the app's environment.
+// one graph to prove it instantiates. env is the app's environment;
+// declared, when not nil, what its manifest declares of the platform
+// services (a service it imports but does not declare is refused).
 // Errors about the component itself match ErrInvalid.
-func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte, memoryLimit uint64, env []string) (*commandComponent, error) {
+func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte, memoryLimit uint64, env []string, declared *world.Declared) (*commandComponent, error) {
 	dc, err := binary.Decode(wasm)
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
@@ -50,6 +70,11 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	provided := world.WASI()
 	if err := world.Imports(dc, provided); err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
+	}
+	if declared != nil {
+		if err := world.Services(dc, *declared); err != nil {
+			return nil, errorf(ErrInvalid, "%w", err)
+		}
 	}
 	p, err := plan.Build(dc)
 	if err != nil {
@@ -60,6 +85,7 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
 	ifaces := wasi.Interfaces()
+	maps.Copy(ifaces, wasi.Services())
 	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
 		f, ok := ifaces[plan.Unversioned(iface)][fn]
 		if !ok {
@@ -134,7 +160,7 @@ func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close
 // error matching context.DeadlineExceeded or Canceled when ctx ended first
 // (the guest is killed), or another error (a trap).
 func (cc *commandComponent) Run(ctx context.Context, call engine.Call) error {
-	s := &wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}
+	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr})
 	r := &plan.Run{Instance: canon.NewInstance(nil)}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
@@ -208,7 +234,7 @@ func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOp
 		return 0, err
 	}
 	defer e.Close(context.WithoutCancel(ctx))
-	cc, err := compileCommandComponent(ctx, e, wasm, limit, nil)
+	cc, err := compileCommandComponent(ctx, e, wasm, limit, nil, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -269,12 +295,22 @@ func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*d
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
-	cc, err := compileCommandComponent(ctx, n.engine, wasm, uint64(spec.Limits.Memory), env)
+	cc, err := compileCommandComponent(ctx, n.engine, wasm, uint64(spec.Limits.Memory), env, &world.Declared{KeyValueStores: spec.KeyValueStores})
 	if err != nil {
 		return nil, fmt.Errorf("component %s: %w", shortDigest(spec.Module), err)
 	}
+	if len(spec.KeyValueStores) > 0 && n.cfg.KV == nil {
+		cc.Close(ctx)
+		return nil, errorf(ErrInvalid, "the app declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.KeyValueStores)
+	}
+	for _, name := range slices.Sorted(maps.Keys(spec.Variables)) {
+		if !spec.Variables[name].Secret {
+			cc.variables = append(cc.variables, name)
+		}
+	}
 	d := n.newDeployed(v)
 	d.command = cc
+	cc.services = func() hostabi.Services { return newSession(n, d) }
 	d.outbound = outbound
 	return d, nil
 }

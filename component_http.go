@@ -43,7 +43,7 @@ func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call 
 		r2.Body = io.NopCloser(call.Stdin)
 	}
 	w := &cgiResponse{out: call.Stdout, h: http.Header{}}
-	s := &wasi.State{Env: mergeEnv(cc.env, call.Env), Stdout: call.Stderr, Stderr: call.Stderr, Outbound: outbound}
+	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Stdout: call.Stderr, Stderr: call.Stderr, Outbound: outbound})
 	r := &plan.Run{Instance: canon.NewInstance(nil)}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
