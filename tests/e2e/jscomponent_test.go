@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,6 +54,7 @@ func TestJSComponentServes(t *testing.T) {
 		want                     string    // the body, or with a trailing "*" its prefix
 	}{
 		{"GET", "GET", "/hello-js", "", 200, [2]string{"Content-Type", "text/plain; charset=utf-8"}, "hello from JavaScript on Wisp: GET /hello-js\n"},
+		{"count", "GET", "/hello-js/count", "", 200, [2]string{"Content-Type", "text/plain; charset=utf-8"}, "count 1\n"},
 		{"GET a subpath", "GET", "/hello-js/a/b?q=1", "", 200, [2]string{"Content-Type", "text/plain; charset=utf-8"}, "hello from JavaScript on Wisp: GET /hello-js/a/b\n"},
 		{"POST echoes", "POST", "/hello-js", "posted body, é", 201, [2]string{"X-Echo-Length", "14"}, "posted body, é"},
 		{"fetch an allowed upstream", "GET", "/hello-js/fetch?url=" + url.QueryEscape(upstream.URL+"/up"), "", 200,
@@ -99,4 +101,39 @@ func TestJSComponentServes(t *testing.T) {
 		slices.Sort(d)
 		t.Logf("%d GETs of /hello-js over HTTP: p50 %v, p90 %v, max %v", rounds, d[rounds/2], d[rounds*9/10], d[rounds-1])
 	})
+}
+
+// TestJSComponentServices: examples/hello-js reaches the platform services
+// through WASI: GET /hello-js/count increments js:hits in the store
+// "default" (wasi:keyvalue), across requests and across a restart of the
+// node; its greeting is the variable greeting (wasi:config), its default
+// until `wisp config set` changes it for the next request; the count is
+// logged (wasi:logging) to the app's log.
+func TestJSComponentServices(t *testing.T) {
+	n := startNode(t, "")
+	n.mustWisp("deploy", filepath.Join(repoRoot, "examples", "hello-js"))
+	for i := 1; i <= 3; i++ {
+		if status, body := n.get("/hello-js/count"); status != 200 || body != fmt.Sprintf("count %d\n", i) {
+			t.Fatalf("GET /hello-js/count #%d = %d %q", i, status, body)
+		}
+	}
+	if out := n.mustWisp("logs", "hello-js"); !strings.Contains(out, "count 3") {
+		t.Errorf("wisp logs hello-js lacks the wasi:logging entry \"count 3\":\n%s", out)
+	}
+	if status, body := n.get("/hello-js"); status != 200 || body != "hello from JavaScript on Wisp: GET /hello-js\n" {
+		t.Fatalf("GET /hello-js (default greeting) = %d %q", status, body)
+	}
+	n.mustWisp("config", "set", "hello-js", "greeting=bonjour from config")
+	if status, body := n.get("/hello-js"); status != 200 || body != "bonjour from config: GET /hello-js\n" {
+		t.Fatalf("GET /hello-js after config set = %d %q", status, body)
+	}
+
+	n.Kill()
+	n2 := startNode(t, n.Data)
+	if status, body := n2.get("/hello-js/count"); status != 200 || body != "count 4\n" {
+		t.Fatalf("after restart GET /hello-js/count = %d %q, want count 4", status, body)
+	}
+	if status, body := n2.get("/hello-js"); status != 200 || body != "bonjour from config: GET /hello-js\n" {
+		t.Fatalf("after restart GET /hello-js = %d %q", status, body)
+	}
 }
