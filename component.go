@@ -295,13 +295,12 @@ func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*d
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
+	if len(spec.KeyValueStores) > 0 && n.cfg.KV == nil {
+		return nil, errorf(ErrInvalid, "the app declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.KeyValueStores)
+	}
 	cc, err := compileCommandComponent(ctx, n.engine, wasm, uint64(spec.Limits.Memory), env, &world.Declared{KeyValueStores: spec.KeyValueStores})
 	if err != nil {
 		return nil, fmt.Errorf("component %s: %w", shortDigest(spec.Module), err)
-	}
-	if len(spec.KeyValueStores) > 0 && n.cfg.KV == nil {
-		cc.Close(ctx)
-		return nil, errorf(ErrInvalid, "the app declares key_value_stores %q, but this node has no key-value backend (wisp.Config.KV)", spec.KeyValueStores)
 	}
 	for _, name := range slices.Sorted(maps.Keys(spec.Variables)) {
 		if !spec.Variables[name].Secret {
