@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -28,20 +29,19 @@ type commandComponent struct {
 	run  *plan.Export // wasi:cli/run's run, or incoming-handler's handle when http
 	http bool
 	env  []string // the app's environment, before each call's
-	// services returns a new invocation's platform services (the node's
-	// session: wasi:keyvalue, wasi:config, wasi:logging); nil for wisp
-	// run, whose components get none. variables are the names
-	// wasi:config/store.get-all lists: the app's declared variables but
-	// its secrets.
-	services  func() hostabi.Services
+	// variables are the names wasi:config/store.get-all lists: the
+	// app's declared variables but its secrets.
 	variables []string
 }
 
-// state returns the wasi.State of one invocation, with the component's
-// platform services.
-func (cc *commandComponent) state(s *wasi.State) *wasi.State {
-	if cc.services != nil {
-		s.Services = cc.services()
+// state returns the wasi.State of one invocation, with svc as its
+// platform services (the node's session: wasi:keyvalue, wasi:config,
+// wasi:logging and outbound HTTP under one set of per-request limits;
+// nil for wisp run, whose components get none).
+func (cc *commandComponent) state(s *wasi.State, svc hostabi.Services) *wasi.State {
+	if svc != nil {
+		s.Services = svc
+		s.Outbound = func(r *http.Request) (*http.Response, error) { return svc.Send(r.Context(), r) }
 	}
 	s.Variables = cc.variables
 	return s
@@ -159,8 +159,8 @@ func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close
 // *engine.ExitError for another exit (run returning err exits with 1), an
 // error matching context.DeadlineExceeded or Canceled when ctx ended first
 // (the guest is killed), or another error (a trap).
-func (cc *commandComponent) Run(ctx context.Context, call engine.Call) error {
-	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr})
+func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hostabi.Services) error {
+	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
 	r := &plan.Run{Instance: canon.NewInstance(nil)}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
@@ -170,6 +170,9 @@ func (cc *commandComponent) Run(ctx context.Context, call engine.Call) error {
 	defer g.Close(ctx)
 	r.Graph = componentGraph{g}
 	res, err := r.CallExport(ctx, cc.run, nil)
+	if exit := (*engine.ExitError)(nil); errors.As(err, &exit) && exit.Code == 0 {
+		return nil // wasi:cli/exit with ok: a successful end, as proc_exit(0)
+	}
 	if err != nil {
 		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 			// A host call that failed because the run was killed.
@@ -247,7 +250,7 @@ func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOp
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	err = cc.Run(ctx, engine.Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
+	err = cc.Run(ctx, engine.Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}, nil)
 	return commandExit(err, opts)
 }
 
@@ -309,7 +312,6 @@ func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*d
 	}
 	d := n.newDeployed(v)
 	d.command = cc
-	cc.services = func() hostabi.Services { return newSession(n, d) }
 	d.outbound = outbound
 	return d, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/wisphq/wisp/internal/component/plan"
 	"github.com/wisphq/wisp/internal/component/wasi"
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/hostabi"
 )
 
 // errNoResponse is a handler that returned without answering.
@@ -36,14 +37,14 @@ var errNoResponse = errors.New("wasi:http/incoming-handler.handle returned witho
 // to call.Stdout then, or only a "Status: 500" block), an error matching
 // ctx's when ctx ended first (the guest is killed), or another error (a
 // trap).
-func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call engine.Call, outbound func(*http.Request) (*http.Response, error)) error {
+func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call engine.Call, svc hostabi.Services) error {
 	r2 := *req
 	r2.Body = http.NoBody
 	if call.Stdin != nil {
 		r2.Body = io.NopCloser(call.Stdin)
 	}
 	w := &cgiResponse{out: call.Stdout, h: http.Header{}}
-	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Stdout: call.Stderr, Stderr: call.Stderr, Outbound: outbound})
+	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Stdout: call.Stderr, Stderr: call.Stderr}, svc)
 	r := &plan.Run{Instance: canon.NewInstance(nil)}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)

@@ -180,14 +180,12 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		if req == nil {
 			req = &http.Request{Method: http.MethodGet, URL: &url.URL{Path: "/"}, Header: http.Header{}}
 		}
-		// The guest's outgoing-handler goes through the session's
-		// egress-checked Send: allowed_outbound_hosts and the outbound
-		// budget, as for a preview 1 module.
-		sess := newSession(n, d)
-		send := func(r *http.Request) (*http.Response, error) { return sess.Send(r.Context(), r) }
-		err = d.command.Handle(ctx, req, call, send)
+		// One session for every service the component calls, outbound
+		// HTTP included: allowed_outbound_hosts and one set of
+		// per-request limits, as for a preview 1 module.
+		err = d.command.Handle(ctx, req, call, newSession(n, d))
 	case d.command != nil:
-		err = d.command.Run(ctx, call)
+		err = d.command.Run(ctx, call, newSession(n, d))
 	default:
 		err = d.prepared.Run(ctx, call)
 	}

@@ -265,7 +265,7 @@ func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
 // are). Its error is classified as
 // Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
 // killed run when ctx ended.
-func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) {
+func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) { // a guest exit with code 0 gives *ExitError{Code: 0}: no results
 	if step < 0 || step >= len(g.inst) {
 		return nil, fmt.Errorf("component call: no core instance %d", step)
 	}
@@ -283,6 +283,12 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 		g.funcs = append(g.funcs, cachedFunc{step, name, f})
 	}
 	res, err := f.Call(ctx, params...)
+	var exit *sys.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 0 && ctx.Err() == nil {
+		// The guest ended itself (wasi:cli/exit with ok) inside the call:
+		// the call did not return, so there are no results to lift.
+		return nil, &ExitError{Code: 0}
+	}
 	return res, g.c.e.closedUnder(classify(ctx, err))
 }
 

@@ -18,96 +18,49 @@
 package hostabi
 
 import (
-	"context"
 	"net/http"
-	"time"
 
 	"github.com/wisphq/wisp/internal/engine"
+	"github.com/wisphq/wisp/internal/services"
 )
 
-// Status is a guest ABI status code (docs/guest-abi.md).
-type Status uint32
+// The status codes, the Services interface and the log levels live in
+// package services, which the component layer's WASI implementation uses
+// too; these aliases keep this package's names.
+type (
+	// Status is a guest ABI status code (docs/guest-abi.md).
+	Status = services.Status
+	// Services is what one invocation may do.
+	Services = services.Services
+	// Bucket is one open key-value store.
+	Bucket = services.Bucket
+	// Level is a log level, numbered as wasi:logging's.
+	Level = services.Level
+)
 
 // The status codes.
 const (
-	OK             Status = 0
-	NotFound       Status = 1
-	BufferTooSmall Status = 2
-	Denied         Status = 3
-	Invalid        Status = 4
-	Limit          Status = 5
-	Unavailable    Status = 6
-	Timeout        Status = 7
-	Fault          Status = 8
-	Conflict       Status = 9
+	OK             = services.OK
+	NotFound       = services.NotFound
+	BufferTooSmall = services.BufferTooSmall
+	Denied         = services.Denied
+	Invalid        = services.Invalid
+	Limit          = services.Limit
+	Unavailable    = services.Unavailable
+	Timeout        = services.Timeout
+	Fault          = services.Fault
+	Conflict       = services.Conflict
 )
-
-// Services is what one invocation may do; the node implements it per
-// call, applying the app's declarations and limits. Errors are mapped to
-// status codes with Classify.
-type Services interface {
-	// OpenKV opens a key-value store the app declares.
-	OpenKV(ctx context.Context, name string) (Bucket, error)
-	// Variable returns a variable's value (a secret's plaintext).
-	Variable(ctx context.Context, name string) (string, error)
-	// Log records one guest log entry; fields alternate keys and values.
-	Log(ctx context.Context, level Level, context, msg string, fields []string) error
-	// Send sends an outbound request, following redirects as allowed, and
-	// returns the response with its body unread.
-	Send(ctx context.Context, req *http.Request) (*http.Response, error)
-	// MaxValue is the largest key-value value the node stores, and
-	// OutboundRoom the bytes of bodies the invocation may still send and
-	// receive: the ABI refuses larger arguments before copying them out
-	// of guest memory.
-	MaxValue() int64
-	OutboundRoom() int64
-	// Classify maps an error of the methods above to the status the
-	// guest sees.
-	Classify(err error) Status
-}
-
-// Bucket is one open key-value store, as the ABI uses it.
-type Bucket interface {
-	Get(ctx context.Context, key string) ([]byte, error) // NotFound if absent
-	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
-	Delete(ctx context.Context, key string) error
-	Exists(ctx context.Context, key string) (bool, error)
-	Keys(ctx context.Context, prefix, after string, limit int) (keys []string, more bool, err error)
-	Increment(ctx context.Context, key string, delta int64) (int64, error)
-	CompareAndSwap(ctx context.Context, key string, old []byte, expectAbsent bool, new []byte) (bool, error)
-}
-
-// Level is a log level, numbered as wasi:logging's.
-type Level uint32
 
 // The log levels.
 const (
-	Trace Level = iota
-	Debug
-	Info
-	Warn
-	Error
-	Critical
+	Trace    = services.Trace
+	Debug    = services.Debug
+	Info     = services.Info
+	Warn     = services.Warn
+	Error    = services.Error
+	Critical = services.Critical
 )
-
-// String returns the level's name as wasi:logging spells it ("info").
-func (l Level) String() string {
-	switch l {
-	case Trace:
-		return "trace"
-	case Debug:
-		return "debug"
-	case Info:
-		return "info"
-	case Warn:
-		return "warn"
-	case Error:
-		return "error"
-	case Critical:
-		return "critical"
-	}
-	return "unknown"
-}
 
 // Call is the state of one invocation's host calls: its services, the
 // handles it opened, the message of its last failure. It is used by one

@@ -8,7 +8,7 @@ import (
 	"sort"
 
 	"github.com/wisphq/wisp/internal/component/canon"
-	"github.com/wisphq/wisp/internal/hostabi"
+	"github.com/wisphq/wisp/internal/services"
 )
 
 // The platform services a component imports, at the WIT versions Wisp
@@ -31,7 +31,7 @@ const MaxListKeys = 1000
 
 // kvBucket is the object behind a bucket handle.
 type kvBucket struct {
-	b    hostabi.Bucket
+	b    services.Bucket
 	name string
 }
 
@@ -57,7 +57,7 @@ func Services() map[string]Interface {
 			"open": fn(ps(canon.String()), res(canon.Own(Bucket)), kvOpen),
 			"[method]bucket.get": fn(ps(bb, canon.String()), res(canon.Option(bytes)), withBucket(func(ctx context.Context, s *State, b *kvBucket, args []any) (any, error) {
 				v, err := b.b.Get(ctx, args[1].(string))
-				if err != nil && s.Services.Classify(err) == hostabi.NotFound {
+				if err != nil && s.Services.Classify(err) == services.NotFound {
 					return none(), nil // an absent key is not an error to get
 				} else if err != nil {
 					return nil, err
@@ -144,9 +144,9 @@ func withBucket(f func(ctx context.Context, s *State, b *kvBucket, args []any) (
 // anything else other(message), so the guest sees why.
 func kvError(s *State, err error, opening bool) canon.VariantValue {
 	switch s.Services.Classify(err) {
-	case hostabi.Denied:
+	case services.Denied:
 		return canon.VariantValue{Case: 1}
-	case hostabi.NotFound:
+	case services.NotFound:
 		if opening {
 			return canon.VariantValue{Case: 0}
 		}
@@ -205,7 +205,7 @@ func configGet(ctx context.Context, s *State, args []any) ([]any, error) {
 	}
 	v, err := s.Services.Variable(ctx, args[0].(string))
 	if err != nil {
-		if s.Services.Classify(err) == hostabi.NotFound {
+		if s.Services.Classify(err) == services.NotFound {
 			return one(ok(none()))
 		}
 		return one(errValue(configError(s, err)))
@@ -225,7 +225,7 @@ func configGetAll(ctx context.Context, s *State, _ []any) ([]any, error) {
 	for _, name := range names {
 		v, err := s.Services.Variable(ctx, name)
 		if err != nil {
-			if s.Services.Classify(err) == hostabi.NotFound {
+			if s.Services.Classify(err) == services.NotFound {
 				continue
 			}
 			return one(errValue(configError(s, err)))
@@ -239,7 +239,7 @@ func configGetAll(ctx context.Context, s *State, _ []any) ([]any, error) {
 // otherwise; both carry the message.
 func configError(s *State, err error) canon.VariantValue {
 	switch s.Services.Classify(err) {
-	case hostabi.Unavailable, hostabi.Timeout:
+	case services.Unavailable, services.Timeout:
 		return canon.VariantValue{Case: 1, Value: err.Error()}
 	}
 	return canon.VariantValue{Case: 0, Value: err.Error()}
@@ -253,11 +253,11 @@ func logCall(ctx context.Context, s *State, args []any) ([]any, error) {
 	logContext, _ := args[1].(string)
 	msg, _ := args[2].(string)
 	if s.Services != nil {
-		_ = s.Services.Log(ctx, hostabi.Level(level), logContext, msg, nil)
+		_ = s.Services.Log(ctx, services.Level(level), logContext, msg, nil)
 		return nil, nil
 	}
 	if s.Stderr != nil {
-		prefix := hostabi.Level(level).String()
+		prefix := services.Level(level).String()
 		if logContext != "" {
 			prefix += " " + logContext
 		}

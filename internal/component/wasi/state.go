@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/wisphq/wisp/internal/component/canon"
-	"github.com/wisphq/wisp/internal/hostabi"
+	"github.com/wisphq/wisp/internal/services"
 )
 
 // MaxResources is the most host resources (streams, pollables, errors) one
@@ -47,7 +47,7 @@ type State struct {
 	// node sets the invocation's session, the same Go code as preview 1's
 	// wisp:* modules); nil refuses key-value and config calls with an
 	// error value and writes log entries to Stderr.
-	Services hostabi.Services
+	Services services.Services
 	// Variables are the names wasi:config/store.get-all lists (the node
 	// sets the app's declared variables but its secrets, which only get
 	// returns).
