@@ -50,12 +50,6 @@ func (cc *commandComponent) state(s *wasi.State, svc hostabi.Services) *wasi.Sta
 // componentState is the context key of a run's *wasi.State.
 type componentState struct{}
 
-// componentExit carries wasi's exit to the engine, which reads its
-// ExitCode method.
-type componentExit struct{ *wasi.ExitError }
-
-func (e componentExit) ExitCode() uint32 { return e.Code }
-
 // compileCommandComponent decodes, checks, plans and compiles the
 // component wasm (a command, or an HTTP handler: see commandComponent.http) with memoryLimit on each of its memories, then builds
 // one graph to prove it instantiates. env is the app's environment;
@@ -84,26 +78,10 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
-	ifaces := wasi.Interfaces()
-	maps.Copy(ifaces, wasi.Services())
-	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
-		f, ok := ifaces[plan.Unversioned(iface)][fn]
-		if !ok {
-			return nil, nil, false
-		}
-		return func(ctx context.Context, args []any) ([]any, error) {
-			s, _ := ctx.Value(componentState{}).(*wasi.State)
-			if s == nil {
-				return nil, &canon.Trap{Msg: "a WASI function was called outside a run"}
-			}
-			res, err := f.Call(ctx, s, args)
-			var ex *wasi.ExitError
-			if errors.As(err, &ex) {
-				return nil, componentExit{ex}
-			}
-			return res, err
-		}, &f.Type, true
-	})
+	calls, err := p.HostCalls(wasi.Binder(func(ctx context.Context) *wasi.State {
+		s, _ := ctx.Value(componentState{}).(*wasi.State)
+		return s
+	}))
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}

@@ -27,11 +27,6 @@ type testComponent struct {
 
 type stateKey struct{}
 
-// exitCode carries wasi's exit to the engine (an ExitCode method).
-type exitCode struct{ *wasi.ExitError }
-
-func (e exitCode) ExitCode() uint32 { return e.Code }
-
 func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "components", name+".wasm"))
@@ -46,21 +41,10 @@ func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ifaces := wasi.Interfaces()
-	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
-		f, ok := ifaces[plan.Unversioned(iface)][fn]
-		if !ok {
-			return nil, nil, false
-		}
-		return func(ctx context.Context, args []any) ([]any, error) {
-			res, err := f.Call(ctx, ctx.Value(stateKey{}).(*wasi.State), args)
-			var ex *wasi.ExitError
-			if errors.As(err, &ex) {
-				return nil, exitCode{ex}
-			}
-			return res, err
-		}, &f.Type, true
-	})
+	calls, err := p.HostCalls(wasi.Binder(func(ctx context.Context) *wasi.State {
+		s, _ := ctx.Value(stateKey{}).(*wasi.State)
+		return s
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}

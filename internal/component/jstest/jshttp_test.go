@@ -2,7 +2,6 @@ package jstest
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,11 +19,6 @@ import (
 )
 
 type stateKey struct{}
-
-// exitCode carries wasi's exit to the engine.
-type exitCode struct{ *wasi.ExitError }
-
-func (e exitCode) ExitCode() uint32 { return e.Code }
 
 // handler is the JS component compiled, with what a request needs.
 type handler struct {
@@ -84,21 +78,10 @@ func compile(t testing.TB, wasm []byte) *handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ifaces := wasi.Interfaces()
-	calls, err := p.HostCalls(func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
-		f, ok := ifaces[plan.Unversioned(iface)][fn]
-		if !ok {
-			return nil, nil, false
-		}
-		return func(ctx context.Context, args []any) ([]any, error) {
-			res, err := f.Call(ctx, ctx.Value(stateKey{}).(*wasi.State), args)
-			var ex *wasi.ExitError
-			if errors.As(err, &ex) {
-				return nil, exitCode{ex}
-			}
-			return res, err
-		}, &f.Type, true
-	})
+	calls, err := p.HostCalls(wasi.Binder(func(ctx context.Context) *wasi.State {
+		s, _ := ctx.Value(stateKey{}).(*wasi.State)
+		return s
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
