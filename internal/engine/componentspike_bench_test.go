@@ -1,15 +1,13 @@
 package engine
 
-// The spike's benchmarks and the byte-level import renamer it uses
-// (componentspike_test.go has the graph itself; docs/components.md the
+// The spike's benchmarks (componentspike_test.go has the graph itself,
+// renamed with the production plan.RenameImports; docs/components.md the
 // design and the numbers).
 
 import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -119,104 +117,4 @@ func heapModule(pages uint32, data []byte) []byte {
 		out = section(out, 11, append(seg, data...))
 	}
 	return out
-}
-
-// renameImports rewrites the names of a core module's imports with to,
-// leaving every other byte as it is. It is how the plan points each import
-// at ("i<k>", export) so one resolver answer per import module serves it.
-func renameImports(wasm []byte, to func(mod, name string) (string, string, error)) ([]byte, error) {
-	if len(wasm) < 8 {
-		return nil, errors.New("rename imports: not a module")
-	}
-	out := append([]byte(nil), wasm[:8]...)
-	r := &wasmReader{b: wasm[8:]}
-	for len(r.b) > 0 && !r.bad {
-		id := r.take(1)
-		body := r.take(r.uleb())
-		if r.bad {
-			break
-		}
-		if id[0] == 2 {
-			var err error
-			if body, err = renameSection(&wasmReader{b: body}, to); err != nil {
-				return nil, fmt.Errorf("rename imports: %w", err)
-			}
-		}
-		out = append(append(out, id[0]), binary.AppendUvarint(nil, uint64(len(body)))...)
-		out = append(out, body...)
-	}
-	if r.bad {
-		return nil, errors.New("rename imports: truncated section")
-	}
-	return out, nil
-}
-
-// wasmReader reads a module's bytes; bad is set at the first overrun.
-type wasmReader struct {
-	b   []byte
-	bad bool
-}
-
-func (r *wasmReader) uleb() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *wasmReader) take(n uint64) []byte {
-	if r.bad || uint64(len(r.b)) < n {
-		r.bad = true
-		return []byte{0}
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *wasmReader) limits() {
-	if r.take(1)[0]&1 != 0 {
-		r.uleb()
-	}
-	r.uleb()
-}
-
-func renameSection(r *wasmReader, to func(mod, name string) (string, string, error)) ([]byte, error) {
-	count := r.uleb()
-	out := binary.AppendUvarint(nil, count)
-	for i := uint64(0); i < count && !r.bad; i++ {
-		mod, name := string(r.take(r.uleb())), string(r.take(r.uleb()))
-		start := r.b
-		switch r.take(1)[0] {
-		case 0: // func: type index
-			r.uleb()
-		case 1: // table: reftype, limits
-			r.take(1)
-			r.limits()
-		case 2: // memory: limits
-			r.limits()
-		case 3: // global: valtype, mutability
-			r.take(2)
-		default:
-			r.bad = true
-		}
-		if r.bad {
-			break
-		}
-		newMod, newName, err := to(mod, name)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range []string{newMod, newName} {
-			out = append(binary.AppendUvarint(out, uint64(len(n))), n...)
-		}
-		out = append(out, start[:len(start)-len(r.b)]...)
-	}
-	if r.bad || len(r.b) != 0 {
-		return nil, errors.New("malformed import section")
-	}
-	return out, nil
 }

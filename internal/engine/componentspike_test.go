@@ -17,6 +17,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	cplan "github.com/wisphq/wisp/internal/component/plan"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -155,7 +156,7 @@ func deploySpike(tb testing.TB, rt wazero.Runtime, plan []spikeStep) *spikeCompo
 		// instance (10 µs, most of a four-instance graph's cost).
 		cfg: wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(rand.Reader)}
 	for i, step := range plan {
-		wasm, err := renameImports(spikeFixture(tb, step.module), func(mod, name string) (string, string, error) {
+		wasm, err := cplan.RenameImports(spikeFixture(tb, step.module), func(mod, name string) (string, string, error) {
 			to, ok := step.imports[[2]string{mod, name}]
 			if !ok {
 				return "", "", fmt.Errorf("import %q %q of %s is not wired", mod, name, step.module)
@@ -294,7 +295,7 @@ func TestComponentSpikeWazeroRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer named.Close(ctx)
-		wasm, err := renameImports(spikeFixture(t, "monolith"), func(_, name string) (string, string, error) {
+		wasm, err := cplan.RenameImports(spikeFixture(t, "monolith"), func(_, name string) (string, string, error) {
 			return "i9", name, nil // i9 is not in any graph: the resolver answers nil
 		})
 		if err != nil {
@@ -317,7 +318,7 @@ func TestComponentSpikeWazeroRules(t *testing.T) {
 				t.Fatal("a wrapped api.Module did not panic: wazero's contract changed")
 			}
 		}()
-		wasm, _ := renameImports(spikeFixture(t, "monolith"), func(_, name string) (string, string, error) { return "w", name, nil })
+		wasm, _ := cplan.RenameImports(spikeFixture(t, "monolith"), func(_, name string) (string, string, error) { return "w", name, nil })
 		cm, err := rt.CompileModule(ctx, wasm)
 		if err != nil {
 			t.Fatal(err)
