@@ -131,24 +131,16 @@ func readSome(st *inputStream, n uint64, blocking bool) ([]byte, error) {
 }
 
 func read(blocking bool) func(context.Context, *State, []any) ([]any, error) {
-	return func(_ context.Context, s *State, args []any) ([]any, error) {
-		st, err := get[*inputStream](s, InputStream, args[0])
-		if err != nil {
-			return nil, err
-		}
-		n, _ := args[1].(uint64)
-		data, err := readSome(st, n, blocking)
-		switch {
-		case err != nil:
-			return failed(s, err)
-		case data == nil:
-			return closedErr()
-		}
-		return one(ok(data))
-	}
+	return readWith(blocking, func(data []byte) any { return data })
 }
 
 func skip(blocking bool) func(context.Context, *State, []any) ([]any, error) {
+	return readWith(blocking, func(data []byte) any { return uint64(len(data)) })
+}
+
+// readWith is read and skip: up to args[1] bytes of the stream args[0],
+// answered as result(data).
+func readWith(blocking bool, result func(data []byte) any) func(context.Context, *State, []any) ([]any, error) {
 	return func(_ context.Context, s *State, args []any) ([]any, error) {
 		st, err := get[*inputStream](s, InputStream, args[0])
 		if err != nil {
@@ -162,7 +154,7 @@ func skip(blocking bool) func(context.Context, *State, []any) ([]any, error) {
 		case data == nil:
 			return closedErr()
 		}
-		return one(ok(uint64(len(data))))
+		return one(ok(result(data)))
 	}
 }
 
