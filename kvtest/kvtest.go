@@ -215,12 +215,18 @@ func wantKeys(t *testing.T, s wisp.KVStore, prefix string, want ...string) {
 	if want == nil {
 		want = []string{}
 	}
-	got := listAll(t, s, prefix, 1000)
-	if got == nil {
-		got = []string{}
-	}
+	// A listing may lag the writes just made for up to ListLag (natsstore
+	// lists through a consumer that can sit on a replica behind the
+	// leader: docs/guest-abi.md); Get, checked elsewhere, may not.
+	var got []string
+	testnode.Poll(ListLag, func() (bool, error) {
+		if got = listAll(t, s, prefix, 1000); got == nil {
+			got = []string{}
+		}
+		return slices.Equal(got, want), nil
+	})
 	if !slices.Equal(got, want) {
-		t.Fatalf("Keys(%q) = %q, want %q", prefix, got, want)
+		t.Fatalf("Keys(%q) = %q, want %q (within %s)", prefix, got, want, ListLag)
 	}
 }
 
