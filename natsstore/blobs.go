@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +62,19 @@ func (s *Store) PutBlob(ctx context.Context, r io.Reader, limit int64) (wisp.Blo
 		return info, nil
 	} else if !errors.Is(err, wisp.ErrNotFound) && !errors.Is(err, errWrongContent) {
 		return wisp.BlobInfo{}, err
+	} else if errors.Is(err, wisp.ErrNotFound) {
+		// The stat may have been answered by a replica that has not seen
+		// the object yet (the bucket allows direct gets). Putting it again
+		// would replace its chunks under readers that have it open, so the
+		// stream's leader has the last word.
+		ok, err := s.onLeader(ctx, info.Digest)
+		if err != nil {
+			return wisp.BlobInfo{}, err
+		}
+		if ok {
+			s.cache.keep(tmp, info.Digest)
+			return info, nil
+		}
 	}
 	// Putting the same content under its digest again is harmless, so a
 	// put that failed midway is retried from the start.
@@ -199,4 +213,55 @@ func (s *Store) blobError(op, digest string, err error) error {
 		return fmt.Errorf("blob %s: %w", digest, wisp.ErrNotFound)
 	}
 	return fmt.Errorf("natsstore: %s blob %s: %w", op, digest, unavailable(err))
+}
+
+// onLeader reports whether the Object Store's stream leader holds a live
+// object of the digest's name with the content it names. It asks the
+// leader (a plain message get, not a direct get that any replica may
+// answer), so a replica lagging behind a put just made cannot say "not
+// found" to it.
+func (s *Store) onLeader(ctx context.Context, digest string) (bool, error) {
+	bucket := s.cfg.Fleet + "_blobs"
+	req, err := json.Marshal(map[string]string{
+		"last_by_subj": "$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(digest)),
+	})
+	if err != nil {
+		return false, err
+	}
+	var resp struct {
+		Message *struct {
+			Data []byte `json:"data"`
+		} `json:"message"`
+		Error *struct {
+			Code        int    `json:"code"`
+			ErrCode     int    `json:"err_code"`
+			Description string `json:"description"`
+		} `json:"error"`
+	}
+	err = s.retry(ctx, func(ctx context.Context) error {
+		msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.OBJ_"+bucket, req)
+		if err != nil {
+			return err
+		}
+		resp.Message, resp.Error = nil, nil
+		return json.Unmarshal(msg.Data, &resp)
+	})
+	if err != nil {
+		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %w", digest, unavailable(err))
+	}
+	if resp.Error != nil {
+		if resp.Error.Code == 404 {
+			return false, nil
+		}
+		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %s (code %d)", digest, resp.Error.Description, resp.Error.ErrCode)
+	}
+	if resp.Message == nil {
+		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: empty answer", digest)
+	}
+	var oi jetstream.ObjectInfo
+	if err := json.Unmarshal(resp.Message.Data, &oi); err != nil {
+		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %w", digest, err)
+	}
+	sum, _ := hex.DecodeString(digest[len("sha256:"):])
+	return !oi.Deleted && oi.Digest == "SHA-256="+base64.URLEncoding.EncodeToString(sum), nil
 }
