@@ -13,17 +13,27 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// GetApp implements wisp.Store.
+// GetApp implements wisp.Store. It reads from the bucket's stream leader
+// (leaderGet): a deploy reads the record it then rewrites at its revision,
+// and a replica lagging behind the last write would make that a conflict.
 func (s *Store) GetApp(ctx context.Context, name string) (wisp.App, error) {
-	var e jetstream.KeyValueEntry
-	err := s.retry(ctx, func(ctx context.Context) (err error) { e, err = s.apps.Get(ctx, name); return err })
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted), errors.Is(err, jetstream.ErrInvalidKey):
+	if !validKey(name) {
 		return wisp.App{}, fmt.Errorf("app %q: %w", name, wisp.ErrNotFound)
+	}
+	var m *leaderMsg
+	err := s.retry(ctx, func(ctx context.Context) (err error) { m, err = s.kvLeaderGet(ctx, s.apps, name); return err })
+	switch {
 	case err != nil:
 		return wisp.App{}, fmt.Errorf("natsstore: get app %q: %w", name, unavailable(err))
+	case m == nil || m.deleted():
+		return wisp.App{}, fmt.Errorf("app %q: %w", name, wisp.ErrNotFound)
 	}
-	return decodeApp(e)
+	var app wisp.App
+	if err := json.Unmarshal(m.Data, &app); err != nil {
+		return wisp.App{}, fmt.Errorf("natsstore: app %q at revision %d is not a JSON app record: %w", name, m.Seq, err)
+	}
+	app.Revision = m.Seq
+	return app, nil
 }
 
 // ListApps implements wisp.Store. It reads the bucket with one watch, not
@@ -69,12 +79,16 @@ func (s *Store) PutApp(ctx context.Context, app wisp.App) (wisp.App, error) {
 		return err
 	})
 	if uncertain && (errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch)) {
-		var stored []byte
-		var found bool
+		var m *leaderMsg
 		gerr := s.retry(ctx, func(ctx context.Context) (err error) {
-			rev, stored, found, err = s.leaderGet(ctx, s.apps, app.Name)
+			m, err = s.kvLeaderGet(ctx, s.apps, app.Name)
 			return err
 		})
+		found := m != nil && !m.deleted()
+		var stored []byte
+		if found {
+			rev, stored = m.Seq, m.Data
+		}
 		switch {
 		case gerr != nil:
 			return wisp.App{}, fmt.Errorf("natsstore: put app %q: %w", app.Name, unavailable(fmt.Errorf("the write may or may not be stored (%w): read the app and deploy again if needed", gerr)))

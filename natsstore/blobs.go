@@ -216,50 +216,22 @@ func (s *Store) blobError(op, digest string, err error) error {
 }
 
 // onLeader reports whether the Object Store's stream leader holds a live
-// object of the digest's name with the content it names. It asks the
-// leader (a plain message get, not a direct get that any replica may
-// answer), so a replica lagging behind a put just made cannot say "not
-// found" to it.
+// object of the digest's name with the content it names (leaderGet).
 func (s *Store) onLeader(ctx context.Context, digest string) (bool, error) {
 	bucket := s.cfg.Fleet + "_blobs"
-	req, err := json.Marshal(map[string]string{
-		"last_by_subj": "$O." + bucket + ".M." + base64.URLEncoding.EncodeToString([]byte(digest)),
-	})
-	if err != nil {
-		return false, err
-	}
-	var resp struct {
-		Message *struct {
-			Data []byte `json:"data"`
-		} `json:"message"`
-		Error *struct {
-			Code        int    `json:"code"`
-			ErrCode     int    `json:"err_code"`
-			Description string `json:"description"`
-		} `json:"error"`
-	}
-	err = s.retry(ctx, func(ctx context.Context) error {
-		msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.OBJ_"+bucket, req)
-		if err != nil {
-			return err
-		}
-		resp.Message, resp.Error = nil, nil
-		return json.Unmarshal(msg.Data, &resp)
+	var m *leaderMsg
+	err := s.retry(ctx, func(ctx context.Context) (err error) {
+		m, err = s.leaderGet(ctx, "OBJ_"+bucket, "$O."+bucket+".M."+base64.URLEncoding.EncodeToString([]byte(digest)))
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %w", digest, unavailable(err))
 	}
-	if resp.Error != nil {
-		if resp.Error.Code == 404 {
-			return false, nil
-		}
-		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %s (code %d)", digest, resp.Error.Description, resp.Error.ErrCode)
-	}
-	if resp.Message == nil {
-		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: empty answer", digest)
+	if m == nil {
+		return false, nil
 	}
 	var oi jetstream.ObjectInfo
-	if err := json.Unmarshal(resp.Message.Data, &oi); err != nil {
+	if err := json.Unmarshal(m.Data, &oi); err != nil {
 		return false, fmt.Errorf("natsstore: stat blob %s on the stream leader: %w", digest, err)
 	}
 	sum, _ := hex.DecodeString(digest[len("sha256:"):])

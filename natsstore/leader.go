@@ -1,6 +1,7 @@
 package natsstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,34 +9,65 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// leaderGet reads the latest message of key in kv from the stream leader,
-// through JetStream's message-get API rather than the direct gets kv.Get
-// uses (which any replica that is nearly caught up may answer). It returns
-// the message's sequence and data; found is false if the key has none.
-func (s *Store) leaderGet(ctx context.Context, kv jetstream.KeyValue, key string) (seq uint64, data []byte, found bool, err error) {
-	bucket := kv.Bucket()
-	req, _ := json.Marshal(map[string]string{"last_by_subj": "$KV." + bucket + "." + key})
-	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_"+bucket, req)
+// leaderMsg is the last message on a subject, as a stream's leader has it.
+type leaderMsg struct {
+	Seq  uint64 `json:"seq"`
+	Data []byte `json:"data"`
+	Hdrs []byte `json:"hdrs"`
+}
+
+// deleted reports whether m is a key-value delete or purge marker.
+func (m *leaderMsg) deleted() bool {
+	return bytes.Contains(m.Hdrs, []byte("KV-Operation: DEL")) || bytes.Contains(m.Hdrs, []byte("KV-Operation: PURGE"))
+}
+
+// leaderGet reads the last message on subject in stream from the stream's
+// leader, through JetStream's message-get API rather than the direct gets
+// kv.Get and the Object Store use (which any replica that is nearly caught
+// up may answer, so one lagging behind a write this node made a moment ago
+// may say "not found" or give the previous revision). Reads that must see
+// such writes come here: a record about to be rewritten at its revision,
+// an object about to be put. It returns nil if the subject has no message.
+func (s *Store) leaderGet(ctx context.Context, stream, subject string) (*leaderMsg, error) {
+	req, _ := json.Marshal(map[string]string{"last_by_subj": subject})
+	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
 	if err != nil {
-		return 0, nil, false, err
+		return nil, err
 	}
 	var resp struct {
-		Message *struct {
-			Seq  uint64 `json:"seq"`
-			Data []byte `json:"data"`
-		} `json:"message"`
-		Error *jetstream.APIError `json:"error"`
+		Message *leaderMsg          `json:"message"`
+		Error   *jetstream.APIError `json:"error"`
 	}
 	if err := json.Unmarshal(msg.Data, &resp); err != nil {
-		return 0, nil, false, fmt.Errorf("natsstore: decode the stream leader's answer: %w", err)
+		return nil, fmt.Errorf("natsstore: decode the stream leader's answer: %w", err)
 	}
 	switch {
 	case resp.Error != nil && resp.Error.ErrorCode == jetstream.JSErrCodeMessageNotFound:
-		return 0, nil, false, nil
+		return nil, nil
 	case resp.Error != nil:
-		return 0, nil, false, resp.Error
+		return nil, resp.Error
 	case resp.Message == nil:
-		return 0, nil, false, fmt.Errorf("natsstore: the stream leader answered without a message")
+		return nil, fmt.Errorf("natsstore: the stream leader answered without a message")
 	}
-	return resp.Message.Seq, resp.Message.Data, true, nil
+	return resp.Message, nil
+}
+
+// kvLeaderGet is leaderGet for key in kv.
+func (s *Store) kvLeaderGet(ctx context.Context, kv jetstream.KeyValue, key string) (*leaderMsg, error) {
+	return s.leaderGet(ctx, "KV_"+kv.Bucket(), "$KV."+kv.Bucket()+"."+key)
+}
+
+// validKey reports whether key is a valid key of a key-value bucket (the
+// rule nats.go applies): letters, digits and -/_=. with no dot at either end.
+func validKey(key string) bool {
+	if key == "" || key[0] == '.' || key[len(key)-1] == '.' {
+		return false
+	}
+	for _, c := range []byte(key) {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || bytes.IndexByte([]byte("-/_=."), c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
