@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -30,6 +31,11 @@ func (m *leaderMsg) deleted() bool {
 // an object about to be put. It returns nil if the subject has no message.
 func (s *Store) leaderGet(ctx context.Context, stream, subject string) (*leaderMsg, error) {
 	req, _ := json.Marshal(map[string]string{"last_by_subj": subject})
+	// A request to a stream whose leader just died gets no answer until a
+	// new one is elected: each attempt ends, as jetstream's own requests
+	// do, so retry asks again.
+	ctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
+	defer cancel()
 	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
 	if err != nil {
 		return nil, err
@@ -51,6 +57,10 @@ func (s *Store) leaderGet(ctx context.Context, stream, subject string) (*leaderM
 	}
 	return resp.Message, nil
 }
+
+// leaderGetTimeout bounds one leaderGet request (jetstream's default API
+// timeout).
+const leaderGetTimeout = 5 * time.Second
 
 // kvLeaderGet is leaderGet for key in kv.
 func (s *Store) kvLeaderGet(ctx context.Context, kv jetstream.KeyValue, key string) (*leaderMsg, error) {
