@@ -1,0 +1,346 @@
+package plugin_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wisphq/wisp/plugin"
+)
+
+func wasm(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// hostFuncs are the host functions abi.wasm imports.
+func hostFuncs() []plugin.HostFunction {
+	return []plugin.HostFunction{
+		plugin.BytesFunction("double", func(_ context.Context, in []byte) ([]byte, error) {
+			return bytes.Repeat(in, 2), nil
+		}),
+		{
+			Name: "peek", Params: []plugin.ValueType{plugin.I32, plugin.I32}, Results: []plugin.ValueType{plugin.I32},
+			Func: func(_ context.Context, c *plugin.Current, stack []uint64) error {
+				ptr, n := uint32(stack[0]), uint32(stack[1])
+				b, err := c.Read(ptr, n)
+				if err != nil {
+					return err
+				}
+				sum := binary.LittleEndian.Uint32(b) + binary.LittleEndian.Uint32(b[4:])
+				stack[0] = uint64(sum)
+				return c.Write(ptr+8, binary.LittleEndian.AppendUint32(nil, sum))
+			},
+		},
+	}
+}
+
+func loadABI(t testing.TB, cfg plugin.Config) *plugin.Plugin {
+	t.Helper()
+	cfg.HostFunctions = append(cfg.HostFunctions, hostFuncs()...)
+	p, err := plugin.Load(context.Background(), wasm(t, "abi.wasm"), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func TestCall(t *testing.T) {
+	p := loadABI(t, plugin.Config{})
+	for _, tc := range []struct {
+		name, fn, in, want string
+	}{
+		{"echo", "echo", "hello", "hello"},
+		{"echo empty", "echo", "", ""},
+		{"upper", "upper", "Hello, World!", "HELLO, WORLD!"},
+		{"host bytes function", "twice", "ab", "abab"},
+		{"host function on guest memory", "sum", "", "\x2a\x00\x00\x00"},
+		{"no result", "noop", "x", ""},
+		{"variables start empty per fresh call", "counter", "", "1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := p.Call(context.Background(), tc.fn, []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tc.want {
+				t.Fatalf("got %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
+func TestCallErrors(t *testing.T) {
+	p := loadABI(t, plugin.Config{Limits: plugin.Limits{Memory: 4 << 20, Timeout: 5 * time.Second, Output: 1 << 20}})
+	ctx := context.Background()
+	short := plugin.Limits{Timeout: 50 * time.Millisecond}
+	for _, tc := range []struct {
+		name, fn string
+		lim      plugin.Limits
+		is       error  // errors.Is target, or nil
+		msg      string // in the error's text
+	}{
+		{"error_set and a code", "fail", plugin.Limits{}, nil, "plugin function fail failed: bad input (code 2)"},
+		{"non-zero code", "exit", plugin.Limits{}, nil, "failed with code 7"},
+		{"unknown function", "nope", plugin.Limits{}, plugin.ErrNoFunction, "the plugin exports counter, echo, exit"},
+		{"runaway", "spin", short, context.DeadlineExceeded, "killed"},
+		{"memory hog", "grow", plugin.Limits{}, plugin.ErrMemoryLimit, "refused memory"},
+		{"Extism memory hog", "hoard", plugin.Limits{}, plugin.ErrMemoryLimit, "alloc of 1048576 bytes"},
+		{"wild pointer", "wild", plugin.Limits{}, plugin.ErrInvalidPointer, "load_u64"},
+		{"huge output", "huge", plugin.Limits{}, plugin.ErrOutputTooLarge, "1073741824 bytes"},
+		{"bad pointer to a host function", "peek", plugin.Limits{}, plugin.ErrInvalidPointer, "host function extism:host/user.peek: read 64 bytes at 4294967280"},
+		{"CPU budget", "echo", plugin.Limits{CPU: time.Millisecond}, plugin.ErrCPUNotAvailable, "not yet available"},
+		{"memory above the plugin's", "echo", plugin.Limits{Memory: 8 << 20}, nil, "above the plugin's"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := p.CallWith(ctx, tc.fn, []byte("x"), tc.lim)
+			if err == nil {
+				t.Fatalf("got output %q, want an error", out)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("error %q does not match %v", err, tc.is)
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("error %q does not contain %q", err, tc.msg)
+			}
+			// The plugin still works after every failure.
+			if out, err := p.Call(ctx, "echo", []byte("ok")); err != nil || string(out) != "ok" {
+				t.Fatalf("after %s: echo = %q, %v", tc.name, out, err)
+			}
+		})
+	}
+}
+
+func TestCallerContext(t *testing.T) {
+	p := loadABI(t, plugin.Config{})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	_, err := p.Call(ctx, "spin", nil)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("deadline: got %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
+	_, err = p.Call(ctx, "spin", nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancel: got %v", err)
+	}
+}
+
+func TestInstanceKeepsState(t *testing.T) {
+	p := loadABI(t, plugin.Config{})
+	ctx := context.Background()
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	var got []string
+	for i := 0; i < 3; i++ {
+		out, err := inst.Call(ctx, "counter", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(out))
+	}
+	// A trap discards the instance, not the variables.
+	if _, err := inst.Call(ctx, "wild", nil); !errors.Is(err, plugin.ErrInvalidPointer) {
+		t.Fatalf("wild: %v", err)
+	}
+	out, err := inst.Call(ctx, "counter", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, string(out))
+	if strings.Join(got, ",") != "1,2,3,4" {
+		t.Fatalf("counter through one instance: %v, want 1,2,3,4", got)
+	}
+}
+
+func TestConcurrentCalls(t *testing.T) {
+	p := loadABI(t, plugin.Config{})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				in := fmt.Sprintf("g%d-%d", g, i)
+				out, err := p.Call(ctx, "twice", []byte(in))
+				if err != nil || string(out) != in+in {
+					errs <- fmt.Errorf("twice(%q) = %q, %v", in, out, err)
+					return
+				}
+				if i%10 == 0 { // hostile calls interleaved with good ones
+					if _, err := p.CallWith(ctx, "spin", nil, plugin.Limits{Timeout: 5 * time.Millisecond}); !errors.Is(err, context.DeadlineExceeded) {
+						errs <- fmt.Errorf("spin: %v", err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		wasm []byte
+		cfg  plugin.Config
+		msg  string
+	}{
+		{"not wasm", []byte("hello"), plugin.Config{}, "invalid plugin module"},
+		{"missing host function", wasm(t, "abi.wasm"), plugin.Config{}, "module imports extism:host/user.double, which the host does not provide"},
+		{"WASI not enabled", wasm(t, "kitchen.wasm"), plugin.Config{HostFunctions: []plugin.HostFunction{riskScore()}}, "WASI is not enabled for this plugin"},
+		{"wrong host signature", wasm(t, "kitchen.wasm"), plugin.Config{WASI: true, HostFunctions: []plugin.HostFunction{{Name: "risk_score", Params: []plugin.ValueType{plugin.I32}, Func: func(context.Context, *plugin.Current, []uint64) error { return nil }}}}, "with signature (i64) -> (i64), but the host provides (i32) -> ()"},
+		{"reserved namespace", wasm(t, "abi.wasm"), plugin.Config{HostFunctions: []plugin.HostFunction{{Namespace: plugin.EnvNamespace, Name: "alloc", Func: func(context.Context, *plugin.Current, []uint64) error { return nil }}}}, "is Extism's own ABI"},
+		{"bad allowed host", wasm(t, "kitchen.wasm"), plugin.Config{WASI: true, AllowedHosts: []string{"http//x"}}, "allowed hosts"},
+		{"memory limit too small", wasm(t, "kitchen.wasm"), plugin.Config{WASI: true, HostFunctions: []plugin.HostFunction{riskScore()}, Limits: plugin.Limits{Memory: 64 << 10}}, "initial memory"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := plugin.Load(ctx, tc.wasm, tc.cfg)
+			if err == nil {
+				p.Close(ctx)
+				t.Fatal("loaded")
+			}
+			if !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("error %q does not contain %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func riskScore() plugin.HostFunction {
+	return plugin.BytesFunction("risk_score", func(_ context.Context, in []byte) ([]byte, error) {
+		return []byte(fmt.Sprint(len(in) * 10)), nil
+	})
+}
+
+// TestCPlugin runs kitchen.wasm, built with clang against extism_abi.h, as
+// Extism documents its functions: config, variables, host functions,
+// errors, logging, stderr and an HTTP request to a loopback upstream.
+func TestCPlugin(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "upstream saw %s %s with X-Plugin=%s", r.Method, r.URL.Path, r.Header.Get("X-Plugin"))
+	}))
+	defer upstream.Close()
+	var logs []string
+	var mu sync.Mutex
+	var stderr bytes.Buffer
+	p, err := plugin.Load(context.Background(), wasm(t, "kitchen.wasm"), plugin.Config{
+		WASI:          true,
+		Stderr:        &stderr,
+		Config:        map[string]string{"greeting": "Howdy"},
+		AllowedHosts:  []string{"127.0.0.1"},
+		HostFunctions: []plugin.HostFunction{riskScore()},
+		Log: func(_ context.Context, level plugin.LogLevel, msg string) {
+			mu.Lock()
+			defer mu.Unlock()
+			logs = append(logs, level.String()+": "+msg)
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ctx := context.Background()
+	for _, tc := range []struct{ name, fn, in, want string }{
+		{"count_vowels (Extism's example)", "count_vowels", "Hello, World!", `{"count":3,"total":3,"vowels":"aeiouAEIOU"}`},
+		{"config", "greet", "Ada", "Howdy, Ada!"},
+		{"host function", "risk", "abcd", "score=40"},
+		{"http request", "fetch", upstream.URL + "/rules", "200 upstream saw GET /rules with X-Plugin=kitchen"},
+		{"log and stderr", "log", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := p.Call(ctx, tc.fn, []byte(tc.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(out) != tc.want {
+				t.Fatalf("got %q, want %q", out, tc.want)
+			}
+		})
+	}
+	if got := strings.Join(logs, "|"); got != "info: info from C|error: error from C" {
+		t.Errorf("logs: %q", got)
+	}
+	if stderr.String() != "stderr from C\n" {
+		t.Errorf("stderr: %q", stderr.String())
+	}
+	_, err = p.Call(ctx, "fail", nil)
+	var perr *plugin.Error
+	if !errors.As(err, &perr) || perr.Message != "something went wrong" || perr.Code != 1 {
+		t.Errorf("fail: %v", err)
+	}
+	// A host not allowed is refused, and the refusal says why.
+	_, err = p.Call(ctx, "fetch", []byte("http://127.0.0.2:1/"))
+	if err == nil || !strings.Contains(err.Error(), "http_request") {
+		t.Errorf("fetch of a host not allowed: %v", err)
+	}
+
+	// Variables persist through an Instance, as Extism's total does.
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	var last []byte
+	for i := 0; i < 2; i++ {
+		if last, err = inst.Call(ctx, "count_vowels", []byte("Hello, World!")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if string(last) != `{"count":3,"total":6,"vowels":"aeiouAEIOU"}` {
+		t.Errorf("second count_vowels on one instance: %s", last)
+	}
+}
+
+func TestClose(t *testing.T) {
+	p := loadABI(t, plugin.Config{})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Call(ctx, "spin", nil)
+		done <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if !errors.Is(err, plugin.ErrClosed) {
+			t.Fatalf("running call: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not stop a running call")
+	}
+	if _, err := p.Call(ctx, "echo", nil); !errors.Is(err, plugin.ErrClosed) {
+		t.Fatalf("after close: %v", err)
+	}
+}
+
+var _ = io.Discard
