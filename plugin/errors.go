@@ -78,5 +78,6 @@ func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
+	s = strings.TrimSuffix(strings.TrimSpace(s), "(recovered by wazero)")
 	return strings.TrimSpace(strings.TrimPrefix(s, "module trapped: "))
 }

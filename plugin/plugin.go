@@ -123,6 +123,12 @@ type Config struct {
 	// and values together. Default DefaultVarBytes (1 MiB); negative:
 	// variables are disabled and var_set fails.
 	MaxVarBytes int
+	// StubHostFunctions loads a plugin importing host functions that
+	// HostFunctions do not provide, each linked to a stub that fails the
+	// call that reaches it (a *TrapError naming the function); functions
+	// that do not call them work. Default false: such a plugin is refused
+	// at Load. `wisp call` sets it.
+	StubHostFunctions bool
 	// Cache shares compiled code between plugins (and with a directory,
 	// between processes). Nil: the plugin gets a private cache, released
 	// by Close.
@@ -231,7 +237,7 @@ func Load(ctx context.Context, wasm []byte, cfg Config) (*Plugin, error) {
 		}
 		p.own = e
 	}
-	p.p, err = e.LoadPlugin(ctx, wasm, engine.PluginConfig{MemoryLimit: cfg.Limits.Memory, WASI: cfg.WASI, HostModules: mods})
+	p.p, err = e.LoadPlugin(ctx, wasm, engine.PluginConfig{MemoryLimit: cfg.Limits.Memory, WASI: cfg.WASI, HostModules: mods, StubMissing: cfg.StubHostFunctions})
 	if err != nil {
 		p.release(ctx)
 		if errors.Is(err, engine.ErrInvalidModule) {
@@ -337,6 +343,9 @@ func (p *Plugin) run(ctx context.Context, inst *engine.PluginInstance, name stri
 // callError builds the error of a call that failed.
 func (p *Plugin) callError(ctx context.Context, name string, st *state, code int32, err error) error {
 	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			return fmt.Errorf("plugin: call %s: killed at its deadline (the call's timeout of %s, or its context's deadline): %w", name, st.lim.Timeout, ctx.Err())
+		}
 		if ctx.Err() != nil {
 			return fmt.Errorf("plugin: call %s: killed: %w", name, ctx.Err())
 		}

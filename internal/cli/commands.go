@@ -42,7 +42,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		serveCommand(), newCommand(), deployCommand(), appsCommand(), appCommand(), rollbackCommand(), rmCommand(),
-		logsCommand(), configCommand(), secretCommand(), kvCommand(), pushCommand(), pullCommand(), runCommand(), versionCommand(),
+		logsCommand(), configCommand(), secretCommand(), kvCommand(), pushCommand(), pullCommand(), runCommand(), callCommand(), versionCommand(),
 	}
 }
 

@@ -44,8 +44,14 @@ type PluginConfig struct {
 	// refused.
 	WASI bool
 	// HostModules are the host functions instances may import. A module
-	// importing anything else is refused.
+	// importing anything else is refused, unless StubMissing.
 	HostModules []HostModule
+	// StubMissing links each function the module imports and no host
+	// module provides (WASI aside) to a stub that fails the call naming
+	// it, instead of refusing the module: for a tool calling plugins
+	// written for another host (wisp call), whose functions that do not
+	// need the missing imports still work.
+	StubMissing bool
 }
 
 // Plugin is a compiled module whose exported functions are called by
@@ -121,15 +127,20 @@ func (e *Engine) loadPlugin(ctx context.Context, rt wazero.Runtime, wasm []byte,
 			provided[wasi_snapshot_preview1.ModuleName+"."+name] = def
 		}
 	}
-	if err := instantiateHostModules(ctx, rt, cfg.HostModules, provided); err != nil {
-		return nil, err
-	}
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("compile: %w", ctxErr)
 		}
 		return nil, invalidf("module is not valid WebAssembly: %s", err)
+	}
+	mods := cfg.HostModules
+	if cfg.StubMissing {
+		mods = withStubs(mods, compiled)
+	}
+	if err := instantiateHostModules(ctx, rt, mods, provided); err != nil {
+		compiled.Close(ctx)
+		return nil, err
 	}
 	if err := checkPluginImports(compiled, provided, cfg.WASI); err != nil {
 		compiled.Close(ctx)
@@ -178,15 +189,68 @@ func (e *Engine) loadPlugin(ctx context.Context, rt wazero.Runtime, wasm []byte,
 	return p, nil
 }
 
+// withStubs returns mods with a stub for every function compiled imports
+// that mods do not provide (WASI aside).
+func withStubs(mods []HostModule, compiled wazero.CompiledModule) []HostModule {
+	have := map[string]bool{}
+	index := map[string]int{}
+	for i, m := range mods {
+		index[m.Name] = i
+		for _, f := range m.Funcs {
+			have[m.Name+"."+f.Name] = true
+		}
+	}
+	out := append([]HostModule(nil), mods...)
+	for i := range out {
+		out[i].Funcs = append([]HostFunc(nil), out[i].Funcs...)
+	}
+	for _, imp := range compiled.ImportedFunctions() {
+		mod, name, _ := imp.Import()
+		if mod == wasi_snapshot_preview1.ModuleName || have[mod+"."+name] {
+			continue
+		}
+		have[mod+"."+name] = true
+		i, ok := index[mod]
+		if !ok {
+			i = len(out)
+			index[mod] = i
+			out = append(out, HostModule{Name: mod})
+		}
+		what := mod + "." + name
+		out[i].Funcs = append(out[i].Funcs, HostFunc{
+			Name: name, Params: fromAPI(imp.ParamTypes()), Results: fromAPI(imp.ResultTypes()),
+			Fn: func(context.Context, Memory, []uint64) {
+				panic(fmt.Errorf("the plugin called %s, a host function this host does not provide", what))
+			},
+		})
+	}
+	return out
+}
+
+func fromAPI(ts []api.ValueType) []ValueType {
+	out := make([]ValueType, len(ts))
+	for i, t := range ts {
+		out[i] = I32
+		if t == api.ValueTypeI64 {
+			out[i] = I64
+		}
+	}
+	return out
+}
+
 // checkPluginImports refuses imports the plugin's runtime does not provide.
 func checkPluginImports(compiled wazero.CompiledModule, provided map[string]api.FunctionDefinition, wasi bool) error {
 	var problems []string
+	wasiMissing := false
 	for _, imp := range compiled.ImportedFunctions() {
 		mod, name, _ := imp.Import()
 		have, ok := provided[mod+"."+name]
 		switch {
 		case !ok && mod == wasi_snapshot_preview1.ModuleName && !wasi:
-			problems = append(problems, fmt.Sprintf("module imports %s.%s but WASI is not enabled for this plugin (enable it: plugin.Config.WASI, wisp call --wasi)", mod, name))
+			if !wasiMissing {
+				wasiMissing = true
+				problems = append(problems, fmt.Sprintf("module imports WASI (%s.%s, ...) but WASI is not enabled for this plugin: enable it (plugin.Config.WASI, wisp call --wasi)", mod, name))
+			}
 		case !ok:
 			problems = append(problems, fmt.Sprintf("module imports %s.%s, which the host does not provide", mod, name))
 		default:
