@@ -107,10 +107,10 @@ done
 echo "built the isolation probes"
 # --- end of isolation probes ---
 
-echo "built every guest module"
-
 # Plugins (package plugin; Extism's host ABI): a WAT plugin without WASI and a
 # C reactor built against plugin/testdata/extism_abi.h.
 wat plugin/testdata abi
 echo "clang    plugin/testdata/kitchen.c"
 (cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
+
+echo "built every guest module"
