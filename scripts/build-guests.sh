@@ -108,9 +108,14 @@ echo "built the isolation probes"
 # --- end of isolation probes ---
 
 # Plugins (package plugin; Extism's host ABI): a WAT plugin without WASI and a
-# C reactor built against plugin/testdata/extism_abi.h.
+# C reactor built against guest/extism/extism_abi.h.
 wat plugin/testdata abi
 echo "clang    plugin/testdata/kitchen.c"
-(cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
+(cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -I../../guest/extism -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
+# The rules engine example's rules, and the plugin bench's tiny plugin.
+for rule in risky_country runaway hog; do wat examples/rules/rules "$rule"; done
+echo "clang    examples/rules/rules/high_amount.c"
+(cd examples/rules/rules && clang "${cflags[@]}" -mexec-model=reactor -I../../../guest/extism -o high_amount.wasm high_amount.c && chmod 644 high_amount.wasm)
+wat bench/plugins tiny
 
 echo "built every guest module"

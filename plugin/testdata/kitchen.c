@@ -1,6 +1,6 @@
-// kitchen.c: an Extism plugin in C, built against extism_abi.h (Extism's
+// kitchen.c: an Extism plugin in C, built against guest/extism/extism_abi.h (Extism's
 // host ABI) and wasi-libc. Build (scripts/build-guests.sh):
-//   clang --target=wasm32-wasi -mexec-model=reactor -O2 -o kitchen.wasm kitchen.c
+//   clang --target=wasm32-wasi -mexec-model=reactor -O2 -I../../guest/extism -o kitchen.wasm kitchen.c
 // Functions: count_vowels (Extism's example: input, config "vowels",
 // variable "total"), greet (config "greeting"), fetch (http_request of the
 // URL in the input), risk (the host's extism:host/user risk_score) and
