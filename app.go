@@ -122,9 +122,8 @@ func (s AppSpec) Validate() error {
 	if err := ValidateDigest(s.Module); err != nil {
 		return fmt.Errorf("module: %w", err)
 	}
-	if len(s.Routes) == 0 {
-		return errorf(ErrInvalid, "app %q has no routes: add at least one, like \"/%s\" or \"/%s/...\"", s.Name, s.Name, s.Name)
-	}
+	// No routes is valid: an app only invoked by name (Node.InvokeApp)
+	// speaks no HTTP.
 	seen := map[Route]bool{}
 	for _, r := range s.Routes {
 		if _, err := ParseRoute(r.String()); err != nil || r.Path == "" {

@@ -16,12 +16,18 @@
 // a REST API. Persistence is behind the small [Store] interface; boltstore is
 // the embedded default.
 //
-// Typical embedding:
+// Typical embedding (Example runs it as a test): an app invoked by name
+// needs no routes.
 //
-//	store, _ := boltstore.Open(dir)
-//	node, _ := wisp.New(ctx, wisp.Config{Store: store, CacheDir: dir + "/cache"})
+//	node, err := wisp.New(wisp.Config{Store: memstore.New()}) // or boltstore.Open(dir), CacheDir
+//	if err != nil { ... }
 //	defer node.Close(ctx)
-//	blob, _ := node.PutBlob(ctx, wasmReader)
-//	node.Deploy(ctx, wisp.AppSpec{Name: "hello", Module: blob.Digest, Routes: ...})
-//	out, _ := node.InvokeApp(ctx, "hello", wisp.Input{Args: []string{"hello"}})
+//	blob, err := node.PutBlob(ctx, bytes.NewReader(wasm))
+//	_, err = node.Deploy(ctx, wisp.AppSpec{Name: "hello", Module: blob.Digest})
+//	var out bytes.Buffer
+//	err = node.InvokeApp(ctx, "hello", wisp.Input{Args: []string{"hello"}, Stdout: &out})
+//
+// To call functions of user-supplied modules with bytes in and bytes out
+// (plugins, rules, Extism plugins) rather than run apps, see package
+// plugin.
 package wisp

@@ -97,9 +97,13 @@ func (n *Node) Lookup(host, path string) (Target, bool) {
 type Input struct {
 	Args    []string      // argv including argv[0]
 	Env     []string      // KEY=VALUE, added to the app's env (same key: this wins)
-	Stdin   io.Reader     // nil: empty
+	Stdin   io.Reader     // nil: empty; more than the app's MaxBody fails the call with ErrTooLarge
 	Stdout  io.Writer     // nil: discarded; capped at the app's MaxResponse
 	Request *http.Request // for an HTTP component; nil: a GET of "/" with no headers
+	// Stderr, if set, receives what the guest writes to stderr, as it
+	// writes it, beside the app's log (which keeps it line by line). A
+	// write error of Stderr is ignored: it never fails the guest's write.
+	Stderr io.Writer
 	// OnStart, if set, is called once the invocation has its slot and its
 	// memory and is about to run, with the moment its timeout ends (the
 	// gateway sets its connection deadlines there). Stdin and Stdout are
@@ -167,13 +171,22 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		d.log("stderr", line)
 		n.log.Info("guest stderr", "app", d.app, "version", d.version.Number, "line", line)
 	}}
+	var guestStderr io.Writer = stderr
+	if in.Stderr != nil {
+		guestStderr = teeWriter{stderr, in.Stderr}
+	}
+	var stdin *cappedReader
+	if in.Stdin != nil {
+		stdin = &cappedReader{r: in.Stdin, left: int64(limits.MaxBody)}
+		in.Stdin = stdin
+	}
 	var host any
 	if d.services {
 		call := hostabi.NewCall(newSession(n, d))
 		defer call.Close()
 		host = call
 	}
-	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: stderr, Host: host}
+	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host}
 	switch {
 	case d.command != nil && d.command.http:
 		req := in.Request
@@ -199,10 +212,14 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	switch {
 	case out.overflowed:
 		return errorf(ErrTooLarge, "app %q wrote more than its max_response of %s to stdout; the instance was stopped", d.app, limits.MaxResponse)
+	case stdin != nil && stdin.over:
+		return errorf(ErrTooLarge, "app %q was given more than its max_body of %s on stdin; send less or raise limits.max_body", d.app, limits.MaxBody)
 	case err == nil:
 		return nil
 	case errors.Is(err, context.DeadlineExceeded):
-		return errorf(ErrTimeout, "app %q ran past its %s timeout; the instance was killed", d.app, limits.Timeout)
+		// Matches context.DeadlineExceeded too: the caller's deadline may
+		// be the one that ran out.
+		return errorf(ErrTimeout, "%w", deadlineError{fmt.Sprintf("app %q ran past its %s timeout; the instance was killed", d.app, limits.Timeout)})
 	case errors.Is(err, context.Canceled):
 		return fmt.Errorf("app %q: %w", d.app, err)
 	}
@@ -317,3 +334,45 @@ func (l *lineWriter) flush() {
 	l.lines++
 	l.buf = l.buf[:0]
 }
+
+// teeWriter writes to w and then, ignoring its errors, to also.
+type teeWriter struct{ w, also io.Writer }
+
+func (t teeWriter) Write(p []byte) (int, error) {
+	n, err := t.w.Write(p)
+	t.also.Write(p[:n])
+	return n, err
+}
+
+// cappedReader reads at most left bytes of r; reading past them fails, and
+// over records it.
+type cappedReader struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (c *cappedReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		// One byte more tells a body of exactly the limit from a longer one.
+		var one [1]byte
+		if n, _ := io.ReadFull(c.r, one[:]); n > 0 {
+			c.over = true
+			return 0, errors.New("request body over the app's max_body")
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
+}
+
+// deadlineError is a message that matches context.DeadlineExceeded
+// without repeating its text.
+type deadlineError struct{ msg string }
+
+func (e deadlineError) Error() string { return e.msg }
+func (e deadlineError) Unwrap() error { return context.DeadlineExceeded }

@@ -108,9 +108,6 @@ func TestDeployRefusesBadInputAndStoresNothing(t *testing.T) {
 		{"bad name", func() wisp.AppSpec {
 			return wisp.AppSpec{Name: "Bad_Name", Module: upload(t, n, "version1.wasm"), Routes: routes(t, "/x")}
 		}, wisp.ErrInvalid, `app name "Bad_Name"`},
-		{"no routes", func() wisp.AppSpec {
-			return wisp.AppSpec{Name: "app", Module: upload(t, n, "version1.wasm")}
-		}, wisp.ErrInvalid, `app "app" has no routes`},
 		{"module never uploaded", func() wisp.AppSpec {
 			return wisp.AppSpec{Name: "app", Module: "sha256:" + strings.Repeat("ab", 32), Routes: routes(t, "/x")}
 		}, wisp.ErrNotFound, "is not on this node: upload it first"},
