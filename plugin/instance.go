@@ -48,6 +48,8 @@ func (i *Instance) start(ctx context.Context) error {
 	}
 	defer i.p.closeMu.RUnlock()
 	lim := i.p.cfg.Limits
+	ctx, cancel := withTimeout(ctx, lim.Timeout) // _initialize is guest code too
+	defer cancel()
 	st := i.p.newState(nil, lim, &i.vars)
 	defer st.release()
 	inst, err := i.p.p.Instantiate(engine.WithHostData(ctx, st), engine.PluginInstanceConfig{Stdout: i.p.cfg.Stdout, Stderr: i.p.cfg.Stderr})

@@ -6,10 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -343,4 +343,51 @@ func TestClose(t *testing.T) {
 	}
 }
 
-var _ = io.Discard
+// TestHostileLeavesProcessHealthy floods a plugin with every hostile call at
+// once and checks that the process is as it was: good calls answer, the
+// goroutines the calls used are gone, and the Go heap is back to its size.
+func TestHostileLeavesProcessHealthy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("floods a plugin with hostile calls")
+	}
+	p := loadABI(t, plugin.Config{Limits: plugin.Limits{Memory: 8 << 20, Timeout: 20 * time.Millisecond}})
+	ctx := context.Background()
+	goroutines := runtime.NumGoroutine()
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				for _, fn := range []string{"spin", "grow", "hoard", "wild", "huge", "peek"} {
+					if _, err := p.Call(ctx, fn, nil); err == nil {
+						t.Errorf("%s succeeded", fn)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if out, err := p.Call(ctx, "upper", []byte("healthy")); err != nil || string(out) != "HEALTHY" {
+		t.Fatalf("after the flood: %q, %v", out, err)
+	}
+	waitFor(t, "goroutines back to where they were", func() bool { return runtime.NumGoroutine() <= goroutines+2 })
+	var m runtime.MemStats
+	waitFor(t, "the heap back under 64 MiB", func() bool {
+		runtime.GC()
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc < 64<<20
+	})
+}
+
+// waitFor polls cond until it holds or 10 s pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -168,9 +168,12 @@ func (e *Engine) loadPlugin(ctx context.Context, rt wazero.Runtime, wasm []byte,
 		compiled.Close(ctx)
 		return nil, invalidf("module declares %s of initial memory, more than the plugin's memory limit of %s: raise the limit or shrink the module's initial memory", formatBytes(p.minMem), formatBytes(p.limit))
 	}
-	p.base = wazero.NewModuleConfig().WithName("").WithStartFunctions()
+	// A random source is set even without WASI: wazero's default, a
+	// deterministic generator seeded per instance, was a third of a tiny
+	// plugin's call.
+	p.base = wazero.NewModuleConfig().WithName("").WithStartFunctions().WithRandSource(rand.Reader)
 	if cfg.WASI {
-		p.base = p.base.WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
+		p.base = p.base.WithSysWalltime().WithSysNanotime()
 	}
 	// A trial instantiation links every import (globals, tables, memories)
 	// and runs a start section once, so a plugin that cannot be
@@ -298,9 +301,10 @@ type PluginInstanceConfig struct {
 // PluginInstance is one instance of a plugin. It is not safe for
 // concurrent use: calls on it must be serialized.
 type PluginInstance struct {
-	p   *Plugin
-	mod api.Module
-	mem *limitedMemory
+	p     *Plugin
+	mod   api.Module
+	mem   *limitedMemory
+	funcs map[string]api.Function // looked up once: each lookup allocates a call stack
 }
 
 // Instantiate creates an instance and runs its _initialize (a WASI
@@ -350,9 +354,15 @@ func (p *Plugin) Instantiate(ctx context.Context, c PluginInstanceConfig) (*Plug
 // guest had been refused memory. After any error the instance must not be
 // called again, only closed.
 func (i *PluginInstance) Call(ctx context.Context, name string) (uint32, error) {
-	f := i.mod.ExportedFunction(name)
-	if f == nil {
-		return 0, fmt.Errorf("module exports no function %q", name)
+	f, ok := i.funcs[name]
+	if !ok {
+		if f = i.mod.ExportedFunction(name); f == nil {
+			return 0, fmt.Errorf("module exports no function %q", name)
+		}
+		if i.funcs == nil {
+			i.funcs = map[string]api.Function{}
+		}
+		i.funcs[name] = f
 	}
 	res, err := f.Call(ctx)
 	if err != nil {
