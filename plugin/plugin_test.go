@@ -391,3 +391,48 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestGoPlugin runs goabi.wasm, a Go (wasip1, c-shared) reactor built
+// against Extism's ABI: config, variables, a host function and an error.
+func TestGoPlugin(t *testing.T) {
+	ctx := context.Background()
+	p, err := plugin.Load(ctx, wasm(t, "goabi/goabi.wasm"), plugin.Config{
+		WASI:          true,
+		Config:        map[string]string{"greeting": "Ciao"},
+		HostFunctions: []plugin.HostFunction{riskScore()},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	for _, tc := range []struct{ fn, in, want string }{
+		{"greet", "Go", "Ciao, Go!"},
+		{"risk", "abc", "score=30"},
+		{"count", "", "1"},
+	} {
+		out, err := p.Call(ctx, tc.fn, []byte(tc.in))
+		if err != nil || string(out) != tc.want {
+			t.Errorf("%s(%q) = %q, %v; want %q", tc.fn, tc.in, out, err, tc.want)
+		}
+	}
+	var perr *plugin.Error
+	if _, err := p.Call(ctx, "fail", nil); !errors.As(err, &perr) || perr.Message != "something went wrong" {
+		t.Errorf("fail: %v", err)
+	}
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	var got []string
+	for i := 0; i < 3; i++ {
+		out, err := inst.Call(ctx, "count", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(out))
+	}
+	if strings.Join(got, ",") != "1,2,3" {
+		t.Errorf("count through one instance: %v", got)
+	}
+}

@@ -112,6 +112,7 @@ echo "built the isolation probes"
 wat plugin/testdata abi
 echo "clang    plugin/testdata/kitchen.c"
 (cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -I../../guest/extism -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
+gowasm plugin/testdata/goabi goabi -buildmode=c-shared
 # The rules engine example's rules, and the plugin bench's tiny plugin.
 for rule in risky_country runaway hog; do wat examples/rules/rules "$rule"; done
 echo "clang    examples/rules/rules/high_amount.c"

@@ -32,6 +32,7 @@ func TestCall(t *testing.T) {
 		{"error_set", []string{"call", "--wasi", kitchen, "fail"}, 1, "", "wisp call: plugin function fail failed: something went wrong (code 1)\n"},
 		{"host function wisp call lacks", []string{"call", "--wasi", kitchen, "risk"}, 1, "", "the plugin called extism:host/user.risk_score, a host function this host does not provide"},
 		{"without WASI", []string{"call", kitchen, "greet"}, 1, "", "but WASI is not enabled for this plugin: enable it (plugin.Config.WASI, wisp call --wasi)"},
+		{"Go plugin", []string{"call", "--wasi", "--config", "greeting=Ciao", "../../plugin/testdata/goabi/goabi.wasm", "greet", "--input", "Go"}, 0, "Ciao, Go!\n", ""},
 		{"WAT plugin", []string{"call", abi, "upper", "--input", "shout"}, 0, "SHOUT\n", ""},
 		{"timeout", []string{"call", "--timeout", "50ms", abi, "spin"}, 124, "", "killed at its deadline"},
 		{"memory hog", []string{"call", "--memory", "1MiB", abi, "grow"}, 1, "", "refused memory beyond its limit of 1048576 bytes"},
