@@ -190,3 +190,33 @@ func ExampleConfig_allowedHosts() {
 	// Output:
 	// 200 pong <nil>
 }
+
+// A Cache shares compiled code between plugins: loading the same module
+// again, for another configuration, does not compile it again.
+func ExampleNewCache() {
+	ctx := context.Background()
+	cache, err := plugin.NewCache("") // "": in memory; a directory: on disk too
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer cache.Close(ctx)
+	wasm := mustRead("kitchen.wasm")
+	for _, greeting := range []string{"Hello", "Hej"} {
+		p, err := plugin.Load(ctx, wasm, plugin.Config{
+			WASI: true, Cache: cache,
+			Config:        map[string]string{"greeting": greeting},
+			HostFunctions: []plugin.HostFunction{riskScore()},
+		})
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		out, _ := p.Call(ctx, "greet", []byte("Ada"))
+		fmt.Println(string(out))
+		p.Close(ctx)
+	}
+	// Output:
+	// Hello, Ada!
+	// Hej, Ada!
+}

@@ -23,9 +23,10 @@ func callCommand() *command {
 Load FILE.wasm as a plugin (package plugin, docs/plugins.md) and call its
 exported FUNCTION once, in a fresh instance, with the input of --input or
 --input-file (default none), and print what the function set as its output
-(followed by a newline when it does not end in one). Plugins built with
-Extism's PDKs run unchanged: the function reads its input, configuration
-(--config) and variables through Extism's host ABI, and may send HTTP
+(followed by a newline when it does not end in one). Plugins written for
+Extism's host ABI run unchanged (docs/plugins.md lists what is supported):
+the function reads its input, configuration (--config) and variables
+through that ABI, and may send HTTP
 requests to the hosts --allow-host names (deny by default; loopback and
 private addresses only when named by address, such as 127.0.0.1).
 
