@@ -8,7 +8,7 @@ ADMIN   ?= 127.0.0.1:8081
 # run with "context deadline exceeded" and no crasher (golang/go#75804).
 FUZZTIME ?= 10000x
 
-.PHONY: run build nats test test-short vet fuzz-smoke deploy-check bench examples check clean
+.PHONY: run build nats test test-short vet fuzz-smoke deploy-check bench bench-plugins examples check clean
 
 ## run: build wisp and start a node serving the example apps
 run: build
@@ -74,6 +74,11 @@ bench: build
 	$(GO) run ./bench/compare -wisp $(BIN) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
 	$(GO) run ./bench/manyapps -bin $(BIN) $(if $(BENCH_QUICK),-apps 500 -sample 200)
 	$(GO) run ./bench/propagation $(if $(BENCH_QUICK),-deploys 10)
+
+## bench-plugins: the plugin package against the Extism Go SDK and bare wazero (bench/plugins,
+## its own Go module: the SDK comes from the Go module proxy); prints a table for docs/benchmarks.md
+bench-plugins:
+	cd bench/plugins && $(GO) run . $(BENCH_FLAGS)
 
 ## examples: rebuild the example and fixture modules from source
 examples:
