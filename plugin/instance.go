@@ -99,6 +99,10 @@ func (i *Instance) CallWith(ctx context.Context, name string, input []byte, lim 
 		i.inst = nil
 		return nil, err
 	}
+	if i.inst.Exited() { // a command's _start: done, as Extism resets after _start
+		i.inst.Close(ctx)
+		i.inst = nil
+	}
 	return out, nil
 }
 

@@ -436,3 +436,27 @@ func TestGoPlugin(t *testing.T) {
 		t.Errorf("count through one instance: %v", got)
 	}
 }
+
+// TestCommandPlugin calls a WASI command's _start, which exits: the call
+// succeeds, and an Instance starts a fresh instance for the next one.
+func TestCommandPlugin(t *testing.T) {
+	ctx := context.Background()
+	p, err := plugin.Load(ctx, wasm(t, "command.wasm"), plugin.Config{WASI: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	if out, err := p.Call(ctx, "_start", nil); err != nil || string(out) != "1" {
+		t.Fatalf("_start: %q, %v", out, err)
+	}
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	for i := 0; i < 2; i++ {
+		if out, err := inst.Call(ctx, "_start", nil); err != nil || string(out) != "1" {
+			t.Fatalf("_start %d through an instance: %q, %v", i, out, err)
+		}
+	}
+}

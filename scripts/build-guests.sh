@@ -110,6 +110,7 @@ echo "built the isolation probes"
 # Plugins (package plugin; Extism's host ABI): a WAT plugin without WASI and a
 # C reactor built against guest/extism/extism_abi.h.
 wat plugin/testdata abi
+wat plugin/testdata command
 echo "clang    plugin/testdata/kitchen.c"
 (cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -I../../guest/extism -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
 gowasm plugin/testdata/goabi goabi -buildmode=c-shared

@@ -305,7 +305,14 @@ type PluginInstance struct {
 	mod   api.Module
 	mem   *limitedMemory
 	funcs map[string]api.Function // looked up once: each lookup allocates a call stack
+	// exited: the guest called proc_exit(0) (a command's _start returning
+	// does): the call succeeded but the instance cannot be called again.
+	exited bool
 }
+
+// Exited reports whether the instance exited (WASI proc_exit with code 0,
+// as a command's _start does) and must not be called again.
+func (i *PluginInstance) Exited() bool { return i.exited }
 
 // Instantiate creates an instance and runs its _initialize (a WASI
 // reactor's constructors), if it exports one, with ctx: host functions
@@ -368,6 +375,7 @@ func (i *PluginInstance) Call(ctx context.Context, name string) (uint32, error) 
 	if err != nil {
 		err = classify(ctx, err)
 		if err == nil { // proc_exit(0): the call succeeded, the instance is done
+			i.exited = true
 			return 0, nil
 		}
 		if i.p.closed.Load() {
