@@ -97,13 +97,14 @@ func TestCallErrors(t *testing.T) {
 	}{
 		{"error_set and a code", "fail", plugin.Limits{}, nil, "plugin function fail failed: bad input (code 2)"},
 		{"non-zero code", "exit", plugin.Limits{}, nil, "failed with code 7"},
-		{"unknown function", "nope", plugin.Limits{}, plugin.ErrNoFunction, "the plugin exports counter, echo, exit"},
+		{"unknown function", "nope", plugin.Limits{}, plugin.ErrNoFunction, "the plugin exports counter, echo, exit, fail, forged"},
 		{"runaway", "spin", short, context.DeadlineExceeded, "killed"},
 		{"memory hog", "grow", plugin.Limits{}, plugin.ErrMemoryLimit, "refused memory"},
 		{"Extism memory hog", "hoard", plugin.Limits{}, plugin.ErrMemoryLimit, "alloc of 1048576 bytes"},
 		{"wild pointer", "wild", plugin.Limits{}, plugin.ErrInvalidPointer, "load_u64"},
 		{"huge output", "huge", plugin.Limits{}, plugin.ErrOutputTooLarge, "1073741824 bytes"},
 		{"bad pointer to a host function", "peek", plugin.Limits{}, plugin.ErrInvalidPointer, "host function extism:host/user.peek: read 64 bytes at 4294967280"},
+		{"forged handle to a host function", "forged", plugin.Limits{}, plugin.ErrInvalidPointer, "host function extism:host/user.double: read block: offset 4096 is not a block the plugin allocated"},
 		{"CPU budget", "echo", plugin.Limits{CPU: time.Millisecond}, plugin.ErrCPUNotAvailable, "not yet available"},
 		{"memory above the plugin's", "echo", plugin.Limits{Memory: 8 << 20}, nil, "above the plugin's"},
 	} {
@@ -359,7 +360,7 @@ func TestHostileLeavesProcessHealthy(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 25; i++ {
-				for _, fn := range []string{"spin", "grow", "hoard", "wild", "huge", "peek"} {
+				for _, fn := range []string{"spin", "grow", "hoard", "wild", "huge", "peek", "forged"} {
 					if _, err := p.Call(ctx, fn, nil); err == nil {
 						t.Errorf("%s succeeded", fn)
 					}

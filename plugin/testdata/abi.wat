@@ -7,7 +7,8 @@
 ;; Hostile: spin (endless loop), grow (memory.grow until refused, then
 ;; unreachable), hoard (alloc until refused), wild (load_u64 far outside
 ;; Extism memory), huge (output_set of 1 GiB), peek (a host function given a
-;; pointer past the guest's memory), exit (returns 7 without an error).
+;; pointer past the guest's memory), forged (a handle it never allocated,
+;; to the host's double), exit (returns 7 without an error).
 (module
   (import "extism:host/env" "input_length" (func $input_length (result i64)))
   (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
@@ -111,6 +112,10 @@
 
   (func (export "huge") (result i32)
     (call $output_set (call $alloc (i64.const 8)) (i64.const 1073741824))
+    (i32.const 0))
+
+  (func (export "forged") (result i32)
+    (drop (call $double (i64.const 4096)))
     (i32.const 0))
 
   (func (export "peek") (result i32)
