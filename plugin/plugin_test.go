@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -245,6 +246,14 @@ func riskScore() plugin.HostFunction {
 // errors, logging, stderr and an HTTP request to a loopback upstream.
 func TestCPlugin(t *testing.T) {
 	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost {
+			body, _ := io.ReadAll(r.Body)
+			w.Header().Set("X-Upstream", "yes")
+			w.Header()["Date"] = nil
+			w.WriteHeader(http.StatusCreated)
+			fmt.Fprintf(w, "got %s as %s", body, r.Header.Get("Content-Type"))
+			return
+		}
 		fmt.Fprintf(w, "upstream saw %s %s with X-Plugin=%s", r.Method, r.URL.Path, r.Header.Get("X-Plugin"))
 	}))
 	defer upstream.Close()
@@ -274,6 +283,7 @@ func TestCPlugin(t *testing.T) {
 		{"host function", "risk", "abcd", "score=40"},
 		{"http request", "fetch", upstream.URL + "/rules", "200 upstream saw GET /rules with X-Plugin=kitchen"},
 		{"log and stderr", "log", "", ""},
+		{"http request with a body, response headers", "post", upstream.URL + "/in", `201 got ping as text/plain {"content-length":"22","content-type":"text/plain; charset=utf-8","x-upstream":"yes"}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := p.Call(ctx, tc.fn, []byte(tc.in))

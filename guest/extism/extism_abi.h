@@ -36,6 +36,7 @@ XIMPORT("var_get") extern xhandle x_var_get(xhandle key);
 XIMPORT("var_set") extern void x_var_set(xhandle key, xhandle value);
 XIMPORT("http_request") extern xhandle x_http_request(xhandle req, xhandle body);
 XIMPORT("http_status_code") extern int32_t x_http_status_code(void);
+XIMPORT("http_headers") extern xhandle x_http_headers(void);
 XIMPORT("log_info") extern void x_log_info(xhandle msg);
 XIMPORT("log_error") extern void x_log_error(xhandle msg);
 

@@ -3,7 +3,8 @@
 //   clang --target=wasm32-wasi -mexec-model=reactor -O2 -I../../guest/extism -o kitchen.wasm kitchen.c
 // Functions: count_vowels (Extism's example: input, config "vowels",
 // variable "total"), greet (config "greeting"), fetch (http_request of the
-// URL in the input), risk (the host's extism:host/user risk_score) and
+// URL in the input), post (a POST with a body, and the response's
+// headers from http_headers), risk (the host's extism:host/user risk_score) and
 // fail (error_set).
 #include <stdio.h>
 #include <string.h>
@@ -71,6 +72,25 @@ XEXPORT("fetch") int32_t fetch(void) {
 	size_t m = resp ? x_get(resp, body, sizeof body - 1) : 0;
 	body[m] = 0;
 	len = snprintf(out, sizeof out, "%d %s", status, body);
+	x_output(out, (size_t)len);
+	return 0;
+}
+
+// post sends "ping" to the URL of its input and answers the status, the
+// body and the response headers' JSON.
+XEXPORT("post") int32_t post(void) {
+	size_t n = x_input(in, sizeof in - 1);
+	in[n] = 0;
+	char req[1024];
+	int len = snprintf(req, sizeof req, "{\"url\":\"%s\",\"method\":\"POST\",\"headers\":{\"Content-Type\":\"text/plain\"}}", (char *)in);
+	xhandle resp = x_http_request(x_put(req, (size_t)len), x_put_str("ping"));
+	char body[1024], headers[1024];
+	size_t m = resp ? x_get(resp, body, sizeof body - 1) : 0;
+	body[m] = 0;
+	xhandle h = x_http_headers();
+	size_t k = h ? x_get(h, headers, sizeof headers - 1) : 0;
+	headers[k] = 0;
+	len = snprintf(out, sizeof out, "%d %s %s", x_http_status_code(), body, headers);
 	x_output(out, (size_t)len);
 	return 0;
 }
