@@ -114,6 +114,9 @@ wat plugin/testdata command
 echo "clang    plugin/testdata/kitchen.c"
 (cd plugin/testdata && clang "${cflags[@]}" -mexec-model=reactor -I../../guest/extism -o kitchen.wasm kitchen.c && chmod 644 kitchen.wasm)
 gowasm plugin/testdata/goabi goabi -buildmode=c-shared
+echo "rustc    plugin/testdata/rustabi/lib.rs"
+(cd plugin/testdata/rustabi && "${RUSTC:-/usr/bin/rustc}" --edition 2021 --target wasm32-wasi --crate-type cdylib \
+	-C opt-level=2 -C strip=symbols --remap-path-prefix="$PWD=." -o rustabi.wasm lib.rs && chmod 644 rustabi.wasm)
 # The rules engine example's rules, and the plugin bench's tiny plugin.
 for rule in risky_country runaway hog; do wat examples/rules/rules "$rule"; done
 echo "clang    examples/rules/rules/high_amount.c"

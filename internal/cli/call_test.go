@@ -33,6 +33,7 @@ func TestCall(t *testing.T) {
 		{"host function wisp call lacks", []string{"call", "--wasi", kitchen, "risk"}, 1, "", "the plugin called extism:host/user.risk_score, a host function this host does not provide"},
 		{"without WASI", []string{"call", kitchen, "greet"}, 1, "", "but WASI is not enabled for this plugin: enable it (plugin.Config.WASI, wisp call --wasi)"},
 		{"Go plugin", []string{"call", "--wasi", "--config", "greeting=Ciao", "../../plugin/testdata/goabi/goabi.wasm", "greet", "--input", "Go"}, 0, "Ciao, Go!\n", ""},
+		{"Rust plugin", []string{"call", "--wasi", "--config", "greeting=Hallo", "../../plugin/testdata/rustabi/rustabi.wasm", "greet", "--input", "Rust"}, 0, "Hallo, Rust!\n", ""},
 		{"WAT plugin", []string{"call", abi, "upper", "--input", "shout"}, 0, "SHOUT\n", ""},
 		{"timeout", []string{"call", "--timeout", "50ms", abi, "spin"}, 124, "", "killed at its deadline"},
 		{"memory hog", []string{"call", "--memory", "1MiB", abi, "grow"}, 1, "", "refused memory beyond its limit of 1048576 bytes"},
