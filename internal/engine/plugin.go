@@ -301,10 +301,13 @@ type PluginInstanceConfig struct {
 // PluginInstance is one instance of a plugin. It is not safe for
 // concurrent use: calls on it must be serialized.
 type PluginInstance struct {
-	p     *Plugin
-	mod   api.Module
-	mem   *limitedMemory
-	funcs map[string]api.Function // looked up once: each lookup allocates a call stack
+	p   *Plugin
+	mod api.Module
+	mem limitedMemory
+	// The function called last, looked up once: each lookup allocates a
+	// call stack.
+	fnName string
+	fn     api.Function
 	// exited: the guest called proc_exit(0) (a command's _start returning
 	// does): the call succeeded but the instance cannot be called again.
 	exited bool
@@ -332,16 +335,16 @@ func (p *Plugin) Instantiate(ctx context.Context, c PluginInstanceConfig) (*Plug
 	if p.wasi {
 		cfg = cfg.WithStdout(orDiscard(c.Stdout)).WithStderr(orDiscard(c.Stderr)).WithNanosleep(sleeperFor(ctx))
 	}
-	mem := &limitedMemory{inner: instanceMemory{pool: &p.e.memory}, limit: limit}
-	mod, err := p.rt.InstantiateModule(withMemory(ctx, mem), p.compiled, cfg)
+	i := &PluginInstance{p: p, mem: limitedMemory{inner: instanceMemory{pool: &p.e.memory}, limit: limit}}
+	mod, err := p.rt.InstantiateModule(withMemory(ctx, &i.mem), p.compiled, cfg)
 	if err != nil {
-		mem.inner.Free()
+		i.mem.inner.Free()
 		if p.closed.Load() {
 			return nil, fmt.Errorf("plugin closed: %w", context.Canceled)
 		}
-		return nil, mem.explain(classify(ctx, err))
+		return nil, i.mem.explain(classify(ctx, err))
 	}
-	i := &PluginInstance{p: p, mod: mod, mem: mem}
+	i.mod = mod
 	if p.init {
 		if _, err := i.Call(ctx, InitializeEntry); err != nil {
 			i.Close(ctx)
@@ -361,15 +364,12 @@ func (p *Plugin) Instantiate(ctx context.Context, c PluginInstanceConfig) (*Plug
 // guest had been refused memory. After any error the instance must not be
 // called again, only closed.
 func (i *PluginInstance) Call(ctx context.Context, name string) (uint32, error) {
-	f, ok := i.funcs[name]
-	if !ok {
+	f := i.fn
+	if f == nil || i.fnName != name {
 		if f = i.mod.ExportedFunction(name); f == nil {
 			return 0, fmt.Errorf("module exports no function %q", name)
 		}
-		if i.funcs == nil {
-			i.funcs = map[string]api.Function{}
-		}
-		i.funcs[name] = f
+		i.fn, i.fnName = f, name
 	}
 	res, err := f.Call(ctx)
 	if err != nil {
