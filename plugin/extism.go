@@ -208,9 +208,9 @@ func extismFuncs() []engine.HostFunc {
 		{"log_warn", []engine.ValueType{I64}, nil, logAt(LogWarn)},
 		{"log_error", []engine.ValueType{I64}, nil, logAt(LogError)},
 		{"get_log_level", nil, []engine.ValueType{I32}, func(st *state, s []uint64) {
-			level := logOff
+			level := int32(logOff)
 			if st.p.cfg.Log != nil {
-				level = st.p.cfg.LogLevel
+				level = int32(st.p.cfg.LogLevel) - 1 // Extism's numbering
 			}
 			s[0] = uint64(uint32(level))
 		}},

@@ -135,20 +135,22 @@ type Config struct {
 	Cache *Cache
 }
 
-// LogLevel is the level of a plugin's log message, numbered as Extism's
-// get_log_level reports it.
+// LogLevel is the level of a plugin's log message. The zero value is no
+// level (Config.LogLevel's default); get_log_level reports a level in
+// Extism's numbering, trace 0 to error 4.
 type LogLevel int32
 
 // The log levels.
 const (
-	LogTrace LogLevel = iota
+	LogTrace LogLevel = iota + 1
 	LogDebug
 	LogInfo
 	LogWarn
 	LogError
-	// logOff is what get_log_level reports when nothing is logged.
-	logOff LogLevel = 1<<31 - 1
 )
+
+// logOff is what get_log_level reports when nothing is logged (Extism's).
+const logOff = 1<<31 - 1
 
 func (l LogLevel) String() string {
 	switch l {
