@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -17,6 +19,10 @@ func TestCall(t *testing.T) {
 	}))
 	defer upstream.Close()
 	const kitchen, abi = "../../plugin/testdata/kitchen.wasm", "../../plugin/testdata/abi.wasm"
+	inputFile := filepath.Join(t.TempDir(), "input.txt")
+	if err := os.WriteFile(inputFile, []byte("from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name           string
 		args           []string
@@ -34,6 +40,8 @@ func TestCall(t *testing.T) {
 		{"without WASI", []string{"call", kitchen, "greet"}, 1, "", "but WASI is not enabled for this plugin: enable it (plugin.Config.WASI, wisp call --wasi)"},
 		{"Go plugin", []string{"call", "--wasi", "--config", "greeting=Ciao", "../../plugin/testdata/goabi/goabi.wasm", "greet", "--input", "Go"}, 0, "Ciao, Go!\n", ""},
 		{"Rust plugin", []string{"call", "--wasi", "--config", "greeting=Hallo", "../../plugin/testdata/rustabi/rustabi.wasm", "greet", "--input", "Rust"}, 0, "Hallo, Rust!\n", ""},
+		{"input file", []string{"call", abi, "upper", "--input-file", inputFile}, 0, "FROM A FILE\n", ""},
+		{"missing input file", []string{"call", abi, "upper", "--input-file", "nowhere.txt"}, 1, "", "read the input: open nowhere.txt: no such file or directory"},
 		{"WAT plugin", []string{"call", abi, "upper", "--input", "shout"}, 0, "SHOUT\n", ""},
 		{"timeout", []string{"call", "--timeout", "50ms", abi, "spin"}, 124, "", "killed at its deadline"},
 		{"memory hog", []string{"call", "--memory", "1MiB", abi, "grow"}, 1, "", "refused memory beyond its limit of 1048576 bytes"},
