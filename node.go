@@ -172,6 +172,7 @@ type Node struct {
 	started       time.Time
 
 	admission *admission
+	stats     *requestStats // the gateway's requests of the last minute, per app
 
 	kvOpen sync.Map       // key-value store name -> KVStore, opened on first use
 	egress *egress.Client // apps' outbound HTTP
@@ -213,6 +214,7 @@ func New(cfg Config) (*Node, error) {
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
 		admission: newAdmission(cfg.MaxInstances, cfg.MemoryBudget, eng.OffHeap),
+		stats:     newRequestStats(nil),
 		egress:    egress.New(egress.Options{AllowPrivate: cfg.Outbound.AllowPrivate, Resolver: cfg.Outbound.Resolver, Refuse: cfg.Outbound.Refuse}),
 	}
 	n.table.Store(newRouteTable(map[string]*deployed{}))
@@ -438,11 +440,12 @@ func (n *Node) appLog(app, stream string, version int, msg string) {
 	n.ring(app).append(LogEntry{Time: time.Now().UTC(), Stream: stream, Version: version, Message: msg})
 }
 
-// LogRequest records one served request in the app's log; t comes from
-// Lookup. The gateway calls it; the node's slog line is the gateway's to
-// write.
+// LogRequest records one served request in the app's log and its
+// RequestStats; t comes from Lookup. The gateway calls it; the node's
+// slog line is the gateway's to write.
 func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration) {
 	t.d.log("request", fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond)))
+	n.stats.record(t.App, status, d)
 }
 
 // AppLogf records a node-side problem with one invocation of t (a bad

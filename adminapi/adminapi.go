@@ -1,7 +1,9 @@
 // Package adminapi serves Wisp's versioned REST/JSON admin API (see
 // docs/admin-api.md) over a *wisp.Node: blob uploads, deploys, rollbacks,
 // removal, app details and logs, variables and secrets, the key-value
-// stores, plus unauthenticated health and readiness probes.
+// stores, request stats, a playground invocation that answers the CGI
+// input with the raw output, plus unauthenticated health and readiness
+// probes and the web dashboard (internal/ui) at /ui/.
 //
 // Handlers return an error; one function, writeError, turns every error
 // into a status code and a JSON body {"error": "...", "code": "..."},
@@ -25,6 +27,7 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/internal/headertext"
+	"github.com/wisphq/wisp/internal/ui"
 )
 
 // Config configures the admin API handler.
@@ -67,12 +70,16 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /v1/nodes", a.auth(a.fleetNodes))
 	mux.Handle("POST /v1/blobs", a.auth(a.putBlob))
 	mux.Handle("HEAD /v1/blobs/{digest}", a.auth(a.statBlob))
+	mux.Handle("GET /v1/blobs/{digest}", a.auth(a.getBlob))
+	mux.Handle("GET /v1/stats", a.auth(a.stats))
+	mux.Handle("POST /v1/manifest", a.auth(a.parseManifest))
 	mux.Handle("GET /v1/apps", a.auth(a.listApps))
 	mux.Handle("GET /v1/apps/{name}", a.auth(a.getApp))
 	mux.Handle("PUT /v1/apps/{name}", a.auth(a.deploy))
 	mux.Handle("POST /v1/apps/{name}/rollback", a.auth(a.rollback))
 	mux.Handle("DELETE /v1/apps/{name}", a.auth(a.remove))
 	mux.Handle("GET /v1/apps/{name}/logs", a.auth(a.logs))
+	mux.Handle("POST /v1/apps/{name}/invoke", a.auth(a.invoke))
 	mux.Handle("GET /v1/apps/{name}/variables", a.auth(a.listVariables))
 	mux.Handle("PUT /v1/apps/{name}/variables/{var}", a.auth(a.setVariable))
 	mux.Handle("DELETE /v1/apps/{name}/variables/{var}", a.auth(a.deleteVariable))
@@ -82,6 +89,12 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /v1/kv/{store}/{key...}", a.auth(a.kvGet))
 	mux.Handle("PUT /v1/kv/{store}/{key...}", a.auth(a.kvSet))
 	mux.Handle("DELETE /v1/kv/{store}/{key...}", a.auth(a.kvDelete))
+	// The dashboard's page and scripts hold no data: everything it shows
+	// comes from the /v1/ endpoints above, with the token its login
+	// screen asks for.
+	mux.Handle("GET /ui/", http.StripPrefix("/ui", ui.Handler()))
+	mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
+	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
 	mux.Handle("/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "no admin endpoint %s %s; see docs/admin-api.md", r.Method, r.URL.Path)
 	}))

@@ -37,6 +37,7 @@ func (a *api) nodeInfo(w http.ResponseWriter, r *http.Request) error {
 	ready, _ := a.Node.Ready()
 	return writeJSON(w, http.StatusOK, map[string]any{
 		"version": a.Version, "go": runtime.Version(), "apps": len(apps), "ready": ready, "stats": a.Node.Stats(),
+		"budgets": a.Node.Budgets(),
 	})
 }
 

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# install-test-tools.sh installs the servers the test suite runs for real,
-# besides what Go builds itself:
+# install-test-tools.sh installs the servers and programs the test suite
+# runs for real, besides what Go builds itself:
 #
 #   docker-registry  the reference OCI distribution registry (Debian
 #                    package docker-registry), for tests/oci and
 #                    internal/oci; the tests start it on loopback
+#   chromium         Debian's headless-capable Chromium, which the
+#                    dashboard's browser tests (tests/browser) drive with
+#                    chromedp; fonts-dejavu-core so its screenshots
+#                    render text the same on every machine
 #
 # nats-server needs no install: the fleet tests build it with `go build`
 # from the version go.mod requires (internal/testnode.BuildNATS).
@@ -14,13 +18,17 @@
 # bookworm).
 set -euo pipefail
 
-if command -v docker-registry >/dev/null 2>&1; then
+missing=()
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
-echo "installing docker-registry (the OCI registry the tests push to) with apt-get" >&2
+echo "installing ${missing[*]} (what the OCI and browser tests run) with apt-get" >&2
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends docker-registry >/dev/null
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
