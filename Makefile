@@ -26,13 +26,13 @@ nats:
 	$(GO) build -o bin/nats-server github.com/nats-io/nats-server/v2
 
 ## test: everything CI runs: vet, gofmt, all tests (installing the OCI registry they push to,
-## Debian's docker-registry, and the guest toolchains the SDK tests build with, if missing), the concurrent core under the race detector, the
+## Debian's docker-registry, the browser the dashboard's tests drive, Debian's chromium, and the guest toolchains the SDK tests build with, if missing), the concurrent core under the race detector, the
 ## Kubernetes manifest check, a short run of every fuzz target
 test: vet
 	scripts/install-test-tools.sh
 	scripts/install-toolchain.sh
 	scripts/install-assemblyscript.sh
-	WISP_REQUIRE_REGISTRY=1 WISP_REQUIRE_TOOLCHAIN=1 $(GO) test -count=1 ./...
+	WISP_REQUIRE_REGISTRY=1 WISP_REQUIRE_TOOLCHAIN=1 WISP_REQUIRE_BROWSER=1 $(GO) test -count=1 ./...
 	cd guest/assemblyscript && npm test
 	$(GO) test -count=1 -race -short . ./gateway ./adminapi ./internal/engine ./boltstore ./memstore ./natsstore
 	$(MAKE) --no-print-directory deploy-check

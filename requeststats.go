@@ -9,6 +9,9 @@ import (
 // StatsWindow is how far back RequestStats look: the last minute.
 const StatsWindow = 60 * time.Second
 
+// RateWindow is the span RequestStats.Rate averages over.
+const RateWindow = 10 * time.Second
+
 // statsSlot is the width of one latency histogram in the window; the
 // per-second request and error counts are kept at one second.
 const (
@@ -30,8 +33,9 @@ const (
 type RequestStats struct {
 	Requests int64 `json:"requests"` // in the window
 	Errors   int64 `json:"errors"`   // answered 5xx (the app or the node failed)
-	// Rate is Requests per second over the window; ErrorRate is
-	// Errors/Requests (0 without requests).
+	// Rate is requests per second over the last RateWindow (the current
+	// second included): what "live" means on a dashboard. ErrorRate is
+	// Errors/Requests over the whole window (0 without requests).
 	Rate      float64 `json:"rate"`
 	ErrorRate float64 `json:"error_rate"`
 	// MeanMS, P50MS, P95MS and P99MS are request durations in
@@ -166,7 +170,11 @@ func (a *appStats) read(now int64) RequestStats {
 	if st.Requests == 0 {
 		return st
 	}
-	st.Rate = float64(st.Requests) / StatsWindow.Seconds()
+	var recent int64
+	for _, c := range st.PerSecond[statsSeconds-int(RateWindow/time.Second):] {
+		recent += c
+	}
+	st.Rate = float64(recent) / RateWindow.Seconds()
 	st.ErrorRate = float64(st.Errors) / float64(st.Requests)
 	// The histograms cover the slots that overlap the window: up to one
 	// slot more than the per-second counts, so their total is counted

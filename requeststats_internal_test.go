@@ -64,6 +64,15 @@ func TestRequestStats(t *testing.T) {
 			if got, want := st.P99MS, ms(tt.p99); tt.requests > 0 && got != want {
 				t.Errorf("p99 = %vms, want %vms", got, want)
 			}
+			var recent int64
+			for _, r := range tt.reqs {
+				if r.at > tt.readAt-10 && r.at <= tt.readAt {
+					recent++
+				}
+			}
+			if want := float64(recent) / 10; st.Rate != want {
+				t.Errorf("rate = %v, want %v (the last 10 s)", st.Rate, want)
+			}
 			if tt.requests > 0 {
 				if want := float64(tt.errors) / float64(tt.requests); st.ErrorRate != want {
 					t.Errorf("error rate = %v, want %v", st.ErrorRate, want)

@@ -76,6 +76,30 @@ func TestDashboard(t *testing.T) {
 	// A CLI deploy appears on the list without reloading the page.
 	mustWisp(t, n, "deploy", "examples/hello")
 	b.waitJS("hello appears after wisp deploy", `!!document.querySelector('[data-app="hello"]')`, 10*time.Second)
+	// Steady traffic while the test goes on, for the live figures and the
+	// screenshots: hello, and echo once it is deployed (one in 25 of its
+	// requests answered 500).
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(40 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			n.Get("/hello")
+			if i%25 == 7 {
+				n.Get("/echo/x/status/500")
+			} else if i%2 == 0 {
+				n.Get(fmt.Sprintf("/echo/item/%d?n=%d", i, i))
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
 
 	// Deploy a new app by upload: name, route, a .wasm.
 	b.do("upload version1.wasm as a new app", 20*time.Second,
@@ -110,17 +134,13 @@ func TestDashboard(t *testing.T) {
 	b.waitJS("echo, deployed from its folder, has its page", `location.hash === "#/apps/echo" && document.querySelector("#app-current")?.textContent === "serving v1"`, 20*time.Second)
 	gatewayBody(t, n, "/echo/x", "/static/greeting.txt:\n")
 
-	// Traffic for the screenshots' figures.
-	for i := range 30 {
-		n.Get(fmt.Sprintf("/echo/shot/%d?i=%d", i, i))
-		n.Get("/hello")
-	}
-	n.Get("/echo/x/status/500")
-
 	b.do("the fleet page", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/fleet"))
 	b.waitJS("the node lists its apps", `[...document.querySelectorAll("[data-node] td a")].map(a => a.textContent).join(",") === "echo,hello,uploaded"`, 10*time.Second)
 	b.do("the node page", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/node"))
 	b.waitJS("the code cache is shown", `document.querySelector('[data-budget="code"] .metric .v')?.textContent === "3"`, 10*time.Second)
+	if w := eval[string](b, `document.querySelector('[data-budget="memory"] .bar span').style.width`); !strings.HasSuffix(w, "%") || w == "100%" {
+		t.Errorf("the memory budget's bar is %q wide: want a share of the 18GiB-ish budget", w)
+	}
 	b.screenshot("dashboard-node-laptop")
 
 	b.do("the apps list", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/apps"))
@@ -150,6 +170,7 @@ func TestDashboard(t *testing.T) {
 	if tok := eval[string](b, `sessionStorage.getItem("wisp-token") || ""`); tok != "" {
 		t.Errorf("the token is still kept after signing out")
 	}
+	b.noScriptErrors()
 }
 
 // timeField is the json example's "time" member, the one part of its
@@ -161,10 +182,12 @@ var timeField = regexp.MustCompile(`"time": "[^"]*"`)
 func TestPlayground(t *testing.T) {
 	b := newBrowser(t)
 	n := startNode(t)
-	examples := []string{"hello", "echo", "json", "links-go", "links-c", "links-rust", "links-as", "hello-js"}
-	for _, e := range examples {
+	for _, e := range []string{"hello", "echo", "json", "links-go", "links-c", "links-rust", "links-as"} {
 		mustWisp(t, n, "deploy", "examples/"+e)
 	}
+	// A component (examples/hello-js is one, 13 MB to compile: this one is
+	// small) is refused by the playground.
+	mustWisp(t, n, "deploy", "testdata/components/printenv.wasm", "--name", "component", "--route", "/component")
 	signIn(b, n)
 	for _, tc := range []struct {
 		app, method, path, body string
@@ -182,7 +205,7 @@ func TestPlayground(t *testing.T) {
 		{app: "links-c", method: "GET", path: "/links-c", want: "refused", refusal: "wisp:"},
 		{app: "links-rust", method: "GET", path: "/links-rust", want: "refused", refusal: "wisp:"},
 		{app: "links-as", method: "GET", path: "/links-as", want: "refused", refusal: "wisp:"},
-		{app: "hello-js", method: "GET", path: "/hello-js", want: "refused", refusal: "component"},
+		{app: "component", method: "GET", path: "/component", want: "refused", refusal: "component"},
 	} {
 		t.Run(tc.app+" "+tc.method+" "+tc.path, func(t *testing.T) {
 			b.t = t
@@ -230,11 +253,13 @@ func TestPlayground(t *testing.T) {
 						t.Errorf("the browser's answer lacks %q:\n%s", want, browserOut)
 					}
 				}
-				eval[bool](b, `(document.querySelector("#playground").scrollIntoView(), true)`)
+				eval[bool](b, `(document.querySelector("#pg-result").scrollIntoView(), window.scrollBy(0, -70), true)`)
 				b.screenshot("dashboard-playground-laptop")
 			}
 		})
 	}
+	b.t = t
+	b.noScriptErrors()
 }
 
 func decode(t *testing.T, s string) string {

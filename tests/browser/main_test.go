@@ -170,6 +170,17 @@ func (b *browser) waitJS(what, expr string, timeout time.Duration) {
 	}
 }
 
+// noScriptErrors fails the test if the page threw or logged an error (a
+// Content-Security-Policy violation included).
+func (b *browser) noScriptErrors() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.errors) > 0 {
+		b.t.Errorf("the page reported errors:\n%s", strings.Join(b.errors, "\n"))
+	}
+}
+
 func (b *browser) fail(what string, err error) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 3*time.Second)
@@ -188,6 +199,8 @@ func (b *browser) screenshot(name string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
+	// A notice fading out is not what the picture is about.
+	chromedp.Run(ctx, chromedp.Evaluate[bool](`(document.querySelector("#toast").style.transition = "none", document.querySelector("#toast").className = "toast", true)`))
 	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.fail("screenshot "+name, err)

@@ -16,7 +16,7 @@ export function h(tag, attrs, ...children) {
     if (m[1] === ".") el.classList.add(m[2]);
     else el.id = m[2];
   }
-  if (attrs && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
+  if (attrs !== null && attrs !== undefined && (typeof attrs !== "object" || attrs instanceof Node || Array.isArray(attrs))) {
     children.unshift(attrs);
     attrs = null;
   }
@@ -24,6 +24,7 @@ export function h(tag, attrs, ...children) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
     else if (k === "text") el.textContent = v;
+    else if (k === "style") el.style.cssText = v; // CSSOM: the CSP forbids style attributes
     else el.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat(Infinity)) {
@@ -119,7 +120,7 @@ export function spark(series, errors) {
   };
   path("area", data, true);
   path("line", data, false);
-  if (errors && errors.some((v) => v > 0)) path("err", errors, false);
+  if (errors && errors.some((v) => v > 0)) path("err", errors, true);
   return svg;
 }
 
@@ -508,6 +509,8 @@ function nodeView(main) {
 }
 
 // --- start ---
+// Anything the Content-Security-Policy blocks is a bug of this page: say so.
+document.addEventListener("securitypolicyviolation", (e) => console.error(`blocked by the Content-Security-Policy: ${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`));
 $("#login-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const btn = e.target.querySelector("button");
