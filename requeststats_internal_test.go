@@ -1,9 +1,14 @@
 package wisp
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
+
+// latencyBucket and bound are the histogram's, for the tables.
+func latencyBucket(d time.Duration) int { return newRequestStats(nil).latencyBucket(d) }
+func bound(b int) time.Duration         { return newBucketBounds()[b] }
 
 func TestRequestStats(t *testing.T) {
 	type req struct {
@@ -24,14 +29,14 @@ func TestRequestStats(t *testing.T) {
 		{
 			name:     "one second",
 			reqs:     []req{{0, 200, time.Millisecond}, {0, 200, time.Millisecond}, {0, 500, 100 * time.Millisecond}},
-			requests: 3, errors: 1, p50: bucketBound(latencyBucket(time.Millisecond)), p99: bucketBound(latencyBucket(100 * time.Millisecond)),
+			requests: 3, errors: 1, p50: bound(latencyBucket(time.Millisecond)), p99: bound(latencyBucket(100 * time.Millisecond)),
 			lastCount: 3,
 		},
 		{
 			name:     "old seconds fall out of the window",
 			reqs:     []req{{0, 503, time.Millisecond}, {30, 200, 2 * time.Millisecond}, {61, 200, 2 * time.Millisecond}},
 			readAt:   61,
-			requests: 2, errors: 0, p50: bucketBound(latencyBucket(2 * time.Millisecond)), p99: bucketBound(latencyBucket(2 * time.Millisecond)),
+			requests: 2, errors: 0, p50: bound(latencyBucket(2 * time.Millisecond)), p99: bound(latencyBucket(2 * time.Millisecond)),
 			lastCount: 1,
 		},
 		{
@@ -89,11 +94,53 @@ func TestRequestStats(t *testing.T) {
 func TestLatencyBucketBounds(t *testing.T) {
 	for _, d := range []time.Duration{0, statsBase, statsBase + 1, time.Millisecond, 3 * time.Second, time.Hour} {
 		b := latencyBucket(d)
-		if d > bucketBound(b) && b != statsBuckets-1 {
-			t.Errorf("%v in bucket %d bounded by %v", d, b, bucketBound(b))
+		if d > bound(b) && b != statsBuckets-1 {
+			t.Errorf("%v in bucket %d bounded by %v", d, b, bound(b))
 		}
-		if b > 0 && d <= bucketBound(b-1) {
-			t.Errorf("%v in bucket %d, but bucket %d (up to %v) holds it", d, b, b-1, bucketBound(b-1))
+		if b > 0 && d <= bound(b-1) {
+			t.Errorf("%v in bucket %d, but bucket %d (up to %v) holds it", d, b, b-1, bound(b-1))
 		}
+	}
+}
+
+// BenchmarkRequestStatsRecord is the cost the gateway pays per request for
+// the dashboard's figures, alone and with every core recording for the
+// same app.
+func BenchmarkRequestStatsRecord(b *testing.B) {
+	s := newRequestStats(nil)
+	b.Run("serial", func(b *testing.B) {
+		for i := 0; b.Loop(); i++ {
+			s.record("app", 200, time.Duration(i%5000)*time.Microsecond)
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.RunParallel(func(pb *testing.PB) {
+			for i := 0; pb.Next(); i++ {
+				s.record("app", 200, time.Duration(i%5000)*time.Microsecond)
+			}
+		})
+	})
+}
+
+func TestRequestStatsConcurrent(t *testing.T) {
+	s := newRequestStats(nil)
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 500 {
+				s.record(fmt.Sprintf("app%d", g%2), 200+i%2*300, time.Millisecond)
+				if i%50 == 0 {
+					s.snapshot()
+				}
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	all := s.snapshot()
+	if all["app0"].Requests+all["app1"].Requests != 2000 {
+		t.Fatalf("counted %d and %d requests, want 2000 in all", all["app0"].Requests, all["app1"].Requests)
 	}
 }

@@ -3,6 +3,7 @@ package browser
 import (
 	"encoding/base64"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -125,6 +126,22 @@ func TestDashboard(t *testing.T) {
 	b.waitJS("v1 serves again", `document.querySelector("#app-current")?.textContent === "serving v1"`, 10*time.Second)
 	gatewayBody(t, n, "/uploaded", "v1")
 	b.waitJS("the rollback is in the log", `[...document.querySelectorAll('#logs .entry[data-stream="node"]')].some(e => /roll/i.test(e.textContent))`, 10*time.Second)
+
+	// Dropping a .wasm on the drop zone deploys it too (a drop made by a
+	// script: the test cannot drag a file from the desktop).
+	wasm2, err := os.ReadFile(filepath.Join(repoRoot, "testdata/wasm/version2.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](b, `(() => {
+		const bytes = Uint8Array.from(atob("`+base64.StdEncoding.EncodeToString(wasm2)+`"), c => c.charCodeAt(0));
+		const dt = new DataTransfer();
+		dt.items.add(new File([bytes], "version2.wasm", {type: "application/wasm"}));
+		document.querySelector("#drop").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+		return true;
+	})()`)
+	b.waitJS("the dropped module serves as v3", `document.querySelector("#app-current")?.textContent === "serving v3"`, 15*time.Second)
+	gatewayBody(t, n, "/uploaded", "v2")
 
 	// A folder with a wisp.toml, as `wisp deploy DIR` takes it: the
 	// module and its [[files]] bundle are uploaded from the browser.
