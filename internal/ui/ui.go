@@ -10,7 +10,10 @@
 // The playground (assets/wasi.js) runs an app's module in the browser with
 // the browser's own WebAssembly API and a WASI preview 1 implementation
 // written for it, on the CGI input the node gives the same request (POST
-// /v1/apps/{name}/invoke), and compares the two outputs byte for byte.
+// /v1/apps/{name}/invoke), and compares the two outputs byte for byte;
+// services.js gives a module that uses Wisp's platform services read-only
+// access to the node's key-value stores and variables through the admin
+// API (never a secret's value, never a write or an outbound request).
 package ui
 
 import (

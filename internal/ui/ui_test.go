@@ -37,7 +37,7 @@ func TestAssetsReferencesExist(t *testing.T) {
 			}
 		}
 	})
-	for _, want := range []string{"index.html", "app.js", "wasi.js", "deploy.js", "playground.js", "style.css"} {
+	for _, want := range []string{"index.html", "app.js", "wasi.js", "deploy.js", "playground.js", "services.js", "style.css"} {
 		if !files[want] {
 			t.Errorf("%s is not embedded", want)
 		}

@@ -205,25 +205,36 @@ func TestPlayground(t *testing.T) {
 	// A component (examples/hello-js is one, 13 MB to compile: this one is
 	// small) is refused by the playground.
 	mustWisp(t, n, "deploy", "testdata/components/printenv.wasm", "--name", "component", "--route", "/component")
+	// A link and its hit count for each links app, in the store they
+	// share: the browser reads them from the node.
+	for _, lang := range []string{"go", "c", "rust", "as"} {
+		mustWisp(t, n, "kv", "set", "default", lang+":link:hi", "http://127.0.0.1:9/"+lang)
+		mustWisp(t, n, "kv", "set", "default", lang+":hits:hi", "41")
+	}
 	signIn(b, n)
-	for _, tc := range []struct {
+	type playCase struct {
 		app, method, path, body string
 		// want is the verdict: "identical", "different" (json: only its
 		// time differs) or "refused" (the module needs the node's
 		// platform services, or is a component), with refusal a text
 		// the refusal holds.
 		want, refusal string
-	}{
+	}
+	cases := []playCase{
 		{app: "hello", method: "GET", path: "/hello", want: "identical"},
 		{app: "echo", method: "POST", path: "/echo/a/b?x=1&y=two", body: "some body\n", want: "identical"},
 		{app: "echo", method: "GET", path: "/echo/x/status/418", want: "identical"},
 		{app: "json", method: "POST", path: "/json/items?id=7", body: `{"a":[1,"b",true,null]}`, want: "different"},
-		{app: "links-go", method: "GET", path: "/links-go", want: "refused", refusal: "wisp:"},
-		{app: "links-c", method: "GET", path: "/links-c", want: "refused", refusal: "wisp:"},
-		{app: "links-rust", method: "GET", path: "/links-rust", want: "refused", refusal: "wisp:"},
-		{app: "links-as", method: "GET", path: "/links-as", want: "refused", refusal: "wisp:"},
 		{app: "component", method: "GET", path: "/component", want: "refused", refusal: "component"},
-	} {
+	}
+	for _, app := range []string{"links-go", "links-c", "links-rust", "links-as"} {
+		cases = append(cases,
+			playCase{app: app, method: "GET", path: "/" + app, want: "identical"},               // a variable's default and a listing
+			playCase{app: app, method: "GET", path: "/" + app + "/hi/stats", want: "identical"}, // two reads
+			playCase{app: app, method: "GET", path: "/" + app + "/hi", want: "identical"},       // the browser may not count the hit
+		)
+	}
+	for _, tc := range cases {
 		t.Run(tc.app+" "+tc.method+" "+tc.path, func(t *testing.T) {
 			b.t = t
 			b.do("open "+tc.app, 15*time.Second,
@@ -262,6 +273,17 @@ func TestPlayground(t *testing.T) {
 				// the same, byte for byte.
 				if timeField.FindString(nodeOut) == "" || timeField.ReplaceAllString(nodeOut, "") != timeField.ReplaceAllString(browserOut, "") {
 					t.Fatalf("the answers differ beyond the time:\nnode %q\nbrowser %q", nodeOut, browserOut)
+				}
+			}
+			if lang, ok := strings.CutPrefix(tc.app, "links-"); ok {
+				// The answers hold what the browser read from the node.
+				want := map[string]string{
+					"/" + tc.app:               `"hi"`,
+					"/" + tc.app + "/hi/stats": "127.0.0.1:9/" + lang,
+					"/" + tc.app + "/hi":       "Location: http://127.0.0.1:9/" + lang,
+				}[tc.path]
+				if !strings.Contains(browserOut, want) {
+					t.Errorf("the browser's answer lacks %q:\n%s", want, browserOut)
 				}
 			}
 			if tc.app == "echo" && tc.method == "POST" {

@@ -267,7 +267,7 @@ function appView(main, name) {
     renderVersions(app);
     renderConfig(cur.spec);
     await Promise.all([renderEnv(name, cur.spec), renderKV(cur.spec)]);
-    if (!pgMade) { pgMade = true; playground(pg, app, { api, h, fmt }); }
+    if (!pgMade) { pgMade = true; playground(pg, app, { api, h, fmt, token: () => session.token }); }
   }
   async function rollback(app, to) {
     try {

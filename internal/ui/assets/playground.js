@@ -3,7 +3,10 @@
 // environment and stdin, with the raw stdout); the page then downloads the
 // same module and file bundles (GET /v1/blobs/DIGEST), runs the module with
 // the browser's WebAssembly API and wasi.js on that same input, and shows
-// both outputs side by side, compared byte for byte.
+// both outputs side by side, compared byte for byte. A module that uses
+// Wisp's platform services gets them from services.js, read-only, from the
+// node's stores and variables.
+import { Services, STATUS } from "./services.js";
 import { foreignImports, moduleKind, run } from "./wasi.js";
 
 const compiled = new Map(); // module digest -> WebAssembly.Module
@@ -55,7 +58,53 @@ function show(h, bytes, from) {
   return [text(bytes.subarray(0, lineStart)), h("mark", text(bytes.subarray(lineStart, end))), text(bytes.subarray(end))];
 }
 
-export function playground(box, app, { api, h, fmt }) {
+// syncGet asks the admin API synchronously (a host call must answer
+// before the guest goes on): {status, bytes, text}.
+function syncGet(token, path) {
+  const x = new XMLHttpRequest();
+  x.open("GET", path, false);
+  x.setRequestHeader("Authorization", "Bearer " + token);
+  x.overrideMimeType("text/plain; charset=x-user-defined"); // bytes as they are
+  x.send();
+  const t = x.responseText;
+  const bytes = new Uint8Array(t.length);
+  for (let i = 0; i < t.length; i++) bytes[i] = t.charCodeAt(i) & 0xff;
+  return { status: x.status, bytes, text: () => new TextDecoder().decode(bytes) };
+}
+
+// keyPath escapes a key as one path segment (docs/admin-api.md).
+function keyPath(key) {
+  return key === "." ? "%2E" : key === ".." ? "%2E%2E" : encodeURIComponent(key);
+}
+
+// nodeServices reads the app's stores and variables through the admin API.
+async function nodeServices(api, token, app, version) {
+  const fresh = await api(`/v1/apps/${encodeURIComponent(app)}`);
+  const spec = (fresh.versions.find((v) => v.number === version) || fresh.versions[fresh.versions.length - 1]).spec;
+  let variables = [];
+  try { variables = (await api(`/v1/apps/${encodeURIComponent(app)}/variables`)).variables; } catch (e) { if (e.status !== 404) throw e; }
+  const problem = (r) => { try { return JSON.parse(r.text()).error; } catch { return `HTTP ${r.status}`; } };
+  return new Services({
+    stores: spec.key_value_stores,
+    variables,
+    kvGet(store, key) {
+      const r = syncGet(token(), `/v1/kv/${encodeURIComponent(store)}/${keyPath(key)}`);
+      if (r.status === 200) return { status: STATUS.OK, bytes: r.bytes };
+      if (r.status === 404) return { status: STATUS.NOT_FOUND };
+      return { status: STATUS.UNAVAILABLE, message: `reading ${store}/${key} from the node: ${problem(r)}` };
+    },
+    kvList(store, prefix, after) {
+      const q = new URLSearchParams({ prefix, after, limit: "1000" });
+      const r = syncGet(token(), `/v1/kv/${encodeURIComponent(store)}?${q}`);
+      if (r.status === 404) return { status: STATUS.OK, keys: [], more: false }; // no store yet: empty
+      if (r.status !== 200) return { status: STATUS.UNAVAILABLE, message: `listing ${store} on the node: ${problem(r)}` };
+      const j = JSON.parse(r.text());
+      return { status: STATUS.OK, keys: j.keys, more: j.more };
+    },
+  });
+}
+
+export function playground(box, app, { api, h, fmt, token }) {
   const cur = app.versions.find((v) => v.number === app.current);
   const method = h("select#pg-method", ["GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"].map((m) => h("option", m)));
   const path = h("input#pg-path", { value: examplePath(String(cur.spec.routes[0] || "/")), spellcheck: "false", autocomplete: "off" });
@@ -101,14 +150,19 @@ export function playground(box, app, { api, h, fmt }) {
           mod = await WebAssembly.compile(bytes);
           compiled.set(node.module, mod);
         }
-        const foreign = foreignImports(mod);
-        if (foreign.length) throw Object.assign(new Error(`this module imports ${foreign.join(", ")}: Wisp's platform services, which only a node provides; the browser runs modules that use WASI preview 1 alone`), { refused: true });
+        let services = null;
+        if (WebAssembly.Module.imports(mod).some((i) => i.module.startsWith("wisp:"))) {
+          services = await nodeServices(api, token, app.name, node.version);
+        }
+        const foreign = foreignImports(mod, services ? services.imports() : {});
+        if (foreign.length) throw Object.assign(new Error(`this module imports ${foreign.join(", ")}, which only a node provides: the browser runs modules that use WASI preview 1 and Wisp's platform services`), { refused: true });
         const mounts = [];
         for (const f of node.files || []) {
           if (!bundles.has(f.bundle)) bundles.set(f.bundle, await api(`/v1/blobs/${f.bundle}`));
           mounts.push({ guest: f.mount, tar: bundles.get(f.bundle) });
         }
-        browser = await run(mod, { args: node.args, env: node.env, stdin: b64(node.stdin), mounts });
+        browser = await run(mod, { args: node.args, env: node.env, stdin: b64(node.stdin), mounts, services });
+        browser.logs = services ? services.logs : [];
       } catch (e) {
         if (!e.refused) throw e;
         refused = e.message;
@@ -148,6 +202,7 @@ export function playground(box, app, { api, h, fmt }) {
       h("div", h("h3", "Node", h("span.pill", `v${node.version} · ${fmt.ms(node.duration_ms)}`), node.error ? h("span.pill.bad", node.error) : ""), h("pre#pg-node", show(h, nodeOut, d))),
       h("div", h("h3", "This browser", h("span.pill", `WebAssembly · ${fmt.ms(ms)}`), browser.error || browser.exitCode ? h("span.pill.bad", browser.error || `exit ${browser.exitCode}`) : ""), h("pre#pg-browser", show(h, bOut, d)))),
     verdict,
-    browser.stderr.length ? h("details", h("summary.muted", "browser stderr"), h("pre.mono", new TextDecoder().decode(browser.stderr))) : "");
+    browser.stderr.length ? h("details", h("summary.muted", "browser stderr"), h("pre.mono", new TextDecoder().decode(browser.stderr))) : "",
+    browser.logs.length ? h("details", h("summary.muted", `browser log (${browser.logs.length})`), h("pre.mono", browser.logs.map((l) => `${l.level} ${l.context} ${l.message} ${l.fields.join(" ")}`).join("\n"))) : "");
   }
 }

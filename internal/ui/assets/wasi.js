@@ -8,10 +8,10 @@
 // then wisp_handle; otherwise _start runs.
 //
 // Calls a request handler has no use for (sockets, writing files) answer
-// ENOSYS or EROFS/ENOTCAPABLE, as a read-only sandbox would. Imports from
-// any other module (Wisp's platform services: wisp:keyvalue, wisp:config,
-// outbound HTTP...) exist only on the node: such a module is refused before
-// it runs, naming them.
+// ENOSYS or EROFS/ENOTCAPABLE, as a read-only sandbox would. Wisp's
+// platform services (wisp:keyvalue, wisp:config...) come from services.js
+// when the caller gives them; a module importing anything else is refused
+// before it runs, naming the imports.
 
 const enc = new TextEncoder();
 
@@ -133,26 +133,30 @@ export function moduleKind(bytes) {
   return bytes[4] === 1 && bytes[5] === 0 && bytes[6] === 0 && bytes[7] === 0 ? "module" : "component";
 }
 
-// foreignImports lists the imports this host cannot provide.
-export function foreignImports(module) {
+// foreignImports lists the imports neither this host nor extra (more
+// import modules, such as the platform services') provides.
+export function foreignImports(module, extra = {}) {
   return WebAssembly.Module.imports(module)
-    .filter((i) => i.module !== "wasi_snapshot_preview1")
+    .filter((i) => i.module !== "wasi_snapshot_preview1" && !(extra[i.module] && i.name in extra[i.module]))
     .map((i) => `${i.module}.${i.name}`);
 }
 
 // run instantiates module (a compiled WebAssembly.Module) and runs it once
 // on a CGI request: {args, env (["K=V"...]), stdin (Uint8Array), mounts
-// ([{guest: "/static", tar: Uint8Array}])}. It answers {stdout, stderr
-// (Uint8Array), exitCode, error (a trap's message, or "")}.
+// ([{guest: "/static", tar: Uint8Array}]), services (a services.js
+// Services for the platform services, or none)}. It answers {stdout,
+// stderr (Uint8Array), exitCode, error (a trap's message, or "")}.
 export async function run(module, req) {
-  const foreign = foreignImports(module);
+  const extra = req.services ? req.services.imports() : {};
+  const foreign = foreignImports(module, extra);
   if (foreign.length) {
-    throw new Error(`this module imports ${foreign.join(", ")}, which only a Wisp node provides (the platform services): the browser runs modules that use WASI preview 1 alone`);
+    throw new Error(`this module imports ${foreign.join(", ")}, which only a Wisp node provides: the browser runs modules that use WASI preview 1 and Wisp's platform services`);
   }
   const host = new Host(req);
-  const imports = { wasi_snapshot_preview1: host.imports(module) };
+  const imports = { ...extra, wasi_snapshot_preview1: host.imports(module) };
   const instance = await WebAssembly.instantiate(module, imports);
   host.memory = instance.exports.memory;
+  if (req.services) req.services.memory = instance.exports.memory;
   const ex = instance.exports;
   let exitCode = 0;
   let error = "";
