@@ -84,7 +84,10 @@ const maxInvokeBody = 64 << 10
 // input with the raw stdout, so the dashboard's playground can give the
 // browser the same input and compare the answers byte for byte. The
 // request is not counted in the app's request stats; what it writes to
-// stderr goes to the app's log as usual.
+// stderr goes to the app's log as usual. Errors: those of Invoke that say
+// nothing ran (the app removed, overloaded, no room in the memory budget
+// for three times its max_response, what the answer may hold); a failed
+// run is an answer with its error.
 func (a *api) invoke(w http.ResponseWriter, r *http.Request) error {
 	var req invokeRequest
 	if err := decodeJSON(w, r, &req); err != nil {
@@ -145,6 +148,15 @@ func (a *api) invoke(w http.ResponseWriter, r *http.Request) error {
 		Stdin:   strings.NewReader(req.Body),
 		Request: hr,
 	}
+	// The answer is held whole, up to the app's max_response (and its
+	// base64 in the JSON): reserved in the node's memory budget as the
+	// gateway reserves what it holds.
+	held := 3 * int64(spec.Limits.MaxResponse)
+	release, err := a.Node.Reserve(t.App, held, "holding a playground answer")
+	if err != nil {
+		return err
+	}
+	defer release()
 	var out bytes.Buffer
 	in.Stdout = &out
 	ans := invokeAnswer{

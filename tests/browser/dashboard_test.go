@@ -181,6 +181,13 @@ func TestDashboard(t *testing.T) {
 		t.Errorf("an app's page is %vpx wide on a 390px phone: it must not scroll sideways", w)
 	}
 	b.screenshot("dashboard-app-phone")
+	b.do("the playground on a phone", 10*time.Second, chromedp.Click(chromedp.CSS("#pg-run")))
+	b.waitJS("the playground's verdict on a phone", `document.querySelector("#pg-verdict")?.dataset.result === "identical"`, 15*time.Second)
+	if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 390 {
+		t.Errorf("the playground is %vpx wide on a 390px phone: it must not scroll sideways", w)
+	}
+	eval[bool](b, `(document.querySelector("#pg-run").scrollIntoView(), true)`)
+	b.screenshot("dashboard-playground-phone")
 
 	// Signing out forgets the token.
 	b.do("sign out", 10*time.Second, chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#token")))
