@@ -57,7 +57,7 @@ type RequestStats struct {
 // without requests in the window is dropped when the stats are read.
 // Safe for concurrent use.
 type requestStats struct {
-	mu   sync.RWMutex
+	mu     sync.RWMutex
 	apps   map[string]*appStats
 	now    func() time.Time
 	bounds [statsBuckets]time.Duration // the latency histogram's, from newBucketBounds
@@ -129,7 +129,6 @@ func (s *requestStats) latencyBucket(d time.Duration) int {
 	b, _ := slices.BinarySearch(s.bounds[:], d)
 	return min(b, statsBuckets-1)
 }
-
 
 // snapshot returns the stats of every app with requests in the window,
 // and forgets the others.

@@ -28,9 +28,6 @@ func (a *api) getBlob(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
 	w.Header().Set("ETag", strconv.Quote(info.Digest))
 	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodHead {
-		return nil
-	}
 	io.Copy(w, rc) // a failure mid-way is the client's or the disk's; the length tells it
 	return nil
 }
