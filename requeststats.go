@@ -53,7 +53,7 @@ type RequestStats struct {
 }
 
 // requestStats holds every app's recent request counts. Each app's
-// record is made on its first request and costs about 2.5 KiB; a record
+// record is made on its first request and costs about 2.7 KiB; a record
 // without requests in the window is dropped when the stats are read.
 // Safe for concurrent use.
 type requestStats struct {
