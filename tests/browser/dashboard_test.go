@@ -163,6 +163,8 @@ func TestDashboard(t *testing.T) {
 	b.do("the apps list", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/apps"))
 	b.waitJS("three cards with figures", `document.querySelectorAll(".card").length === 3 && document.querySelector('[data-app="echo"] [data-metric="rate"] .v').textContent !== "0.00"`, 10*time.Second)
 	b.screenshot("dashboard-apps-laptop")
+	b.do("filter the apps", 10*time.Second, chromedp.SendKeys(chromedp.CSS("#apps-filter"), "ech"))
+	b.waitJS("only echo is shown", `[...document.querySelectorAll(".card")].map(c => c.dataset.app).join() === "echo"`, 5*time.Second)
 	b.do("the echo page", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/apps/echo"))
 	b.waitJS("echo's figures and log", `document.querySelector('#app-metrics [data-metric="rate"] .v')?.textContent !== "0.00" && document.querySelectorAll("#logs .entry").length > 5`, 10*time.Second)
 	b.screenshot("dashboard-app-laptop")

@@ -195,22 +195,40 @@ function route() {
 }
 
 // --- #/apps ---
+// The list of apps (every version of every app) is read at every poll
+// while a node has fewer than MANY_APPS, every APPS_EVERY polls beyond
+// (and when the figures name an app it does not know); the figures at
+// every poll.
+const MANY_APPS = 200;
+const APPS_EVERY = 5;
+
 function appsView(main) {
   const err = h("p.error");
   const cards = h("div.cards#app-cards");
+  const filter = h("input#apps-filter", { type: "search", placeholder: "Filter apps", autocomplete: "off", "aria-label": "Filter apps by name or route" });
   const drop = dropZone({ title: "Deploy an app", newApp: true, onDone: (res) => { location.hash = `#/apps/${encodeURIComponent(res.name)}`; } });
   main.append(
-    h("div.page-head", h("h1", "Apps"), h("span.sub#apps-count"), h("span.live", "live")),
+    h("div.page-head", h("h1", "Apps"), h("span.sub#apps-count"), h("span.live", "live"), h("div.actions", filter)),
     err, cards, h("div.panel", { style: "margin-top:18px" }, drop.el),
   );
-  const stop = poller(async () => {
-    const [{ apps }, stats] = await Promise.all([api("/v1/apps"), api("/v1/stats")]);
+  let apps = null;
+  let stats = { window: "", apps: {} };
+  let polls = 0;
+  const render = () => {
     $("#apps-count").textContent = `${apps.length} on this node · last ${stats.window}`;
     if (!apps.length) {
       cards.replaceChildren(h("div.empty.panel", "No apps yet: drop a .wasm or a folder with a wisp.toml below, or run ", h("code", "wisp deploy"), "."));
       return;
     }
-    cards.replaceChildren(...apps.map((a) => appCard(a, stats.apps[a.name])));
+    const q = filter.value.trim().toLowerCase();
+    const shown = apps.filter((a) => !q || a.name.includes(q) || currentVersion(a).spec.routes.some((r) => r.toLowerCase().includes(q)));
+    cards.replaceChildren(...(shown.length ? shown.map((a) => appCard(a, stats.apps[a.name])) : [h("div.empty.panel", `No app matches “${filter.value}”.`)]));
+  };
+  filter.addEventListener("input", () => apps && render());
+  const stop = poller(async () => {
+    const fresh = apps === null || apps.length < MANY_APPS || polls++ % APPS_EVERY === 0 || Object.keys(stats.apps).some((n) => !apps.some((a) => a.name === n));
+    [apps, stats] = await Promise.all([fresh ? api("/v1/apps").then((r) => r.apps) : apps, api("/v1/stats")]);
+    render();
   }, err);
   return { stop };
 }
