@@ -1,15 +1,18 @@
 package wisp
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/wisphq/wisp/internal/bundle"
 	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/component/canon"
 	"github.com/wisphq/wisp/internal/component/plan"
@@ -29,6 +32,9 @@ type commandComponent struct {
 	run  *plan.Export // wasi:cli/run's run, or incoming-handler's handle when http
 	http bool
 	env  []string // the app's environment, before each call's
+	// mounts are the preopened directories (wasi:filesystem), read-only:
+	// the app's file bundles, or wisp run's --dir.
+	mounts []wasi.Mount
 	// variables are the names wasi:config/store.get-all lists: the
 	// app's declared variables but its secrets.
 	variables []string
@@ -44,6 +50,7 @@ func (cc *commandComponent) state(s *wasi.State, svc hostabi.Services) *wasi.Sta
 		s.Outbound = func(r *http.Request) (*http.Response, error) { return svc.Send(r.Context(), r) }
 	}
 	s.Variables = cc.variables
+	s.Mounts = cc.mounts
 	return s
 }
 
@@ -198,13 +205,23 @@ func (v componentGraph) Call(ctx context.Context, step int, name string, params 
 
 // RunComponentCommand runs the wasi:cli/command component wasm once, here,
 // as engine.RunCommand runs a preview 1 command for `wisp run`: the same
-// options (opts.Dirs must be empty: components get no preopened
-// directories yet) and the same exit codes (the component's exit code, 124
-// for a timeout, 130 when ctx is cancelled, 134 for a trap). An error
-// means it could not run at all.
+// options and the same exit codes (the component's exit code, 124 for a
+// timeout, 130 when ctx is cancelled, 134 for a trap). opts.Dirs must be
+// read-only: wasi:filesystem is read-only in Wisp. Each is opened with
+// os.OpenRoot, so no path the guest names, symbolic links included, leads
+// outside it. An error means it could not run at all.
 func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOptions) (int, error) {
-	if len(opts.Dirs) > 0 {
-		return 0, errorf(ErrInvalid, "--dir is not supported for components yet (WASI 0.2 preopens are not implemented): run the preview 1 module instead")
+	var mounts []wasi.Mount
+	for _, d := range opts.Dirs {
+		if !d.ReadOnly {
+			return 0, errorf(ErrInvalid, "--dir %s:%s: a component gets read-only directories only (Wisp's wasi:filesystem is read-only): add :ro, or run the preview 1 module for a writable one", d.Host, d.Guest)
+		}
+		root, err := os.OpenRoot(d.Host)
+		if err != nil {
+			return 0, errorf(ErrInvalid, "--dir %s: %w", d.Host, err)
+		}
+		defer root.Close()
+		mounts = append(mounts, wasi.Mount{Guest: d.Guest, FS: root.FS()})
 	}
 	limit := opts.MemoryLimit
 	if limit == 0 {
@@ -220,6 +237,7 @@ func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOp
 		return 0, err
 	}
 	defer cc.Close(context.WithoutCancel(ctx))
+	cc.mounts = mounts
 	if cc.http {
 		return 0, errorf(ErrInvalid, "component exports %s (a wasi:http/proxy component), not wasi:cli/run@0.2.x: it answers HTTP requests; deploy it with wisp deploy rather than running it with wisp run", cc.run.Interface)
 	}
@@ -265,8 +283,9 @@ func commandExit(err error, opts engine.CommandOptions) (int, error) {
 // caller's).
 func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*deployed, error) {
 	spec := v.Spec
-	if len(spec.Files) > 0 {
-		return nil, errorf(ErrInvalid, "module %s is a component, and components cannot mount files yet (WASI 0.2 preopens are not implemented): remove [[files]] or deploy the preview 1 module", shortDigest(spec.Module))
+	mounts, err := n.componentMounts(ctx, spec)
+	if err != nil {
+		return nil, err
 	}
 	env := make([]string, 0, len(spec.Env))
 	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
@@ -288,8 +307,28 @@ func (n *Node) prepareComponent(ctx context.Context, v Version, wasm []byte) (*d
 			cc.variables = append(cc.variables, name)
 		}
 	}
+	cc.mounts = mounts
 	d := n.newDeployed(v)
 	d.command = cc
 	d.outbound = outbound
 	return d, nil
+}
+
+// componentMounts loads the file bundles of spec as a component's
+// preopened directories: the same bundles, at the same guest paths, as a
+// preview 1 module's mounts (prepare).
+func (n *Node) componentMounts(ctx context.Context, spec AppSpec) ([]wasi.Mount, error) {
+	mounts := make([]wasi.Mount, 0, len(spec.Files))
+	for _, f := range spec.Files {
+		data, err := n.readBlob(ctx, f.Bundle, "file bundle for "+f.Mount, n.checkBlobSize)
+		if err != nil {
+			return nil, err
+		}
+		fsys, err := bundle.Load(bytes.NewReader(data), n.cfg.MaxBlobSize, maxBundleFiles)
+		if err != nil {
+			return nil, errorf(ErrInvalid, "file bundle for %s (%s): %w", f.Mount, shortDigest(f.Bundle), err)
+		}
+		mounts = append(mounts, wasi.Mount{Guest: f.Mount, FS: fsys})
+	}
+	return mounts, nil
 }

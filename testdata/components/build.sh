@@ -38,8 +38,9 @@ ls -l "$out"/*.wasm "$out"/extra/*.wasm
 # Isolation probes as components (tests/isolation/component_test.go): the
 # command probes of testdata/wasm/isolation wrapped by jco new, deployed
 # through the node like the bare modules and held to the same checks.
-# filesprobe is left out: components take no [[files]] mounts yet.
-for name in memprobe stateprobe envprobe; do
+# filesprobe: the node's wasi:filesystem against the bare module
+# (component_files_test.go).
+for name in memprobe stateprobe envprobe filesprobe; do
 	"$jco" new "$root/testdata/wasm/isolation/$name.wasm" --wasi-command -o "$out/extra/$name.wasm"
 done
 ls -l "$out"/extra/*probe.wasm

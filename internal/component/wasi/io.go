@@ -11,7 +11,10 @@ import (
 )
 
 // ioError is the object behind a wasi:io/error error.
-type ioError struct{ msg string }
+type ioError struct {
+	msg    string
+	fsCode *uint32 // the wasi:filesystem error-code of a file stream's failure
+}
 
 // pollable is the object behind a wasi:io/poll pollable: ready from
 // deadline on (the zero time: ready at once, as every stream's is).

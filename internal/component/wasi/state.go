@@ -52,15 +52,21 @@ type State struct {
 	// sets the app's declared variables but its secrets, which only get
 	// returns).
 	Variables []string
+	// Mounts are the preopened directories
+	// (wasi:filesystem/preopens.get-directories), read-only; nil: none.
+	Mounts []Mount
 	// ResponseError is set when the guest answers the response-outparam
 	// with an error-code instead of a response (the host then answered
 	// 500): it describes the error-code.
 	ResponseError string
 
-	objs  []any    // representation r is objs[r-1]; nil is free
-	free  []uint32 // free representations
-	live  int
-	start time.Time // the monotonic clock's zero
+	objs []any    // representation r is objs[r-1]; nil is free
+	free []uint32 // free representations
+	live int
+	// openFiles counts the regular files open-at opened and not yet
+	// dropped (MaxOpenFiles).
+	openFiles int
+	start     time.Time // the monotonic clock's zero
 }
 
 // Resources returns how many host resources the State holds (handed to
@@ -103,6 +109,9 @@ func (s *State) drop(rt *canon.ResourceType, v any) error {
 		return err
 	}
 	r := v.(uint32)
+	if rel, ok := s.objs[r-1].(interface{ release(*State) }); ok {
+		rel.release(s)
+	}
 	s.objs[r-1] = nil
 	s.free = append(s.free, r)
 	s.live--

@@ -89,7 +89,12 @@ func closedErr() ([]any, error) {
 
 // failed closes a stream after err: result::err(last-operation-failed(e)).
 func failed(s *State, err error) ([]any, error) {
-	r, addErr := s.add(&ioError{msg: err.Error()})
+	e := &ioError{msg: err.Error()}
+	if code := fsError(0); errors.As(err, &code) {
+		c := uint32(code)
+		e.fsCode = &c
+	}
+	r, addErr := s.add(e)
 	if addErr != nil {
 		return nil, addErr
 	}

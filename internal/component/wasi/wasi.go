@@ -2,8 +2,10 @@
 // world as Go functions over the canonical ABI's Go values (package canon):
 // wasi:cli (environment, exit, stdin, stdout, stderr, terminal-*), wasi:io
 // (error, poll, streams), wasi:clocks (wall-clock, monotonic-clock),
-// wasi:random (random, insecure, insecure-seed) and wasi:filesystem (types,
-// preopens; no directory is preopened yet, so no descriptor ever exists).
+// wasi:random (random, insecure, insecure-seed), wasi:filesystem (types,
+// preopens: read-only, over the State's Mounts) and wasi:sockets (every
+// interface, each call refused with its error-code: Wisp gives components
+// no sockets; outbound HTTP goes through wasi:http/outgoing-handler).
 //
 // Interfaces returns every function by interface name without version
 // ("wasi:io/streams") and function name as a component imports it
@@ -65,10 +67,9 @@ var (
 	TerminalInput = &canon.ResourceType{Name: "terminal-input"}
 	// TerminalOutput is wasi:cli/terminal-output's terminal-output (never handed out).
 	TerminalOutput = &canon.ResourceType{Name: "terminal-output"}
-	// Descriptor is wasi:filesystem/types's descriptor (never handed out yet).
+	// Descriptor is wasi:filesystem/types's descriptor.
 	Descriptor = &canon.ResourceType{Name: "descriptor"}
-	// DirectoryEntryStream is wasi:filesystem/types's directory-entry-stream
-	// (never handed out yet).
+	// DirectoryEntryStream is wasi:filesystem/types's directory-entry-stream.
 	DirectoryEntryStream = &canon.ResourceType{Name: "directory-entry-stream"}
 )
 
