@@ -146,4 +146,3 @@ func TestComponentRunDirConfined(t *testing.T) {
 		t.Errorf("a writable --dir: err = %v, want a refusal saying to add :ro", err)
 	}
 }
-
