@@ -146,3 +146,31 @@ func TestComponentRunDirConfined(t *testing.T) {
 		t.Errorf("a writable --dir: err = %v, want a refusal saying to add :ro", err)
 	}
 }
+
+// TestComponentSocketsRefused deploys testdata/components/extra/sockets.wasm
+// (it imports wasi:sockets and tries to make a TCP socket of each family,
+// a UDP socket and a name lookup; testdata/components/src/sockets.wat):
+// the deploy succeeds, and every call gets error-code.access-denied (case
+// 01), in an HTTP request as under wisp run.
+func TestComponentSocketsRefused(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	if _, err := n.Deploy(ctx, wisp.AppSpec{Name: "sockets", Module: uploadFile(t, n, "testdata/components/extra/sockets.wasm"), Routes: routes(t, "/sockets")}); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	srv := httptest.NewServer(gateway.New(n, nil))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/sockets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "tcp ipv4: error-code 01\ntcp ipv6: error-code 01\nudp ipv4: error-code 01\nresolve example.com: error-code 01\n"
+	if resp.StatusCode != 200 || string(b) != want {
+		t.Fatalf("status %d, body\n%s\nwant 200 and\n%s", resp.StatusCode, b, want)
+	}
+}

@@ -151,20 +151,20 @@ func TestComponentInvokeOutcomes(t *testing.T) {
 func TestComponentDeployRefusals(t *testing.T) {
 	n := newNode(t)
 	ctx := context.Background()
-	// (component (type (instance)) (import "wasi:sockets/tcp@0.2.0" (instance (type 0))))
-	name := "wasi:sockets/tcp@0.2.0"
-	sockets := []byte("\x00asm\x0d\x00\x01\x00\x07\x03\x01\x42\x00\x0a")
-	sockets = append(sockets, byte(len(name)+5), 0x01, 0x00, byte(len(name)))
-	sockets = append(sockets, name...)
-	sockets = append(sockets, 0x05, 0x00)
+	// (component (type (instance)) (import "acme:cache/lookup@1.0.0" (instance (type 0))))
+	name := "acme:cache/lookup@1.0.0"
+	unknown := []byte("\x00asm\x0d\x00\x01\x00\x07\x03\x01\x42\x00\x0a")
+	unknown = append(unknown, byte(len(name)+5), 0x01, 0x00, byte(len(name)))
+	unknown = append(unknown, name...)
+	unknown = append(unknown, 0x05, 0x00)
 	for _, tc := range []struct {
 		name    string
 		wasm    func(t *testing.T) []byte
 		memory  wisp.ByteSize
 		message string
 	}{
-		{"imports sockets", func(*testing.T) []byte { return sockets },
-			0, "component imports wasi:sockets/tcp@0.2.0, which Wisp does not provide: build without networking"},
+		{"imports an interface Wisp does not provide", func(*testing.T) []byte { return unknown },
+			0, "component imports acme:cache/lookup@1.0.0: not an interface Wisp provides"},
 		{"a reactor", func(t *testing.T) []byte { return read(t, "testdata/components/reactor.wasm") },
 			0, "component exports nothing, not wasi:cli/run@0.2.x"},
 		{"malformed", func(t *testing.T) []byte { return append(read(t, "testdata/components/counter.wasm")[:200:200], 0xff) },

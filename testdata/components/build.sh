@@ -44,3 +44,23 @@ for name in memprobe stateprobe envprobe filesprobe; do
 	"$jco" new "$root/testdata/wasm/isolation/$name.wasm" --wasi-command -o "$out/extra/$name.wasm"
 done
 ls -l "$out"/extra/*probe.wasm
+
+# ---------------------------------------------------------------------------
+# Components from core WAT that call WASI 0.2 interfaces directly beside
+# preview 1 (src/NAME.wat with its world in src/NAME.wit): wat2wasm, then
+# src/embed.mjs embeds the world (resolving wasi:* from jco's WIT), then
+# jco new wraps it with the preview 1 command adapter.
+#   extra/sockets.wasm  every wasi:sockets call it makes is refused
+#                       (component_files_test.go TestComponentSocketsRefused)
+embed() { # NAME PKG...
+	local name="$1" tmp
+	shift
+	tmp="$(mktemp -d)"
+	wat2wasm "$out/src/$name.wat" -o "$tmp/core.wasm"
+	JCO_DIR="$root/tools/jco/node_modules/@bytecodealliance/jco" \
+		node "$out/src/embed.mjs" "$tmp/core.wasm" "$out/src/$name.wit" "$name" "$tmp/embedded.wasm" "$@"
+	"$jco" new "$tmp/embedded.wasm" --wasi-command -o "$out/extra/$name.wasm"
+	rm -rf "$tmp"
+}
+embed sockets wasi-sockets wasi-io wasi-clocks
+ls -l "$out"/extra/sockets.wasm

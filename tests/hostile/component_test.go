@@ -84,10 +84,10 @@ func componentBombs(t *testing.T) []componentBomb {
 	}
 
 	// An instance type with no declarations, imported under the name of
-	// an interface the node refuses.
-	sockets := component(
+	// an interface the node does not provide.
+	unknown := component(
 		section(typeSection, []byte{0x01, 0x42, 0x00}),
-		section(importSection, append(append([]byte{0x01, 0x00}, name("wasi:sockets/tcp@0.2.12")...), 0x05, 0x00)),
+		section(importSection, append(append([]byte{0x01, 0x00}, name("acme:cache/lookup@1.0.0")...), 0x05, 0x00)),
 	)
 
 	return []componentBomb{
@@ -97,7 +97,7 @@ func componentBombs(t *testing.T) []componentBomb {
 		{"deep-nesting", nested, []string{"component binary", "nest deeper"}},
 		{"huge-type-section", component(section(typeSection, types)), []string{"component binary", "type section", "budget"}},
 		{"locals-bomb-core-module", replaceFirstCoreModule(t, counter, localsBomb), []string{"local"}},
-		{"unsupported-import", sockets, []string{"wasi:sockets/tcp@0.2.12"}},
+		{"unsupported-import", unknown, []string{"acme:cache/lookup@1.0.0", "not an interface Wisp provides"}},
 	}
 }
 

@@ -94,6 +94,7 @@ func Interfaces() map[string]Interface {
 	addRandom(m, t)
 	addFilesystem(m, t)
 	addHTTP(m, t)
+	addSockets(m)
 	return m
 }
 

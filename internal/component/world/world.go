@@ -75,8 +75,6 @@ func checkImport(name string, provided Provided) error {
 	switch {
 	case strings.HasPrefix(in.Version, "0.3"):
 		return fmt.Errorf("component imports %s: WASI 0.3 (async) components are not supported yet: target WASI 0.2 (for example wasm32-wasip2, or componentize-js with a 0.2 WIT)", name)
-	case family == "wasi:sockets":
-		return fmt.Errorf("component imports %s, which Wisp does not provide: build without networking (outbound HTTP will go through wasi:http/outgoing-handler)", name)
 	case iface == "wasi:clocks/timezone":
 		return fmt.Errorf("component imports %s, an unstable interface Wisp does not implement: build without the clocks-timezone feature", name)
 	case serviceVersions[family] != "" && provided[iface] != nil:

@@ -1,0 +1,28 @@
+// embed.mjs embeds a WIT world into a core module (wasm-tools component
+// embed, through jco's API), resolving the wasi:* packages the world uses
+// from the WIT jco ships (lib/wit/builtin/0.2.12), so no WIT is vendored
+// here. jco's `embed` command cannot read a WIT directory on this machine
+// (its WASI shim fails to open it), so the packages are passed as one
+// source, each as a nested package.
+//
+// Usage: node embed.mjs CORE.wasm WORLD.wit WORLD-NAME OUT.wasm PKG...
+//   PKG: a directory name under builtin/0.2.12, such as wasi-sockets.
+import { readFile, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+
+const [core, worldFile, world, out, ...pkgs] = process.argv.slice(2);
+const jcoDir = process.env.JCO_DIR;
+const require = createRequire(join(jcoDir, "package.json"));
+const jcoMain = require.resolve("@bytecodealliance/jco");
+const { componentEmbed } = await import(jcoMain);
+const builtin = join(dirname(dirname(jcoMain)), "lib", "wit", "builtin", "0.2.12");
+
+let source = await readFile(worldFile, "utf8");
+for (const pkg of pkgs) {
+  const text = await readFile(join(builtin, pkg, "package.wit"), "utf8");
+  source += "\n" + text.replace(/^package ([^;]+);/m, "package $1 {") + "\n}\n";
+}
+const binary = await readFile(core);
+const output = await componentEmbed({ binary, witSource: source, world });
+await writeFile(out, output);
