@@ -56,6 +56,10 @@ type Version struct {
 	Number    int       `json:"number"` // 1, 2, 3... in deploy order
 	Spec      AppSpec   `json:"spec"`   // Limits has defaults filled in
 	CreatedAt time.Time `json:"created_at"`
+	// World is the world its module targets, recorded when the version
+	// was first compiled (nil for versions deployed before Wisp recorded
+	// it).
+	World *World `json:"world,omitempty"`
 }
 
 // App is an app's stored record: every version it ever had and which one

@@ -35,6 +35,7 @@ type commandComponent struct {
 	// mounts are the preopened directories (wasi:filesystem), read-only:
 	// the app's file bundles, or wisp run's --dir.
 	mounts []wasi.Mount
+	world *World // what it targets, for `wisp app`
 	// variables are the names wasi:config/store.get-all lists: the
 	// app's declared variables but its secrets.
 	variables []string
@@ -103,7 +104,7 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	if err != nil {
 		return nil, errorf(ErrInvalid, "compile component: %w", err)
 	}
-	cc := &commandComponent{c: c, run: run, http: isHTTP, env: env}
+	cc := &commandComponent{c: c, run: run, http: isHTTP, env: env, world: componentWorld(world.Describe(dc))}
 	// Instantiate one graph, calling nothing, so a mismatch between the
 	// core modules fails the deploy rather than every request.
 	ictx := context.WithValue(ctx, componentState{}, &wasi.State{})

@@ -152,6 +152,7 @@ func (n *Node) commit(ctx context.Context, app App, event string) (App, error) {
 	if err != nil {
 		return App{}, err
 	}
+	recordWorld(&app, d)
 	stored, err := n.store.PutApp(ctx, app)
 	if err != nil {
 		d.release()

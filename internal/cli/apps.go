@@ -160,6 +160,7 @@ func printApp(w io.Writer, app wisp.App, showEnv bool) error {
 	fmt.Fprintf(tw, "Name:\t%s\n", app.Name)
 	fmt.Fprintf(tw, "Version:\t%d (of %d), deployed %s\n", app.Current, len(app.Versions), formatTime(cur.CreatedAt))
 	fmt.Fprintf(tw, "Module:\t%s\n", spec.Module)
+	writeWorld(tw, cur.World)
 	fmt.Fprintf(tw, "Routes:\t%s\n", formatRoutes(spec.Routes))
 	writeRows(tw, "Env:", formatEnv(spec.Env, showEnv))
 	var files []string
@@ -198,6 +199,27 @@ func printApp(w io.Writer, app wisp.App, showEnv bool) error {
 		fmt.Fprintf(tw, "%s %d\t%s\t%s\t%s\n", mark, ver.Number, formatTime(ver.CreatedAt), shortDigest(ver.Spec.Module), formatRoutes(ver.Spec.Routes))
 	}
 	return tw.Flush()
+}
+
+// writeWorld writes the world a version targets: its name and kind, and
+// for a component its exports, imports (with versions) and notes.
+func writeWorld(tw io.Writer, w *wisp.World) {
+	if w == nil {
+		fmt.Fprintf(tw, "World:\tunknown (deployed before Wisp recorded it)\n")
+		return
+	}
+	name := w.Name
+	if name == "" {
+		name = "none"
+	}
+	fmt.Fprintf(tw, "World:\t%s (%s)\n", name, w.Kind)
+	if w.Kind == "component" {
+		writeRows(tw, "Exports:", w.Exports)
+	}
+	writeRows(tw, "Imports:", w.Imports)
+	if len(w.Notes) > 0 {
+		writeRows(tw, "Notes:", w.Notes)
+	}
 }
 
 // writeRows writes label and the first row on one line, and the other rows

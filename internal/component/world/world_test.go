@@ -3,6 +3,7 @@ package world
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,6 +163,48 @@ func TestEntry(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// Describe names the world of each fixture and lists its interfaces with
+// their versions.
+func TestDescribe(t *testing.T) {
+	for _, tc := range []struct {
+		path, world string
+		exports     []string
+		imports     []string // some of them
+		notes       int
+	}{
+		{"testdata/components/printenv.wasm", "wasi:cli/command", []string{"wasi:cli/run@0.2.12"},
+			[]string{"wasi:cli/environment@0.2.12", "wasi:filesystem/preopens@0.2.12"}, 0},
+		{"testdata/components/extra/sockets.wasm", "wasi:cli/command", []string{"wasi:cli/run@0.2.12"},
+			[]string{"wasi:sockets/tcp-create-socket@0.2.12", "wasi:sockets/network@0.2.12"}, 1},
+		{"examples/hello-js/hello.wasm", "wasi:http/proxy", []string{"wasi:http/incoming-handler@0.2.10"},
+			[]string{"wasi:http/types@0.2.10", "wasi:keyvalue/store@0.2.0-draft"}, 0},
+		{"testdata/components/reactor.wasm", "", nil, []string{"wasi:cli/stdout@0.2.12"}, 0},
+	} {
+		t.Run(filepath.Base(tc.path), func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join("..", "..", "..", filepath.FromSlash(tc.path)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := binary.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := Describe(c)
+			if d.World != tc.world || !slices.Equal(d.Exports, tc.exports) || len(d.Notes) != tc.notes {
+				t.Errorf("Describe = world %q exports %v notes %v; want %q, %v, %d notes", d.World, d.Exports, d.Notes, tc.world, tc.exports, tc.notes)
+			}
+			for _, im := range tc.imports {
+				if !slices.Contains(d.Imports, im) {
+					t.Errorf("imports %v lack %s", d.Imports, im)
+				}
+			}
+			if !slices.IsSorted(d.Imports) {
+				t.Errorf("imports %v are not sorted", d.Imports)
 			}
 		})
 	}
