@@ -35,7 +35,7 @@ type commandComponent struct {
 	// mounts are the preopened directories (wasi:filesystem), read-only:
 	// the app's file bundles, or wisp run's --dir.
 	mounts []wasi.Mount
-	world *World // what it targets, for `wisp app`
+	world  *World // what it targets, for `wisp app`
 	// variables are the names wasi:config/store.get-all lists: the
 	// app's declared variables but its secrets.
 	variables []string
