@@ -109,6 +109,7 @@ type requestOptions struct{ connect, firstByte, betweenBytes *uint64 }
 
 type futureIncomingResponse struct {
 	req   *outgoingRequest
+	opts  requestOptions
 	done  bool
 	taken bool
 	resp  *http.Response
@@ -255,12 +256,15 @@ func errCode(c uint32, v any) canon.VariantValue { return canon.VariantValue{Cas
 
 // error-code cases the host produces.
 const (
-	ecDestinationNotFound   = 2
-	ecConnectionRefused     = 6
-	ecHTTPRequestDenied     = 15
-	ecHTTPRequestURIInvalid = 19
-	ecHTTPProtocolError     = 35
-	ecInternalError         = 38
+	ecDestinationNotFound    = 2
+	ecConnectionRefused      = 6
+	ecConnectionTimeout      = 8
+	ecConnectionReadTimeout  = 9
+	ecConnectionLimitReached = 11
+	ecHTTPRequestDenied      = 15
+	ecHTTPRequestURIInvalid  = 19
+	ecHTTPProtocolError      = 35
+	ecInternalError          = 38
 )
 
 // internalError is error-code.internal-error(some(msg)).

@@ -4,11 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"math"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
+	"sync"
+	"time"
 
 	"github.com/wisphq/wisp/internal/component/canon"
+	"github.com/wisphq/wisp/internal/services"
 )
 
 // addOutgoing adds outgoing-request, request-options,
@@ -170,10 +177,13 @@ func outgoingHandle(_ context.Context, s *State, args []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	var opts requestOptions
 	if opt, _ := args[1].(canon.VariantValue); opt.Case == 1 {
-		if _, err := take[*requestOptions](s, RequestOptions, opt.Value); err != nil {
+		o, err := take[*requestOptions](s, RequestOptions, opt.Value)
+		if err != nil {
 			return nil, err
 		}
+		opts = *o
 	}
 	if s.Outbound == nil {
 		return one(errValue(errCode(ecHTTPRequestDenied, nil)))
@@ -181,7 +191,7 @@ func outgoingHandle(_ context.Context, s *State, args []any) ([]any, error) {
 	if r.authority == nil {
 		return one(errValue(errCode(ecHTTPRequestURIInvalid, nil)))
 	}
-	return wrapOK(s, &futureIncomingResponse{req: r})
+	return wrapOK(s, &futureIncomingResponse{req: r, opts: opts})
 }
 
 // futureGet sends the request on first use (its body is complete by then
@@ -196,11 +206,11 @@ func futureGet(ctx context.Context, s *State, args []any) ([]any, error) {
 	}
 	if !f.done {
 		f.done = true
-		f.resp, f.err = send(ctx, s, f.req)
+		f.resp, f.err = send(ctx, s, f.req, f.opts)
 	}
 	f.taken = true
 	if f.err != nil {
-		return one(some(ok(errValue(errorCodeOf(f.err)))))
+		return one(some(ok(errValue(errorCodeOf(s, f.err)))))
 	}
 	r, err := s.add(&incomingResponse{resp: f.resp})
 	if err != nil {
@@ -209,8 +219,22 @@ func futureGet(ctx context.Context, s *State, args []any) ([]any, error) {
 	return one(some(ok(ok(r))))
 }
 
-// send builds the Go request and calls the State's Outbound.
-func send(ctx context.Context, s *State, r *outgoingRequest) (*http.Response, error) {
+// The causes that end an outgoing request when one of its
+// request-options timeouts passes, and the error-code each is (as
+// wasmtime answers them).
+var (
+	errConnectTimeout      = errors.New("wasi:http: the connection was not made within the request's connect-timeout")
+	errFirstByteTimeout    = errors.New("wasi:http: no response arrived within the request's first-byte-timeout")
+	errBetweenBytesTimeout = errors.New("wasi:http: the response body stalled for longer than the request's between-bytes-timeout")
+)
+
+// send builds the Go request and calls the State's Outbound, under the
+// request-options timeouts: connect-timeout from the start until a
+// connection is had (DNS, dial and TLS included), first-byte-timeout from
+// then until the response's first byte, between-bytes-timeout for each
+// read of the response body. A timeout that passes cancels the request
+// with its cause.
+func send(ctx context.Context, s *State, r *outgoingRequest, opts requestOptions) (*http.Response, error) {
 	path := "/"
 	if r.path != nil {
 		path = *r.path
@@ -219,23 +243,129 @@ func send(ctx context.Context, s *State, r *outgoingRequest) (*http.Response, er
 	if err != nil {
 		return nil, errURI
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	timer := func(d *uint64, cause error) *time.Timer {
+		if d == nil {
+			return nil
+		}
+		return time.AfterFunc(time.Duration(min(*d, math.MaxInt64)), func() { cancel(cause) })
+	}
+	stop := func(t *time.Timer) {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	// The trace's callbacks run on net/http's goroutines: mu guards the
+	// timers.
+	var mu sync.Mutex
+	connect := timer(opts.connect, errConnectTimeout)
+	var firstByte *time.Timer
+	connected := false
+	trace := &httptrace.ClientTrace{
+		GotConn: func(httptrace.GotConnInfo) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !connected {
+				connected = true
+				stop(connect)
+				firstByte = timer(opts.firstByte, errFirstByteTimeout)
+			}
+		},
+		GotFirstResponseByte: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			stop(firstByte)
+		},
+	}
+	ctx = httptrace.WithClientTrace(ctx, trace)
 	req, err := http.NewRequestWithContext(ctx, methodString(r.method), u.String(), bytes.NewReader(r.body.buf.Bytes()))
 	if err != nil {
+		cancel(nil)
 		return nil, errURI
 	}
 	r.headers.copyTo(req.Header)
-	return s.Outbound(req)
+	resp, err := s.Outbound(req)
+	mu.Lock()
+	stop(connect)
+	stop(firstByte)
+	mu.Unlock()
+	if err != nil {
+		cause := context.Cause(ctx)
+		cancel(nil)
+		if errors.Is(cause, errConnectTimeout) || errors.Is(cause, errFirstByteTimeout) {
+			return nil, fmt.Errorf("%w (%v)", cause, err)
+		}
+		return nil, err
+	}
+	resp.Body = &stallGuard{body: resp.Body, ctx: ctx, cancel: cancel, d: opts.betweenBytes}
+	return resp, nil
+}
+
+// stallGuard is an outgoing response's body under between-bytes-timeout:
+// a read that waits longer than d cancels the request. It releases the
+// request's context when closed or at the body's end.
+type stallGuard struct {
+	body   io.ReadCloser
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	d      *uint64
+}
+
+func (g *stallGuard) Read(p []byte) (int, error) {
+	var t *time.Timer
+	if g.d != nil {
+		t = time.AfterFunc(time.Duration(min(*g.d, math.MaxInt64)), func() { g.cancel(errBetweenBytesTimeout) })
+	}
+	n, err := g.body.Read(p)
+	if t != nil {
+		t.Stop()
+	}
+	if err != nil && err != io.EOF {
+		if cause := context.Cause(g.ctx); errors.Is(cause, errBetweenBytesTimeout) {
+			err = fmt.Errorf("%w (%v)", cause, err)
+		}
+	}
+	return n, err
+}
+
+func (g *stallGuard) Close() error {
+	err := g.body.Close()
+	g.cancel(nil)
+	return err
 }
 
 var errURI = errors.New("wasi:http: the outgoing request's URI is invalid")
 
-// errorCodeOf maps a Go error of Outbound to an error-code.
-func errorCodeOf(err error) canon.VariantValue {
+// errorCodeOf maps a Go error of Outbound to an error-code. The node's
+// errors are classified by its Services (the egress allowlist's refusal
+// is HTTP-request-denied; its message is in the app's log, where the node
+// notes every failed outbound call); the request-options timeouts are
+// connection-timeout (connect) and connection-read-timeout (first byte),
+// as wasmtime answers them.
+func errorCodeOf(s *State, err error) canon.VariantValue {
 	var dns *net.DNSError
 	var op *net.OpError
 	switch {
 	case errors.Is(err, errURI):
 		return errCode(ecHTTPRequestURIInvalid, nil)
+	case errors.Is(err, errConnectTimeout):
+		return errCode(ecConnectionTimeout, nil)
+	case errors.Is(err, errFirstByteTimeout), errors.Is(err, errBetweenBytesTimeout):
+		return errCode(ecConnectionReadTimeout, nil)
+	}
+	if s.Services != nil {
+		switch s.Services.Classify(err) {
+		case services.Denied:
+			return errCode(ecHTTPRequestDenied, nil)
+		case services.Invalid:
+			return errCode(ecHTTPRequestURIInvalid, nil)
+		case services.Limit:
+			return errCode(ecConnectionLimitReached, nil)
+		case services.Timeout:
+			return errCode(ecConnectionTimeout, nil)
+		}
+	}
+	switch {
 	case errors.As(err, &dns):
 		return errCode(ecDestinationNotFound, nil)
 	case errors.As(err, &op):

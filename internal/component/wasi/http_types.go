@@ -97,8 +97,12 @@ func addHTTP(m map[string]Interface, t *types) {
 	bf := canon.Borrow(Fields)
 	m["wasi:http/types"] = Interface{
 		"http-error-code": fn(ps(canon.Borrow(Error)), canon.Option(h.errorCode), func(_ context.Context, s *State, args []any) ([]any, error) {
-			if _, err := get[*ioError](s, Error, args[0]); err != nil {
+			e, err := get[*ioError](s, Error, args[0])
+			if err != nil {
 				return nil, err
+			}
+			if e.httpCode != nil {
+				return one(some(*e.httpCode))
 			}
 			return one(none())
 		}),

@@ -14,6 +14,9 @@ import (
 type ioError struct {
 	msg    string
 	fsCode *uint32 // the wasi:filesystem error-code of a file stream's failure
+	// httpCode is the wasi:http error-code of an HTTP body stream's
+	// failure (http-error-code), or nil.
+	httpCode *canon.VariantValue
 }
 
 // pollable is the object behind a wasi:io/poll pollable: ready from

@@ -94,6 +94,10 @@ func failed(s *State, err error) ([]any, error) {
 		c := uint32(code)
 		e.fsCode = &c
 	}
+	if errors.Is(err, errBetweenBytesTimeout) {
+		c := errCode(ecConnectionReadTimeout, nil)
+		e.httpCode = &c
+	}
 	r, addErr := s.add(e)
 	if addErr != nil {
 		return nil, addErr
