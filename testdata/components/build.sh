@@ -52,6 +52,8 @@ ls -l "$out"/extra/*probe.wasm
 # jco new wraps it with the preview 1 command adapter.
 #   extra/sockets.wasm  every wasi:sockets call it makes is refused
 #                       (component_files_test.go TestComponentSocketsRefused)
+#   extra/fetch.wasm    one wasi:http/outgoing-handler request, through the
+#                       node's egress (component_http_out_test.go)
 embed() { # NAME PKG...
 	local name="$1" tmp
 	shift
@@ -63,4 +65,5 @@ embed() { # NAME PKG...
 	rm -rf "$tmp"
 }
 embed sockets wasi-sockets wasi-io wasi-clocks
-ls -l "$out"/extra/sockets.wasm
+embed fetch wasi-http wasi-io wasi-clocks wasi-random wasi-cli wasi-filesystem wasi-sockets
+ls -l "$out"/extra/sockets.wasm "$out"/extra/fetch.wasm
