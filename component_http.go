@@ -53,7 +53,7 @@ func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call 
 	}
 	defer g.Close(ctx)
 	r.Graph = componentGraph{g}
-	reqRep, err := s.NewIncomingRequest(&r2)
+	reqRep, err := s.NewIncomingRequest(&r2, func() http.Header { return req.Trailer })
 	if err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func (h *handler) serve(ctx context.Context, s *wasi.State, req *http.Request, w
 	}
 	defer g.Close(ctx)
 	r.Graph = graphView{g}
-	reqRep, err := s.NewIncomingRequest(req)
+	reqRep, err := s.NewIncomingRequest(req, nil)
 	if err != nil {
 		return err
 	}

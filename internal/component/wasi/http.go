@@ -64,15 +64,22 @@ type fields struct {
 
 type incomingRequest struct {
 	req      *http.Request
+	trailer  func() http.Header // the trailers once the body is read to its end
 	consumed bool
 }
 
 type incomingBody struct {
 	r        io.Reader
+	trailer  func() http.Header // nil: none
 	streamed bool
 }
 
-type futureTrailers struct{}
+// futureTrailers is the object behind a future-trailers: the body whose
+// trailers it resolves to, read to its end first.
+type futureTrailers struct {
+	body  *incomingBody
+	taken bool
+}
 
 type outgoingResponse struct {
 	status   uint16
@@ -88,6 +95,11 @@ type outgoingBody struct {
 	sink     io.Writer
 	streamed bool
 	finished bool
+	// trailers are the fields outgoing-body.finish gave (nil: none).
+	trailers *headerList
+	// response: the body of an outgoing-response, whose trailers Wisp
+	// cannot send (the gateway frames responses as CGI does).
+	response bool
 }
 
 type responseOutparam struct {
@@ -161,9 +173,15 @@ func (b *outgoingBody) attach(w io.Writer) error {
 // NewIncomingRequest hands r to the guest as an incoming-request and
 // returns its representation, the value of the own<incoming-request>
 // argument of wasi:http/incoming-handler.handle. The guest reads r.Body
-// (nil is empty) through incoming-request.consume.
-func (s *State) NewIncomingRequest(r *http.Request) (uint32, error) {
-	return s.add(&incomingRequest{req: r})
+// (nil is empty) through incoming-request.consume, and its trailers
+// through incoming-body.finish: trailer returns them once the body has
+// been read to its end (nil: r.Trailer; the node passes the original
+// request's, which net/http fills when the client's body ends).
+func (s *State) NewIncomingRequest(r *http.Request, trailer func() http.Header) (uint32, error) {
+	if trailer == nil {
+		trailer = func() http.Header { return r.Trailer }
+	}
+	return s.add(&incomingRequest{req: r, trailer: trailer})
 }
 
 // NewResponseOutparam hands w to the guest as a response-outparam and

@@ -148,7 +148,7 @@ func addOutgoing(m map[string]Interface, h *httpTypes, unit, optStr, optScheme, 
 				return one(errValue(nil))
 			}
 			r.consumed = true
-			return wrapOK(s, &incomingBody{r: r.resp.Body})
+			return wrapOK(s, &incomingBody{r: r.resp.Body, trailer: func() http.Header { return r.resp.Trailer }})
 		})),
 		"[resource-drop]incoming-response": dropFunc(IncomingResponse),
 	} {
@@ -284,6 +284,14 @@ func send(ctx context.Context, s *State, r *outgoingRequest, opts requestOptions
 		return nil, errURI
 	}
 	r.headers.copyTo(req.Header)
+	if r.body.trailers != nil && len(r.body.trailers.entries) > 0 {
+		// Trailers go after a chunked body: no Content-Length.
+		req.Trailer = http.Header{}
+		r.body.trailers.copyTo(req.Trailer)
+		req.ContentLength = -1
+		req.Body = io.NopCloser(bytes.NewReader(r.body.buf.Bytes()))
+		req.GetBody = nil
+	}
 	resp, err := s.Outbound(req)
 	mu.Lock()
 	stop(connect)

@@ -65,7 +65,7 @@ func TestHTTPFields(t *testing.T) {
 		t.Errorf("%d entries, want 3", n)
 	}
 	// An incoming request's headers are immutable.
-	req := rep(t, s, func() (uint32, error) { return s.NewIncomingRequest(httptest.NewRequest("GET", "/", nil)) })
+	req := rep(t, s, func() (uint32, error) { return s.NewIncomingRequest(httptest.NewRequest("GET", "/", nil), nil) })
 	hs := hcall(t, s, ty, "[method]incoming-request.headers", req).(uint32)
 	if v := hcall(t, s, ty, "[method]fields.delete", hs, "host").(canon.VariantValue); v.Case != 1 || v.Value.(canon.VariantValue).Case != 2 {
 		t.Errorf("deleting from immutable headers gave %#v, want error(immutable)", v)

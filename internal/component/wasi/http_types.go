@@ -3,6 +3,7 @@ package wasi
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 
@@ -161,7 +162,7 @@ func addHTTP(m map[string]Interface, t *types) {
 				return one(errValue(nil))
 			}
 			r.consumed = true
-			return wrapOK(s, &incomingBody{r: r.req.Body})
+			return wrapOK(s, &incomingBody{r: r.req.Body, trailer: r.trailer})
 		})),
 		"[resource-drop]incoming-request": dropFunc(IncomingRequest),
 
@@ -173,10 +174,11 @@ func addHTTP(m map[string]Interface, t *types) {
 			return wrapOK(s, &inputStream{r: b.r})
 		})),
 		"[static]incoming-body.finish": fn(ps(canon.Own(IncomingBody)), canon.Own(FutureTrailers), func(_ context.Context, s *State, args []any) ([]any, error) {
-			if _, err := take[*incomingBody](s, IncomingBody, args[0]); err != nil {
+			b, err := take[*incomingBody](s, IncomingBody, args[0])
+			if err != nil {
 				return nil, err
 			}
-			return newRep(s, &futureTrailers{})
+			return newRep(s, &futureTrailers{body: b})
 		}),
 		"[resource-drop]incoming-body": dropFunc(IncomingBody),
 
@@ -185,9 +187,7 @@ func addHTTP(m map[string]Interface, t *types) {
 		})),
 		"[method]future-trailers.get": fn(ps(canon.Borrow(FutureTrailers)),
 			canon.Option(canon.Result(canon.Result(canon.Option(canon.Own(Fields)), h.errorCode), nil)),
-			with(FutureTrailers, func(_ *State, _ *futureTrailers, _ []any) ([]any, error) {
-				return one(some(ok(ok(none()))))
-			})),
+			with(FutureTrailers, futureTrailersGet)),
 		"[resource-drop]future-trailers": dropFunc(FutureTrailers),
 
 		"[constructor]outgoing-response": fn(ps(canon.Own(Fields)), canon.Own(OutgoingResponse), func(_ context.Context, s *State, args []any) ([]any, error) {
@@ -195,7 +195,7 @@ func addHTTP(m map[string]Interface, t *types) {
 			if err != nil {
 				return nil, err
 			}
-			return newRep(s, &outgoingResponse{status: 200, headers: f.list, body: &outgoingBody{}})
+			return newRep(s, &outgoingResponse{status: 200, headers: f.list, body: &outgoingBody{response: true}})
 		}),
 		"[method]outgoing-response.status-code": fn(ps(canon.Borrow(OutgoingResponse)), canon.U16(), with(OutgoingResponse, func(_ *State, r *outgoingResponse, _ []any) ([]any, error) {
 			return one(r.status)
@@ -347,18 +347,56 @@ func fieldsEntries(_ *State, f *fields, _ []any) ([]any, error) {
 	return one(out)
 }
 
+// outgoingBodyFinish ends a body. Its trailers go with an outgoing
+// request (sent as HTTP trailers); a response's are dropped with a line
+// in the app's log, since the gateway's CGI framing sends none.
 func outgoingBodyFinish(_ context.Context, s *State, args []any) ([]any, error) {
 	b, err := take[*outgoingBody](s, OutgoingBody, args[0])
 	if err != nil {
 		return nil, err
 	}
 	if opt, _ := args[1].(canon.VariantValue); opt.Case == 1 {
-		if _, err := take[*fields](s, Fields, opt.Value); err != nil {
+		f, err := take[*fields](s, Fields, opt.Value)
+		if err != nil {
 			return nil, err
+		}
+		if b.response && len(f.list.entries) > 0 {
+			if s.Stderr != nil {
+				fmt.Fprintf(s.Stderr, "wasi:http: the response's %d trailer fields were dropped: Wisp does not send response trailers\n", len(f.list.entries))
+			}
+		} else {
+			b.trailers = f.list
 		}
 	}
 	b.finished = true
 	return one(ok(nil))
+}
+
+// futureTrailersGet reads the body to its end (what the guest left of
+// it) and answers its trailers: none when it had none.
+func futureTrailersGet(s *State, f *futureTrailers, _ []any) ([]any, error) {
+	if f.taken {
+		return one(some(errValue(nil)))
+	}
+	f.taken = true
+	b := f.body
+	if b.r != nil {
+		if _, err := io.Copy(io.Discard, b.r); err != nil {
+			return one(some(ok(errValue(internalError("reading the body to its trailers: " + err.Error())))))
+		}
+	}
+	var h http.Header
+	if b.trailer != nil {
+		h = b.trailer()
+	}
+	if len(h) == 0 {
+		return one(some(ok(ok(none()))))
+	}
+	r, err := s.add(&fields{list: headerListOf(h), immutable: true})
+	if err != nil {
+		return nil, err
+	}
+	return one(some(ok(ok(some(r)))))
 }
 
 func responseOutparamSet(_ context.Context, s *State, args []any) ([]any, error) {
