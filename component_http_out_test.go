@@ -2,6 +2,7 @@ package wisp_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/gateway"
+	"github.com/wisphq/wisp/memstore"
 )
 
 // TestComponentOutgoingThroughEgress deploys testdata/components/extra/fetch.wasm
@@ -87,5 +89,46 @@ func TestComponentOutgoingThroughEgress(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "denied: ") || !strings.Contains(log.String(), "allowed_outbound_hosts") || !strings.Contains(log.String(), otherHost) {
 		t.Errorf("the app's log does not carry the refusal naming %s and allowed_outbound_hosts:\n%s", otherHost, log.String())
+	}
+}
+
+// TestComponentKeyValueDraft2 deploys testdata/components/extra/kv2.wasm
+// (wasi:keyvalue@0.2.0-draft2 called from WAT, src/kv2.wat) with a store:
+// its signed increment counts across requests, its cas swap sets a key,
+// and get-many reads it back beside an absent one, on the node's KV.
+func TestComponentKeyValueDraft2(t *testing.T) {
+	n, err := wisp.New(wisp.Config{Store: memstore.New(), KV: memstore.NewKV()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := n.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close(context.Background()) })
+	spec := wisp.AppSpec{Name: "kv2", Module: uploadFile(t, n, "testdata/components/extra/kv2.wasm"), Routes: routes(t, "/kv2")}
+	if _, err := n.Deploy(ctx, spec); err == nil || !strings.Contains(err.Error(), "declares no key-value store") {
+		t.Fatalf("deploy without a store: err = %v, want the refusal naming key_value_stores", err)
+	}
+	spec.KeyValueStores = []string{"default"}
+	if _, err := n.Deploy(ctx, spec); err != nil {
+		t.Fatalf("deploy: %v", err)
+	}
+	srv := httptest.NewServer(gateway.New(n, nil))
+	defer srv.Close()
+	for i := 1; i <= 2; i++ {
+		resp, err := srv.Client().Get(srv.URL + "/kv2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf("open: ok\nincrement: %d\nswap: ok\nget-many: word=hello nope=none\n", i)
+		if resp.StatusCode != 200 || string(b) != want {
+			t.Errorf("request %d: status %d\n%s\nwant\n%s", i, resp.StatusCode, b, want)
+		}
 	}
 }

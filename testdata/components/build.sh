@@ -54,6 +54,8 @@ ls -l "$out"/extra/*probe.wasm
 #                       (component_files_test.go TestComponentSocketsRefused)
 #   extra/fetch.wasm    one wasi:http/outgoing-handler request, through the
 #                       node's egress (component_http_out_test.go)
+#   extra/kv2.wasm      wasi:keyvalue@0.2.0-draft2: increment, cas, get-many
+#                       (component_http_out_test.go TestComponentKeyValueDraft2)
 embed() { # NAME PKG...
 	local name="$1" tmp
 	shift
@@ -66,4 +68,5 @@ embed() { # NAME PKG...
 }
 embed sockets wasi-sockets wasi-io wasi-clocks
 embed fetch wasi-http wasi-io wasi-clocks wasi-random wasi-cli wasi-filesystem wasi-sockets
-ls -l "$out"/extra/sockets.wasm "$out"/extra/fetch.wasm
+embed kv2 "$out/src/keyvalue-draft2.wit"
+ls -l "$out"/extra/sockets.wasm "$out"/extra/fetch.wasm "$out"/extra/kv2.wasm

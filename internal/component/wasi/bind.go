@@ -14,14 +14,19 @@ func (e *ExitError) ExitCode() uint32 { return e.Code }
 
 // Binder returns what plan.HostCalls binds a component's imports with:
 // every function of Interfaces and Services, whatever 0.2.x version the
-// component names, called with the run's State, which stateOf finds in
+// component names (an interface Services keys by its versioned name, as
+// wasi:keyvalue@0.2.0-draft2's, is looked up by that name only), called with the run's State, which stateOf finds in
 // the call's context (a call outside a run, with no State, traps). An
 // exit comes back as the *ExitError, whose ExitCode the engine reads.
 func Binder(stateOf func(context.Context) *State) func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
 	ifaces := Interfaces()
 	maps.Copy(ifaces, Services())
 	return func(iface, fn string) (plan.Impl, *canon.FuncType, bool) {
-		f, ok := ifaces[plan.Unversioned(iface)][fn]
+		funcs, versioned := ifaces[iface]
+		if !versioned {
+			funcs = ifaces[plan.Unversioned(iface)]
+		}
+		f, ok := funcs[fn]
 		if !ok {
 			return nil, nil, false
 		}

@@ -39,9 +39,13 @@ func (*kvBucket) resourceType() *canon.ResourceType { return Bucket }
 
 // Services returns the platform-service interfaces by name without
 // version (wasi:keyvalue/store, wasi:keyvalue/atomics, wasi:config/store,
-// wasi:logging/logging), over the State's Services. Like Interfaces, each
-// call builds new maps.
-func Services() map[string]Interface {
+// wasi:logging/logging: the versions of KeyValueVersion, ConfigVersion
+// and LoggingVersion) and, by versioned name, wasi:keyvalue's store,
+// atomics and batch at KeyValueDraft2, over the State's Services. Like
+// Interfaces, each call builds new maps.
+func Services() map[string]Interface { return serviceInterfaces(true) }
+
+func serviceInterfaces(withDraft2 bool) map[string]Interface {
 	bytes := canon.List(canon.U8())
 	kvErr := canon.Variant(canon.Case{Name: "no-such-store"}, canon.Case{Name: "access-denied"}, canon.Case{Name: "other", Type: canon.String()})
 	keyResponse := canon.Record(
@@ -52,7 +56,7 @@ func Services() map[string]Interface {
 	res := func(t *canon.Type) *canon.Type { return canon.Result(t, kvErr) }
 	cfgErr := canon.Variant(canon.Case{Name: "upstream", Type: canon.String()}, canon.Case{Name: "io", Type: canon.String()})
 	level := canon.Enum("trace", "debug", "info", "warn", "error", "critical")
-	return map[string]Interface{
+	m := map[string]Interface{
 		"wasi:keyvalue/store": {
 			"open": fn(ps(canon.String()), res(canon.Own(Bucket)), kvOpen),
 			"[method]bucket.get": fn(ps(bb, canon.String()), res(canon.Option(bytes)), withBucket(func(ctx context.Context, s *State, b *kvBucket, args []any) (any, error) {
@@ -101,6 +105,10 @@ func Services() map[string]Interface {
 			"log": fn(ps(level, canon.String(), canon.String()), nil, logCall),
 		},
 	}
+	if withDraft2 {
+		addKeyValueDraft2(m, kvErr)
+	}
+	return m
 }
 
 // errNoServices is what a service call meets in a run without Services

@@ -28,7 +28,7 @@ func TestServicesMatchWIT(t *testing.T) {
 	p := &witParser{
 		toks:      tokenize(strings.Join(lines, "\n")),
 		named:     map[string]*canon.Type{},
-		resources: map[string]*canon.ResourceType{"bucket": Bucket},
+		resources: map[string]*canon.ResourceType{"bucket": Bucket, "cas": Cas},
 		funcs:     map[string]map[string]canon.FuncType{},
 	}
 	p.file()
@@ -57,8 +57,8 @@ func TestServicesMatchWIT(t *testing.T) {
 			}
 		}
 	}
-	if n != 11 {
-		t.Errorf("the WIT has %d functions, not 11: the parser lost some", n)
+	if n != 26 { // 11 of the drafts, 15 of keyvalue draft2
+		t.Errorf("the WIT has %d functions, not 26: the parser lost some", n)
 	}
 	for name := range Interfaces() {
 		if _, clash := got[name]; clash {
@@ -268,5 +268,70 @@ func TestBucketHandleChecked(t *testing.T) {
 		if _, err := f.Call(context.Background(), s, []any{rep, "k"}); err == nil {
 			t.Errorf("get on representation %v: no trap", rep)
 		}
+	}
+}
+
+// wasi:keyvalue@0.2.0-draft2 on the same buckets: a string cursor, a
+// signed increment, compare-and-swap through cas, and batch calls.
+func TestKeyValueDraft2(t *testing.T) {
+	fake := hostabitest.New()
+	s := &State{Services: fake}
+	const (
+		store   = "wasi:keyvalue/store@0.2.0-draft2"
+		atomics = "wasi:keyvalue/atomics@0.2.0-draft2"
+		batch   = "wasi:keyvalue/batch@0.2.0-draft2"
+	)
+	b := svc(t, s, store, "open", "default").(canon.VariantValue).Value
+	steps := []struct {
+		name, iface, fn string
+		args            []any
+		want            string
+	}{
+		{"increment below zero", atomics, "increment", []any{b, "n", int64(-5)}, "#0(-5)"},
+		{"increment", atomics, "increment", []any{b, "n", int64(7)}, "#0(2)"},
+		{"set-many", batch, "set-many", []any{b, []any{[]any{"a", []byte("1")}, []any{"b", []byte("2")}}}, "#0"},
+		{"get-many", batch, "get-many", []any{b, []any{"a", "zz", "b"}}, `#0([#1([a "1"]) #0 #1([b "2"])])`},
+		{"delete-many", batch, "delete-many", []any{b, []any{"a", "zz"}}, "#0"},
+		{"get after delete-many", store, "[method]bucket.get", []any{b, "a"}, "#0(#0)"},
+		{"list-keys from the start", store, "[method]bucket.list-keys", []any{b, none()}, "#0([[b n] #0])"},
+		{"list-keys after a key", store, "[method]bucket.list-keys", []any{b, some("b")}, "#0([[n] #0])"},
+	}
+	for _, tc := range steps {
+		if got := show(svc(t, s, tc.iface, tc.fn, tc.args...)); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+
+	// A cas made before another write fails to swap, and hands back a cas
+	// of the value found, which then swaps.
+	c := svc(t, s, atomics, "[static]cas.new", b, "b").(canon.VariantValue).Value
+	if got := show(svc(t, s, atomics, "[method]cas.current", c)); got != `#0(#1("2"))` {
+		t.Errorf("cas.current = %s", got)
+	}
+	svc(t, s, store, "[method]bucket.set", b, "b", []byte("3"))
+	failed := svc(t, s, atomics, "swap", c, []byte("lost")).(canon.VariantValue)
+	if failed.Case != 1 || failed.Value.(canon.VariantValue).Case != 1 {
+		t.Fatalf("swap after another write = %s, want cas-failed", show(failed))
+	}
+	retry := failed.Value.(canon.VariantValue).Value
+	if got := show(svc(t, s, atomics, "[method]cas.current", retry)); got != `#0(#1("3"))` {
+		t.Errorf("the returned cas holds %s, want the value written since", got)
+	}
+	if got := show(svc(t, s, atomics, "swap", retry, []byte("won"))); got != "#0" {
+		t.Errorf("swap of the fresh cas = %s", got)
+	}
+	if got := show(svc(t, s, store, "[method]bucket.get", b, "b")); got != `#0(#1("won"))` {
+		t.Errorf("b = %s after the swap", got)
+	}
+	// A cas of an absent key swaps only while it stays absent.
+	c = svc(t, s, atomics, "[static]cas.new", b, "new").(canon.VariantValue).Value
+	if got := show(svc(t, s, atomics, "[method]cas.current", c)); got != "#0(#0)" {
+		t.Errorf("cas.current of an absent key = %s", got)
+	}
+	if got := show(svc(t, s, atomics, "swap", c, []byte("first"))); got != "#0" {
+		t.Errorf("swap into an absent key = %s", got)
+	}
+	if s.Resources() != 1 {
+		t.Errorf("%d resources held, want the bucket only (swap takes its cas)", s.Resources())
 	}
 }

@@ -71,7 +71,13 @@ func (p *witParser) file() {
 			}
 			p.next()
 		case "interface":
-			name := pkg + "/" + p.next()
+			// "wasi:keyvalue@0.2.0-draft2" keys its interfaces as a
+			// component imports them: "wasi:keyvalue/store@0.2.0-draft2".
+			base, version, versioned := strings.Cut(pkg, "@")
+			name := base + "/" + p.next()
+			if versioned {
+				name += "@" + version
+			}
 			p.expect("{")
 			p.funcs[name] = map[string]canon.FuncType{}
 			for p.peek() != "}" {

@@ -1,7 +1,7 @@
 // Package world is the deploy-time check of a component against what Wisp
 // implements (docs/components.md, section 7): every import must be a WASI
-// 0.2.x interface Wisp provides (or a platform service at the one draft
-// version Wisp implements: wasi:keyvalue@0.2.0-draft,
+// 0.2.x interface Wisp provides (or a platform service at a draft version
+// Wisp implements: wasi:keyvalue@0.2.0-draft and @0.2.0-draft2,
 // wasi:config@0.2.0-draft, wasi:logging@0.1.0-draft), every imported
 // function one it implements, and the component must export a world Wisp
 // can run. Services checks the platform services against what the app
@@ -77,15 +77,24 @@ func checkImport(name string, provided Provided) error {
 		return fmt.Errorf("component imports %s: WASI 0.3 (async) components are not supported yet: target WASI 0.2 (for example wasm32-wasip2, or componentize-js with a 0.2 WIT)", name)
 	case iface == "wasi:clocks/timezone":
 		return fmt.Errorf("component imports %s, an unstable interface Wisp does not implement: build without the clocks-timezone feature", name)
-	case serviceVersions[family] != "" && provided[iface] != nil:
-		if want := serviceVersions[family]; in.Version != want {
+	case serviceVersions[family] != nil && (provided[iface] != nil || len(versionsOf(provided, iface)) > 0):
+		want := serviceVersions[family] // want[0] is the version of the unversioned entries
+		switch {
+		case in.Version != "" && provided[name] != nil, in.Version == want[0] && provided[iface] != nil:
+			return nil
+		case !slices.Contains(want, in.Version):
 			v := in.Version
 			if v == "" {
 				v = "no version"
 			}
-			return fmt.Errorf("component imports %s (%s): Wisp implements %s at version %s only: build against the %s@%s WIT (the one Spin's SDKs and componentize-js use)", name, v, family, want, family, want)
+			return fmt.Errorf("component imports %s (%s): Wisp implements %s at version %s only: build against the %s@%s WIT (the one Spin's SDKs and componentize-js use)", name, v, family, strings.Join(want, " and "), family, want[0])
 		}
-		return nil
+		var at []string
+		if provided[iface] != nil {
+			at = append(at, want[0])
+		}
+		at = append(at, versionsOf(provided, iface)...)
+		return fmt.Errorf("component imports %s: Wisp implements %s at version %s only: build against that WIT", name, iface, strings.Join(at, " and "))
 	case provided[iface] == nil:
 		return fmt.Errorf("component imports %s: not an interface Wisp provides (it provides %s); compose the component that implements it into the app with wac before deploying", name, families(provided))
 	case !strings.HasPrefix(in.Version, "0.2."):
@@ -99,12 +108,24 @@ func checkImport(name string, provided Provided) error {
 }
 
 // serviceVersions are the platform-service packages (package wasi's
-// Services) and the one version of each Wisp implements: their WIT is a
+// Services) and the versions of each Wisp implements: their WIT is a
 // draft whose types change between drafts.
-var serviceVersions = map[string]string{
-	"wasi:keyvalue": wasi.KeyValueVersion,
-	"wasi:config":   wasi.ConfigVersion,
-	"wasi:logging":  wasi.LoggingVersion,
+var serviceVersions = map[string][]string{
+	"wasi:keyvalue": {wasi.KeyValueVersion, wasi.KeyValueDraft2},
+	"wasi:config":   {wasi.ConfigVersion},
+	"wasi:logging":  {wasi.LoggingVersion},
+}
+
+// versionsOf lists the versions provided keys iface under ("0.2.0-draft2").
+func versionsOf(provided Provided, iface string) []string {
+	var out []string
+	for name := range provided {
+		if n, v, ok := strings.Cut(name, "@"); ok && n == iface {
+			out = append(out, v)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Declared is what an app's manifest (wisp.toml) declares of the platform
@@ -193,7 +214,11 @@ func funcs(p *plan.Plan, provided Provided) []error {
 			continue
 		}
 		seen[key] = true
-		if !provided[plan.Unversioned(h.Interface)][h.Func] {
+		fns, versioned := provided[h.Interface]
+		if !versioned {
+			fns = provided[plan.Unversioned(h.Interface)]
+		}
+		if !fns[h.Func] {
 			errs = append(errs, fmt.Errorf("component imports %s function %s, which Wisp does not implement (an unstable or newer function): build against the stable WASI 0.2 WIT", h.Interface, h.Func))
 		}
 	}

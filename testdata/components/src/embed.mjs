@@ -6,7 +6,8 @@
 // source, each as a nested package.
 //
 // Usage: node embed.mjs CORE.wasm WORLD.wit WORLD-NAME OUT.wasm PKG...
-//   PKG: a directory name under builtin/0.2.12, such as wasi-sockets.
+//   PKG: a directory name under builtin/0.2.12, such as wasi-sockets, or
+//   the path of a .wit file holding one package (a WIT jco does not ship).
 import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
@@ -20,7 +21,8 @@ const builtin = join(dirname(dirname(jcoMain)), "lib", "wit", "builtin", "0.2.12
 
 let source = await readFile(worldFile, "utf8");
 for (const pkg of pkgs) {
-  const text = await readFile(join(builtin, pkg, "package.wit"), "utf8");
+  const file = pkg.endsWith(".wit") ? pkg : join(builtin, pkg, "package.wit");
+  const text = (await readFile(file, "utf8")).replace(/^\/\/.*$/gm, "");
   source += "\n" + text.replace(/^package ([^;]+);/m, "package $1 {") + "\n}\n";
 }
 const binary = await readFile(core);
