@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wisphq/wisp/internal/component/canon"
 )
@@ -32,16 +33,17 @@ const MaxOpenFiles = 256
 
 // error-code cases (wasi:filesystem/types), by their index in the enum.
 const (
-	fsAccess       = 0
-	fsBadFD        = 3
-	fsExist        = 7
-	fsInvalid      = 12
-	fsIO           = 13
-	fsIsDirectory  = 14
-	fsNoEntry      = 20
-	fsNotDirectory = 24
-	fsNotPermitted = 31
-	fsReadOnly     = 33
+	fsAccess              = 0
+	fsBadFD               = 3
+	fsExist               = 7
+	fsIllegalByteSequence = 9
+	fsInvalid             = 12
+	fsIO                  = 13
+	fsIsDirectory         = 14
+	fsNoEntry             = 20
+	fsNotDirectory        = 24
+	fsNotPermitted        = 31
+	fsReadOnly            = 33
 )
 
 // descriptor-type cases.
@@ -109,6 +111,8 @@ func (d *descriptor) resolve(p string) (string, bool, error) {
 		return "", false, fsError(fsNotPermitted)
 	case strings.IndexByte(p, 0) >= 0:
 		return "", false, fsError(fsInvalid)
+	case !utf8.ValidString(p): // canon lifts valid strings only; a Go caller might not
+		return "", false, fsError(fsIllegalByteSequence)
 	}
 	var elems []string
 	if d.path != "." {

@@ -2,9 +2,11 @@ package wasi
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -312,4 +314,34 @@ func TestSymlinkConfined(t *testing.T) {
 	if string(data.([]byte)) != "in" {
 		t.Errorf("read through a link inside = %q", data)
 	}
+}
+
+// FuzzResolve holds path resolution, which reads a path the guest chose,
+// to its rules for any input: the result is a valid io/fs path inside the
+// descriptor's directory, or an error-code; never a panic, an absolute
+// path or a ".." element.
+func FuzzResolve(f *testing.F) {
+	for _, p := range []string{"a", "../a", "a/../../b", "/etc", "a//./b/", "..", ".", "", "a\x00b", "sub/../sub/x/..", strings.Repeat("../", 40)} {
+		f.Add("sub", p)
+		f.Add(".", p)
+	}
+	f.Fuzz(func(t *testing.T, base, p string) {
+		if !fs.ValidPath(base) {
+			return
+		}
+		d := &descriptor{path: base, dir: true}
+		got, _, err := d.resolve(p)
+		if err != nil {
+			if _, isCode := err.(fsError); !isCode {
+				t.Fatalf("resolve(%q, %q): %v is not an error-code", base, p, err)
+			}
+			return
+		}
+		if !fs.ValidPath(got) {
+			t.Fatalf("resolve(%q, %q) = %q, not a valid io/fs path", base, p, got)
+		}
+		if base != "." && got != base && !strings.HasPrefix(got, base+"/") {
+			t.Fatalf("resolve(%q, %q) = %q, outside the directory", base, p, got)
+		}
+	})
 }
