@@ -19,8 +19,8 @@ func runCommand() *command {
 		usage:   []string{"wisp run [flags] FILE.wasm [ARGS...]"},
 		description: `
 Run FILE.wasm once as a WASI command (a preview 1 module, or a WASI 0.2
-component exporting wasi:cli/run, which takes no --dir yet), here, without
-a node:
+component exporting wasi:cli/run, whose --dir mounts must be :ro), here,
+without a node:
 ARGS are its arguments (argv[0] is FILE.wasm), and stdin, stdout and stderr
 are wisp's own. The flags of wisp run go before FILE.wasm: everything after
 FILE.wasm is passed to the module as its arguments, even words starting
@@ -36,7 +36,8 @@ imports this runtime does not provide) exits with 1.
 
 The module sees no host files unless --dir mounts a directory. A mount is
 confined to its directory (resolved beneath it with os.Root): ".." and
-symlinks cannot reach outside, and :ro mounts refuse every write.`,
+symlinks cannot reach outside, and :ro mounts refuse every write. A
+component's wasi:filesystem is read-only: it takes :ro mounts only.`,
 		examples: []string{
 			"wisp run hello.wasm",
 			"echo hi | wisp run --env NAME=you cat.wasm -n",

@@ -22,8 +22,8 @@ import (
 const component = "component"
 
 // componentProbes are the probes wrapped as components. filesprobe is
-// not among them: a component takes no [[files]] mounts yet. Nor is
-// envprobe: it writes its answer with one fd_write of six iovecs and
+// not among them: the node's suite of it against the bare module is the
+// root package's TestComponentFilesLikeItsModule. Nor is envprobe: it writes its answer with one fd_write of six iovecs and
 // ignores a short write, and jco's preview 1 adapter writes only the
 // first non-empty iovec of a call (a short write, which wasi-libc
 // retries), so its answer stops after the CGI header.
