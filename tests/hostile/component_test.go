@@ -97,7 +97,7 @@ func componentBombs(t *testing.T) []componentBomb {
 		{"deep-nesting", nested, []string{"component binary", "nest deeper"}},
 		{"huge-type-section", component(section(typeSection, types)), []string{"component binary", "type section", "budget"}},
 		{"locals-bomb-core-module", replaceFirstCoreModule(t, counter, localsBomb), []string{"local"}},
-		{"unsupported-import", unknown, []string{"acme:cache/lookup@1.0.0", "not an interface Wisp provides"}},
+		{"unsupported-import", unknown, []string{"acme:cache/lookup@1.0.0", "not an interface wisp provides"}},
 	}
 }
 
