@@ -84,6 +84,9 @@ func overridden(kv string, vars []string) bool {
 func instantiateWASI(ctx context.Context, rt wazero.Runtime) (api.Closer, error) {
 	b := rt.NewHostModuleBuilder(wasi_snapshot_preview1.ModuleName)
 	wasi_snapshot_preview1.NewFunctionExporter().ExportFunctions(b)
+	if err := exportWASIWatched(ctx, rt, b); err != nil { // reuse_wasi.go
+		return nil, err
+	}
 	i32 := api.ValueTypeI32
 	b.NewFunctionBuilder().
 		WithGoModuleFunction(api.GoModuleFunc(environSizesGet), []api.ValueType{i32, i32}, []api.ValueType{i32}).
@@ -106,7 +109,13 @@ func environFrom(ctx context.Context) *environ {
 // environSizesGet writes the number of variables and the size of their
 // buffer.
 func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {
-	env := environFrom(ctx)
+	sizesGet(environFrom(ctx), mod, stack)
+}
+
+// sizesGet writes the number of env's strings and the size of their
+// buffer: environ_sizes_get, and args_sizes_get for arguments laid out the
+// same way.
+func sizesGet(env *environ, mod api.Module, stack []uint64) {
 	mem := mod.Memory()
 	countPtr, sizePtr := uint32(stack[0]), uint32(stack[1])
 	if mem == nil || !mem.WriteUint32Le(countPtr, uint32(len(env.starts))) || !mem.WriteUint32Le(sizePtr, uint32(len(env.buf))) {
@@ -119,7 +128,13 @@ func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {
 // environGet writes a pointer to each variable at environ and the
 // variables themselves at environBuf.
 func environGet(ctx context.Context, mod api.Module, stack []uint64) {
-	env := environFrom(ctx)
+	stringsGet(environFrom(ctx), mod, stack)
+}
+
+// stringsGet writes a pointer to each of env's strings at the first
+// parameter and the strings at the second: environ_get, and args_get for
+// arguments laid out the same way.
+func stringsGet(env *environ, mod api.Module, stack []uint64) {
 	mem := mod.Memory()
 	ptrs, buf := uint32(stack[0]), uint32(stack[1])
 	if mem == nil {

@@ -76,6 +76,25 @@ func (m *copiedMemory) Reallocate(size uint64) []byte {
 
 func (m *copiedMemory) Free() { m.mem.Free() }
 
+// reset copies the image over the memory again, unless it grew past the
+// image (then it reports false: discard the instance). See
+// mappedMemory.reset.
+func (m *copiedMemory) reset() bool {
+	if m.mem.done.Load() || uint64(len(m.mem.buf)) != uint64(m.image.size) {
+		return false
+	}
+	return m.image.copyTo(m.mem.buf) == nil
+}
+
+// resettableMemory is a memory that can be returned to its image for the
+// next request of a reused instance (reuse.go).
+type resettableMemory interface {
+	experimentalMemory
+	reset() bool
+}
+
+var _ resettableMemory = (*copiedMemory)(nil)
+
 // copyTo copies the image to the start of buf.
 func (img *memoryImage) copyTo(buf []byte) error {
 	if img.data != nil {

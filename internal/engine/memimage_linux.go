@@ -58,6 +58,17 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) 
 		syscall.Munmap(region)
 		return nil
 	}
+	if !mapImage(conn, region, size) {
+		syscall.Munmap(region)
+		return nil
+	}
+	return &mappedMemory{region: region, held: held, file: mf, imageSize: size}
+}
+
+// mapImage maps the file's first size bytes privately over the start of
+// region, replacing whatever was mapped there (and so discarding every page
+// written since). It reports whether the mapping succeeded.
+func mapImage(conn syscall.RawConn, region []byte, size int) bool {
 	var errno syscall.Errno
 	// Control holds the descriptor open while the file is mapped, so a
 	// concurrent close cannot make the number name another file.
@@ -65,11 +76,7 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) 
 		_, _, errno = syscall.Syscall6(syscall.SYS_MMAP, uintptr(unsafe.Pointer(&region[0])), uintptr(size),
 			syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, fd, 0)
 	})
-	if ctlErr != nil || errno != 0 {
-		syscall.Munmap(region)
-		return nil
-	}
-	return &mappedMemory{region: region, held: held}
+	return ctlErr == nil && errno == 0
 }
 
 // mappedMemory is one instance's memory: a reservation of the memory limit
@@ -78,10 +85,28 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) 
 // moves nothing; Free unmaps it all, discarding every page the instance
 // wrote.
 type mappedMemory struct {
-	region []byte
-	held   *atomic.Int64 // the engine's count of memory outside the Go heap
-	size   uint64        // the longest length handed out, counted in held
-	done   atomic.Bool
+	region    []byte
+	held      *atomic.Int64 // the engine's count of memory outside the Go heap
+	size      uint64        // the longest length handed out, counted in held
+	done      atomic.Bool
+	file      mappedFile // the image, for reset
+	imageSize int
+}
+
+var _ resettableMemory = (*mappedMemory)(nil)
+
+// reset returns the memory to the image: the image is mapped again over
+// the start of the region (MAP_FIXED: the address wazero holds stays
+// valid), which drops every page the instance wrote. Only a memory that
+// has not grown past the image can be reset; reset reports whether it was
+// (false: discard the instance). The caller must be the only user of the
+// memory, with no guest running on it.
+func (m *mappedMemory) reset() bool {
+	if m.done.Load() || m.size != uint64(m.imageSize) {
+		return false
+	}
+	conn, err := m.file.f.SyscallConn()
+	return err == nil && mapImage(conn, m.region, m.imageSize)
 }
 
 func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return wazeroView{m} }

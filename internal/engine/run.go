@@ -34,6 +34,7 @@ type Prepared struct {
 	mounts []Mount         // mounted per Run, to count each instance's open files
 	fs     wazero.FSConfig // instead of mounts, for RunCommand's host directories
 	snap   *snapshot       // a reactor's pre-initialized state
+	pool   *instancePool   // a reusable snapshot's idle instances (reuse.go)
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
@@ -65,6 +66,9 @@ func (m *Module) prepare(ctx context.Context, env []string, mounts []Mount, fsc 
 			return nil, err
 		}
 		p.snap = snap
+		if snap.reusable {
+			p.pool = &instancePool{ttl: idleInstanceTTL}
+		}
 	}
 	return p, nil
 }
@@ -90,6 +94,9 @@ func (p *Prepared) Imports() []string { return p.m.imports }
 // Close releases p's reference on its module. Runs in progress finish.
 func (p *Prepared) Close(ctx context.Context) error {
 	var err error
+	if p.pool != nil {
+		p.pool.close()
+	}
 	if p.snap != nil {
 		err = p.snap.close(ctx)
 	}
@@ -130,14 +137,12 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 // under it (Canceled); or a *TrapError. Which of these it is depends on
 // ctx and the engine, never on the code a guest chooses.
 func (p *Prepared) Run(ctx context.Context, c Call) error {
-	cfg := p.withFS(p.base.
-		WithArgs(c.Args...).
-		WithStdin(orEmpty(c.Stdin)).
-		WithStdout(orDiscard(c.Stdout)).
-		WithStderr(orDiscard(c.Stderr)).
-		WithNanosleep(sleeperFor(ctx)))
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
 	ctx = WithHostData(ctx, c.Host)
+	if p.pool != nil {
+		return p.m.e.closedUnder(p.runReused(ctx, c))
+	}
+	cfg := p.callConfig(ctx, c)
 	if p.snap != nil {
 		return p.m.e.closedUnder(p.runReactor(ctx, cfg))
 	}
@@ -154,6 +159,17 @@ func (p *Prepared) Run(ctx context.Context, c Call) error {
 		mod.Close(context.WithoutCancel(ctx))
 	}
 	return p.m.e.closedUnder(classify(ctx, err))
+}
+
+// callConfig returns the module configuration of one call's fresh
+// instance.
+func (p *Prepared) callConfig(ctx context.Context, c Call) wazero.ModuleConfig {
+	return p.withFS(p.base.
+		WithArgs(c.Args...).
+		WithStdin(orEmpty(c.Stdin)).
+		WithStdout(orDiscard(c.Stdout)).
+		WithStderr(orDiscard(c.Stderr)).
+		WithNanosleep(sleeperFor(ctx)))
 }
 
 // sleeperFor returns a nanosleep for WASI's poll_oneoff that wakes when ctx

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/wisphq/wisp/internal/preinit"
+	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
 // A reactor is pre-initialized when it is prepared: Wisp runs its
@@ -53,6 +54,11 @@ func (e *preinitError) Is(target error) bool {
 type snapshot struct {
 	module *Module // the rewritten module; one reference
 	image  *memoryImage
+	// reusable: the module can neither change a table nor drop a data
+	// segment, so its instances are reused (reuse.go); its mutable
+	// globals are then exported as globals say.
+	reusable bool
+	globals  []preinit.Global
 }
 
 func (s *snapshot) close(ctx context.Context) error {
@@ -124,12 +130,23 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 		image.close()
 		return nil, m.preinitFailed(err, nil)
 	}
+	// A module whose instances can be reused (reuse.go) is compiled with
+	// its mutable globals exported, so a reused instance's can be reset.
+	summary, err := wasmscan.Scan(rewritten, wasmscan.DefaultLimits)
+	reuse := err == nil && !summary.ChangesTables && !summary.DropsData
+	var exported []preinit.Global
+	if reuse {
+		if rewritten, exported, err = preinit.Instrument(rewritten); err != nil {
+			image.close()
+			return nil, m.preinitFailed(err, nil)
+		}
+	}
 	sm, err := m.e.compile(ctx, rewritten, limit, true)
 	if err != nil {
 		image.close()
 		return nil, fmt.Errorf("compile pre-initialized reactor: %w", err)
 	}
-	return &snapshot{module: sm, image: image}, nil
+	return &snapshot{module: sm, image: image, reusable: reuse, globals: exported}, nil
 }
 
 func (m *Module) preinitFailed(err error, stderr []byte) error {
@@ -146,7 +163,9 @@ func (m *Module) preinitFailed(err error, stderr []byte) error {
 	return &preinitError{msg: msg}
 }
 
-// runReactor instantiates the snapshot and calls its handler.
+// runReactor instantiates the snapshot and calls its handler, on an
+// instance that is closed after the call (see runReused for the other
+// way).
 func (p *Prepared) runReactor(ctx context.Context, cfg wazero.ModuleConfig) error {
 	compiled, release, err := p.snap.module.compiledModule(ctx)
 	if err != nil {

@@ -197,6 +197,9 @@ func (s *scanner) walk(b []byte, pos, end int, results int) (c codeCost, over, b
 		case immNone:
 		case immU32:
 			pos = skipU32(b, pos, end)
+			if op == 0x26 { // table.set
+				s.sum.ChangesTables = true
+			}
 		case immReturn:
 			c.moves += uint64(results)
 		case immBranch:
@@ -283,6 +286,12 @@ func (s *scanner) walk(b []byte, pos, end int, results int) (c codeCost, over, b
 			case sub == 9 || sub == 11 || sub == 13 || sub == 15 || sub == 16 || sub == 17:
 				// data.drop memory.fill elem.drop table.grow table.size table.fill
 				x, pos = readU32(b, pos, end)
+				switch sub {
+				case 9:
+					s.sum.DropsData = true
+				case 13, 15, 17:
+					s.sum.ChangesTables = true
+				}
 				if sub == 11 || sub == 17 { // compiled to loops
 					c.blocks += 3
 				}
@@ -292,6 +301,9 @@ func (s *scanner) walk(b []byte, pos, end int, results int) (c codeCost, over, b
 			case sub == 8 || sub == 10 || sub == 12 || sub == 14:
 				// memory.init memory.copy table.init table.copy
 				pos = skipU32(b, skipU32(b, pos, end), end)
+				if sub == 12 || sub == 14 {
+					s.sum.ChangesTables = true
+				}
 			default:
 				pos = -1
 			}

@@ -39,6 +39,15 @@ type Summary struct {
 	// hold together.
 	DataSegments int
 	DataBytes    int
+	// ChangesTables reports code that can change a table after
+	// instantiation (table.set, table.grow, table.fill, table.copy,
+	// table.init or elem.drop); DropsData code that drops a data segment
+	// (data.drop). A module with neither keeps its tables and passive data
+	// segments as instantiation made them, whatever its code runs: the
+	// engine reuses such a module's instances (see
+	// internal/engine/reuse.go).
+	ChangesTables bool
+	DropsData     bool
 	// CustomSectionBytes is the size of all custom sections together, and
 	// Names the entries of the "name" section (function and local names).
 	CustomSectionBytes int

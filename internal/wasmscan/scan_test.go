@@ -71,12 +71,47 @@ func TestScanSummary(t *testing.T) {
 		ElementSegments: 8, ElementItems: 9, DataSegments: 3, DataBytes: 16, CustomSectionBytes: sum.CustomSectionBytes, Names: 5,
 		MaxBodyBytes: sum.MaxBodyBytes, MaxLocals: 3, MaxNestingDepth: 3, TotalLocals: 3,
 		MaxFunctionWork: sum.MaxFunctionWork, ModuleWork: sum.ModuleWork,
+		ChangesTables: true, DropsData: true,
 	}
 	if sum != want {
 		t.Errorf("Scan summary\n got %+v\nwant %+v", sum, want)
 	}
 	if sum.CustomSectionBytes < 50 || sum.MaxBodyBytes < 200 || sum.MaxFunctionWork < sum.MaxBodyBytes {
 		t.Errorf("implausible sizes in %+v", sum)
+	}
+}
+
+// TestScanChangesTables checks that every instruction that can change a
+// table or drop a data segment is reported, and that nothing else is: the
+// engine reuses instances of modules that have none (see Summary).
+func TestScanChangesTables(t *testing.T) {
+	zero := opI32Const(0)
+	for _, tc := range []struct {
+		name          string
+		code          []byte
+		tables, drops bool
+	}{
+		{"no table code", cat(zero, 0x25, 0x00, 0x1a, 0xfc, 0x10, 0x00, 0x1a, zero, 0x11, 0x00, 0x00, opEnd), false, false},
+		{"memory bulk ops", cat(zero, zero, zero, 0xfc, 0x0b, 0x00, zero, zero, zero, 0xfc, 0x0a, 0x00, 0x00, zero, zero, zero, 0xfc, 0x08, 0x00, 0x00, opEnd), false, false},
+		{"table.set", cat(zero, 0xd0, 0x70, 0x26, 0x00, opEnd), true, false},
+		{"table.grow", cat(0xd0, 0x70, zero, 0xfc, 0x0f, 0x00, 0x1a, opEnd), true, false},
+		{"table.fill", cat(zero, 0xd0, 0x70, zero, 0xfc, 0x11, 0x00, opEnd), true, false},
+		{"table.copy", cat(zero, zero, zero, 0xfc, 0x0e, 0x00, 0x00, opEnd), true, false},
+		{"table.init", cat(zero, zero, zero, 0xfc, 0x0c, 0x00, 0x00, opEnd), true, false},
+		{"elem.drop", cat(0xfc, 0x0d, 0x00, opEnd), true, false},
+		{"data.drop", cat(0xfc, 0x09, 0x00, opEnd), false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &builder{tables: [][]byte{cat(funcref, 0x01, 0x01, 0x08)}}
+			m.addFunc(m.addType(nil, nil), nil, tc.code)
+			sum, err := Scan(m.wasm(), DefaultLimits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if sum.ChangesTables != tc.tables || sum.DropsData != tc.drops {
+				t.Errorf("ChangesTables, DropsData = %v, %v; want %v, %v", sum.ChangesTables, sum.DropsData, tc.tables, tc.drops)
+			}
+		})
 	}
 }
 

@@ -48,6 +48,7 @@ var fastModes = map[string][]string{
 	stateProbe: {"ok", "exit7", "trap"},
 	envProbe:   {"ok", "exit7", "trap"},
 	filesProbe: {"ok", "exit7", "trap"},
+	reuseProbe: {"ok", "exit0", "exit7", "trap", "oob", "grow", "close", "ok", "ok"},
 }
 
 const (
@@ -131,7 +132,7 @@ func TestConcurrent(t *testing.T) {
 			for _, a := range apps {
 				var modes []string
 				switch a.probe {
-				case memProbe:
+				case memProbe, reuseProbe:
 					modes = slowModes
 				case stateProbe:
 					modes = []string{"loop"}

@@ -19,7 +19,11 @@
 //     its funcref table, then changes all of them;
 //   - envprobe echoes its environment, arguments and stdin;
 //   - filesprobe tries to create files and directories in every preopened
-//     directory and lists and reads what they hold.
+//     directory and lists and reads what they hold;
+//   - reuseprobe is memprobe without growing memory, plus globals and a
+//     table it only reads: the probe whose reactor the engine runs on
+//     reused instances (internal/engine/reuse.go), so its requests prove
+//     that path starts every request in the state a fresh instance would.
 //
 // Every probe is a command (NAME.wasm) and, built from the same source, a
 // reactor (NAME-reactor.wasm: _initialize and wisp_handle). A node that
@@ -72,6 +76,7 @@ const (
 	stateProbe = "stateprobe"
 	envProbe   = "envprobe"
 	filesProbe = "filesprobe"
+	reuseProbe = "reuseprobe"
 )
 
 // Flavors: how a probe's entry points are exported.
@@ -154,7 +159,7 @@ func (f *fixture) start() {
 		Timeout:   30 * time.Second,
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64},
 	}
-	for _, probe := range []string{memProbe, stateProbe, envProbe, filesProbe} {
+	for _, probe := range []string{memProbe, stateProbe, envProbe, filesProbe, reuseProbe} {
 		for _, flavor := range []string{command, reactor} {
 			a, err := f.deploy(probe, flavor)
 			if err != nil {

@@ -99,6 +99,8 @@ var wantStatus = map[string]int{
 	"ok":    http.StatusOK,
 	"exit0": http.StatusOK,
 	"twice": http.StatusOK,
+	"grow":  http.StatusOK,
+	"close": http.StatusOK,
 	"exit7": http.StatusInternalServerError,
 	"trap":  http.StatusInternalServerError,
 	"oob":   http.StatusInternalServerError,
@@ -137,6 +139,8 @@ func check(c call, r response, ref string) []string {
 		problems = append(problems, checkEnv(c, r.body, ref)...)
 	case filesProbe:
 		problems = append(problems, checkFiles(c, r.body, ref, deployedMounts())...)
+	case reuseProbe:
+		problems = append(problems, checkReuse(c, r.body)...)
 	}
 	return problems
 }

@@ -1,0 +1,306 @@
+package engine
+
+import (
+	"context"
+	"io"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// A pre-initialized reactor's instance is reused instead of built anew for
+// every request when that is indistinguishable from a fresh instance.
+// Instantiating is not free: wazero fills the module's function table from
+// its element segments on every instantiation, which is most of a Go
+// reactor's request (about 2,000 entries, 77% of ~450 µs; see
+// docs/benchmarks.md). A reused instance is returned to the state a fresh
+// one starts in:
+//
+//   - its linear memory is mapped from the snapshot's image again
+//     (copy-on-write: the pages the request wrote are dropped; elsewhere the
+//     image is copied back), so it must not have grown;
+//   - every mutable global is set to its snapshot value: the snapshot
+//     module exports them under preinit.GlobalExportPrefix names for this;
+//   - its tables and passive segments are as instantiation made them,
+//     because the module has no instruction that can change a table or drop
+//     a segment (wasmscan.Summary.ChangesTables, DropsData: checked at
+//     deploy; a module that has one is never reused), and no table is
+//     reachable from outside (a reactor links only to host functions, and
+//     wazero's API has no table access);
+//   - its host-side state (WASI's descriptor table, file positions) is
+//     unchanged, because the request called no WASI function that could
+//     change it (reuse_wasi.go); its streams, arguments, environment, sleep
+//     and host data are the request's, read through the call's context.
+//
+// An instance is reused only after a run that returned normally: a trap, an
+// exit (proc_exit, even with 0), a kill at the deadline or cancellation, a
+// closed engine, a grown memory or a dirtying WASI call discards it, and
+// the next request instantiates afresh. tests/isolation proves no request
+// observes another's memory, globals, memory size, table or files through
+// this path.
+//
+// Idle instances are kept per Prepared, at most maxIdleInstances, each for
+// at most idleInstanceTTL after its last run; Prepared.Close (an undeploy
+// or a redeploy) releases them at once. An idle instance's memory is
+// counted in Engine.OffHeap (the node's memory budget) at its full image
+// size, though after a reset it holds only pages shared with the image,
+// and it keeps its module's compiled code resident (resident.go): while
+// the code cache is over its budget, instances are not kept.
+
+// idleInstanceTTL is how long an idle instance is kept after its last run.
+const idleInstanceTTL = 10 * time.Second
+
+// maxIdleInstances bounds the idle instances of one Prepared: enough for
+// every processor to run one, at most 8.
+var maxIdleInstances = min(max(goruntime.GOMAXPROCS(0), 2), 8)
+
+// reusedInstance is an instance of a snapshot module that can be reused.
+type reusedInstance struct {
+	mod     api.Module
+	handle  api.Function
+	mem     resettableMemory
+	release func() // unpins the compiled module
+	globals []api.MutableGlobal
+	initial []uint64 // their snapshot values
+	streams *callStreams
+	mark    dirtyMark
+	idle    time.Time // when it last became idle
+}
+
+// callStreams are a reused instance's stdin, stdout, stderr and sleep: the
+// current request's, set before each run and cleared after.
+type callStreams struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	ctx    context.Context
+}
+
+type streamReader struct{ s *callStreams }
+
+func (r streamReader) Read(p []byte) (int, error) { return r.s.stdin.Read(p) }
+
+type streamWriter struct {
+	s   *callStreams
+	err bool // stderr, not stdout
+}
+
+func (w streamWriter) Write(p []byte) (int, error) {
+	if w.err {
+		return w.s.stderr.Write(p)
+	}
+	return w.s.stdout.Write(p)
+}
+
+func (s *callStreams) sleep(ns int64) {
+	t := time.NewTimer(time.Duration(ns))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
+}
+
+func (s *callStreams) set(ctx context.Context, c Call) {
+	s.stdin, s.stdout, s.stderr, s.ctx = orEmpty(c.Stdin), orDiscard(c.Stdout), orDiscard(c.Stderr), ctx
+}
+
+func (s *callStreams) clear() {
+	s.stdin, s.stdout, s.stderr, s.ctx = emptyReader{}, io.Discard, io.Discard, context.Background()
+}
+
+// instancePool holds a Prepared's idle instances, most recently used last.
+type instancePool struct {
+	mu     sync.Mutex
+	idle   []*reusedInstance
+	closed bool
+	timer  *time.Timer   // releases expired instances; nil while none is idle
+	ttl    time.Duration // idleInstanceTTL; shorter in tests
+
+	reused atomic.Uint64 // runs on a reused instance
+	fresh  atomic.Uint64 // runs on a new one
+}
+
+// get returns an idle instance, or nil.
+func (pl *instancePool) get() *reusedInstance {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	n := len(pl.idle)
+	if n == 0 {
+		return nil
+	}
+	inst := pl.idle[n-1]
+	pl.idle[n-1] = nil
+	pl.idle = pl.idle[:n-1]
+	return inst
+}
+
+// put keeps inst for reuse, or discards it when the pool is closed or
+// full.
+func (pl *instancePool) put(inst *reusedInstance) {
+	pl.mu.Lock()
+	if pl.closed || len(pl.idle) >= maxIdleInstances {
+		pl.mu.Unlock()
+		inst.discard()
+		return
+	}
+	inst.idle = time.Now()
+	pl.idle = append(pl.idle, inst)
+	if pl.timer == nil {
+		pl.timer = time.AfterFunc(pl.ttl, pl.expire)
+	}
+	pl.mu.Unlock()
+}
+
+// expire discards the instances idle for idleInstanceTTL and rearms the
+// timer for the rest.
+func (pl *instancePool) expire() {
+	pl.mu.Lock()
+	now := time.Now()
+	keep := 0
+	var expired []*reusedInstance
+	for _, inst := range pl.idle { // oldest first
+		if now.Sub(inst.idle) >= pl.ttl {
+			expired = append(expired, inst)
+			continue
+		}
+		pl.idle[keep] = inst
+		keep++
+	}
+	clear(pl.idle[keep:])
+	pl.idle = pl.idle[:keep]
+	pl.timer = nil
+	if keep > 0 {
+		pl.timer = time.AfterFunc(pl.ttl-now.Sub(pl.idle[0].idle), pl.expire)
+	}
+	pl.mu.Unlock()
+	for _, inst := range expired {
+		inst.discard()
+	}
+}
+
+// close discards every idle instance; instances running now are discarded
+// when they finish.
+func (pl *instancePool) close() {
+	pl.mu.Lock()
+	pl.closed = true
+	idle := pl.idle
+	pl.idle = nil
+	if pl.timer != nil {
+		pl.timer.Stop()
+		pl.timer = nil
+	}
+	pl.mu.Unlock()
+	for _, inst := range idle {
+		inst.discard()
+	}
+}
+
+// size returns the number of idle instances.
+func (pl *instancePool) size() int {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	return len(pl.idle)
+}
+
+// discard closes the instance, frees its memory and unpins its module.
+func (inst *reusedInstance) discard() {
+	inst.mod.Close(context.Background())
+	inst.mem.Free() // after the instance is closed: see instanceMemory
+	inst.release()
+}
+
+// reset returns inst to its snapshot state, reporting false when it cannot
+// be (see above).
+func (inst *reusedInstance) reset() bool {
+	if inst.mark.dirty || inst.mod.IsClosed() || !inst.mem.reset() {
+		return false
+	}
+	for i, g := range inst.globals {
+		g.Set(inst.initial[i])
+	}
+	return true
+}
+
+// newReusedInstance instantiates the snapshot for reuse. ctx is the first
+// request's: instantiation runs no guest code (the snapshot module has no
+// start section), but host data and the memory allocator travel in it.
+func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, error) {
+	compiled, release, err := p.snap.module.compiledModule(ctx)
+	if err != nil {
+		return nil, err
+	}
+	mem, ok := p.snap.image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize).(resettableMemory)
+	if !ok { // every image memory is resettable; this guards the type switch above
+		release()
+		return p.newReusedInstanceFailed()
+	}
+	inst := &reusedInstance{mem: mem, release: release, streams: &callStreams{}}
+	inst.streams.clear()
+	cfg := p.withFS(p.base.
+		WithStdin(streamReader{inst.streams}).
+		WithStdout(streamWriter{s: inst.streams}).
+		WithStderr(streamWriter{s: inst.streams, err: true}).
+		WithNanosleep(inst.streams.sleep).
+		WithStartFunctions())
+	mod, err := p.m.rt.rt.InstantiateModule(withMemory(ctx, mem), compiled, cfg)
+	if err != nil {
+		mem.Free()
+		release()
+		return nil, err
+	}
+	inst.mod = mod
+	inst.handle = mod.ExportedFunction(HandlerEntry)
+	for _, g := range p.snap.globals {
+		mg, ok := mod.ExportedGlobal(g.Export).(api.MutableGlobal)
+		if !ok {
+			inst.discard()
+			return p.newReusedInstanceFailed()
+		}
+		inst.globals = append(inst.globals, mg)
+		inst.initial = append(inst.initial, mg.Get())
+	}
+	return inst, nil
+}
+
+// newReusedInstanceFailed turns reuse off for p: its snapshot is not what
+// reuse needs (which compile and preinitialize rule out), so every request
+// instantiates afresh as before.
+func (p *Prepared) newReusedInstanceFailed() (*reusedInstance, error) {
+	p.pool.close()
+	return nil, nil
+}
+
+// runReused runs the handler on an idle instance, or on a new one kept for
+// reuse, and returns the instance to the pool if its run allows.
+func (p *Prepared) runReused(ctx context.Context, c Call) error {
+	inst := p.pool.get()
+	if inst != nil {
+		p.pool.reused.Add(1)
+	} else {
+		var err error
+		if inst, err = p.newReusedInstance(ctx); err != nil {
+			return classify(ctx, err)
+		}
+		if inst == nil { // reuse turned off
+			return p.runReactor(ctx, p.callConfig(ctx, c))
+		}
+		p.pool.fresh.Add(1)
+	}
+	inst.streams.set(ctx, c)
+	inst.mark.dirty = false
+	ctx = withDirtyMark(withArgs(ctx, c.Args), &inst.mark)
+	_, err := inst.handle.Call(ctx)
+	inst.streams.clear()
+	// Over the code cache's budget, an idle instance would keep its
+	// module's code from being released (it pins it): discard it.
+	if err == nil && ctx.Err() == nil && !p.m.e.resident.over.Load() && inst.reset() {
+		p.pool.put(inst)
+	} else {
+		inst.discard()
+	}
+	return classify(ctx, err)
+}
