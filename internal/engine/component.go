@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/wisphq/wisp/internal/preinit"
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
@@ -69,6 +70,11 @@ type Component struct {
 	// snapshotting is set while CompileComponent runs the graph's start
 	// functions for a snapshot: a host function called then fails it.
 	snapshotting bool
+	// pool holds idle graphs of a snapshotted component that can be
+	// reused (component_reuse.go); nil: a fresh graph per run. globals
+	// lists each step's mutable globals, exported for resetting.
+	pool    *instancePool[*graph]
+	globals [][]preinit.Global
 }
 
 // CompileComponent compiles every step's module and instantiates the host
@@ -171,6 +177,9 @@ func coreTypes(ts []ValueType) []api.ValueType {
 
 // Close releases the compiled modules and the host module.
 func (c *Component) Close(ctx context.Context) error {
+	if c.pool != nil {
+		c.pool.close()
+	}
 	if c.image != nil {
 		c.image.close()
 		c.image = nil
@@ -187,12 +196,25 @@ func (c *Component) Close(ctx context.Context) error {
 	return nil
 }
 
-// ComponentInstance is one run's graph of core instances.
+// ComponentInstance is one run's graph of core instances: a handle on a
+// graph, which Close returns to the component's pool when it can be reused
+// (component_reuse.go).
 type ComponentInstance struct {
+	*graph // nil once closed
+}
+
+// graph is a graph of core instances.
+type graph struct {
 	c     *Component
 	inst  []api.Module
 	alloc experimentalMemory
 	funcs []cachedFunc // functions already looked up (wazero allocates a call engine per lookup)
+	// failed: a call trapped, exited or was killed, so the graph is not
+	// reused. globals are its steps' mutable globals and initial their
+	// values after instantiation, for a reused graph's reset.
+	failed  bool
+	globals []api.MutableGlobal
+	initial []uint64
 }
 
 type cachedFunc struct {
@@ -207,13 +229,16 @@ type cachedFunc struct {
 // the step fails instead of reaching the store's global names). Start
 // functions run with ctx, which host functions see.
 func (c *Component) Instantiate(ctx context.Context) (*ComponentInstance, error) {
-	return c.instantiate(ctx, c.compiled, c.snapshotted)
+	if c.pool == nil {
+		return c.instantiate(ctx, c.compiled, c.snapshotted)
+	}
+	return c.reusedGraph(ctx)
 }
 
 // instantiate builds a graph of compiled, the memory-defining step's memory
 // starting as the snapshot's when snapshot is set, else zeroed.
 func (c *Component) instantiate(ctx context.Context, compiled []wazero.CompiledModule, snapshot bool) (*ComponentInstance, error) {
-	g := &ComponentInstance{c: c, inst: make([]api.Module, 0, len(compiled))}
+	g := &ComponentInstance{&graph{c: c, inst: make([]api.Module, 0, len(compiled))}}
 	ictx := experimental.WithImportResolver(ctx, func(name string) api.Module {
 		if name == componentHost {
 			return c.host
@@ -250,7 +275,7 @@ func (c *Component) instantiate(ctx context.Context, compiled []wazero.CompiledM
 
 // Memory returns the memory step exports as name.
 func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
-	if step < 0 || step >= len(g.inst) {
+	if g.graph == nil || step < 0 || step >= len(g.inst) {
 		return nil, false
 	}
 	m := g.inst[step].ExportedMemory(name)
@@ -266,6 +291,9 @@ func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
 // Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
 // killed run when ctx ended.
 func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) { // a guest exit with code 0 gives *ExitError{Code: 0}: no results
+	if g.graph == nil {
+		return nil, errors.New("component call: the graph is closed")
+	}
 	if step < 0 || step >= len(g.inst) {
 		return nil, fmt.Errorf("component call: no core instance %d", step)
 	}
@@ -283,6 +311,9 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 		g.funcs = append(g.funcs, cachedFunc{step, name, f})
 	}
 	res, err := f.Call(ctx, params...)
+	if err != nil || ctx.Err() != nil {
+		g.failed = true
+	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 0 && ctx.Err() == nil {
 		// The guest ended itself (wasi:cli/exit with ok) inside the call:
@@ -292,16 +323,33 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 	return res, g.c.e.closedUnder(classify(ctx, err))
 }
 
-// Close closes the graph's instances in reverse order, then frees its
-// memory. It is idempotent.
+// Close ends the run: the graph is reset and kept for another run when
+// it can be reused (component_reuse.go: every call returned normally and
+// ctx is alive), else its instances are closed in reverse order and its
+// memory freed. It is idempotent.
 func (g *ComponentInstance) Close(ctx context.Context) {
-	ctx = context.WithoutCancel(ctx)
-	for i := len(g.inst) - 1; i >= 0; i-- {
-		g.inst[i].Close(ctx)
+	gr := g.graph
+	if gr == nil {
+		return
 	}
-	g.inst = nil
-	if g.alloc != nil {
-		g.alloc.Free()
-		g.alloc = nil
+	g.graph = nil
+	if pool := gr.c.pool; pool != nil && !gr.failed && ctx.Err() == nil && gr.reset() {
+		pool.put(gr)
+		return
+	}
+	gr.discard()
+}
+
+// discard closes the graph's instances in reverse order, then frees its
+// memory.
+func (gr *graph) discard() {
+	ctx := context.Background()
+	for i := len(gr.inst) - 1; i >= 0; i-- {
+		gr.inst[i].Close(ctx)
+	}
+	gr.inst = nil
+	if gr.alloc != nil {
+		gr.alloc.Free()
+		gr.alloc = nil
 	}
 }

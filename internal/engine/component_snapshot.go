@@ -93,15 +93,7 @@ func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
 		return errors.New("memory unreadable")
 	}
 
-	rewritten := make([]wazero.CompiledModule, 0, len(steps))
-	done := false
-	defer func() {
-		if !done {
-			for _, cm := range rewritten {
-				cm.Close(ctx)
-			}
-		}
-	}()
+	rewrittenWasm := make([][]byte, len(steps))
 	for k, wasm := range steps {
 		var rw []byte
 		if k == c.memStep {
@@ -115,6 +107,32 @@ func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
 		if err != nil {
 			return fmt.Errorf("rewrite step %d: %w", k, err)
 		}
+		rewrittenWasm[k] = rw
+	}
+	// Graphs are reused when no step can change a table or drop a data
+	// segment (component_reuse.go); each step's mutable globals are then
+	// exported, to be reset.
+	reuse := reusableSteps(rewrittenWasm)
+	var exported [][]preinit.Global
+	if reuse {
+		exported = make([][]preinit.Global, len(steps))
+		for k, rw := range rewrittenWasm {
+			if rewrittenWasm[k], exported[k], err = preinit.Instrument(rw); err != nil {
+				return fmt.Errorf("export the globals of step %d: %w", k, err)
+			}
+		}
+	}
+
+	rewritten := make([]wazero.CompiledModule, 0, len(steps))
+	done := false
+	defer func() {
+		if !done {
+			for _, cm := range rewritten {
+				cm.Close(ctx)
+			}
+		}
+	}()
+	for k, rw := range rewrittenWasm {
 		cm, err := c.rt.rt.CompileModule(ctx, rw)
 		if err != nil {
 			return fmt.Errorf("compile rewritten step %d: %w", k, err)
@@ -134,6 +152,10 @@ func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
 		cm.Close(ctx)
 	}
 	c.compiled, c.snapshotted, done = rewritten, true, true
+	if reuse {
+		c.globals = exported
+		c.pool = &instancePool[*graph]{ttl: idleInstanceTTL}
+	}
 	return nil
 }
 
@@ -199,8 +221,11 @@ func sparseChunks(data []byte) ([]imageChunk, int) {
 type sparseMemory struct {
 	mem    instanceMemory
 	chunks []imageChunk
-	copied bool // wazero allocates and grows an instance's memory on one goroutine
+	copied bool   // wazero allocates and grows an instance's memory on one goroutine
+	size   uint64 // the size first allocated, the image's
 }
+
+var _ resettableMemory = (*sparseMemory)(nil)
 
 func (m *sparseMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
 	m.mem.max = maxBytes
@@ -210,7 +235,7 @@ func (m *sparseMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
 func (m *sparseMemory) Reallocate(size uint64) []byte {
 	buf := m.mem.Reallocate(size)
 	if !m.copied && buf != nil {
-		m.copied = true
+		m.copied, m.size = true, size
 		for _, c := range m.chunks {
 			copy(buf[c.at:], c.data)
 		}
@@ -219,3 +244,16 @@ func (m *sparseMemory) Reallocate(size uint64) []byte {
 }
 
 func (m *sparseMemory) Free() { m.mem.Free() }
+
+// reset zeroes the memory and copies the image's chunks in again, unless
+// it grew since it was first allocated (then it reports false).
+func (m *sparseMemory) reset() bool {
+	if m.mem.done.Load() || uint64(len(m.mem.buf)) != m.size {
+		return false
+	}
+	clear(m.mem.buf)
+	for _, c := range m.chunks {
+		copy(m.mem.buf[c.at:], c.data)
+	}
+	return true
+}

@@ -67,7 +67,6 @@ type reusedInstance struct {
 	initial []uint64 // their snapshot values
 	streams *callStreams
 	mark    dirtyMark
-	idle    time.Time // when it last became idle
 }
 
 // callStreams are a reused instance's stdin, stdout, stderr and sleep: the
@@ -112,10 +111,14 @@ func (s *callStreams) clear() {
 	s.stdin, s.stdout, s.stderr, s.ctx = emptyReader{}, io.Discard, io.Discard, context.Background()
 }
 
-// instancePool holds a Prepared's idle instances, most recently used last.
-type instancePool struct {
+// discarder is an instance kept for reuse: a reactor's (reusedInstance) or
+// a component graph's (ComponentInstance).
+type discarder interface{ discard() }
+
+// instancePool holds idle instances, most recently used last.
+type instancePool[T discarder] struct {
 	mu     sync.Mutex
-	idle   []*reusedInstance
+	idle   []idleInstance[T]
 	closed bool
 	timer  *time.Timer   // releases expired instances; nil while none is idle
 	ttl    time.Duration // idleInstanceTTL; shorter in tests
@@ -124,57 +127,62 @@ type instancePool struct {
 	fresh  atomic.Uint64 // runs on a new one
 }
 
-// get returns an idle instance, or nil.
-func (pl *instancePool) get() *reusedInstance {
+type idleInstance[T discarder] struct {
+	inst  T
+	since time.Time
+}
+
+// get returns an idle instance, or false.
+func (pl *instancePool[T]) get() (T, bool) {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	n := len(pl.idle)
 	if n == 0 {
-		return nil
+		var none T
+		return none, false
 	}
-	inst := pl.idle[n-1]
-	pl.idle[n-1] = nil
+	inst := pl.idle[n-1].inst
+	pl.idle[n-1] = idleInstance[T]{}
 	pl.idle = pl.idle[:n-1]
-	return inst
+	return inst, true
 }
 
 // put keeps inst for reuse, or discards it when the pool is closed or
 // full.
-func (pl *instancePool) put(inst *reusedInstance) {
+func (pl *instancePool[T]) put(inst T) {
 	pl.mu.Lock()
 	if pl.closed || len(pl.idle) >= maxIdleInstances {
 		pl.mu.Unlock()
 		inst.discard()
 		return
 	}
-	inst.idle = time.Now()
-	pl.idle = append(pl.idle, inst)
+	pl.idle = append(pl.idle, idleInstance[T]{inst: inst, since: time.Now()})
 	if pl.timer == nil {
 		pl.timer = time.AfterFunc(pl.ttl, pl.expire)
 	}
 	pl.mu.Unlock()
 }
 
-// expire discards the instances idle for idleInstanceTTL and rearms the
-// timer for the rest.
-func (pl *instancePool) expire() {
+// expire discards the instances idle for ttl and rearms the timer for the
+// rest.
+func (pl *instancePool[T]) expire() {
 	pl.mu.Lock()
 	now := time.Now()
 	keep := 0
-	var expired []*reusedInstance
-	for _, inst := range pl.idle { // oldest first
-		if now.Sub(inst.idle) >= pl.ttl {
-			expired = append(expired, inst)
+	var expired []T
+	for _, in := range pl.idle { // oldest first
+		if now.Sub(in.since) >= pl.ttl {
+			expired = append(expired, in.inst)
 			continue
 		}
-		pl.idle[keep] = inst
+		pl.idle[keep] = in
 		keep++
 	}
 	clear(pl.idle[keep:])
 	pl.idle = pl.idle[:keep]
 	pl.timer = nil
-	if keep > 0 {
-		pl.timer = time.AfterFunc(pl.ttl-now.Sub(pl.idle[0].idle), pl.expire)
+	if keep > 0 && !pl.closed {
+		pl.timer = time.AfterFunc(pl.ttl-now.Sub(pl.idle[0].since), pl.expire)
 	}
 	pl.mu.Unlock()
 	for _, inst := range expired {
@@ -184,7 +192,7 @@ func (pl *instancePool) expire() {
 
 // close discards every idle instance; instances running now are discarded
 // when they finish.
-func (pl *instancePool) close() {
+func (pl *instancePool[T]) close() {
 	pl.mu.Lock()
 	pl.closed = true
 	idle := pl.idle
@@ -194,13 +202,13 @@ func (pl *instancePool) close() {
 		pl.timer = nil
 	}
 	pl.mu.Unlock()
-	for _, inst := range idle {
-		inst.discard()
+	for _, in := range idle {
+		in.inst.discard()
 	}
 }
 
 // size returns the number of idle instances.
-func (pl *instancePool) size() int {
+func (pl *instancePool[T]) size() int {
 	pl.mu.Lock()
 	defer pl.mu.Unlock()
 	return len(pl.idle)
@@ -277,8 +285,8 @@ func (p *Prepared) newReusedInstanceFailed() (*reusedInstance, error) {
 // runReused runs the handler on an idle instance, or on a new one kept for
 // reuse, and returns the instance to the pool if its run allows.
 func (p *Prepared) runReused(ctx context.Context, c Call) error {
-	inst := p.pool.get()
-	if inst != nil {
+	inst, ok := p.pool.get()
+	if ok {
 		p.pool.reused.Add(1)
 	} else {
 		var err error

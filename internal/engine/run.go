@@ -31,10 +31,10 @@ type Prepared struct {
 	m      *Module
 	base   wazero.ModuleConfig
 	env    []string
-	mounts []Mount         // mounted per Run, to count each instance's open files
-	fs     wazero.FSConfig // instead of mounts, for RunCommand's host directories
-	snap   *snapshot       // a reactor's pre-initialized state
-	pool   *instancePool   // a reusable snapshot's idle instances (reuse.go)
+	mounts []Mount                        // mounted per Run, to count each instance's open files
+	fs     wazero.FSConfig                // instead of mounts, for RunCommand's host directories
+	snap   *snapshot                      // a reactor's pre-initialized state
+	pool   *instancePool[*reusedInstance] // a reusable snapshot's idle instances (reuse.go)
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
@@ -67,7 +67,7 @@ func (m *Module) prepare(ctx context.Context, env []string, mounts []Mount, fsc 
 		}
 		p.snap = snap
 		if snap.reusable {
-			p.pool = &instancePool{ttl: idleInstanceTTL}
+			p.pool = &instancePool[*reusedInstance]{ttl: idleInstanceTTL}
 		}
 	}
 	return p, nil
