@@ -25,6 +25,12 @@
 //     reused instances (internal/engine/reuse.go), so its requests prove
 //     that path starts every request in the state a fresh instance would.
 //
+// jsprobe (testdata/components/jsprobe) is JavaScript built into a
+// wasi:http component, whose module-level and global state lives in a
+// 13 MB pre-initialized heap: the node runs it on reused component graphs,
+// and every request must still find that state as a fresh instance has it
+// (jscomponent_test.go).
+//
 // Every probe is a command (NAME.wasm) and, built from the same source, a
 // reactor (NAME-reactor.wasm: _initialize and wisp_handle). A node that
 // does not run reactors refuses the latter at deploy; their tests are then
@@ -38,7 +44,8 @@
 // writable host directory, so the second run sees the first one's files.
 //
 // The suite takes under 20 seconds, about half of it waiting for requests
-// that run into their timeout; -short skips those.
+// that run into their timeout, plus 10-30 s compiling jsprobe; -short
+// skips those.
 package isolation
 
 import (

@@ -101,6 +101,7 @@ var wantStatus = map[string]int{
 	"twice": http.StatusOK,
 	"grow":  http.StatusOK,
 	"close": http.StatusOK,
+	"throw": http.StatusInternalServerError,
 	"exit7": http.StatusInternalServerError,
 	"trap":  http.StatusInternalServerError,
 	"oob":   http.StatusInternalServerError,
@@ -141,6 +142,8 @@ func check(c call, r response, ref string) []string {
 		problems = append(problems, checkFiles(c, r.body, ref, deployedMounts())...)
 	case reuseProbe:
 		problems = append(problems, checkReuse(c, r.body)...)
+	case jsProbe:
+		problems = append(problems, checkJS(c, r.body)...)
 	}
 	return problems
 }
