@@ -83,7 +83,7 @@ func serverCommands(root, tmp, wisp, wasm string) []struct {
 		cmd         func(addr string) (*exec.Cmd, error)
 	}
 	return []sc{
-		{"Wisp", "`wisp serve --deploy DIR`: the component, a fresh instance per request", func(addr string) (*exec.Cmd, error) {
+		{"Wisp", "`wisp serve --deploy DIR`: the component, its graph reset to the snapshot for every request", func(addr string) (*exec.Cmd, error) {
 			app := filepath.Join(tmp, "app")
 			if err := os.MkdirAll(app, 0o755); err != nil {
 				return nil, err
