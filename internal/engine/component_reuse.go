@@ -54,6 +54,7 @@ func reusableSteps(steps [][]byte) bool {
 // globals for resetting.
 func (c *Component) reusedGraph(ctx context.Context) (*ComponentInstance, error) {
 	if gr, ok := c.pool.get(); ok {
+		gr.alloc.(resettableMemory).resume()
 		c.pool.reused.Add(1)
 		return &ComponentInstance{gr}, nil
 	}

@@ -257,3 +257,5 @@ func (m *sparseMemory) reset() bool {
 	}
 	return true
 }
+
+func (m *sparseMemory) resume() {}

@@ -86,11 +86,16 @@ func (m *copiedMemory) reset() bool {
 	return m.image.copyTo(m.mem.buf) == nil
 }
 
+func (m *copiedMemory) resume() {}
+
 // resettableMemory is a memory that can be returned to its image for the
-// next request of a reused instance (reuse.go).
+// next request of a reused instance (reuse.go): reset restores it and
+// leaves it idle (mappedMemory then counts less in Engine.OffHeap), resume
+// readies it for its next run.
 type resettableMemory interface {
 	experimentalMemory
 	reset() bool
+	resume()
 }
 
 var _ resettableMemory = (*copiedMemory)(nil)

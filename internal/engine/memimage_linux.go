@@ -101,7 +101,8 @@ func mapImage(conn syscall.RawConn, region []byte, size int) bool {
 type mappedMemory struct {
 	region    []byte
 	held      *atomic.Int64 // the engine's count of memory outside the Go heap
-	size      uint64        // the longest length handed out, counted in held
+	size      uint64        // the longest length handed out
+	counted   int64         // what this memory adds to held: size, or while idle its private pages
 	done      atomic.Bool
 	file      mappedFile // the image, for reset
 	imageSize int
@@ -123,17 +124,36 @@ var _ resettableMemory = (*mappedMemory)(nil)
 // instance's own, so its next request does not fault them in and copy
 // them again, which for a large guest (a JavaScript component writes a
 // few hundred pages per request) costs more than the reset itself. Such
-// pages stay resident while the instance is idle; they are within the
-// image size counted in held.
+// pages stay resident while the instance is idle.
+//
+// After a reset the memory is idle until resume: held counts only its
+// private pages (the image's other pages are the file's, shared by every
+// instance), where a running memory counts its whole length.
 func (m *mappedMemory) reset() bool {
 	if m.done.Load() || m.size != uint64(m.imageSize) {
 		return false
 	}
-	if m.file.pagemap != nil && m.restoreWritten() {
-		return true
+	private, ok := int64(0), false
+	if m.file.pagemap != nil {
+		private, ok = m.restoreWritten()
 	}
-	conn, err := m.file.f.SyscallConn()
-	return err == nil && mapImage(conn, m.region, m.imageSize)
+	if !ok {
+		conn, err := m.file.f.SyscallConn()
+		if err != nil || !mapImage(conn, m.region, m.imageSize) {
+			return false
+		}
+		private = 0
+	}
+	m.held.Add(private - m.counted)
+	m.counted = private
+	return true
+}
+
+// resume counts the memory at its whole length again, for the run a
+// reused instance is taken for.
+func (m *mappedMemory) resume() {
+	m.held.Add(int64(m.size) - m.counted)
+	m.counted = int64(m.size)
 }
 
 // Bits of a /proc/self/pagemap entry (Documentation/admin-guide/mm/pagemap.rst).
@@ -144,8 +164,9 @@ const (
 )
 
 // restoreWritten reads the image back into every page of the mapping that
-// is the instance's private copy, and reports whether it could.
-func (m *mappedMemory) restoreWritten() bool {
+// is the instance's private copy, and returns their size and whether it
+// could.
+func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 	ps := os.Getpagesize()
 	pages := m.imageSize / ps
 	if cap(m.entries) < pages*8 {
@@ -154,7 +175,7 @@ func (m *mappedMemory) restoreWritten() bool {
 	entries := m.entries[:pages*8]
 	addr := uintptr(unsafe.Pointer(&m.region[0]))
 	if n, err := m.file.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
-		return false
+		return 0, false
 	}
 	written := func(i int) bool {
 		e := binary.LittleEndian.Uint64(entries[i*8:])
@@ -170,11 +191,12 @@ func (m *mappedMemory) restoreWritten() bool {
 			j++
 		}
 		if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
-			return false // the caller maps the image again
+			return 0, false // the caller maps the image again
 		}
+		private += int64((j - i) * ps)
 		i = j
 	}
-	return true
+	return private, true
 }
 
 func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return wazeroView{m} }
@@ -185,6 +207,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	}
 	if size > m.size {
 		m.held.Add(int64(size - m.size))
+		m.counted += int64(size - m.size)
 		m.size = size
 	}
 	return m.region[:size]
@@ -193,6 +216,6 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 func (m *mappedMemory) Free() {
 	if m.done.CompareAndSwap(false, true) {
 		syscall.Munmap(m.region)
-		m.held.Add(-int64(m.size))
+		m.held.Add(-m.counted)
 	}
 }

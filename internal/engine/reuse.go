@@ -45,9 +45,9 @@ import (
 // Idle instances are kept per Prepared, at most maxIdleInstances, each for
 // at most idleInstanceTTL after its last run; Prepared.Close (an undeploy
 // or a redeploy) releases them at once. An idle instance's memory is
-// counted in Engine.OffHeap (the node's memory budget) at its full image
-// size, though after a reset it holds only pages shared with the image,
-// and it keeps its module's compiled code resident (resident.go): while
+// counted in Engine.OffHeap (the node's memory budget) by the pages it
+// holds privately (on Linux, the pages its requests wrote, kept with the
+// image's bytes read back: see mappedMemory.reset), and it keeps its module's compiled code resident (resident.go): while
 // the code cache is over its budget, instances are not kept.
 
 // idleInstanceTTL is how long an idle instance is kept after its last run.
@@ -287,6 +287,7 @@ func (p *Prepared) newReusedInstanceFailed() (*reusedInstance, error) {
 func (p *Prepared) runReused(ctx context.Context, c Call) error {
 	inst, ok := p.pool.get()
 	if ok {
+		inst.mem.resume()
 		p.pool.reused.Add(1)
 	} else {
 		var err error
