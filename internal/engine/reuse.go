@@ -241,8 +241,10 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 	if err != nil {
 		return nil, err
 	}
-	mem, ok := p.snap.image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize).(resettableMemory)
-	if !ok { // every image memory is resettable; this guards the type switch above
+	em := p.snap.image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize)
+	mem, ok := em.(resettableMemory)
+	if !ok { // every image memory is resettable; this guards instanceMemory's choices
+		em.Free()
 		release()
 		return p.newReusedInstanceFailed()
 	}
@@ -278,6 +280,7 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 // reuse needs (which compile and preinitialize rule out), so every request
 // instantiates afresh as before.
 func (p *Prepared) newReusedInstanceFailed() (*reusedInstance, error) {
+	p.reuseOff.Store(true)
 	p.pool.close()
 	return nil, nil
 }

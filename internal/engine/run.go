@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -35,6 +36,9 @@ type Prepared struct {
 	fs     wazero.FSConfig                // instead of mounts, for RunCommand's host directories
 	snap   *snapshot                      // a reactor's pre-initialized state
 	pool   *instancePool[*reusedInstance] // a reusable snapshot's idle instances (reuse.go)
+	// reuseOff: an instance for reuse could not be made (reuse.go); every
+	// run instantiates afresh.
+	reuseOff atomic.Bool
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
@@ -139,7 +143,7 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 func (p *Prepared) Run(ctx context.Context, c Call) error {
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
 	ctx = WithHostData(ctx, c.Host)
-	if p.pool != nil {
+	if p.pool != nil && !p.reuseOff.Load() {
 		return p.m.e.closedUnder(p.runReused(ctx, c))
 	}
 	cfg := p.callConfig(ctx, c)
