@@ -56,6 +56,7 @@ func (c *Component) reusedGraph(ctx context.Context) (*ComponentInstance, error)
 	if gr, ok := c.pool.get(); ok {
 		gr.alloc.(resettableMemory).resume()
 		c.pool.reused.Add(1)
+		c.e.reused.Add(1)
 		return &ComponentInstance{gr}, nil
 	}
 	g, err := c.instantiate(ctx, c.compiled, true)

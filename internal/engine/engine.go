@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -62,8 +63,9 @@ type Engine struct {
 	modules  map[moduleKey]*Module
 	closed   bool
 
-	memory   memoryPool // linear memories of every runtime
-	resident residency  // which modules' code is in memory
+	memory   memoryPool    // linear memories of every runtime
+	resident residency     // which modules' code is in memory
+	reused   atomic.Uint64 // runs on a reused instance (Stats.Reused)
 }
 
 type runtime struct {

@@ -98,6 +98,10 @@ type Stats struct {
 	Budget        int64  // Config.CodeCache in effect; 0: no limit
 	Loads         uint64 // modules loaded back from disk since New
 	Evictions     uint64 // modules released to stay within Budget since New
+	// Reused counts the runs of reactors and component graphs that ran on
+	// an instance an earlier run used, reset to its snapshot (reuse.go),
+	// since New.
+	Reused uint64
 }
 
 // Stats reports the engine's compiled code. It is safe for concurrent use.
@@ -107,7 +111,7 @@ func (e *Engine) Stats() Stats {
 	defer r.mu.Unlock()
 	return Stats{
 		Modules: r.modules, Resident: len(r.ring), ResidentBytes: r.bytes,
-		Budget: r.budget, Loads: r.loads, Evictions: r.evictions,
+		Budget: r.budget, Loads: r.loads, Evictions: r.evictions, Reused: e.reused.Load(),
 	}
 }
 

@@ -292,6 +292,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 	if ok {
 		inst.mem.resume()
 		p.pool.reused.Add(1)
+		p.m.e.reused.Add(1)
 	} else {
 		var err error
 		if inst, err = p.newReusedInstance(ctx); err != nil {

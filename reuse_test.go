@@ -1,0 +1,65 @@
+package wisp_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wisphq/wisp"
+	"github.com/wisphq/wisp/memstore"
+)
+
+// TestRequestsRunOnReusedInstances checks, through the node, that a
+// pre-initialized reactor and a JavaScript component answer their requests
+// on reused instances (internal/engine/reuse.go, component_reuse.go), with
+// the answers a fresh instance gives. tests/isolation proves that no
+// request sees another's state on them.
+func TestRequestsRunOnReusedInstances(t *testing.T) {
+	n, err := wisp.New(wisp.Config{Store: memstore.New(), KV: memstore.NewKV()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := n.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close(ctx) })
+	for _, tc := range []struct {
+		name, module string
+		stores       []string
+		input        func() wisp.Input
+		want         string
+		short        bool // runs with -short
+	}{
+		{"go reactor", "bench/guests/hello-go-reactor/hello.wasm", nil,
+			func() wisp.Input { return wisp.Input{Args: []string{"/"}} }, "Hello, world!", true},
+		{"javascript component", "examples/hello-js/hello.wasm", []string{"default"},
+			func() wisp.Input { return wisp.Input{Request: httptest.NewRequest("GET", "/js", nil)} }, "hello from JavaScript on Wisp: GET /js", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.short && testing.Short() {
+				t.Skip("compiling the 13 MB JavaScript component takes 10-30 s; skipped with -short")
+			}
+			spec := wisp.AppSpec{Name: strings.ReplaceAll(tc.name, " ", "-"), Module: uploadFile(t, n, tc.module), KeyValueStores: tc.stores}
+			if _, err := n.Deploy(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+			before := wisp.EngineReused(n)
+			for i := range 5 {
+				var out bytes.Buffer
+				in := tc.input()
+				in.Stdout = &out
+				if err := n.InvokeApp(ctx, spec.Name, in); err != nil || !strings.Contains(out.String(), tc.want) {
+					t.Fatalf("request %d: %v, answer %q; want %q", i, err, out.String(), tc.want)
+				}
+			}
+			// The first request may instantiate; the rest run on the
+			// instance it left.
+			if reused := wisp.EngineReused(n) - before; reused < 4 {
+				t.Errorf("%d of 5 requests ran on a reused instance, want at least 4", reused)
+			}
+		})
+	}
+}
