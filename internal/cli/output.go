@@ -43,8 +43,12 @@ func formatTime(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// formatRoutes joins routes for display: "/hello, /api/...".
+// formatRoutes joins routes for display: "/hello, /api/...", or says an
+// app has none (it is only invoked by name).
 func formatRoutes(routes []wisp.Route) string {
+	if len(routes) == 0 {
+		return "none (invoked by name only)"
+	}
 	s := make([]string, len(routes))
 	for i, r := range routes {
 		s[i] = r.String()

@@ -4,7 +4,8 @@
 //	name = "echo"              # app name
 //	module = "echo.wasm"       # the .wasm, beneath wisp.toml's directory,
 //	                           # or an OCI artifact: "oci://ghcr.io/acme/echo:1.0"
-//	routes = ["/echo/..."]     # see wisp.ParseRoute
+//	routes = ["/echo/..."]     # see wisp.ParseRoute; routes = [] for an app only
+//	                           # invoked by name (wisp.Node.Invoke), never over HTTP
 //	key_value_stores = ["default"]   # stores the app may open; see wisp.ValidateKVStoreName
 //	allowed_outbound_hosts = ["https://api.example.com", "http://127.0.0.1:8080"]
 //	                           # URL patterns the app may call (docs/outbound.md)
@@ -102,7 +103,7 @@ type Manifest struct {
 	// ModuleRef is the module exactly as written in the manifest, for
 	// messages ("echo.wasm").
 	ModuleRef string
-	Routes    []wisp.Route // in the order written; at least one
+	Routes    []wisp.Route // in the order written; empty (not nil) for routes = []
 	// KeyValueStores names the key-value stores the app may open, in the
 	// order written; nil if none (wisp.AppSpec.KeyValueStores).
 	KeyValueStores []string

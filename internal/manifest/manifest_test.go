@@ -366,3 +366,19 @@ func TestNotAManifest(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyRoutesMeansInvokeOnly checks that routes = [] written out is an
+// app invoked by name only, while a missing routes key stays an error.
+func TestEmptyRoutesMeansInvokeOnly(t *testing.T) {
+	m, err := manifest.Parse([]byte("name = \"rules\"\nmodule = \"rules.wasm\"\nroutes = []\n"), "wisp.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Routes == nil || len(m.Routes) != 0 {
+		t.Errorf("Routes = %#v, want empty and not nil", m.Routes)
+	}
+	_, err = manifest.Parse([]byte("name = \"rules\"\nmodule = \"rules.wasm\"\n"), "wisp.toml")
+	if err == nil || !strings.Contains(err.Error(), "routes") {
+		t.Errorf("a manifest without routes: %v, want an error naming routes", err)
+	}
+}

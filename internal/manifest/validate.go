@@ -186,12 +186,10 @@ func (p *parser) routes(doc map[string]any, name string) []wisp.Route {
 		return nil
 	}
 	if len(list) == 0 {
-		example := "/echo/..."
-		if wisp.ValidateAppName(name) == nil {
-			example = "/" + name + "/..."
-		}
-		p.reportAt(e.value, "routes is empty: add at least one, like routes = [%q]", example)
-		return nil
+		// Written out empty on purpose: the app answers no HTTP request
+		// and is only invoked by name (wisp.Node.Invoke). A missing
+		// routes key stays an error, so a forgotten one is not silent.
+		return []wisp.Route{}
 	}
 	var routes []wisp.Route
 	first := map[wisp.Route]position{}
