@@ -1,0 +1,314 @@
+package meter
+
+import (
+	"errors"
+	"fmt"
+)
+
+// code returns the code section with every function body instrumented.
+func (m *module) code(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if n != uint32(len(m.funcTypes)) {
+		return nil, fmt.Errorf("%d bodies for %d functions", n, len(m.funcTypes))
+	}
+	out := make([]byte, 0, len(b)+len(b)/4+16)
+	out = appendU32(out, n)
+	for i := uint32(0); i < n; i++ {
+		body, err := r.vec()
+		if err != nil {
+			return nil, fmt.Errorf("function %d: %w", m.funcImports+i, err)
+		}
+		nb, err := m.body(body, m.typeParams[m.funcTypes[i]])
+		if err != nil {
+			return nil, fmt.Errorf("function %d: %w", m.funcImports+i, err)
+		}
+		out = appendVec(out, nb)
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last function body")
+	}
+	return out, nil
+}
+
+// An edit changes a function body: it replaces b[pos:end] (nothing, for an
+// insertion) with what its kind says.
+type edit struct {
+	pos, end int
+	kind     editKind
+	value    uint32 // editCharge: region; editFunc: new function index
+}
+
+type editKind byte
+
+const (
+	editCharge      editKind = iota // charge a region's cost
+	editFunc                        // a renumbered function index
+	editChargeMem                   // charge a bulk memory operation's size
+	editChargeTable                 // charge a bulk table operation's size
+)
+
+// body instruments one function body (locals and expression).
+func (m *module) body(b []byte, params uint32) ([]byte, error) {
+	r := &reader{b: b}
+	groups, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	locals := uint64(params)
+	for i := uint32(0); i < groups; i++ {
+		c, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.byte(); err != nil {
+			return nil, err
+		}
+		locals += uint64(c)
+	}
+	localsStart := len(appendU32(nil, groups))
+	expr := r.pos
+
+	edits := []edit{{pos: expr, end: expr, kind: editCharge, value: 0}}
+	costs := []int64{0}
+	frames := []uint32{0} // the region of each open block, the function's first
+	bulk := false
+	for len(frames) > 0 {
+		start := r.pos
+		op, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		region := frames[len(frames)-1]
+		costs[region]++
+		switch {
+		case op == 0x02 || op == 0x04: // block, if
+			if err := r.blockType(); err != nil {
+				return nil, err
+			}
+			frames = append(frames, region)
+		case op == 0x03: // loop: its body is a region, charged at its start
+			if err := r.blockType(); err != nil {
+				return nil, err
+			}
+			id := uint32(len(costs))
+			costs = append(costs, 0)
+			frames = append(frames, id)
+			edits = append(edits, edit{pos: r.pos, end: r.pos, kind: editCharge, value: id})
+		case op == 0x0B: // end
+			frames = frames[:len(frames)-1]
+		case op == 0x10 || op == 0xD2: // call, ref.func
+			at := r.pos
+			f, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			if op == 0x10 && f < m.funcImports {
+				costs[region] += HostCallCost
+			}
+			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: m.fn(f)})
+		case op == 0xFC:
+			sub, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			switch sub {
+			case 8, 10, 11: // memory.init, memory.copy, memory.fill
+				edits = append(edits, edit{pos: start, end: start, kind: editChargeMem})
+				bulk = true
+			case 12, 14, 17: // table.init, table.copy, table.fill
+				edits = append(edits, edit{pos: start, end: start, kind: editChargeTable})
+				bulk = true
+			}
+			if err := r.prefixedFC(sub); err != nil {
+				return nil, err
+			}
+		default:
+			if err := r.immediates(op); err != nil {
+				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
+			}
+		}
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the function's end")
+	}
+
+	scratch := uint32(locals) // the local bulk charges keep the size in
+	if bulk && locals >= 1<<32-1 {
+		return nil, errors.New("too many locals to add one")
+	}
+	out := make([]byte, 0, len(b)+len(edits)*20+8)
+	if bulk {
+		out = appendU32(out, groups+1)
+		out = append(out, b[localsStart:expr]...)
+		out = append(out, 0x01, 0x7F) // one i32
+	} else {
+		out = append(out, b[:expr]...)
+	}
+	pos := expr
+	for _, e := range edits {
+		out = append(out, b[pos:e.pos]...)
+		pos = e.end
+		switch e.kind {
+		case editCharge:
+			out = m.charge(out, costs[e.value])
+		case editFunc:
+			out = appendU32(out, e.value)
+		case editChargeMem:
+			out = m.chargeSize(out, scratch, memoryShift)
+		case editChargeTable:
+			out = m.chargeSize(out, scratch, 0)
+		}
+	}
+	return append(out, b[pos:]...), nil
+}
+
+// charge appends: fuel -= cost; if fuel < 0 { refuel() }.
+func (m *module) charge(out []byte, cost int64) []byte {
+	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
+	out = appendS64(append(out, 0x42), cost)      // i64.const cost
+	out = append(out, 0x7D)                       // i64.sub
+	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
+	return m.check(out)
+}
+
+// chargeSize appends, before a bulk instruction whose size operand is on
+// top of the stack: fuel -= size >> shift; if fuel < 0 { refuel() }. The
+// size stays on the stack for the instruction.
+func (m *module) chargeSize(out []byte, scratch uint32, shift int64) []byte {
+	out = appendU32(append(out, 0x22), scratch)   // local.tee scratch
+	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
+	out = appendU32(append(out, 0x20), scratch)   // local.get scratch
+	out = append(out, 0xAD)                       // i64.extend_i32_u
+	if shift != 0 {
+		out = appendS64(append(out, 0x42), shift) // i64.const shift
+		out = append(out, 0x88)                   // i64.shr_u
+	}
+	out = append(out, 0x7D)                       // i64.sub
+	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
+	return m.check(out)
+}
+
+// check appends: if fuel < 0 { refuel() }.
+func (m *module) check(out []byte) []byte {
+	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
+	out = append(out, 0x42, 0x00, 0x53)           // i64.const 0; i64.lt_s
+	out = append(out, 0x04, 0x40)                 // if
+	out = appendU32(append(out, 0x10), m.funcImports)
+	return append(out, 0x0B) // end
+}
+
+// blockType skips a block type: empty, a value type, or a type index.
+func (r *reader) blockType() error {
+	if r.pos >= len(r.b) {
+		return errTruncated
+	}
+	switch r.b[r.pos] {
+	case 0x40, 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
+		r.pos++
+		return nil
+	}
+	return r.signed(33)
+}
+
+func (r *reader) memarg() error {
+	if _, err := r.u32(); err != nil { // alignment
+		return err
+	}
+	_, err := r.u32() // offset
+	return err
+}
+
+// u32s skips n unsigned integers.
+func (r *reader) u32s(n int) error {
+	for ; n > 0; n-- {
+		if _, err := r.u32(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// immediates skips the immediates of an instruction of the core
+// instruction set (WebAssembly 2.0) other than the 0xFC-prefixed ones.
+func (r *reader) immediates(op byte) error {
+	switch {
+	case op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0F || op == 0x1A || op == 0x1B || op == 0xD1:
+		return nil // unreachable, nop, else, return, drop, select, ref.is_null
+	case op == 0x0C || op == 0x0D: // br, br_if
+		return r.u32s(1)
+	case op == 0x0E: // br_table
+		n, err := r.u32()
+		if err != nil {
+			return err
+		}
+		return r.u32s(int(n) + 1)
+	case op == 0x11: // call_indirect
+		return r.u32s(2)
+	case op == 0x1C: // select with types
+		_, err := r.vec()
+		return err
+	case op >= 0x20 && op <= 0x26: // locals, globals, table.get/set
+		return r.u32s(1)
+	case op >= 0x28 && op <= 0x3E: // loads and stores
+		return r.memarg()
+	case op == 0x3F || op == 0x40: // memory.size, memory.grow
+		return r.u32s(1)
+	case op == 0x41:
+		return r.signed(32)
+	case op == 0x42:
+		return r.signed(64)
+	case op == 0x43:
+		return r.skip(4)
+	case op == 0x44:
+		return r.skip(8)
+	case op >= 0x45 && op <= 0xC4: // numeric, sign extension
+		return nil
+	case op == 0xD0: // ref.null
+		_, err := r.byte()
+		return err
+	case op == 0xFD:
+		return r.prefixedFD()
+	}
+	return fmt.Errorf("unsupported opcode 0x%02x", op)
+}
+
+// prefixedFC skips the immediates of a 0xFC-prefixed instruction.
+func (r *reader) prefixedFC(sub uint32) error {
+	switch {
+	case sub <= 7: // saturating truncation
+		return nil
+	case sub == 8 || sub == 10 || sub == 12 || sub == 14: // *.init, *.copy
+		return r.u32s(2)
+	case sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
+		return r.u32s(1)
+	}
+	return fmt.Errorf("unsupported instruction 0xFC %d", sub)
+}
+
+// prefixedFD skips a SIMD instruction's opcode and immediates.
+func (r *reader) prefixedFD() error {
+	sub, err := r.u32()
+	if err != nil {
+		return err
+	}
+	switch {
+	case sub <= 11 || sub == 92 || sub == 93: // loads, store
+		return r.memarg()
+	case sub == 12 || sub == 13: // v128.const, i8x16.shuffle
+		return r.skip(16)
+	case sub >= 21 && sub <= 34: // extract and replace lane
+		return r.skip(1)
+	case sub >= 84 && sub <= 91: // load and store lane
+		if err := r.memarg(); err != nil {
+			return err
+		}
+		return r.skip(1)
+	case sub <= 255:
+		return nil
+	}
+	return fmt.Errorf("unsupported instruction 0xFD %d", sub)
+}

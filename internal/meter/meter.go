@@ -1,0 +1,298 @@
+// Package meter rewrites a WebAssembly module so that its instances count
+// the work they do, in fuel, and call into the host when the fuel they were
+// given runs out: CPU metering by instrumentation, done once at deploy,
+// with no support needed from the runtime.
+//
+// Instrument adds to a module:
+//
+//   - a mutable i64 global, the fuel counter, exported as FuelExport;
+//   - an imported function ImportModule.ImportName of type [] -> [], the
+//     refuel call;
+//   - at every function's entry and at the start of every loop body (the
+//     target of a loop's back-edges), a charge: the counter is decreased by
+//     the cost of the region that starts there, and when it drops below
+//     zero the refuel function is called;
+//   - before each bulk memory and table instruction (memory.fill,
+//     memory.copy, memory.init, table.fill, table.copy, table.init), a
+//     charge of the size operand: one fuel per 16 bytes of memory
+//     (MemoryBytesPerFuel) or per table element.
+//
+// A region is the code of a function or a loop body outside the loops
+// nested in it. Its cost is one fuel per instruction in it, plus
+// HostCallCost for each call to an imported function, counted statically:
+// both arms of an if are charged whichever runs. Every instruction a
+// guest executes belongs to exactly one region, and a region runs at most
+// once between two charges of it (re-running a loop body passes its
+// charge again), so the fuel charged bounds the instructions executed from
+// above. It depends only on the path the guest takes through its code: the
+// same call with the same input uses the same fuel on every machine, run
+// and node.
+//
+// The counter starts at zero, so an instance calls refuel at its first
+// function entry. The host gives fuel by setting the counter, and stops
+// the instance by failing the call. Fuel used is what the host gave minus
+// what is left in the counter.
+//
+// The functions here do not validate modules: they expect modules wazero
+// will accept, and return an error rather than panic on anything they
+// cannot read. A module the rewriter cannot read must not run unmetered.
+package meter
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Names Instrument adds to a module.
+const (
+	ImportModule = "wisp:meter" // the module of the refuel import
+	ImportName   = "refuel"     // the refuel import: type [] -> []
+	FuelExport   = "wisp.meter.fuel"
+)
+
+// Costs, in fuel.
+const (
+	// HostCallCost is charged for each call to an imported function (a
+	// host function) on top of the call instruction itself, for the work
+	// the host does.
+	HostCallCost = 100
+	// MemoryBytesPerFuel is how many bytes of memory.fill, memory.copy and
+	// memory.init one fuel pays for. Table operations cost one fuel per
+	// element.
+	MemoryBytesPerFuel = 16
+	memoryShift        = 4 // log2(MemoryBytesPerFuel)
+)
+
+// ErrReserved is matched by errors for modules that already use the names
+// Instrument adds: an import from ImportModule or an export named
+// FuelExport.
+var ErrReserved = errors.New("module uses a name reserved for metering")
+
+// Section ids.
+const (
+	secCustom   = 0
+	secType     = 1
+	secImport   = 2
+	secFunction = 3
+	secGlobal   = 6
+	secExport   = 7
+	secStart    = 8
+	secElement  = 9
+	secCode     = 10
+)
+
+// module is what Instrument learns of a module before it rewrites code.
+type module struct {
+	typeParams  []uint32 // parameter count of each type
+	funcTypes   []uint32 // type index of each defined function
+	funcImports uint32   // imported functions: the refuel import's index
+	globals     uint32   // imported and defined globals: the counter's index
+	refuelType  uint32
+}
+
+// fn renumbers a function index for the added import, which comes after
+// the module's own imports.
+func (m *module) fn(i uint32) uint32 {
+	if i >= m.funcImports {
+		return i + 1
+	}
+	return i
+}
+
+// Instrument returns wasm rewritten to meter its execution (see the package
+// documentation). Errors: ErrReserved, or a description of what it could
+// not read in wasm.
+func Instrument(wasm []byte) ([]byte, error) {
+	secs, err := sections(wasm)
+	if err != nil {
+		return nil, err
+	}
+	m := &module{}
+	bodies := map[byte][]byte{}
+	byID := map[byte][]byte{}
+	for _, s := range secs {
+		if s.id != secCustom {
+			if _, dup := byID[s.id]; dup {
+				return nil, fmt.Errorf("section %d appears twice", s.id)
+			}
+			byID[s.id] = s.body
+		}
+	}
+	// The type section first: the refuel import needs its type.
+	if bodies[secType], err = m.types(byID[secType]); err != nil {
+		return nil, fmt.Errorf("type section: %w", err)
+	}
+	if bodies[secImport], err = m.imports(byID[secImport]); err != nil {
+		return nil, fmt.Errorf("import section: %w", err)
+	}
+	if err := m.functions(byID[secFunction]); err != nil {
+		return nil, fmt.Errorf("function section: %w", err)
+	}
+	if bodies[secGlobal], err = m.globalSection(byID[secGlobal]); err != nil {
+		return nil, fmt.Errorf("global section: %w", err)
+	}
+	if bodies[secExport], err = m.exports(byID[secExport]); err != nil {
+		return nil, fmt.Errorf("export section: %w", err)
+	}
+	if b, ok := byID[secStart]; ok {
+		r := &reader{b: b}
+		f, err := r.u32()
+		if err != nil || !r.done() {
+			return nil, errors.New("start section: malformed")
+		}
+		bodies[secStart] = appendU32(nil, m.fn(f))
+	}
+	if b, ok := byID[secElement]; ok {
+		if bodies[secElement], err = m.elements(b); err != nil {
+			return nil, fmt.Errorf("element section: %w", err)
+		}
+	}
+	if b, ok := byID[secCode]; ok {
+		if bodies[secCode], err = m.code(b); err != nil {
+			return nil, fmt.Errorf("code section: %w", err)
+		}
+	}
+	return m.assemble(wasm, secs, bodies), nil
+}
+
+// order is a section's place in a module (custom sections aside).
+func order(id byte) int {
+	switch id {
+	case 12: // data count
+		return 95 // between element (9) and code (10)
+	case 13: // tag
+		return 55 // between memory (5) and global (6)
+	}
+	return int(id) * 10
+}
+
+// assemble writes wasm's sections with the bodies replaced, adding the
+// sections in bodies the module lacks in their place.
+func (m *module) assemble(wasm []byte, secs []section, bodies map[byte][]byte) []byte {
+	out := make([]byte, 0, len(wasm)+len(wasm)/8+256)
+	out = append(out, magic...)
+	written := map[byte]bool{}
+	emit := func(id byte) {
+		written[id] = true
+		out = append(out, id)
+		out = appendVec(out, bodies[id])
+	}
+	// pending emits the added sections that come before a section at place.
+	pending := func(place int) {
+		for _, id := range []byte{secType, secImport, secGlobal, secExport} {
+			if !written[id] && order(id) < place {
+				emit(id)
+			}
+		}
+	}
+	last := -1 // the last section that is not a custom one
+	for i, s := range secs {
+		if s.id != secCustom {
+			last = i
+		}
+	}
+	for i, s := range secs {
+		if s.id == secCustom {
+			if i > last { // trailing custom sections stay at the end
+				pending(1 << 30)
+			}
+			custom, keep := m.custom(s.body)
+			switch {
+			case !keep:
+			case custom != nil:
+				out = append(out, secCustom)
+				out = appendVec(out, custom)
+			default:
+				out = append(out, wasm[s.start:s.end]...)
+			}
+			continue
+		}
+		pending(order(s.id))
+		if _, ok := bodies[s.id]; ok {
+			emit(s.id)
+			continue
+		}
+		out = append(out, wasm[s.start:s.end]...)
+	}
+	pending(1 << 30)
+	return out
+}
+
+// custom returns how a custom section is rewritten: kept as it is (nil,
+// true), replaced (body, true) or dropped (false). The name section's
+// function indices are renumbered (dropped if it cannot be read: it is
+// only for stack traces); DWARF sections are dropped, since the rewrite
+// moves the code offsets they describe.
+func (m *module) custom(body []byte) ([]byte, bool) {
+	r := &reader{b: body}
+	name, err := r.vec()
+	if err != nil {
+		return nil, true
+	}
+	switch {
+	case strings.HasPrefix(string(name), ".debug_"):
+		return nil, false
+	case string(name) != "name":
+		return nil, true
+	}
+	out := appendVec(nil, name)
+	for !r.done() {
+		id, err := r.byte()
+		if err != nil {
+			return nil, false
+		}
+		sub, err := r.vec()
+		if err != nil {
+			return nil, false
+		}
+		if id == 1 || id == 2 || id == 3 { // function, local and label names
+			if sub, err = m.nameMap(sub, id != 1); err != nil {
+				return nil, false
+			}
+		}
+		out = append(out, id)
+		out = appendVec(out, sub)
+	}
+	return out, true
+}
+
+// nameMap renumbers the function indices of a name map, or of an indirect
+// name map (whose values are name maps).
+func (m *module) nameMap(b []byte, indirect bool) ([]byte, error) {
+	r := &reader{b: b}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		f, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		out = appendU32(out, m.fn(f))
+		start := r.pos
+		if indirect {
+			k, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			for j := uint32(0); j < k; j++ {
+				if _, err := r.u32(); err != nil {
+					return nil, err
+				}
+				if _, err := r.vec(); err != nil {
+					return nil, err
+				}
+			}
+		} else if _, err := r.vec(); err != nil {
+			return nil, err
+		}
+		out = append(out, r.b[start:r.pos]...)
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the name map")
+	}
+	return out, nil
+}

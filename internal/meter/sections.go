@@ -1,0 +1,293 @@
+package meter
+
+import (
+	"errors"
+	"fmt"
+)
+
+// types reads the type section and returns it with the refuel function's
+// type, [] -> [], added at its end.
+func (m *module) types(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	var n uint32
+	if b != nil {
+		var err error
+		if n, err = r.u32(); err != nil {
+			return nil, err
+		}
+	}
+	m.typeParams = make([]uint32, 0, min(n, 1<<16))
+	for i := uint32(0); i < n; i++ {
+		if form, err := r.byte(); err != nil || form != 0x60 {
+			return nil, fmt.Errorf("type %d is not a function type", i)
+		}
+		params, err := r.vec() // one byte per value type
+		if err != nil {
+			return nil, fmt.Errorf("type %d: %w", i, err)
+		}
+		if _, err := r.vec(); err != nil {
+			return nil, fmt.Errorf("type %d: %w", i, err)
+		}
+		m.typeParams = append(m.typeParams, uint32(len(params)))
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last type")
+	}
+	m.refuelType = n
+	out := appendU32(nil, n+1)
+	out = append(out, skipCount(b)...)
+	return append(out, 0x60, 0x00, 0x00), nil
+}
+
+// skipCount returns a vector's entries, without its count.
+func skipCount(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	r := &reader{b: b}
+	if _, err := r.u32(); err != nil {
+		return nil
+	}
+	return b[r.pos:]
+}
+
+// imports reads the import section and returns it with the refuel import
+// added at its end.
+func (m *module) imports(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	var n uint32
+	if b != nil {
+		var err error
+		if n, err = r.u32(); err != nil {
+			return nil, err
+		}
+	}
+	for i := uint32(0); i < n; i++ {
+		mod, err := r.vec()
+		if err != nil {
+			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+		if string(mod) == ImportModule {
+			return nil, fmt.Errorf("%w: it imports from %q", ErrReserved, ImportModule)
+		}
+		if _, err := r.vec(); err != nil {
+			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+		switch kind {
+		case 0x00: // function
+			m.funcImports++
+			_, err = r.u32()
+		case 0x01: // table: reference type, limits
+			if _, err = r.byte(); err == nil {
+				err = r.limits()
+			}
+		case 0x02: // memory
+			err = r.limits()
+		case 0x03: // global: value type, mutability
+			m.globals++
+			err = r.skip(2)
+		default:
+			err = fmt.Errorf("unknown import kind %d", kind)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last import")
+	}
+	out := appendU32(nil, n+1)
+	out = append(out, skipCount(b)...)
+	out = appendVec(out, []byte(ImportModule))
+	out = appendVec(out, []byte(ImportName))
+	out = append(out, 0x00)
+	return appendU32(out, m.refuelType), nil
+}
+
+func (r *reader) limits() error {
+	flags, err := r.byte()
+	if err != nil {
+		return err
+	}
+	if flags > 3 {
+		return fmt.Errorf("unsupported limits flags 0x%02x", flags)
+	}
+	if _, err := r.u32(); err != nil {
+		return err
+	}
+	if flags&1 != 0 {
+		_, err = r.u32()
+	}
+	return err
+}
+
+// functions reads the type of each function the module defines.
+func (m *module) functions(b []byte) error {
+	if b == nil {
+		return nil
+	}
+	r := &reader{b: b}
+	n, err := r.u32()
+	if err != nil {
+		return err
+	}
+	m.funcTypes = make([]uint32, 0, min(n, 1<<16))
+	for i := uint32(0); i < n; i++ {
+		t, err := r.u32()
+		if err != nil {
+			return err
+		}
+		if t >= uint32(len(m.typeParams)) {
+			return fmt.Errorf("function %d has type %d, which does not exist", i, t)
+		}
+		m.funcTypes = append(m.funcTypes, t)
+	}
+	if !r.done() {
+		return errors.New("bytes after the last function")
+	}
+	return nil
+}
+
+// globalSection returns the global section with the fuel counter added at
+// its end (and ref.func in initializers renumbered).
+func (m *module) globalSection(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	var n uint32
+	if b != nil {
+		var err error
+		if n, err = r.u32(); err != nil {
+			return nil, err
+		}
+	}
+	out := appendU32(nil, n+1)
+	for i := uint32(0); i < n; i++ {
+		start := r.pos
+		if err := r.skip(2); err != nil { // value type, mutability
+			return nil, fmt.Errorf("global %d: %w", i, err)
+		}
+		out = append(out, r.b[start:r.pos]...)
+		var err error
+		if out, err = constExpr(r, out, m.fn); err != nil {
+			return nil, fmt.Errorf("global %d: %w", i, err)
+		}
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last global")
+	}
+	m.globals += n
+	// mutable i64, initially 0
+	return append(out, 0x7E, 0x01, 0x42, 0x00, 0x0B), nil
+}
+
+// exports returns the export section with function indices renumbered and
+// the fuel counter exported.
+func (m *module) exports(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	var n uint32
+	if b != nil {
+		var err error
+		if n, err = r.u32(); err != nil {
+			return nil, err
+		}
+	}
+	out := appendU32(nil, n+1)
+	for i := uint32(0); i < n; i++ {
+		name, err := r.vec()
+		if err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		if string(name) == FuelExport {
+			return nil, fmt.Errorf("%w: it exports %q", ErrReserved, FuelExport)
+		}
+		kind, err := r.byte()
+		if err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		idx, err := r.u32()
+		if err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
+		}
+		if kind == 0x00 {
+			idx = m.fn(idx)
+		}
+		out = appendVec(out, name)
+		out = appendU32(append(out, kind), idx)
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last export")
+	}
+	out = appendVec(out, []byte(FuelExport))
+	return appendU32(append(out, 0x03), m.globals), nil
+}
+
+// elements returns the element section with function indices renumbered.
+func (m *module) elements(b []byte) ([]byte, error) {
+	r := &reader{b: b}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	out := appendU32(nil, n)
+	for i := uint32(0); i < n; i++ {
+		if out, err = m.element(r, out); err != nil {
+			return nil, fmt.Errorf("segment %d: %w", i, err)
+		}
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the last segment")
+	}
+	return out, nil
+}
+
+func (m *module) element(r *reader, out []byte) ([]byte, error) {
+	flags, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	if flags > 7 {
+		return nil, fmt.Errorf("unknown segment flags %d", flags)
+	}
+	out = appendU32(out, flags)
+	if flags&3 == 2 { // explicit table index
+		start := r.pos
+		if _, err := r.u32(); err != nil {
+			return nil, err
+		}
+		out = append(out, r.b[start:r.pos]...)
+	}
+	if flags&1 == 0 { // active: offset
+		if out, err = constExpr(r, out, m.fn); err != nil {
+			return nil, err
+		}
+	}
+	if flags&3 != 0 { // element kind or reference type
+		c, err := r.byte()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	count, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	out = appendU32(out, count)
+	for j := uint32(0); j < count; j++ {
+		if flags&4 != 0 { // expressions
+			if out, err = constExpr(r, out, m.fn); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		f, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		out = appendU32(out, m.fn(f))
+	}
+	return out, nil
+}

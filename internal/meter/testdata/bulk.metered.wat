@@ -1,0 +1,137 @@
+(module
+  (type (;0;) (func))
+  (type (;1;) (func (param i32)))
+  (type (;2;) (func))
+  (import "wisp:meter" "refuel" (func (;0;) (type 2)))
+  (func $f (type 0)
+    global.get 0
+    i64.const 1
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end)
+  (func (;2;) (type 1) (param $n i32)
+    (local i32)
+    global.get 0
+    i64.const 25
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    i32.const 0
+    i32.const 7
+    local.get $n
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.const 4
+    i64.shr_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    memory.fill
+    i32.const 100
+    i32.const 0
+    local.get $n
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.const 4
+    i64.shr_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    memory.copy
+    i32.const 200
+    i32.const 0
+    i32.const 5
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.const 4
+    i64.shr_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    memory.init $d
+    i32.const 0
+    ref.null func
+    i32.const 8
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    table.fill 0
+    i32.const 0
+    i32.const 0
+    i32.const 1
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    table.init $e
+    i32.const 1
+    i32.const 0
+    i32.const 1
+    local.tee 1
+    global.get 0
+    local.get 1
+    i64.extend_i32_u
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 0
+    end
+    table.copy)
+  (table (;0;) 8 funcref)
+  (memory (;0;) 1)
+  (global (;0;) (mut i64) (i64.const 0))
+  (export "bulk" (func 2))
+  (export "wisp.meter.fuel" (global 0))
+  (elem $e func $f)
+  (data $d "hello"))

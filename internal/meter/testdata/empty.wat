@@ -1,0 +1,2 @@
+;; A module with no sections: the rewriter adds every one it needs.
+(module)

@@ -1,0 +1,15 @@
+;; Everything that names a function after the imports moves by one.
+(module
+  (import "env" "g" (global $imported i32))
+  (import "env" "h" (func $h))
+  (table 4 funcref)
+  (global $fn funcref (ref.func $b))
+  (global $counter (mut i32) (i32.const 0))
+  (elem (i32.const 0) $a $b)
+  (elem funcref (ref.func $a) (ref.null func))
+  (elem declare func $start)
+  (func $a (export "a") (result i32) (global.get $counter))
+  (func $b (global.set $counter (i32.const 1)) (call $h))
+  (func $start (drop (ref.func $start)) (call $b))
+  (start $start)
+  (export "fn" (global $fn)))

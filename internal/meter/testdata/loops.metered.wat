@@ -1,0 +1,90 @@
+(module
+  (type (;0;) (func (result i32)))
+  (type (;1;) (func (param i32) (result i32)))
+  (type (;2;) (func))
+  (import "wasi_snapshot_preview1" "sched_yield" (func $yield (type 0)))
+  (import "wisp:meter" "refuel" (func (;1;) (type 2)))
+  (func $sum (type 1) (param $n i32) (result i32)
+    (local $i i32) (local $acc i32)
+    global.get 0
+    i64.const 5
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 1
+    end
+    block  ;; label = @1
+      loop  ;; label = @2
+        global.get 0
+        i64.const 119
+        i64.sub
+        global.set 0
+        global.get 0
+        i64.const 0
+        i64.lt_s
+        if  ;; label = @3
+          call 1
+        end
+        local.get $i
+        local.get $n
+        i32.ge_u
+        br_if 1 (;@1;)
+        loop  ;; label = @3
+          global.get 0
+          i64.const 9
+          i64.sub
+          global.set 0
+          global.get 0
+          i64.const 0
+          i64.lt_s
+          if  ;; label = @4
+            call 1
+          end
+          local.get $acc
+          i32.const 1
+          i32.add
+          local.set $acc
+          local.get $acc
+          i32.const 3
+          i32.and
+          br_if 0 (;@3;)
+        end
+        local.get $i
+        i32.eqz
+        if  ;; label = @3
+          call $yield
+          drop
+        else
+          nop
+        end
+        local.get $i
+        i32.const 1
+        i32.add
+        local.set $i
+        br 0 (;@2;)
+      end
+    end
+    local.get $acc)
+  (func (;3;) (type 1) (param i32) (result i32)
+    global.get 0
+    i64.const 6
+    i64.sub
+    global.set 0
+    global.get 0
+    i64.const 0
+    i64.lt_s
+    if  ;; label = @1
+      call 1
+    end
+    local.get 0
+    call $sum
+    local.get 0
+    call $sum
+    i32.add)
+  (global (;0;) (mut i64) (i64.const 0))
+  (export "sum" (func $sum))
+  (export "twice" (func 3))
+  (export "wisp.meter.fuel" (global 0)))
