@@ -103,7 +103,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 		e.mu.Unlock()
 		return m, nil
 	}
-	rt, err := e.runtimeFor(ctx, uint32(pages))
+	rt, err := e.meteredRuntimeFor(ctx, uint32(pages))
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -111,13 +111,17 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 
 	// Compile outside the lock: a large module takes a while and must not
 	// hold up other deploys or lookups.
-	src, err := compiledForm(wasm, snapshot)
-	if err != nil {
-		return nil, err
+	src, meterErr := compiledForm(wasm, snapshot)
+	if src == nil {
+		return nil, meterErr
 	}
 	compiled, reactor, cost, err := compileAndCheck(ctx, rt, src, memoryLimit)
 	if err != nil {
 		return nil, err
+	}
+	if meterErr != nil { // valid, but the rewriter could not read it
+		compiled.Close(ctx)
+		return nil, invalidf("module cannot be instrumented for CPU metering: %v; please report this module to the Wisp developers", meterErr)
 	}
 	original := reactor && !snapshot
 	if e.resident.sources != "" {
@@ -138,7 +142,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 		m.refs++
 		return m, nil
 	}
-	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost, imports: importedModules(compiled)}
+	m := &Module{e: e, key: key, rt: rt, reactor: reactor, refs: 1, cost: cost, imports: withoutMeter(importedModules(compiled))}
 	m.unpinFunc = m.unpin
 	if original && e.resident.sources == "" {
 		m.wasm = wasm // Prepare rewrites it into its pre-initialized form
@@ -146,6 +150,19 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 	e.resident.add(m, compiled)
 	e.modules[key] = m
 	return m, nil
+}
+
+// compiledForm returns the bytes Compile compiles for wasm: its reactor
+// form (reactorForm) instrumented for metering (meter.go). When the
+// metering rewriter cannot read the module it returns the uninstrumented
+// bytes with the rewriter's error, so that Compile can say what is wrong
+// with the module; any other error comes with nil bytes.
+func compiledForm(wasm []byte, snapshot bool) ([]byte, error) {
+	src, err := reactorForm(wasm, snapshot)
+	if err != nil {
+		return nil, err
+	}
+	return meteredForm(src)
 }
 
 // compileAndCheck compiles and validates wasm, and estimates the memory

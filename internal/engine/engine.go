@@ -59,7 +59,7 @@ type Engine struct {
 	host  []HostModule
 
 	mu       sync.Mutex
-	runtimes map[uint32]*runtime // by memory limit in pages
+	runtimes map[runtimeKey]*runtime
 	modules  map[moduleKey]*Module
 	closed   bool
 
@@ -74,6 +74,14 @@ type runtime struct {
 	// "module.name", with their signatures.
 	provided map[string]api.FunctionDefinition
 	services bool // host modules beside WASI are instantiated (a node, not wisp run)
+}
+
+// runtimeKey names a runtime: its memory limit in pages, and whether its
+// modules are metered (see meter.go) or interrupted by wazero's
+// WithCloseOnContextDone (components' core modules).
+type runtimeKey struct {
+	pages   uint32
+	metered bool
 }
 
 type moduleKey struct {
@@ -93,7 +101,7 @@ var ErrClosed = errors.New("engine closed")
 
 // New returns an Engine. It creates cfg.CacheDir if needed.
 func New(cfg Config) (*Engine, error) {
-	e := &Engine{runtimes: map[uint32]*runtime{}, modules: map[moduleKey]*Module{}, host: cfg.HostModules}
+	e := &Engine{runtimes: map[runtimeKey]*runtime{}, modules: map[moduleKey]*Module{}, host: cfg.HostModules}
 	if cfg.CacheDir != "" {
 		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
 		if err != nil {
@@ -117,16 +125,27 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// runtimeFor returns the runtime for a memory limit, creating it on first
-// use. Called with e.mu held.
+// runtimeFor returns the runtime for a memory limit whose modules are not
+// metered but stopped by wazero when their context ends, creating it on
+// first use. Called with e.mu held.
 func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error) {
-	if r, ok := e.runtimes[pages]; ok {
+	return e.runtimeWith(ctx, runtimeKey{pages: pages})
+}
+
+// meteredRuntimeFor returns the runtime for a memory limit whose modules
+// are metered (see meter.go). Called with e.mu held.
+func (e *Engine) meteredRuntimeFor(ctx context.Context, pages uint32) (*runtime, error) {
+	return e.runtimeWith(ctx, runtimeKey{pages: pages, metered: true})
+}
+
+func (e *Engine) runtimeWith(ctx context.Context, key runtimeKey) (*runtime, error) {
+	if r, ok := e.runtimes[key]; ok {
 		return r, nil
 	}
 	cfg := wazero.NewRuntimeConfig(). // compiler on amd64/arm64, interpreter elsewhere
 						WithCompilationCache(e.cache).
-						WithCloseOnContextDone(true).
-						WithMemoryLimitPages(pages).
+						WithCloseOnContextDone(!key.metered). // metered modules stop in refuel
+						WithMemoryLimitPages(key.pages).
 						WithCoreFeatures(api.CoreFeaturesV2)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	if _, err := instantiateWASI(ctx, rt); err != nil {
@@ -143,7 +162,13 @@ func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error)
 		rt.Close(ctx)
 		return nil, err
 	}
-	e.runtimes[pages] = r
+	if key.metered {
+		if err := instantiateMeter(ctx, rt, r.provided); err != nil {
+			rt.Close(ctx)
+			return nil, err
+		}
+	}
+	e.runtimes[key] = r
 	return r, nil
 }
 

@@ -304,6 +304,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 		p.pool.fresh.Add(1)
 	}
 	inst.streams.set(ctx, c)
+	ResetMeter(inst.mod) // the fuel left from the last call is not this one's (meter.go)
 	inst.mark.dirty = false
 	ctx = withDirtyMark(withArgs(ctx, c.Args), &inst.mark)
 	_, err := inst.handle.Call(ctx)

@@ -118,6 +118,11 @@ type Call struct {
 	// this call's instance runs: the per-call state of the platform
 	// services.
 	Host any
+	// CPU is the call's CPU budget, as fuel (FuelFor, meter.go): past it
+	// the instance is stopped and Run returns a *CPULimitError. 0: none.
+	CPU time.Duration
+	// Usage, if not nil, receives the fuel and CPU time the call used.
+	Usage *Usage
 }
 
 // ExitError reports a guest that exited with a non-zero code.
@@ -138,9 +143,12 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 // reserves for its own kills included); an error matching
 // context.DeadlineExceeded or context.Canceled if ctx ended before the
 // instance did (it is killed, sleeps included) or the engine was closed
-// under it (Canceled); or a *TrapError. Which of these it is depends on
-// ctx and the engine, never on the code a guest chooses.
-func (p *Prepared) Run(ctx context.Context, c Call) error {
+// under it (Canceled); a *CPULimitError past c.CPU; or a *TrapError.
+// Which of these it is depends on ctx, the fuel used and the engine, never
+// on the code a guest chooses.
+func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
+	ctx, meter := startMeter(ctx, c)
+	defer func() { err = meter.finish(err) }()
 	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
 	ctx = WithHostData(ctx, c.Host)
 	if p.pool != nil && !p.reuseOff.Load() {

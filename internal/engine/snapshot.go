@@ -197,9 +197,9 @@ func (w *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// compiledForm returns the bytes Compile compiles for wasm: a reactor's
-// instrumented form (unless it is a snapshot already), or wasm itself.
-func compiledForm(wasm []byte, snapshot bool) ([]byte, error) {
+// reactorForm returns a reactor's instrumented form (unless it is a
+// snapshot already), or wasm itself.
+func reactorForm(wasm []byte, snapshot bool) ([]byte, error) {
 	if snapshot {
 		return wasm, nil
 	}

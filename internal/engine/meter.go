@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/wisphq/wisp/internal/meter"
+)
+
+// Metering (docs/cpu.md). Every module the engine compiles is rewritten
+// by package meter: its functions and loop bodies charge fuel to a counter
+// in the instance, and call refuel, below, when it runs out. refuel is the
+// only place a running guest is stopped: it checks the call's context
+// (deadline, cancellation, engine closed) and CPU budget, and either
+// refills the counter or aborts the call. wazero's WithCloseOnContextDone,
+// which checks the context at every loop iteration and function call in
+// the guest's code, is not used for metered modules.
+
+// FuelPerMillisecond is the fixed rate between fuel and CPU time: a CPU
+// budget of d allows FuelFor(d) fuel, and a call that used f fuel is
+// reported as CPUTime(f). It is a constant, not a measurement, so a
+// budget stops the same request at the same point on every node; it was
+// chosen so that compute-bound C code (bench/guests/sha256-c) runs about
+// as long on an unloaded 2020s x86-64 core as its fuel says.
+const FuelPerMillisecond = 1_000_000
+
+// refuelQuantum is the most fuel refuel grants at a time: the longest a
+// guest runs without passing through the host, where a deadline,
+// cancellation or a stop-the-world GC can reach it. At the rate above it
+// is about 100 us of guest code.
+const refuelQuantum = 100_000
+
+// FuelFor returns the fuel a CPU budget of d allows; 0 for d <= 0.
+func FuelFor(d time.Duration) int64 {
+	if d <= 0 {
+		return 0
+	}
+	return int64(d) * FuelPerMillisecond / int64(time.Millisecond)
+}
+
+// CPUTime returns the CPU time fuel stands for.
+func CPUTime(fuel int64) time.Duration {
+	return time.Duration(fuel * int64(time.Millisecond) / FuelPerMillisecond)
+}
+
+// Usage is what one Run used.
+type Usage struct {
+	Fuel int64         // fuel charged (see docs/cpu.md)
+	CPU  time.Duration // CPUTime(Fuel)
+}
+
+// ErrCPULimit is matched by the error of a Run stopped at its CPU budget
+// (a *CPULimitError).
+var ErrCPULimit = errors.New("cpu limit exceeded")
+
+// CPULimitError reports a Run stopped because it used more than its CPU
+// budget.
+type CPULimitError struct {
+	Budget time.Duration // Call.CPU
+	Fuel   int64         // fuel used when it was stopped, just over FuelFor(Budget)
+}
+
+func (e *CPULimitError) Error() string {
+	return fmt.Sprintf("module stopped at its cpu limit of %s (%d fuel)", e.Budget, e.Fuel)
+}
+
+func (e *CPULimitError) Is(target error) bool { return target == ErrCPULimit }
+
+// errOverBudget is what refuel panics with to stop a guest over budget;
+// Run reports it as a *CPULimitError.
+var errOverBudget = errors.New("over cpu budget")
+
+// meterState is one Run's fuel account.
+type meterState struct {
+	budget   int64 // fuel; 0: no budget
+	used     int64 // fuel charged before the current grant
+	grant    int64 // what the counter was last set to
+	counter  api.MutableGlobal
+	exceeded bool
+	cpu      time.Duration
+	usage    *Usage
+}
+
+type meterKey struct{}
+
+// startMeter returns ctx carrying a fuel account for c.
+func startMeter(ctx context.Context, c Call) (context.Context, *meterState) {
+	st := &meterState{budget: FuelFor(c.CPU), cpu: c.CPU, usage: c.Usage}
+	return context.WithValue(ctx, meterKey{}, st), st
+}
+
+// finish records what the Run used and turns a stop at the budget into a
+// *CPULimitError.
+func (st *meterState) finish(err error) error {
+	if st.counter != nil {
+		st.used += st.grant - int64(st.counter.Get())
+		st.grant = int64(st.counter.Get())
+	}
+	if st.usage != nil {
+		*st.usage = Usage{Fuel: st.used, CPU: CPUTime(st.used)}
+	}
+	if st.exceeded {
+		return &CPULimitError{Budget: st.cpu, Fuel: st.used}
+	}
+	return err
+}
+
+// refuel is the guest's wisp:meter.refuel: the instance's counter dropped
+// below zero. It aborts the call when its context has ended or the
+// instance was closed (reported by classify and closedUnder as the kill
+// it is), or when the call has used more than its budget; otherwise it
+// sets the counter to the next grant.
+func refuel(ctx context.Context, mod api.Module, _ []uint64) {
+	if ctx.Err() != nil {
+		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
+	}
+	if mod.IsClosed() { // Engine.Close
+		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
+	}
+	st, _ := ctx.Value(meterKey{}).(*meterState)
+	if st == nil { // a start section at link time, or _initialize at deploy
+		counter(mod).Set(refuelQuantum)
+		return
+	}
+	if st.counter == nil {
+		st.counter = counter(mod) // the counter starts at zero: grant is 0
+	}
+	st.used += st.grant - int64(st.counter.Get())
+	grant := int64(refuelQuantum)
+	if st.budget > 0 {
+		if st.used > st.budget {
+			st.exceeded = true
+			st.grant = int64(st.counter.Get())
+			panic(errOverBudget)
+		}
+		grant = min(grant, st.budget-st.used)
+	}
+	st.counter.Set(uint64(grant))
+	st.grant = grant
+}
+
+func counter(mod api.Module) api.MutableGlobal {
+	g, ok := mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
+	if !ok {
+		panic(fmt.Errorf("metered instance exports no mutable %s", meter.FuelExport))
+	}
+	return g
+}
+
+// ResetMeter zeroes mod's fuel counter. An instance reused for another
+// call must be reset first (as its other globals are), or the fuel left
+// from its last call would go uncounted; a new instance starts at zero.
+func ResetMeter(mod api.Module) {
+	if g, ok := mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal); ok {
+		g.Set(0)
+	}
+}
+
+// instantiateMeter adds the wisp:meter host module to a metered runtime.
+func instantiateMeter(ctx context.Context, rt wazero.Runtime, provided map[string]api.FunctionDefinition) error {
+	inst, err := rt.NewHostModuleBuilder(meter.ImportModule).
+		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(refuel), nil, nil).Export(meter.ImportName).
+		Instantiate(ctx)
+	if err != nil {
+		return fmt.Errorf("instantiate %s host module: %w", meter.ImportModule, err)
+	}
+	for name, def := range inst.ExportedFunctionDefinitions() {
+		provided[meter.ImportModule+"."+name] = def
+	}
+	return nil
+}
+
+// meteredForm instruments src, the form of a module the engine compiles
+// (compiledForm), for metering. When the rewriter cannot read it, it
+// returns src and the rewriter's error: compileAndCheck then says what is
+// wrong with the module, and a module wazero accepts that the rewriter
+// cannot read is refused with that error (it must not run unmetered).
+func meteredForm(src []byte) ([]byte, error) {
+	out, err := meter.Instrument(src)
+	if err != nil {
+		if errors.Is(err, meter.ErrReserved) {
+			return nil, invalidf("%s; %q and the export %q are reserved for Wisp's CPU metering", err, meter.ImportModule, meter.FuelExport)
+		}
+		return src, err
+	}
+	return out, nil
+}
+
+// withoutMeter returns mods without the metering import module.
+func withoutMeter(mods []string) []string {
+	out := mods[:0:0]
+	for _, m := range mods {
+		if m != meter.ImportModule {
+			out = append(out, m)
+		}
+	}
+	return out
+}
