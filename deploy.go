@@ -311,6 +311,7 @@ func (n *Node) newDeployed(v Version) *deployed {
 		app:     v.Spec.Name,
 		version: v,
 		logs:    n.ring(v.Spec.Name),
+		usage:   n.usage(v.Spec.Name),
 		slots:   make(chan struct{}, v.Spec.Limits.MaxConcurrency),
 	}
 	if cur, ok := n.table.Load().apps[v.Spec.Name]; ok && cap(cur.slots) == cap(d.slots) {

@@ -26,6 +26,12 @@ var ErrTooLarge = errors.New("too large")
 // instance is killed.
 var ErrTimeout = errors.New("timed out")
 
+// ErrCPULimit is returned when a guest uses more CPU than its limits.cpu
+// allows, counted as fuel (docs/cpu.md). The instance is stopped. The
+// gateway answers 503. The same request uses the same fuel every time, so
+// retrying it fails again.
+var ErrCPULimit = errors.New("cpu limit exceeded")
+
 // ErrOverloaded is returned when an app is at its concurrency limit and its
 // wait queue is full, or no slot came free within its timeout.
 var ErrOverloaded = errors.New("overloaded")

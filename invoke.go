@@ -27,6 +27,7 @@ type deployed struct {
 	services bool              // the module imports platform services: give each call a session
 	outbound *egress.Policy    // allowed_outbound_hosts
 	logs     *logRing          // the app's log, held so invocations need no node-wide lock to write it
+	usage    *usageStats       // the app's CPU accounting, likewise
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
@@ -109,6 +110,9 @@ type Input struct {
 	// gateway sets its connection deadlines there). Stdin and Stdout are
 	// used only after it.
 	OnStart func(deadline time.Time)
+	// Usage, if not nil, receives the fuel and CPU time the invocation
+	// used (zero for a component, which is not metered).
+	Usage *Usage
 }
 
 // instanceOverhead is what the node itself holds for one running instance
@@ -125,7 +129,8 @@ const instanceOverhead = maxLogLine + 4<<10
 // it fails at once. The guest's stderr goes to the app's log.
 //
 // Errors: ErrOverloaded (no slot, or no room in the node's instance limit
-// or memory budget), ErrTimeout, ErrTooLarge (stdout over
+// or memory budget), ErrTimeout, ErrCPULimit (over limits.cpu; the
+// instance is stopped), ErrTooLarge (stdout over
 // MaxResponse; the instance is killed), ErrGuest (trap or non-zero exit),
 // ErrNotFound (the app was removed meanwhile), or ctx's error.
 func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
@@ -186,7 +191,9 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		defer call.Close()
 		host = call
 	}
-	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host}
+	var used engine.Usage
+	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
+		CPU: time.Duration(limits.CPU), Usage: &used}
 	switch {
 	case d.command != nil && d.command.http:
 		req := in.Request
@@ -203,6 +210,12 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		err = d.prepared.Run(ctx, call)
 	}
 	stderr.flush()
+	if d.prepared != nil && d.command == nil {
+		d.usage.record(used.Fuel, errors.Is(err, engine.ErrCPULimit))
+		if in.Usage != nil {
+			*in.Usage = Usage{Fuel: used.Fuel, CPU: cpuOf(used.Fuel)}
+		}
+	}
 	if err == nil && out.written == 0 && d.prepared != nil && d.prepared.Reactor() {
 		// A reactor's stdout is not flushed by an exit: C's stdio and
 		// Rust's LineWriter keep what the handler printed unless it
@@ -216,6 +229,8 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		return errorf(ErrTooLarge, "app %q was given more than its max_body of %s on stdin; send less or raise limits.max_body", d.app, limits.MaxBody)
 	case err == nil:
 		return nil
+	case errors.Is(err, engine.ErrCPULimit):
+		return errorf(ErrCPULimit, "app %q used more than its cpu limit of %s (%d fuel at %d per ms); the instance was stopped: raise limits.cpu or make requests cheaper", d.app, limits.CPU, used.Fuel, FuelPerMillisecond)
 	case errors.Is(err, context.DeadlineExceeded):
 		// Matches context.DeadlineExceeded too: the caller's deadline may
 		// be the one that ran out.

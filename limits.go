@@ -13,6 +13,12 @@ type Limits struct {
 	// Timeout is the wall-clock limit of one invocation; past it the
 	// instance is killed and the caller gets ErrTimeout (HTTP 504).
 	Timeout Duration `json:"timeout,omitempty"`
+	// CPU is the CPU time one invocation may use, counted as fuel by the
+	// metering every module is instrumented with (docs/cpu.md): the same
+	// request uses the same fuel on every node and run. Past it the
+	// instance is stopped and the caller gets ErrCPULimit (HTTP 503).
+	// The wall-clock Timeout applies as well.
+	CPU Duration `json:"cpu,omitempty"`
 	// MaxBody caps the request body (stdin); larger requests get HTTP 413.
 	MaxBody ByteSize `json:"max_body,omitempty"`
 	// MaxResponse caps the guest's stdout; past it the invocation fails
@@ -37,6 +43,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	Memory:           128 << 20,
 	Timeout:          Duration(10 * time.Second),
+	CPU:              Duration(10 * time.Second),
 	MaxBody:          10 << 20,
 	MaxResponse:      10 << 20,
 	MaxConcurrency:   64,
@@ -49,6 +56,7 @@ var DefaultLimits = Limits{
 const (
 	MaxMemoryLimit           = ByteSize(4 << 30) // all of wasm32's address space
 	MaxTimeoutLimit          = Duration(15 * time.Minute)
+	MaxCPULimit              = Duration(15 * time.Minute)
 	MaxBodyLimit             = ByteSize(1 << 30)
 	MaxResponseLimit         = ByteSize(1 << 30)
 	MaxConcurrencyLimit      = 4096
@@ -66,6 +74,9 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.Timeout == 0 {
 		l.Timeout = d.Timeout
+	}
+	if l.CPU == 0 {
+		l.CPU = d.CPU
 	}
 	if l.MaxBody == 0 {
 		l.MaxBody = d.MaxBody
@@ -97,6 +108,10 @@ func (l Limits) Validate() error {
 		return errorf(ErrInvalid, "limits.memory %d bytes is not a multiple of the 64KiB WebAssembly page: use a value like \"64MiB\"", int64(l.Memory))
 	case l.Timeout < 0 || l.Timeout > MaxTimeoutLimit:
 		return errorf(ErrInvalid, "limits.timeout %s is out of range: use at most %s", l.Timeout, MaxTimeoutLimit)
+	case l.CPU < 0 || l.CPU > MaxCPULimit:
+		return errorf(ErrInvalid, "limits.cpu %s is out of range: use at most %s", l.CPU, MaxCPULimit)
+	case l.CPU > 0 && l.CPU < Duration(time.Millisecond):
+		return errorf(ErrInvalid, "limits.cpu %s is below the smallest CPU limit of 1ms: use a duration like \"50ms\"", l.CPU)
 	case l.MaxBody < 0 || l.MaxBody > MaxBodyLimit:
 		return errorf(ErrInvalid, "limits.max_body %s is out of range: use at most %s", l.MaxBody, MaxBodyLimit)
 	case l.MaxResponse < 0 || l.MaxResponse > MaxResponseLimit:

@@ -154,6 +154,7 @@ type Node struct {
 
 	logsMu sync.Mutex
 	logs   map[string]*logRing
+	usages map[string]*usageStats // CPU accounting per app (usage.go), also guarded by logsMu
 
 	readyMu sync.Mutex
 	loaded  bool                   // Load has finished
@@ -209,7 +210,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{
 		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
-		logs: map[string]*logRing{}, failed: map[string]loadFailure{},
+		logs: map[string]*logRing{}, usages: map[string]*usageStats{}, failed: map[string]loadFailure{},
 		applied: map[string]uint64{}, retry: map[string]bool{},
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),
 		claims: map[Route][]string{}, appRoutes: map[string][]Route{},
@@ -440,11 +441,16 @@ func (n *Node) appLog(app, stream string, version int, msg string) {
 	n.ring(app).append(LogEntry{Time: time.Now().UTC(), Stream: stream, Version: version, Message: msg})
 }
 
-// LogRequest records one served request in the app's log and its
-// RequestStats; t comes from Lookup. The gateway calls it; the node's
-// slog line is the gateway's to write.
-func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration) {
-	t.d.log("request", fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond)))
+// LogRequest records one served request in the app's log, with the CPU
+// it used (u, from Input.Usage; zero for an app that is not metered), and
+// in its RequestStats; t comes from Lookup. The gateway calls it; the
+// node's slog line is the gateway's to write.
+func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration, u Usage) {
+	msg := fmt.Sprintf("%s %s %d %s", method, path, status, d.Round(time.Microsecond))
+	if u.Fuel > 0 {
+		msg += " (" + u.String() + ")"
+	}
+	t.d.log("request", msg)
 	n.stats.record(t.App, status, d)
 }
 

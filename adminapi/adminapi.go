@@ -80,6 +80,7 @@ func New(cfg Config) http.Handler {
 	mux.Handle("DELETE /v1/apps/{name}", a.auth(a.remove))
 	mux.Handle("GET /v1/apps/{name}/logs", a.auth(a.logs))
 	mux.Handle("POST /v1/apps/{name}/invoke", a.auth(a.invoke))
+	mux.Handle("GET /v1/apps/{name}/usage", a.auth(a.usage))
 	mux.Handle("GET /v1/apps/{name}/variables", a.auth(a.listVariables))
 	mux.Handle("PUT /v1/apps/{name}/variables/{var}", a.auth(a.setVariable))
 	mux.Handle("DELETE /v1/apps/{name}/variables/{var}", a.auth(a.deleteVariable))

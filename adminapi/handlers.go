@@ -107,6 +107,15 @@ func (a *api) getApp(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, app)
 }
 
+// usage answers the app's CPU use on this node (wisp.AppUsage).
+func (a *api) usage(w http.ResponseWriter, r *http.Request) error {
+	u, err := a.Node.AppUsage(r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, u)
+}
+
 func (a *api) deploy(w http.ResponseWriter, r *http.Request) error {
 	var spec wisp.AppSpec
 	if err := decodeJSON(w, r, &spec); err != nil {

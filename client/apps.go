@@ -62,6 +62,15 @@ func (c *Client) App(ctx context.Context, name string) (wisp.App, error) {
 	return app, err
 }
 
+// AppUsage returns the named app's CPU use on the node the client talks
+// to: totals since the node started, and percentiles per request over the
+// latest requests. wisp.ErrNotFound if the node does not know the app.
+func (c *Client) AppUsage(ctx context.Context, name string) (wisp.AppUsage, error) {
+	var u wisp.AppUsage
+	err := c.call(ctx, c.get(appPath(name)+"/usage", ""), &u)
+	return u, err
+}
+
 // Deploy asks the node to serve spec as the new version of the app
 // spec.Name, whose module and file bundles must have been uploaded with
 // PutBlob. It returns once the new version serves traffic, or with an

@@ -86,10 +86,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
 		return
 	}
-	status, detail, cut := g.serveApp(w, r, t, reqPath)
+	var usage wisp.Usage
+	status, detail, cut := g.serveApp(w, r, t, reqPath, &usage)
 	dur := time.Since(start)
-	g.node.LogRequest(t, r.Method, reqPath, status, dur)
+	g.node.LogRequest(t, r.Method, reqPath, status, dur, usage)
 	attrs := []any{"app", t.App, "version", t.Version, "method", r.Method, "path", reqPath, "status", status, "duration", dur}
+	if usage.Fuel > 0 {
+		attrs = append(attrs, "cpu", time.Duration(usage.CPU), "fuel", usage.Fuel)
+	}
 	level := slog.LevelInfo
 	if detail != "" {
 		attrs = append(attrs, "error", detail)
@@ -107,7 +111,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the status written and, for failures, what went wrong. A response that
 // failed after it was committed is cut by panicking with
 // http.ErrAbortHandler once the request is logged (see ServeHTTP).
-func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string) (status int, detail string, cut bool) {
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string, usage *wisp.Usage) (status int, detail string, cut bool) {
 	limits := t.Limits()
 	rc := http.NewResponseController(w)
 	if len(r.TransferEncoding) > 0 {
@@ -191,6 +195,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 			}
 			out.start(deadline)
 		},
+		Usage: usage,
 	}
 	err = g.node.Invoke(ctx, t, in)
 	committed, incomplete := out.close()
@@ -284,6 +289,10 @@ func (g *Gateway) invokeFailed(w http.ResponseWriter, r *http.Request, t wisp.Ta
 	switch {
 	case errors.Is(err, wisp.ErrTimeout):
 		status, msg = http.StatusGatewayTimeout, fmt.Sprintf("app %s did not answer within its %s timeout", t.App, t.Limits().Timeout)
+	case errors.Is(err, wisp.ErrCPULimit):
+		// 503 as Cloudflare answers a Worker over its CPU limit, without
+		// Retry-After: the same request would use the same fuel again.
+		status, msg = http.StatusServiceUnavailable, fmt.Sprintf("app %s used more than its CPU limit of %s per request (limits.cpu)", t.App, t.Limits().CPU)
 	case errors.Is(err, wisp.ErrOverloaded):
 		status, msg = http.StatusServiceUnavailable, fmt.Sprintf("app %s is busy: try again shortly", t.App)
 		w.Header().Set("Retry-After", "1")

@@ -118,12 +118,38 @@ func (v *appVerb) run(ctx context.Context, args []string) error {
 	if err := printApp(v.e.stdout, app, v.showEnv); err != nil {
 		return err
 	}
+	if u, err := c.AppUsage(ctx, app.Name); err != nil {
+		fmt.Fprintf(v.e.stdout, "\n  cpu: unknown (%v)\n", err)
+	} else {
+		printUsage(v.e.stdout, u)
+	}
 	nodes, err := c.Nodes(ctx)
 	if err != nil { // the app itself was shown; say why the rest is missing
 		fmt.Fprintf(v.e.stdout, "\n  nodes: unknown (%v)\n", err)
 		return nil
 	}
 	return printAppNodes(v.e.stdout, app, nodes)
+}
+
+// formatCPU formats limits.cpu; a version stored before the limit existed
+// has none.
+func formatCPU(d wisp.Duration) string {
+	if d == 0 {
+		return "none"
+	}
+	return d.String()
+}
+
+// printUsage writes the app's CPU use on the node (docs/cpu.md).
+func printUsage(w io.Writer, u wisp.AppUsage) {
+	fmt.Fprintln(w)
+	if u.Requests == 0 {
+		fmt.Fprintln(w, "  CPU on this node: no metered requests yet")
+		return
+	}
+	fmt.Fprintf(w, "  CPU on this node: %d requests, %s in all (%d fuel), %d stopped at limits.cpu\n",
+		u.Requests, u.CPU, u.Fuel, u.OverBudget)
+	fmt.Fprintf(w, "  CPU per request (latest %d): p50 %s, p90 %s, p99 %s, max %s\n", u.Window, u.P50, u.P90, u.P99, u.Max)
 }
 
 // printAppNodes writes which version of app each node serves.
@@ -178,8 +204,8 @@ func printApp(w io.Writer, app wisp.App, showEnv bool) error {
 		writeRows(tw, "Variables:", formatVariables(spec.Variables))
 	}
 	l := spec.Limits
-	fmt.Fprintf(tw, "Limits:\tmemory %s, timeout %s, max body %s, max response %s, max concurrency %d\n",
-		l.Memory, l.Timeout, l.MaxBody, l.MaxResponse, l.MaxConcurrency)
+	fmt.Fprintf(tw, "Limits:\tmemory %s, timeout %s, cpu %s, max body %s, max response %s, max concurrency %d\n",
+		l.Memory, l.Timeout, formatCPU(l.CPU), l.MaxBody, l.MaxResponse, l.MaxConcurrency)
 	if len(spec.KeyValueStores) > 0 || len(spec.AllowedOutboundHosts) > 0 {
 		s := l.WithDefaults() // versions stored before these limits existed
 		fmt.Fprintf(tw, "\tkv ops %d, outbound requests %d, outbound bytes %s (per request)\n", s.KVOps, s.OutboundRequests, s.OutboundBytes)

@@ -93,6 +93,7 @@ func (v *deployVerb) flags(fs *flagSet) {
 	d := wisp.DefaultLimits
 	fs.Var(byteSizeFlag{&v.limits.Memory}, "memory", "linear memory limit of each instance, a `SIZE` such as 64MiB (default "+d.Memory.String()+")")
 	fs.Var(durationFlag{&v.limits.Timeout}, "timeout", "wall-clock limit of one request, a `DURATION` such as 5s (default "+d.Timeout.String()+")")
+	fs.Var(durationFlag{&v.limits.CPU}, "cpu", "CPU limit of one request, counted as fuel (docs/cpu.md), a `DURATION` such as 50ms (default "+d.CPU.String()+")")
 	fs.Var(byteSizeFlag{&v.limits.MaxBody}, "max-body", "largest request body, a `SIZE` such as 1MiB (default "+d.MaxBody.String()+")")
 	fs.Var(byteSizeFlag{&v.limits.MaxResponse}, "max-response", "largest response, a `SIZE` such as 1MiB (default "+d.MaxResponse.String()+")")
 	fs.IntVar(&v.limits.MaxConcurrency, "max-concurrency", 0, fmt.Sprintf("run at most `N` requests of the app at once on the node (default %d)", d.MaxConcurrency))
@@ -273,6 +274,9 @@ func overrideLimits(base, flags wisp.Limits) wisp.Limits {
 	}
 	if flags.Timeout != 0 {
 		base.Timeout = flags.Timeout
+	}
+	if flags.CPU != 0 {
+		base.CPU = flags.CPU
 	}
 	if flags.MaxBody != 0 {
 		base.MaxBody = flags.MaxBody

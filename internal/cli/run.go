@@ -28,8 +28,9 @@ with '-' ('wisp run app.wasm --timeout 5s' hands --timeout to the module).
 
 The exit code is the module's, from 0 to 125. A module stopped by a trap
 exits with 134, 128 + SIGABRT, as wasmtime does (3 on Windows, also as
-wasmtime does); one killed by --timeout with 124 (as timeout(1) does); and
-one interrupted with Ctrl-C with 130. A module that asks to exit with 126
+wasmtime does); one killed by --timeout with 124 (as timeout(1) does); one
+stopped by --cpu with 152, 128 + SIGXCPU (as a shell reports a process over
+its CPU rlimit); and one interrupted with Ctrl-C with 130. A module that asks to exit with 126
 or more, which would pass for a trap or a signal, exits with 1 and a
 message, as in wasmtime. A module that cannot run at all (not WebAssembly,
 imports this runtime does not provide) exits with 1.
@@ -57,6 +58,7 @@ type runVerb struct {
 	env     envFlag
 	memory  wisp.ByteSize
 	timeout wisp.Duration
+	cpu     wisp.Duration
 }
 
 func (v *runVerb) flags(fs *flagSet) {
@@ -64,6 +66,7 @@ func (v *runVerb) flags(fs *flagSet) {
 	fs.Var(&v.env, "env", "set the module's environment variable, as `KEY=VALUE`; a bare KEY takes the value wisp has (repeatable)")
 	fs.Var(byteSizeFlag{&v.memory}, "memory", "linear memory limit, a `SIZE` such as 64MiB (default 4GiB, all of wasm32)")
 	fs.Var(durationFlag{&v.timeout}, "timeout", "kill the module after a `DURATION` such as 30s (default none)")
+	fs.Var(durationFlag{&v.cpu}, "cpu", "stop the module after a `DURATION` of CPU time, counted as fuel (docs/cpu.md), such as 2s; it exits with 152 (default none)")
 }
 
 func (v *runVerb) run(ctx context.Context, args []string) error {
@@ -102,6 +105,7 @@ func (v *runVerb) run(ctx context.Context, args []string) error {
 		Stderr:      v.e.stderr,
 		MemoryLimit: uint64(v.memory),
 		Timeout:     time.Duration(v.timeout),
+		CPU:         time.Duration(v.cpu),
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", args[0], err)

@@ -31,6 +31,7 @@ type CommandOptions struct {
 	Stderr      io.Writer
 	MemoryLimit uint64        // bytes; 0 means 4 GiB (all of wasm32)
 	Timeout     time.Duration // 0 means none
+	CPU         time.Duration // CPU budget as fuel (see FuelFor); 0 means none
 }
 
 // Exit codes RunCommand reports for guests that did not exit by themselves,
@@ -41,7 +42,10 @@ const (
 	// with there.
 	ExitCodeTrap    = exitCodeTrap
 	ExitCodeTimeout = 124 // like timeout(1)
-	ExitCodeSignal  = 130 // interrupted (SIGINT)
+	// ExitCodeCPULimit is reported for a guest stopped at its CPU budget:
+	// 128+SIGXCPU, as a shell reports a process killed at its RLIMIT_CPU.
+	ExitCodeCPULimit = 152
+	ExitCodeSignal   = 130 // interrupted (SIGINT)
 	// ExitCodeInvalid is reported for a guest that passes proc_exit a
 	// status of MaxExitCode+1 or more, as wasmtime does (it refuses them
 	// with an error, and its process exits with 1).
@@ -107,7 +111,7 @@ func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, err
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	err = p.Run(ctx, Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr})
+	err = p.Run(ctx, Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, CPU: opts.CPU})
 	stderr := orDiscard(opts.Stderr)
 	var exit *ExitError
 	var trap *TrapError
@@ -120,6 +124,9 @@ func RunCommand(ctx context.Context, wasm []byte, opts CommandOptions) (int, err
 		return ExitCodeInvalid, nil
 	case errors.As(err, &exit):
 		return int(exit.Code), nil
+	case errors.Is(err, ErrCPULimit):
+		fmt.Fprintf(stderr, "wisp run: module stopped at its %s CPU limit\n", opts.CPU)
+		return ExitCodeCPULimit, nil
 	case errors.Is(err, context.DeadlineExceeded):
 		fmt.Fprintf(stderr, "wisp run: module killed after its %s timeout\n", opts.Timeout)
 		return ExitCodeTimeout, nil

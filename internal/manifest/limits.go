@@ -22,7 +22,8 @@ func (p *parser) limits(doc map[string]any) wisp.Limits {
 	d := wisp.DefaultLimits
 	l := wisp.Limits{
 		Memory:           p.size(table, "memory", d.Memory),
-		Timeout:          p.timeout(table),
+		Timeout:          p.duration(table, "timeout", d.Timeout, "5s"),
+		CPU:              p.duration(table, "cpu", d.CPU, "50ms"),
 		MaxBody:          p.size(table, "max_body", d.MaxBody),
 		MaxResponse:      p.size(table, "max_response", d.MaxResponse),
 		MaxConcurrency:   p.count(table, "max_concurrency", d.MaxConcurrency, wisp.MaxConcurrencyLimit, 32),
@@ -37,6 +38,7 @@ func (p *parser) limits(doc map[string]any) wisp.Limits {
 	}{
 		{"memory", wisp.Limits{Memory: l.Memory}},
 		{"timeout", wisp.Limits{Timeout: l.Timeout}},
+		{"cpu", wisp.Limits{CPU: l.CPU}},
 		{"max_body", wisp.Limits{MaxBody: l.MaxBody}},
 		{"max_response", wisp.Limits{MaxResponse: l.MaxResponse}},
 		{"outbound_bytes", wisp.Limits{OutboundBytes: l.OutboundBytes}},
@@ -80,25 +82,26 @@ func (p *parser) size(table map[string]any, key string, def wisp.ByteSize) wisp.
 	return size
 }
 
-// timeout converts the timeout limit, a duration string like "5s". A
-// timeout not set, or one with a problem (reported), is 0.
-func (p *parser) timeout(table map[string]any) wisp.Duration {
-	v, ok := table["timeout"]
+// duration converts a duration limit (timeout, cpu), a string like "5s";
+// def is its default and example a value to suggest. A limit not set, or
+// one with a problem (reported), is 0.
+func (p *parser) duration(table map[string]any, key string, def wisp.Duration, example string) wisp.Duration {
+	v, ok := table[key]
 	if !ok {
 		return 0
 	}
-	e := p.entryOf("limits", "timeout")
+	e := p.entryOf("limits", key)
 	var text string
 	switch v := v.(type) {
 	case string:
 		text = v
 		if isBareNumber(text) {
-			p.reportAt(e.value, "limits.timeout %q has no unit: write %q", text, strings.TrimSpace(text)+"s")
+			p.reportAt(e.value, "limits.%s %q has no unit: write %q", key, text, strings.TrimSpace(text)+"s")
 			return 0
 		}
 	case int64, float64:
 		if isBareNumber(e.raw) { // not negative, not inf or nan
-			p.reportAt(e.value, "limits.timeout %s has no unit: write %q", e.raw, e.raw+"s")
+			p.reportAt(e.value, "limits.%s %s has no unit: write %q", key, e.raw, e.raw+"s")
 			return 0
 		}
 		p.report(p.wrongType(e.value, e.path, e.kind, e))
@@ -109,11 +112,11 @@ func (p *parser) timeout(table map[string]any) wisp.Duration {
 	}
 	var d wisp.Duration
 	if err := d.UnmarshalText([]byte(text)); err != nil {
-		p.reportAt(e.value, "limits.timeout: %v", err)
+		p.reportAt(e.value, "limits.%s: %v", key, err)
 		return 0
 	}
 	if d == 0 {
-		p.reportAt(e.value, "limits.timeout is 0: remove the line to use the default (%s), or set a duration like \"5s\"", wisp.DefaultLimits.Timeout)
+		p.reportAt(e.value, "limits.%s is 0: remove the line to use the default (%s), or set a duration like %q", key, def, example)
 	}
 	return d
 }

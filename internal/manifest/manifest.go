@@ -25,6 +25,7 @@
 //	[limits]                   # all optional; see wisp.Limits
 //	memory = "64MiB"           # a wisp.ByteSize, or a whole number of bytes
 //	timeout = "5s"             # a Go duration
+//	cpu = "50ms"               # CPU time per request, as fuel (docs/cpu.md)
 //	max_body = "1MiB"
 //	max_response = "1MiB"
 //	max_concurrency = 32

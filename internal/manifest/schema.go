@@ -18,7 +18,7 @@ var tableKeys = map[string][]string{
 	"":            {"name", "module", "routes", "key_value_stores", "allowed_outbound_hosts", "env", "files", "variables", "limits"},
 	"files":       {"source", "mount"},
 	"variables.*": {"default", "required", "secret"},
-	"limits":      {"memory", "timeout", "max_body", "max_response", "max_concurrency", "kv_ops", "outbound_requests", "outbound_bytes"},
+	"limits":      {"memory", "timeout", "cpu", "max_body", "max_response", "max_concurrency", "kv_ops", "outbound_requests", "outbound_bytes"},
 }
 
 // anyKeys lists the tables whose keys are names the user chooses, with
@@ -79,6 +79,7 @@ var valueTypes = map[string]valueType{
 	"limits":                   {"a table", `[limits] followed by lines like memory = "64MiB"`},
 	"limits.memory":            {`a size string or a whole number of bytes`, `memory = "64MiB"`},
 	"limits.timeout":           {"a duration string", `timeout = "5s"`},
+	"limits.cpu":               {"a duration string", `cpu = "50ms"`},
 	"limits.max_body":          {"a size string or a whole number of bytes", `max_body = "1MiB"`},
 	"limits.max_response":      {"a size string or a whole number of bytes", `max_response = "1MiB"`},
 	"limits.max_concurrency":   {"a whole number", `max_concurrency = 32`},
