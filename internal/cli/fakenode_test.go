@@ -31,6 +31,7 @@ type fakeNode struct {
 	blobs    map[string][]byte
 	apps     map[string]*wisp.App
 	logs     map[string][]wisp.LogEntry
+	usage    map[string]wisp.AppUsage // GET /v1/apps/{name}/usage; none: no requests
 	clock    time.Time
 	uploads  int  // POST /v1/blobs answered with 201
 	holdLogs bool // a followed log stays open until the client leaves
@@ -59,6 +60,7 @@ func newFakeNode(t *testing.T) *fakeNode {
 	mux.HandleFunc("POST /v1/apps/{name}/rollback", n.rollback)
 	mux.HandleFunc("DELETE /v1/apps/{name}", n.remove)
 	mux.HandleFunc("GET /v1/apps/{name}/logs", n.getLogs)
+	mux.HandleFunc("GET /v1/apps/{name}/usage", n.getUsage)
 	mux.HandleFunc("GET /v1/nodes", n.listNodes)
 	srv := httptest.NewServer(n.authorize(mux))
 	t.Cleanup(srv.Close)
@@ -141,6 +143,18 @@ func (n *fakeNode) getApp(w http.ResponseWriter, r *http.Request) {
 	defer n.mu.Unlock()
 	if app := n.app(w, r); app != nil {
 		answer(w, 200, app)
+	}
+}
+
+func (n *fakeNode) getUsage(w http.ResponseWriter, r *http.Request) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if app := n.app(w, r); app != nil {
+		u, ok := n.usage[app.Name]
+		if !ok {
+			u = wisp.AppUsage{App: app.Name}
+		}
+		answer(w, 200, u)
 	}
 }
 
