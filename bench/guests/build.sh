@@ -10,6 +10,8 @@
 #                        the flags scripts/build-guests.sh uses
 #   hostbench/hostbench.wasm  the same: bench/hostcalls's guest, which repeats
 #                        one platform-service call N times
+#   sha256-c/sha256.wasm  the same: the CPU-heavy guest (SHA-256 of 16 KiB,
+#                        a JSON answer)
 #   hello-go/hello.wasm  GOOS=wasip1 GOARCH=wasm go build, a command module
 #   hello-go-reactor/hello.wasm  the same with -buildmode=c-shared: a reactor
 #                        (exports wisp_handle), pre-initialized by Wisp
@@ -40,6 +42,9 @@ echo "clang    bench/guests/hello-c/hello.c"
 
 echo "clang    bench/guests/hostbench/hostbench.c"
 (cd bench/guests/hostbench && clang "${cflags[@]}" -o hostbench.wasm hostbench.c && chmod 644 hostbench.wasm)
+
+echo "clang    bench/guests/sha256-c/sha256.c"
+(cd bench/guests/sha256-c && clang "${cflags[@]}" -o sha256.wasm sha256.c && chmod 644 sha256.wasm)
 
 echo "go build ./bench/guests/hello-go"
 GOOS=wasip1 GOARCH=wasm GOFLAGS= CGO_ENABLED=0 \

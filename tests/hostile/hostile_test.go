@@ -33,6 +33,7 @@ func TestHostile(t *testing.T) {
 		t.Run("malformed", func(t *testing.T) { t.Parallel(); testMalformedRequests(t, s) })
 	})
 	t.Run("loop-under-gc", func(t *testing.T) { testLoopUnderGC(t, s) })
+	t.Run("cpu-limits", func(t *testing.T) { testCPULimits(t, s) })
 	// Last on this node: memory it does not give back would make the
 	// usage checks of later attacks meaningless.
 	t.Run("recursion-burst", func(t *testing.T) { testRecursionBurst(t, s) })
