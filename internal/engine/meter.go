@@ -26,15 +26,17 @@ import (
 // budget of d allows FuelFor(d) fuel, and a call that used f fuel is
 // reported as CPUTime(f). It is a constant, not a measurement, so a
 // budget stops the same request at the same point on every node; it was
-// chosen so that compute-bound C code (bench/guests/sha256-c) runs about
-// as long on an unloaded 2020s x86-64 core as its fuel says.
-const FuelPerMillisecond = 1_000_000
+// chosen so that compute-bound C code (bench/guests/sha256-c, about 1.04
+// million fuel per request) runs about as long on an unloaded 2020s
+// x86-64 core as its fuel says, or less: 4 weighted instructions per
+// nanosecond (see package meter for the weights).
+const FuelPerMillisecond = 4_000_000
 
 // refuelQuantum is the most fuel refuel grants at a time: the longest a
 // guest runs without passing through the host, where a deadline,
 // cancellation or a stop-the-world GC can reach it. At the rate above it
 // is about 100 us of guest code.
-const refuelQuantum = 100_000
+const refuelQuantum = 400_000
 
 // FuelFor returns the fuel a CPU budget of d allows; 0 for d <= 0.
 func FuelFor(d time.Duration) int64 {

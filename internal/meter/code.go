@@ -72,9 +72,15 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	localsStart := len(appendU32(nil, groups))
 	expr := r.pos
 
-	edits := []edit{{pos: expr, end: expr, kind: editCharge, value: 0}}
-	costs := []int64{0}
-	frames := []uint32{0} // the region of each open block, the function's first
+	var edits []edit
+	var regions []region
+	newRegion := func(at int, checked bool) uint32 {
+		id := uint32(len(regions))
+		regions = append(regions, region{checked: checked})
+		edits = append(edits, edit{pos: at, end: at, kind: editCharge, value: id})
+		return id
+	}
+	frames := []frame{{kind: 0x00, cur: newRegion(expr, true)}} // the function's body
 	bulk := false
 	for len(frames) > 0 {
 		start := r.pos
@@ -82,24 +88,36 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		region := frames[len(frames)-1]
-		costs[region]++
+		top := &frames[len(frames)-1]
+		cur := top.cur
+		regions[cur].cost += weight(op)
 		switch {
-		case op == 0x02 || op == 0x04: // block, if
+		case op == 0x02: // block: its code runs on in the enclosing region
 			if err := r.blockType(); err != nil {
 				return nil, err
 			}
-			frames = append(frames, region)
-		case op == 0x03: // loop: its body is a region, charged at its start
+			frames = append(frames, frame{kind: op, cur: cur})
+		case op == 0x04: // if: the then arm is a region
 			if err := r.blockType(); err != nil {
 				return nil, err
 			}
-			id := uint32(len(costs))
-			costs = append(costs, 0)
-			frames = append(frames, id)
-			edits = append(edits, edit{pos: r.pos, end: r.pos, kind: editCharge, value: id})
+			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, false)})
+		case op == 0x05: // else: so is the else arm
+			top.cur = newRegion(r.pos, false)
+		case op == 0x03: // loop: its body is a region, charged and checked at its start
+			if err := r.blockType(); err != nil {
+				return nil, err
+			}
+			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, true)})
 		case op == 0x0B: // end
+			kind := top.kind
 			frames = frames[:len(frames)-1]
+			// The code after a block's end is reached by branches to it as
+			// well as from the block (a switch's cases): a region. After
+			// an if or a loop, the enclosing region goes on.
+			if kind == 0x02 && len(frames) > 0 {
+				frames[len(frames)-1].cur = newRegion(r.pos, false)
+			}
 		case op == 0x10 || op == 0xD2: // call, ref.func
 			at := r.pos
 			f, err := r.u32()
@@ -107,7 +125,7 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				return nil, err
 			}
 			if op == 0x10 && f < m.funcImports {
-				costs[region] += HostCallCost
+				regions[cur].cost += HostCallCost
 			}
 			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: m.fn(f)})
 		case op == 0xFC:
@@ -135,6 +153,10 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	if !r.done() {
 		return nil, errors.New("bytes after the function's end")
 	}
+	// At least 1 on entry, so that an instance's first call finds the
+	// counter (zero) below zero and calls refuel, and the host learns of
+	// the instance before any fuel is spent.
+	regions[0].cost = max(regions[0].cost, 1)
 
 	scratch := uint32(locals) // the local bulk charges keep the size in
 	if bulk && locals >= 1<<32-1 {
@@ -154,38 +176,76 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		pos = e.end
 		switch e.kind {
 		case editCharge:
-			out = m.charge(out, costs[e.value])
+			out = m.charge(out, regions[e.value])
 		case editFunc:
 			out = appendU32(out, e.value)
 		case editChargeMem:
 			out = m.chargeSize(out, scratch, memoryShift)
 		case editChargeTable:
-			out = m.chargeSize(out, scratch, 0)
+			out = m.chargeSize(out, scratch, -tableShift)
 		}
 	}
 	return append(out, b[pos:]...), nil
 }
 
-// charge appends: fuel -= cost; if fuel < 0 { refuel() }.
-func (m *module) charge(out []byte, cost int64) []byte {
+// CallCost is the fuel of a call or call_indirect instruction (the frame
+// set-up), on top of the callee's own code.
+const CallCost = 5
+
+// weight is the fuel of one instruction: 0 for those that compile to
+// nothing or a register move (locals, constants, structure, drop, nop), 1
+// for any other, CallCost for calls.
+func weight(op byte) int64 {
+	switch op {
+	case 0x01, 0x02, 0x03, 0x05, 0x0B, 0x1A, 0x20, 0x21, 0x22, 0x41, 0x42, 0x43, 0x44:
+		return 0
+	case 0x10, 0x11:
+		return CallCost
+	}
+	return 1
+}
+
+// charge appends: fuel -= cost, and for a checked region
+// if fuel < 0 { refuel() }.
+func (m *module) charge(out []byte, rg region) []byte {
 	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
-	out = appendS64(append(out, 0x42), cost)      // i64.const cost
+	out = appendS64(append(out, 0x42), rg.cost)   // i64.const cost
 	out = append(out, 0x7D)                       // i64.sub
 	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
+	if !rg.checked {
+		return out
+	}
 	return m.check(out)
 }
 
+// A region is code that runs at most once between two charges of it.
+type region struct {
+	cost    int64
+	checked bool // a function's entry or a loop's body: refuel when out of fuel
+}
+
+// frame is an open block, loop, if or the function body.
+type frame struct {
+	kind byte   // opcode: 0x02 block, 0x03 loop, 0x04 if; 0x00 the body
+	cur  uint32 // the region its code is being counted into
+}
+
 // chargeSize appends, before a bulk instruction whose size operand is on
-// top of the stack: fuel -= size >> shift; if fuel < 0 { refuel() }. The
-// size stays on the stack for the instruction.
+// top of the stack: fuel -= size >> shift (size << -shift for a negative
+// shift); if fuel < 0 { refuel() }. The size stays on the stack for the
+// instruction.
 func (m *module) chargeSize(out []byte, scratch uint32, shift int64) []byte {
 	out = appendU32(append(out, 0x22), scratch)   // local.tee scratch
 	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
 	out = appendU32(append(out, 0x20), scratch)   // local.get scratch
 	out = append(out, 0xAD)                       // i64.extend_i32_u
-	if shift != 0 {
+	switch {
+	case shift > 0:
 		out = appendS64(append(out, 0x42), shift) // i64.const shift
 		out = append(out, 0x88)                   // i64.shr_u
+	case shift < 0:
+		out = appendS64(append(out, 0x42), -shift) // i64.const -shift
+		out = append(out, 0x86)                    // i64.shl
 	}
 	out = append(out, 0x7D)                       // i64.sub
 	out = appendU32(append(out, 0x24), m.globals) // global.set fuel

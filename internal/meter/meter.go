@@ -8,25 +8,37 @@
 //   - a mutable i64 global, the fuel counter, exported as FuelExport;
 //   - an imported function ImportModule.ImportName of type [] -> [], the
 //     refuel call;
-//   - at every function's entry and at the start of every loop body (the
-//     target of a loop's back-edges), a charge: the counter is decreased by
-//     the cost of the region that starts there, and when it drops below
-//     zero the refuel function is called;
+//   - at the start of every region (below), a charge: the counter is
+//     decreased by the cost of the region; at a function's entry and at
+//     the start of a loop body (the target of its back-edges), when the
+//     counter has dropped below zero the refuel function is called;
 //   - before each bulk memory and table instruction (memory.fill,
 //     memory.copy, memory.init, table.fill, table.copy, table.init), a
-//     charge of the size operand: one fuel per 16 bytes of memory
-//     (MemoryBytesPerFuel) or per table element.
+//     charge of the size operand: one fuel per MemoryBytesPerFuel bytes of
+//     memory, TableElementFuel per table element.
 //
-// A region is the code of a function or a loop body outside the loops
-// nested in it. Its cost is one fuel per instruction in it, plus
+// Regions start at a function's entry, at the start of a loop body, of
+// each arm of an if, and after the end of a block (where a branch out of
+// the block lands: the cases of a switch). A region runs until the next
+// one starts, nested loops, ifs and the blocks after which a region
+// starts aside. Its cost is the sum of its instructions' weights: 0 for
+// those that compile to no machine work or a register move (local.get,
+// local.set, local.tee, constants, block, loop, else, end, drop, nop),
+// CallCost for call and call_indirect, 1 for any other, plus
 // HostCallCost for each call to an imported function, counted statically:
-// both arms of an if are charged whichever runs. Every instruction a
-// guest executes belongs to exactly one region, and a region runs at most
-// once between two charges of it (re-running a loop body passes its
-// charge again), so the fuel charged bounds the instructions executed from
-// above. It depends only on the path the guest takes through its code: the
-// same call with the same input uses the same fuel on every machine, run
-// and node.
+// code after a branch out of the region is charged even when the branch is
+// taken. Every instruction a guest executes belongs to exactly one region,
+// and a region runs at most once between two charges of it, so the fuel
+// charged bounds the weighted instructions executed from above (a loop
+// iteration costs at least its branch back, 1). It depends only on
+// the path the guest takes through its code: the same call with the same
+// input uses the same fuel on every machine, run and node.
+//
+// Only function entries and loop bodies check the counter: between two
+// checks a guest runs straight-line code, calls (which check on entry) and
+// bulk operations (which check their own charge), so it cannot run long
+// without passing a check. The other regions only subtract, which costs
+// four instructions instead of nine.
 //
 // The counter starts at zero, so an instance calls refuel at its first
 // function entry. The host gives fuel by setting the counter, and stops
@@ -56,12 +68,15 @@ const (
 	// HostCallCost is charged for each call to an imported function (a
 	// host function) on top of the call instruction itself, for the work
 	// the host does.
-	HostCallCost = 100
+	HostCallCost = 400
 	// MemoryBytesPerFuel is how many bytes of memory.fill, memory.copy and
-	// memory.init one fuel pays for. Table operations cost one fuel per
-	// element.
-	MemoryBytesPerFuel = 16
-	memoryShift        = 4 // log2(MemoryBytesPerFuel)
+	// memory.init one fuel pays for.
+	MemoryBytesPerFuel = 4
+	memoryShift        = 2 // log2(MemoryBytesPerFuel)
+	// TableElementFuel is the fuel of each element table.fill, table.copy
+	// and table.init write.
+	TableElementFuel = 2
+	tableShift       = 1 // log2(TableElementFuel)
 )
 
 // ErrReserved is matched by errors for modules that already use the names

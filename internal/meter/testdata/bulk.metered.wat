@@ -17,7 +17,7 @@
   (func (;2;) (type 1) (param $n i32)
     (local i32)
     global.get 0
-    i64.const 25
+    i64.const 7
     i64.sub
     global.set 0
     global.get 0
@@ -33,7 +33,7 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
-    i64.const 4
+    i64.const 2
     i64.shr_u
     i64.sub
     global.set 0
@@ -51,7 +51,7 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
-    i64.const 4
+    i64.const 2
     i64.shr_u
     i64.sub
     global.set 0
@@ -69,7 +69,7 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
-    i64.const 4
+    i64.const 2
     i64.shr_u
     i64.sub
     global.set 0
@@ -87,6 +87,8 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
+    i64.const 1
+    i64.shl
     i64.sub
     global.set 0
     global.get 0
@@ -103,6 +105,8 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
+    i64.const 1
+    i64.shl
     i64.sub
     global.set 0
     global.get 0
@@ -119,6 +123,8 @@
     global.get 0
     local.get 1
     i64.extend_i32_u
+    i64.const 1
+    i64.shl
     i64.sub
     global.set 0
     global.get 0

@@ -7,7 +7,7 @@
   (import "wisp:meter" "refuel" (func (;1;) (type 2)))
   (func $a (type 1) (result i32)
     global.get 3
-    i64.const 2
+    i64.const 1
     i64.sub
     global.set 3
     global.get 3
@@ -19,7 +19,7 @@
     global.get $counter)
   (func $b (type 0)
     global.get 3
-    i64.const 104
+    i64.const 406
     i64.sub
     global.set 3
     global.get 3
@@ -33,7 +33,7 @@
     call $h)
   (func $start (type 0)
     global.get 3
-    i64.const 4
+    i64.const 6
     i64.sub
     global.set 3
     global.get 3

@@ -7,7 +7,7 @@
   (func $sum (type 1) (param $n i32) (result i32)
     (local $i i32) (local $acc i32)
     global.get 0
-    i64.const 5
+    i64.const 1
     i64.sub
     global.set 0
     global.get 0
@@ -19,7 +19,7 @@
     block  ;; label = @1
       loop  ;; label = @2
         global.get 0
-        i64.const 119
+        i64.const 6
         i64.sub
         global.set 0
         global.get 0
@@ -34,7 +34,7 @@
         br_if 1 (;@1;)
         loop  ;; label = @3
           global.get 0
-          i64.const 9
+          i64.const 3
           i64.sub
           global.set 0
           global.get 0
@@ -55,9 +55,17 @@
         local.get $i
         i32.eqz
         if  ;; label = @3
+          global.get 0
+          i64.const 405
+          i64.sub
+          global.set 0
           call $yield
           drop
         else
+          global.get 0
+          i64.const 0
+          i64.sub
+          global.set 0
           nop
         end
         local.get $i
@@ -67,10 +75,14 @@
         br 0 (;@2;)
       end
     end
+    global.get 0
+    i64.const 0
+    i64.sub
+    global.set 0
     local.get $acc)
   (func (;3;) (type 1) (param i32) (result i32)
     global.get 0
-    i64.const 6
+    i64.const 11
     i64.sub
     global.set 0
     global.get 0
