@@ -72,8 +72,8 @@ type config struct {
 
 // defaultServers and defaultTargets are every server and target, in report order.
 var (
-	defaultServers = []string{"native", "wisp", "rawwazero", "node", "workerd"}
-	defaultTargets = []string{"hello-wat", "hello-c", "hello-go", "hello-go-reactor"}
+	defaultServers = []string{"native", "wisp", "rawwazero", "rawwazero-interrupt", "node", "workerd"}
+	defaultTargets = []string{"hello-wat", "hello-c", "hello-go", "hello-go-reactor", "sha256-c"}
 )
 
 func main() {

@@ -61,6 +61,13 @@ func servers() []server {
 			},
 		},
 		{
+			name: "rawwazero-interrupt", label: "raw wazero, interruptible", commandOnly: true, missing: always,
+			about: "raw wazero with `WithCloseOnContextDone(true)`, the interruption wazero offers (what Wisp used before its metering, docs/cpu.md)",
+			command: func(h *harness, t *target, addr string) (*exec.Cmd, error) {
+				return exec.Command(h.rawwazero, "-listen", addr, "-module", t.module, "-close-on-context-done"), nil
+			},
+		},
+		{
 			name: "node", label: "Node.js", commandOnly: true,
 			about: "Node.js with `node:wasi` (bench/compare/node/server.mjs): `WebAssembly.compile` once, per request a new `WASI` and instance, stdout captured from `fd_write`; one process, one event loop",
 			missing: func(h *harness) string {

@@ -28,6 +28,8 @@ var knownTargets = map[string]struct{ lang, dir string }{
 	"hello-wat": {"WAT", "examples/hello"},
 	"hello-c":   {"C", "bench/guests/hello-c"},
 	"hello-go":  {"Go", "bench/guests/hello-go"},
+	// The CPU-heavy guest: SHA-256 of 16 KiB and a JSON answer.
+	"sha256-c": {"C", "bench/guests/sha256-c"},
 	// The Go hello as a reactor: only Wisp serves it (pre-initialized).
 	"hello-go-reactor": {"Go", "bench/guests/hello-go-reactor"},
 }

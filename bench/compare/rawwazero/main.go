@@ -40,12 +40,13 @@ import (
 func main() {
 	listen := flag.String("listen", "127.0.0.1:8080", "address to serve on")
 	module := flag.String("module", "", "the WASI command module (.wasm) to run per request")
+	interrupt := flag.Bool("close-on-context-done", false, "compile with wazero's WithCloseOnContextDone(true), so a request's context ending stops its guest")
 	flag.Parse()
 	if *module == "" {
 		fmt.Fprintln(os.Stderr, "rawwazero: -module is required: the .wasm file to serve")
 		os.Exit(2)
 	}
-	h, err := newHandler(context.Background(), *module)
+	h, err := newHandler(context.Background(), *module, *interrupt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "rawwazero:", err)
 		os.Exit(1)
@@ -64,13 +65,14 @@ type handler struct {
 	base     wazero.ModuleConfig // what every request shares: the name and stderr
 }
 
-// newHandler compiles the module at path and instantiates WASI.
-func newHandler(ctx context.Context, path string) (*handler, error) {
+// newHandler compiles the module at path and instantiates WASI. With
+// interrupt, guests run with WithCloseOnContextDone.
+func newHandler(ctx context.Context, path string, interrupt bool) (*handler, error) {
 	wasm, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	rt := wazero.NewRuntime(ctx)
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCloseOnContextDone(interrupt))
 	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
 	compiled, err := rt.CompileModule(ctx, wasm)
 	if err != nil {
