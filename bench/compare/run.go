@@ -219,6 +219,9 @@ func (h *harness) serve(ctx context.Context, s server, t *target, round int) (*s
 	path, want, targetName := "/", "Hello", ""
 	if t != nil {
 		path, targetName = t.path, t.name
+		if t.answer != "" {
+			want = t.answer
+		}
 	}
 	logFile, err := os.CreateTemp(h.tmp, s.name+"-*.log")
 	if err != nil {

@@ -21,17 +21,18 @@ type target struct {
 	path    string   // the request path: the manifest's first route
 	size    int64    // the module's size in bytes
 	exports []string // the names of its exported functions
+	answer  string   // how its answer's body starts; "": "Hello"
 }
 
 // knownTargets are the modules the benchmark can serve, by name.
-var knownTargets = map[string]struct{ lang, dir string }{
-	"hello-wat": {"WAT", "examples/hello"},
-	"hello-c":   {"C", "bench/guests/hello-c"},
-	"hello-go":  {"Go", "bench/guests/hello-go"},
-	// The CPU-heavy guest: SHA-256 of 16 KiB and a JSON answer.
-	"sha256-c": {"C", "bench/guests/sha256-c"},
+var knownTargets = map[string]struct{ lang, dir, answer string }{
+	"hello-wat": {"WAT", "examples/hello", ""},
+	"hello-c":   {"C", "bench/guests/hello-c", ""},
+	"hello-go":  {"Go", "bench/guests/hello-go", ""},
 	// The Go hello as a reactor: only Wisp serves it (pre-initialized).
-	"hello-go-reactor": {"Go", "bench/guests/hello-go-reactor"},
+	"hello-go-reactor": {"Go", "bench/guests/hello-go-reactor", ""},
+	// The CPU-heavy guest: SHA-256 of 16 KiB and a JSON answer.
+	"sha256-c": {"C", "bench/guests/sha256-c", `{"bytes":16384,"sha256":"9038ac64`},
 }
 
 // command reports whether the module is a WASI command (exports _start),
@@ -44,7 +45,7 @@ func loadTarget(root, name string) (*target, error) {
 	if !ok {
 		return nil, fmt.Errorf("unknown target %q", name)
 	}
-	t := &target{name: name, lang: known.lang, dir: known.dir}
+	t := &target{name: name, lang: known.lang, dir: known.dir, answer: known.answer}
 	manifestPath := filepath.Join(root, known.dir, "wisp.toml")
 	text, err := os.ReadFile(manifestPath)
 	if err != nil {
