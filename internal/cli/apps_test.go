@@ -28,7 +28,7 @@ func deployed(t *testing.T) *fakeNode {
 	n.invoke(t, "deploy", "shop").must(t, 0)
 	ms := func(f float64) wisp.Duration { return wisp.Duration(f * float64(time.Millisecond)) }
 	n.usage = map[string]wisp.AppUsage{"hello": {
-		App: "hello", Requests: 1200, Fuel: 1_830_000_000, CPU: ms(1830), OverBudget: 2,
+		App: "hello", Requests: 1200, Fuel: 7_320_000_000, CPU: ms(1830), OverBudget: 2,
 		Window: 1024, P50: ms(1.2), P90: ms(2.5), P99: ms(9.75), Max: ms(50.001),
 	}}
 	return n
