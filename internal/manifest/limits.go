@@ -22,8 +22,8 @@ func (p *parser) limits(doc map[string]any) wisp.Limits {
 	d := wisp.DefaultLimits
 	l := wisp.Limits{
 		Memory:           p.size(table, "memory", d.Memory),
-		Timeout:          p.duration(table, "timeout", d.Timeout, "5s"),
-		CPU:              p.duration(table, "cpu", d.CPU, "50ms"),
+		Timeout:          p.duration(table, "timeout", d.Timeout, "5s", "s"),
+		CPU:              p.duration(table, "cpu", d.CPU, "50ms", "ms"),
 		MaxBody:          p.size(table, "max_body", d.MaxBody),
 		MaxResponse:      p.size(table, "max_response", d.MaxResponse),
 		MaxConcurrency:   p.count(table, "max_concurrency", d.MaxConcurrency, wisp.MaxConcurrencyLimit, 32),
@@ -83,9 +83,10 @@ func (p *parser) size(table map[string]any, key string, def wisp.ByteSize) wisp.
 }
 
 // duration converts a duration limit (timeout, cpu), a string like "5s";
-// def is its default and example a value to suggest. A limit not set, or
-// one with a problem (reported), is 0.
-func (p *parser) duration(table map[string]any, key string, def wisp.Duration, example string) wisp.Duration {
+// def is its default, example a value to suggest and unit the unit a bare
+// number is taken to lack. A limit not set, or one with a problem
+// (reported), is 0.
+func (p *parser) duration(table map[string]any, key string, def wisp.Duration, example, unit string) wisp.Duration {
 	v, ok := table[key]
 	if !ok {
 		return 0
@@ -96,12 +97,12 @@ func (p *parser) duration(table map[string]any, key string, def wisp.Duration, e
 	case string:
 		text = v
 		if isBareNumber(text) {
-			p.reportAt(e.value, "limits.%s %q has no unit: write %q", key, text, strings.TrimSpace(text)+"s")
+			p.reportAt(e.value, "limits.%s %q has no unit: write %q", key, text, strings.TrimSpace(text)+unit)
 			return 0
 		}
 	case int64, float64:
 		if isBareNumber(e.raw) { // not negative, not inf or nan
-			p.reportAt(e.value, "limits.%s %s has no unit: write %q", key, e.raw, e.raw+"s")
+			p.reportAt(e.value, "limits.%s %s has no unit: write %q", key, e.raw, e.raw+unit)
 			return 0
 		}
 		p.report(p.wrongType(e.value, e.path, e.kind, e))
