@@ -158,17 +158,22 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	// the instance before any fuel is spent.
 	regions[0].cost = max(regions[0].cost, 1)
 
-	scratch := uint32(locals) // the local bulk charges keep the size in
-	if bulk && locals >= 1<<32-1 {
-		return nil, errors.New("too many locals to add one")
+	// Locals are added: an i64 that checks keep the counter's new value
+	// in, so they need not read the global back, and, for bulk charges, an
+	// i32 that keeps the size.
+	if locals >= 1<<32-2 {
+		return nil, errors.New("too many locals to add two")
 	}
+	fuel, scratch := uint32(locals), uint32(locals)+1
 	out := make([]byte, 0, len(b)+len(edits)*20+8)
 	if bulk {
+		out = appendU32(out, groups+2)
+		out = append(out, b[localsStart:expr]...)
+		out = append(out, 0x01, 0x7E, 0x01, 0x7F) // one i64, one i32
+	} else {
 		out = appendU32(out, groups+1)
 		out = append(out, b[localsStart:expr]...)
-		out = append(out, 0x01, 0x7F) // one i32
-	} else {
-		out = append(out, b[:expr]...)
+		out = append(out, 0x01, 0x7E) // one i64
 	}
 	pos := expr
 	for _, e := range edits {
@@ -176,13 +181,13 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		pos = e.end
 		switch e.kind {
 		case editCharge:
-			out = m.charge(out, regions[e.value])
+			out = m.charge(out, regions[e.value], fuel)
 		case editFunc:
 			out = appendU32(out, e.value)
 		case editChargeMem:
-			out = m.chargeSize(out, scratch, memoryShift)
+			out = m.chargeSize(out, scratch, fuel, memoryShift)
 		case editChargeTable:
-			out = m.chargeSize(out, scratch, -tableShift)
+			out = m.chargeSize(out, scratch, fuel, -tableShift)
 		}
 	}
 	return append(out, b[pos:]...), nil
@@ -206,16 +211,15 @@ func weight(op byte) int64 {
 }
 
 // charge appends: fuel -= cost, and for a checked region
-// if fuel < 0 { refuel() }.
-func (m *module) charge(out []byte, rg region) []byte {
+// if fuel < 0 { refuel() }, with local the function's i64 scratch local.
+func (m *module) charge(out []byte, rg region, local uint32) []byte {
 	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
 	out = appendS64(append(out, 0x42), rg.cost)   // i64.const cost
 	out = append(out, 0x7D)                       // i64.sub
-	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
 	if !rg.checked {
-		return out
+		return appendU32(append(out, 0x24), m.globals) // global.set fuel
 	}
-	return m.check(out)
+	return m.check(out, local)
 }
 
 // A region is code that runs at most once between two charges of it.
@@ -234,7 +238,7 @@ type frame struct {
 // top of the stack: fuel -= size >> shift (size << -shift for a negative
 // shift); if fuel < 0 { refuel() }. The size stays on the stack for the
 // instruction.
-func (m *module) chargeSize(out []byte, scratch uint32, shift int64) []byte {
+func (m *module) chargeSize(out []byte, scratch, local uint32, shift int64) []byte {
 	out = appendU32(append(out, 0x22), scratch)   // local.tee scratch
 	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
 	out = appendU32(append(out, 0x20), scratch)   // local.get scratch
@@ -247,14 +251,16 @@ func (m *module) chargeSize(out []byte, scratch uint32, shift int64) []byte {
 		out = appendS64(append(out, 0x42), -shift) // i64.const -shift
 		out = append(out, 0x86)                    // i64.shl
 	}
-	out = append(out, 0x7D)                       // i64.sub
-	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
-	return m.check(out)
+	out = append(out, 0x7D) // i64.sub
+	return m.check(out, local)
 }
 
-// check appends: if fuel < 0 { refuel() }.
-func (m *module) check(out []byte) []byte {
-	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
+// check appends, with the counter's new value on the stack: fuel = it;
+// if fuel < 0 { refuel() }, keeping the value in local.
+func (m *module) check(out []byte, local uint32) []byte {
+	out = appendU32(append(out, 0x22), local)     // local.tee
+	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
+	out = appendU32(append(out, 0x20), local)     // local.get
 	out = append(out, 0x42, 0x00, 0x53)           // i64.const 0; i64.lt_s
 	out = append(out, 0x04, 0x40)                 // if
 	out = appendU32(append(out, 0x10), m.funcImports)

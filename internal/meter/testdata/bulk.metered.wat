@@ -4,23 +4,26 @@
   (type (;2;) (func))
   (import "wisp:meter" "refuel" (func (;0;) (type 2)))
   (func $f (type 0)
+    (local i64)
     global.get 0
     i64.const 1
     i64.sub
+    local.tee 0
     global.set 0
-    global.get 0
+    local.get 0
     i64.const 0
     i64.lt_s
     if  ;; label = @1
       call 0
     end)
   (func (;2;) (type 1) (param $n i32)
-    (local i32)
+    (local i64 i32)
     global.get 0
     i64.const 7
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -29,15 +32,16 @@
     i32.const 0
     i32.const 7
     local.get $n
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 2
     i64.shr_u
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -47,15 +51,16 @@
     i32.const 100
     i32.const 0
     local.get $n
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 2
     i64.shr_u
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -65,15 +70,16 @@
     i32.const 200
     i32.const 0
     i32.const 5
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 2
     i64.shr_u
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -83,15 +89,16 @@
     i32.const 0
     ref.null func
     i32.const 8
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 1
     i64.shl
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -101,15 +108,16 @@
     i32.const 0
     i32.const 0
     i32.const 1
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 1
     i64.shl
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -119,15 +127,16 @@
     i32.const 1
     i32.const 0
     i32.const 1
-    local.tee 1
+    local.tee 2
     global.get 0
-    local.get 1
+    local.get 2
     i64.extend_i32_u
     i64.const 1
     i64.shl
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1

@@ -6,11 +6,13 @@
   (import "env" "h" (func $h (type 0)))
   (import "wisp:meter" "refuel" (func (;1;) (type 2)))
   (func $a (type 1) (result i32)
+    (local i64)
     global.get 3
     i64.const 1
     i64.sub
+    local.tee 0
     global.set 3
-    global.get 3
+    local.get 0
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -18,11 +20,13 @@
     end
     global.get $counter)
   (func $b (type 0)
+    (local i64)
     global.get 3
     i64.const 406
     i64.sub
+    local.tee 0
     global.set 3
-    global.get 3
+    local.get 0
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -32,11 +36,13 @@
     global.set $counter
     call $h)
   (func $start (type 0)
+    (local i64)
     global.get 3
     i64.const 6
     i64.sub
+    local.tee 0
     global.set 3
-    global.get 3
+    local.get 0
     i64.const 0
     i64.lt_s
     if  ;; label = @1

@@ -5,12 +5,13 @@
   (import "wasi_snapshot_preview1" "sched_yield" (func $yield (type 0)))
   (import "wisp:meter" "refuel" (func (;1;) (type 2)))
   (func $sum (type 1) (param $n i32) (result i32)
-    (local $i i32) (local $acc i32)
+    (local $i i32) (local $acc i32) (local i64)
     global.get 0
     i64.const 1
     i64.sub
+    local.tee 3
     global.set 0
-    global.get 0
+    local.get 3
     i64.const 0
     i64.lt_s
     if  ;; label = @1
@@ -21,8 +22,9 @@
         global.get 0
         i64.const 6
         i64.sub
+        local.tee 3
         global.set 0
-        global.get 0
+        local.get 3
         i64.const 0
         i64.lt_s
         if  ;; label = @3
@@ -36,8 +38,9 @@
           global.get 0
           i64.const 3
           i64.sub
+          local.tee 3
           global.set 0
-          global.get 0
+          local.get 3
           i64.const 0
           i64.lt_s
           if  ;; label = @4
@@ -81,11 +84,13 @@
     global.set 0
     local.get $acc)
   (func (;3;) (type 1) (param i32) (result i32)
+    (local i64)
     global.get 0
     i64.const 11
     i64.sub
+    local.tee 1
     global.set 0
-    global.get 0
+    local.get 1
     i64.const 0
     i64.lt_s
     if  ;; label = @1
