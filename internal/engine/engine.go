@@ -3,6 +3,12 @@
 // them against what the node provides, and runs each invocation in a fresh
 // instance with the caller's limits.
 //
+// Every module is rewritten for metering before it is compiled (package
+// meter; meter.go): it counts its work in fuel and calls the host when the
+// fuel runs out, where the call's deadline and CPU budget are enforced and
+// the Go runtime can preempt it. Metered modules run without wazero's
+// WithCloseOnContextDone; components' core modules still use it.
+//
 // Compiled modules are shared: compiling the same bytes with the same
 // memory limit twice returns the same *Module with its reference count
 // raised, and the native code is released when the last reference is

@@ -200,7 +200,7 @@ func sleeperFor(ctx context.Context) func(ns int64) {
 // classify maps how an instance ended to Run's errors.
 //
 // Whether the node stopped the guest is decided by ctx, never by the exit
-// code. wazero reports its own kills (WithCloseOnContextDone) as a
+// code. wazero reports its own kills (WithCloseOnContextDone; refuel, meter.go, does the same) as a
 // sys.ExitError with sys.ExitCodeDeadlineExceeded or
 // sys.ExitCodeContextCanceled, but those are ordinary uint32 values a guest
 // can pass to proc_exit itself: taken at their word, a guest could answer
