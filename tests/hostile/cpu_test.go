@@ -46,7 +46,12 @@ func testCPULimits(t *testing.T, s *suite) {
 	defer func() {
 		close(stop)
 		churn.Wait()
+		// Each upload is buffered whole by the gateway: hundreds of them
+		// mean the collector ran again and again beside the guests.
 		t.Logf("%d chunked 4MiB uploads to the control app meanwhile", uploads.Load())
+		if uploads.Load() < 10 {
+			t.Errorf("only %d chunked uploads completed while the CPU guests ran: the node stalled", uploads.Load())
+		}
 	}()
 
 	for _, g := range cpuGuests {
