@@ -50,9 +50,9 @@ type usageStats struct {
 	requests int64
 	fuel     int64
 	over     int64
-	recent   [usageWindow]int64 // fuel of the latest invocations, a ring
-	n        int                // invocations in recent
-	next     int                // where the next one goes
+	recent   []int64 // fuel of the latest invocations, a ring of usageWindow made on first use
+	n        int     // invocations in recent
+	next     int     // where the next one goes
 }
 
 func (s *usageStats) record(fuel int64, over bool) {
@@ -62,6 +62,9 @@ func (s *usageStats) record(fuel int64, over bool) {
 	s.fuel += fuel
 	if over {
 		s.over++
+	}
+	if s.recent == nil { // an app never invoked costs nothing here
+		s.recent = make([]int64, usageWindow)
 	}
 	s.recent[s.next] = fuel
 	s.next = (s.next + 1) % usageWindow
