@@ -40,6 +40,7 @@ type edit struct {
 	pos, end int
 	kind     editKind
 	value    uint32 // editCharge: region; editFunc: new function index
+	data     []byte // editBytes: what replaces b[pos:end]
 }
 
 type editKind byte
@@ -49,6 +50,8 @@ const (
 	editFunc                        // a renumbered function index
 	editChargeMem                   // charge a bulk memory operation's size
 	editChargeTable                 // charge a bulk table operation's size
+	editBytes                       // replace with data
+	editLoopClose                   // after a wrapped loop's end (see wrapOpen)
 )
 
 // body instruments one function body (locals and expression).
@@ -58,6 +61,7 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	localsStart := r.pos // the count may be padded: re-encoded below
 	locals := uint64(params)
 	for i := uint32(0); i < groups; i++ {
 		c, err := r.u32()
@@ -69,7 +73,6 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		}
 		locals += uint64(c)
 	}
-	localsStart := len(appendU32(nil, groups))
 	expr := r.pos
 
 	var edits []edit
@@ -96,22 +99,32 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			if err := r.blockType(); err != nil {
 				return nil, err
 			}
-			frames = append(frames, frame{kind: op, cur: cur})
+			frames = append(frames, frame{kind: op, cur: cur, wraps: top.wraps})
 		case op == 0x04: // if: the then arm is a region
 			if err := r.blockType(); err != nil {
 				return nil, err
 			}
-			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, false)})
+			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, false), wraps: top.wraps})
 		case op == 0x05: // else: so is the else arm
 			top.cur = newRegion(r.pos, false)
 		case op == 0x03: // loop: its body is a region, charged and checked at its start
 			if err := r.blockType(); err != nil {
 				return nil, err
 			}
-			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, true)})
+			f := frame{kind: op, wrapped: r.pos-start == 2, wraps: top.wraps}
+			if f.wrapped { // see wrapOpen
+				f.wraps++
+				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1])})
+			}
+			f.cur = newRegion(r.pos, true)
+			regions[f.cur].wrapped = f.wrapped
+			frames = append(frames, f)
 		case op == 0x0B: // end
-			kind := top.kind
+			kind, wrapped := top.kind, top.wrapped
 			frames = frames[:len(frames)-1]
+			if wrapped {
+				edits = append(edits, edit{pos: r.pos, end: r.pos, kind: editLoopClose})
+			}
 			// The code after a block's end is reached by branches to it as
 			// well as from the block (a switch's cases): a region. After
 			// an if or a loop, the enclosing region goes on.
@@ -128,6 +141,37 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				regions[cur].cost += HostCallCost
 			}
 			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: m.fn(f)})
+		case op == 0x0C || op == 0x0D || op == 0x0E: // br, br_if, br_table
+			at := r.pos
+			n := uint32(1)
+			if op == 0x0E {
+				if n, err = r.u32(); err != nil {
+					return nil, err
+				}
+				n++
+			}
+			moved := false
+			var labels []byte
+			if op == 0x0E {
+				labels = appendU32(labels, n-1)
+			}
+			for ; n > 0; n-- {
+				l, err := r.u32()
+				if err != nil {
+					return nil, err
+				}
+				if l >= uint32(len(frames)) {
+					return nil, fmt.Errorf("branch at offset %d to label %d of %d", start, l, len(frames))
+				}
+				// Each wrapped loop the branch leaves puts 3 labels
+				// between it and its target.
+				crossed := top.wraps - frames[len(frames)-1-int(l)].wraps
+				moved = moved || crossed > 0
+				labels = appendU32(labels, l+3*uint32(crossed))
+			}
+			if moved {
+				edits = append(edits, edit{pos: at, end: r.pos, kind: editBytes, data: labels})
+			}
 		case op == 0xFC:
 			sub, err := r.u32()
 			if err != nil {
@@ -184,6 +228,10 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			out = m.charge(out, regions[e.value], fuel)
 		case editFunc:
 			out = appendU32(out, e.value)
+		case editBytes:
+			out = append(out, e.data...)
+		case editLoopClose:
+			out = m.loopClose(out)
 		case editChargeMem:
 			out = m.chargeSize(out, scratch, fuel, memoryShift)
 		case editChargeTable:
@@ -213,6 +261,12 @@ func weight(op byte) int64 {
 // charge appends: fuel -= cost, and for a checked region
 // if fuel < 0 { refuel() }, with local the function's i64 scratch local.
 func (m *module) charge(out []byte, rg region, local uint32) []byte {
+	if rg.wrapped { // if fuel < 0 { br $brk } (see wrapOpen)
+		out = appendU32(append(out, 0x23), m.globals) // global.get fuel
+		out = append(out, 0x42, 0x00, 0x53)           // i64.const 0; i64.lt_s
+		out = append(out, 0x0D, 0x01)                 // br_if 1
+		rg.checked = false
+	}
 	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
 	out = appendS64(append(out, 0x42), rg.cost)   // i64.const cost
 	out = append(out, 0x7D)                       // i64.sub
@@ -226,12 +280,49 @@ func (m *module) charge(out []byte, rg region, local uint32) []byte {
 type region struct {
 	cost    int64
 	checked bool // a function's entry or a loop's body: refuel when out of fuel
+	wrapped bool // a wrapped loop's body: leave the loop to refuel
 }
 
 // frame is an open block, loop, if or the function body.
 type frame struct {
-	kind byte   // opcode: 0x02 block, 0x03 loop, 0x04 if; 0x00 the body
-	cur  uint32 // the region its code is being counted into
+	kind    byte   // opcode: 0x02 block, 0x03 loop, 0x04 if; 0x00 the body
+	cur     uint32 // the region its code is being counted into
+	wrapped bool   // a loop wrapped by wrapOpen and loopClose
+	wraps   int    // wrapped loops open, this one included
+}
+
+// A loop whose block type is empty or one value type (no parameters) is
+// wrapped so that the refuel call is outside it: a call inside a loop, even
+// one never taken, makes wazero keep the loop's values in memory (about a
+// tenth slower on compute-bound code). The loop L becomes
+//
+//	block $done (result of L)
+//	  loop $outer
+//	    block $brk
+//	      loop L
+//	        if fuel < 0: br $brk     ;; before the charge: re-entering charges once
+//	        fuel -= cost
+//	        body                     ;; branches leaving L: 3 more labels out
+//	      end
+//	      br $done
+//	    end
+//	    refuel()
+//	    br $outer
+//	  end
+//	  unreachable
+//	end
+//
+// The check is at the top of the body, before any of it runs, so leaving
+// and entering L again there changes nothing but the fuel.
+func wrapOpen(blockType byte) []byte {
+	return []byte{0x02, blockType, 0x03, 0x40, 0x02, 0x40}
+}
+
+// loopClose appends what follows a wrapped loop's end (see wrapOpen).
+func (m *module) loopClose(out []byte) []byte {
+	out = append(out, 0x0C, 0x02, 0x0B)               // br $done; end $brk
+	out = appendU32(append(out, 0x10), m.funcImports) // call refuel
+	return append(out, 0x0C, 0x00, 0x0B, 0x00, 0x0B)  // br $outer; end; unreachable; end
 }
 
 // chargeSize appends, before a bulk instruction whose size operand is on

@@ -34,6 +34,10 @@
 // the path the guest takes through its code: the same call with the same
 // input uses the same fuel on every machine, run and node.
 //
+// A loop without parameters is wrapped so that its refuel call is outside
+// it (see wrapOpen): inside, the check only branches out, and the wrapper
+// calls refuel and enters the loop again.
+//
 // Only function entries and loop bodies check the counter: between two
 // checks a guest runs straight-line code, calls (which check on entry) and
 // bulk operations (which check their own charge), so it cannot run long
