@@ -26,7 +26,7 @@ import (
 // budget of d allows FuelFor(d) fuel, and a call that used f fuel is
 // reported as CPUTime(f). It is a constant, not a measurement, so a
 // budget stops the same request at the same point on every node; it was
-// chosen so that compute-bound C code (bench/guests/sha256-c, about 1.04
+// chosen so that compute-bound C code (bench/guests/sha256-c, about 1.16
 // million fuel per request) runs about as long on an unloaded 2020s
 // x86-64 core as its fuel says, or less: 4 weighted instructions per
 // nanosecond (see package meter for the weights).

@@ -242,18 +242,25 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 }
 
 // CallCost is the fuel of a call or call_indirect instruction (the frame
-// set-up), on top of the callee's own code.
-const CallCost = 5
+// set-up), on top of the callee's own code; BranchCost that of br, br_if
+// and br_table (with the check a loop iteration passes, about a
+// nanosecond's work: a one-branch loop is charged about what it costs).
+const (
+	CallCost   = 5
+	BranchCost = 3
+)
 
 // weight is the fuel of one instruction: 0 for those that compile to
-// nothing or a register move (locals, constants, structure, drop, nop), 1
-// for any other, CallCost for calls.
+// nothing or a register move (locals, constants, structure, drop, nop),
+// CallCost for calls, BranchCost for branches, 1 for any other.
 func weight(op byte) int64 {
 	switch op {
 	case 0x01, 0x02, 0x03, 0x05, 0x0B, 0x1A, 0x20, 0x21, 0x22, 0x41, 0x42, 0x43, 0x44:
 		return 0
 	case 0x10, 0x11:
 		return CallCost
+	case 0x0C, 0x0D, 0x0E:
+		return BranchCost
 	}
 	return 1
 }

@@ -24,13 +24,14 @@
 // starts aside. Its cost is the sum of its instructions' weights: 0 for
 // those that compile to no machine work or a register move (local.get,
 // local.set, local.tee, constants, block, loop, else, end, drop, nop),
-// CallCost for call and call_indirect, 1 for any other, plus
+// CallCost for call and call_indirect, BranchCost for br, br_if and
+// br_table, 1 for any other, plus
 // HostCallCost for each call to an imported function, counted statically:
 // code after a branch out of the region is charged even when the branch is
 // taken. Every instruction a guest executes belongs to exactly one region,
 // and a region runs at most once between two charges of it, so the fuel
 // charged bounds the weighted instructions executed from above (a loop
-// iteration costs at least its branch back, 1). It depends only on
+// iteration costs at least its branch back, BranchCost). It depends only on
 // the path the guest takes through its code: the same call with the same
 // input uses the same fuel on every machine, run and node.
 //

@@ -27,7 +27,7 @@
               i64.lt_s
               br_if 1 (;@4;)
               global.get 0
-              i64.const 6
+              i64.const 10
               i64.sub
               global.set 0
               local.get $i
@@ -43,7 +43,7 @@
                       i64.lt_s
                       br_if 1 (;@8;)
                       global.get 0
-                      i64.const 3
+                      i64.const 5
                       i64.sub
                       global.set 0
                       local.get $acc
