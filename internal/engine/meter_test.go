@@ -130,3 +130,30 @@ func TestGCCompletesDuringGuestLoops(t *testing.T) {
 	}
 	t.Logf("slowest of 5 GCs beside %d spinning guests: %s", cap(done), slowest)
 }
+
+// TestReusedInstanceIsMeteredAfresh runs a reactor four times on one
+// Prepared: the later runs reuse the pooled instance, whose fuel counter
+// must be reset, so every run reports the same fuel.
+func TestReusedInstanceIsMeteredAfresh(t *testing.T) {
+	e := newEngine(t, "")
+	m := compile(t, e, "reactor.wasm", 1<<20)
+	p := mustPrepare(t, m, nil, nil)
+	var first Usage
+	for i := range 4 {
+		var u Usage
+		if err := p.Run(context.Background(), Call{Args: []string{"x"}, CPU: time.Second, Usage: &u}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = u
+		} else if u != first {
+			t.Fatalf("run %d used %+v, the first %+v", i+1, u, first)
+		}
+	}
+	if p.pool == nil || p.pool.reused.Load() == 0 {
+		t.Skip("the instance was not reused (reuse off on this platform): nothing more to check")
+	}
+	if first.Fuel <= 0 {
+		t.Fatalf("usage %+v", first)
+	}
+}
