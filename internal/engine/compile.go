@@ -179,7 +179,7 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 		}
 		return nil, false, 0, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
 	}
-	compiled, err = rt.rt.CompileModule(ctx, wasm)
+	compiled, err = compileModule(ctx, rt.rt, wasm)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, false, 0, fmt.Errorf("compile: %w", ctxErr)
@@ -227,6 +227,20 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	}
 	mod.Close(ctx)
 	return compiled, reactor, residentCost(len(wasm), summary), nil
+}
+
+// compileModule is rt.CompileModule, with a panic in wazero returned as
+// an error: wazero v1.12 panics (an index out of range) validating some
+// invalid modules that the pre-scan lets through
+// (testdata/wazeropanic.wasm, found by fuzzing the metering rewriter), and
+// a deploy must not take the node down.
+func compileModule(ctx context.Context, rt wazero.Runtime, wasm []byte) (c wazero.CompiledModule, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("wazero failed while validating it (%v)", r)
+		}
+	}()
+	return rt.CompileModule(ctx, wasm)
 }
 
 func formatBytes(n uint64) string {

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	goruntime "runtime"
 	"strings"
 	"sync/atomic"
@@ -155,5 +157,19 @@ func TestReusedInstanceIsMeteredAfresh(t *testing.T) {
 	}
 	if first.Fuel <= 0 {
 		t.Fatalf("usage %+v", first)
+	}
+}
+
+// TestCompileSurvivesAWazeroPanic compiles a module on which wazero's
+// validation panics: Compile refuses it as invalid, and the process lives.
+func TestCompileSurvivesAWazeroPanic(t *testing.T) {
+	wasm, err := os.ReadFile(filepath.Join("testdata", "wazeropanic.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, "")
+	_, err = e.Compile(context.Background(), wasm, 1<<20)
+	if !errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), "wazero failed while validating it") {
+		t.Fatalf("Compile: %v, want ErrInvalidModule naming wazero's failure", err)
 	}
 }
