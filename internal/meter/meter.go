@@ -109,6 +109,7 @@ type module struct {
 	funcImports uint32   // imported functions: the refuel import's index
 	globals     uint32   // imported and defined globals: the counter's index
 	refuelType  uint32
+	named       bool // the function names subsection has been written
 }
 
 // fn renumbers a function index for the added import, which comes after
@@ -236,6 +237,13 @@ func (m *module) assemble(wasm []byte, secs []section, bodies map[byte][]byte) [
 		out = append(out, wasm[s.start:s.end]...)
 	}
 	pending(1 << 30)
+	if !m.named && m.funcImports+uint32(len(m.funcTypes)) > 0 {
+		names := appendVec(nil, []byte("name"))
+		names = append(names, 1)
+		names = appendVec(names, m.functionNames(nil))
+		out = append(out, secCustom)
+		out = appendVec(out, names)
+	}
 	return out
 }
 
@@ -266,15 +274,77 @@ func (m *module) custom(body []byte) ([]byte, bool) {
 		if err != nil {
 			return nil, false
 		}
-		if id == 1 || id == 2 || id == 3 { // function, local and label names
-			if sub, err = m.nameMap(sub, id != 1); err != nil {
+		if id > 1 && !m.named {
+			out = append(out, 1)
+			out = appendVec(out, m.functionNames(nil))
+		}
+		switch id {
+		case 1: // function names
+			names, err := readNameMap(sub)
+			if err != nil {
+				return nil, false
+			}
+			sub = m.functionNames(names)
+		case 2, 3: // local and label names
+			if sub, err = m.nameMap(sub, true); err != nil {
 				return nil, false
 			}
 		}
 		out = append(out, id)
 		out = appendVec(out, sub)
 	}
+	if !m.named {
+		out = append(out, 1)
+		out = appendVec(out, m.functionNames(nil))
+	}
 	return out, true
+}
+
+// functionNames returns the function names subsection of the rewritten
+// module, given the module's own names by function index (nil if it has
+// none). Every function of the module is named, those without a name by
+// their index before the rewrite ("$7"): wazero names an unnamed function
+// in a stack trace by its index, and the added import would otherwise
+// shift every index a user sees in a trap by one from the module they
+// built.
+func (m *module) functionNames(names map[uint32][]byte) []byte {
+	m.named = true
+	total := m.funcImports + uint32(len(m.funcTypes))
+	out := appendU32(nil, total)
+	for f := uint32(0); f < total; f++ {
+		name, ok := names[f]
+		if !ok {
+			name = fmt.Appendf(nil, "$%d", f)
+		}
+		out = appendU32(out, m.fn(f)) // fn keeps the order: the map stays sorted
+		out = appendVec(out, name)
+	}
+	return out
+}
+
+// readNameMap reads a name map: names by index.
+func readNameMap(b []byte) (map[uint32][]byte, error) {
+	r := &reader{b: b}
+	n, err := r.u32()
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[uint32][]byte, n)
+	for i := uint32(0); i < n; i++ {
+		f, err := r.u32()
+		if err != nil {
+			return nil, err
+		}
+		name, err := r.vec()
+		if err != nil {
+			return nil, err
+		}
+		names[f] = name
+	}
+	if !r.done() {
+		return nil, errors.New("bytes after the name map")
+	}
+	return names, nil
 }
 
 // nameMap renumbers the function indices of a name map, or of an indirect

@@ -16,7 +16,7 @@
     if  ;; label = @1
       call 0
     end)
-  (func (;2;) (type 1) (param $n i32)
+  (func $$1 (type 1) (param $n i32)
     (local i64 i32)
     global.get 0
     i64.const 7
@@ -146,7 +146,7 @@
   (table (;0;) 8 funcref)
   (memory (;0;) 1)
   (global (;0;) (mut i64) (i64.const 0))
-  (export "bulk" (func 2))
+  (export "bulk" (func $$1))
   (export "wisp.meter.fuel" (global 0))
   (elem $e func $f)
   (data $d "hello"))

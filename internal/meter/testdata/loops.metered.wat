@@ -97,7 +97,7 @@
     i64.sub
     global.set 0
     local.get $acc)
-  (func (;3;) (type 1) (param i32) (result i32)
+  (func $$2 (type 1) (param i32) (result i32)
     (local i64)
     global.get 0
     i64.const 11
@@ -117,5 +117,5 @@
     i32.add)
   (global (;0;) (mut i64) (i64.const 0))
   (export "sum" (func $sum))
-  (export "twice" (func 3))
+  (export "twice" (func $$2))
   (export "wisp.meter.fuel" (global 0)))
