@@ -172,3 +172,30 @@ func pollUntil(t *testing.T, timeout time.Duration, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestObserverSeesReactorRuns checks the instantiate and run steps of a
+// pre-initialized reactor, whose second request may run on a reused
+// instance: every run has both steps and reports its memory.
+func TestObserverSeesReactorRuns(t *testing.T) {
+	rec := &recorder{}
+	n, err := wisp.New(wisp.Config{Store: memstore.New(), Observer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close(context.Background()) })
+	if err := n.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	deploy(t, n, "reactor", "reactor.wasm", "/reactor")
+	for range 3 {
+		if _, err := invoke(n, "reactor"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Join(rec.lines(), "\n")
+	for _, want := range []string{"begin instantiate", "end instantiate false", "begin run", "end run false", "memory true"} {
+		if got := strings.Count(lines, "reactor@1 "+want); got != 3 {
+			t.Errorf("%q observed %d times in 3 runs:\n%s", want, got, lines)
+		}
+	}
+}
