@@ -56,7 +56,7 @@ func newAppMetrics(labels []string) appMetrics {
 		}, labels),
 		instanceStart: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "wisp_app_instance_start_seconds",
-			Help:    "Time to create an instance before its entry point runs (loading released code from disk included).",
+			Help:    "Time to create an instance before its entry point runs (loading released code from disk included; a reused instance: taking it from its pool).",
 			Buckets: instanceBuckets,
 		}, labels),
 		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
