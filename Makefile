@@ -32,7 +32,7 @@ test: vet
 	scripts/install-test-tools.sh
 	scripts/install-toolchain.sh
 	scripts/install-assemblyscript.sh
-	WISP_REQUIRE_REGISTRY=1 WISP_REQUIRE_TOOLCHAIN=1 WISP_REQUIRE_BROWSER=1 $(GO) test -count=1 ./...
+	WISP_REQUIRE_REGISTRY=1 WISP_REQUIRE_TOOLCHAIN=1 WISP_REQUIRE_BROWSER=1 WISP_REQUIRE_PROMETHEUS=1 $(GO) test -count=1 ./...
 	cd guest/assemblyscript && npm test
 	$(GO) test -count=1 -race -short . ./gateway ./adminapi ./internal/engine ./boltstore ./memstore ./natsstore
 	$(MAKE) --no-print-directory deploy-check
@@ -65,7 +65,7 @@ fuzz-smoke:
 ## bench: the peer benchmark (Wisp, raw wazero, Node.js, workerd and a native Go
 ## handler under wrk) and the in-process figures, written into docs/benchmarks.md;
 ## installs wrk, Node.js and workerd first; then 10,000 apps on one node; then deploy propagation
-## across a 3-node fleet. About 11 minutes. BENCH_QUICK=1: a short
+## across a 3-node fleet; then hello-c with no Observer, metrics, and traces. About 14 minutes. BENCH_QUICK=1: a short
 ## run that checks the harness (its figures are marked as such); BENCH_FLAGS: more
 ## flags for bench/compare, e.g. BENCH_FLAGS='-rounds 3' (go run ./bench/compare -h).
 ## One line per step: each tool replaces its own section of the document.
@@ -74,6 +74,7 @@ bench: build
 	$(GO) run ./bench/compare -wisp $(BIN) $(if $(BENCH_QUICK),-quick) $(BENCH_FLAGS)
 	$(GO) run ./bench/manyapps -bin $(BIN) $(if $(BENCH_QUICK),-apps 500 -sample 200)
 	$(GO) run ./bench/propagation $(if $(BENCH_QUICK),-deploys 10)
+	$(GO) run ./bench/observability -bin $(BIN) -doc docs/benchmarks.md $(if $(BENCH_QUICK),-rounds 1 -duration 2s)
 
 ## bench-plugins: the plugin package against the Extism Go SDK and bare wazero (bench/plugins,
 ## its own Go module: the SDK comes from the Go module proxy); prints a table for docs/benchmarks.md

@@ -73,7 +73,7 @@ func newAdmission(maxInstances int, budget int64, offHeap func() int64) *admissi
 func (a *admission) admit(app string, memory, extra int64) (release func(), err error) {
 	if n := a.instances.Add(1); n > a.maxInstances {
 		a.instances.Add(-1)
-		return nil, errorf(ErrOverloaded, "node is at its limit of %d running instances; app %q was not started (retry shortly, or raise the node's instance limit)", a.maxInstances, app)
+		return nil, rejected(RejectInstances, errorf(ErrOverloaded, "node is at its limit of %d running instances; app %q was not started (retry shortly, or raise the node's instance limit)", a.maxInstances, app))
 	}
 	releaseMemory, err := a.hold(app, memory+extra, func() string {
 		return fmt.Sprintf("app %q (limits.memory %s) was not started", app, ByteSize(memory))
@@ -96,7 +96,7 @@ func (a *admission) hold(app string, n int64, refused func() string) (release fu
 		return func() {}, nil
 	}
 	if a.pressure.Load() {
-		return nil, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), refused())
+		return nil, rejected(RejectMemory, errorf(ErrOverloaded, "node memory is over %s, its budget of %s and a quarter; %s (retry shortly)", ByteSize(a.ceiling).Approx(), ByteSize(a.budget), refused()))
 	}
 	if app != "" {
 		if err := a.takeAppShare(app, n, refused); err != nil {
@@ -108,7 +108,7 @@ func (a *admission) hold(app string, n int64, refused func() string) (release fu
 		if app != "" {
 			a.releaseAppShare(app, n)
 		}
-		return nil, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s (retry shortly)", ByteSize(a.budget), refused())
+		return nil, rejected(RejectMemory, errorf(ErrOverloaded, "node memory budget of %s is reserved by running instances and requests; %s (retry shortly)", ByteSize(a.budget), refused()))
 	}
 	var once sync.Once
 	return func() {
@@ -146,7 +146,7 @@ func (a *admission) takeAppShare(app string, need int64, refused func() string) 
 	defer a.mu.Unlock()
 	share := a.budget / appShare
 	if held := a.perApp[app]; held+need > share {
-		return errorf(ErrOverloaded, "app %q holds %s of the node memory budget, with its share of %s (1/%d of %s) taken by its running instances and requests; %s (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget), refused())
+		return rejected(RejectAppShare, errorf(ErrOverloaded, "app %q holds %s of the node memory budget, with its share of %s (1/%d of %s) taken by its running instances and requests; %s (retry shortly)", app, ByteSize(held).Approx(), ByteSize(share).Approx(), appShare, ByteSize(a.budget), refused()))
 	}
 	a.perApp[app] += need
 	return nil
@@ -170,7 +170,13 @@ func (a *admission) releaseAppShare(app string, n int64) {
 // buffers are gone. Without a budget it always succeeds. Safe for
 // concurrent use.
 func (n *Node) Reserve(app string, bytes int64, what string) (release func(), err error) {
-	return n.admission.hold(app, bytes, func() string { return what + " was refused" })
+	release, err = n.admission.hold(app, bytes, func() string { return what + " was refused" })
+	if err != nil && n.obs != nil {
+		if d, ok := n.table.Load().apps[app]; ok && d.obs != nil {
+			d.obs.Rejected(rejectionOf(err))
+		}
+	}
+	return release, err
 }
 
 // Reclaiming what the Go heap holds beyond its live data. Linear memories
@@ -246,6 +252,10 @@ type Stats struct {
 	CodeBytes     ByteSize `json:"code_bytes"`
 	CodeLoads     uint64   `json:"code_loads"`
 	CodeEvictions uint64   `json:"code_evictions"`
+	// Runs that found their code in memory, and that waited for it to
+	// be loaded from disk.
+	CodeHits   uint64 `json:"code_hits"`
+	CodeMisses uint64 `json:"code_misses"`
 }
 
 // Stats returns what the node is running and holding now.
@@ -254,6 +264,6 @@ func (n *Node) Stats() Stats {
 	return Stats{
 		Instances: int(n.admission.instances.Load()), MemoryReserved: ByteSize(n.admission.reserved.Load()),
 		CodeModules: code.Modules, CodeResident: code.Resident, CodeBytes: ByteSize(code.ResidentBytes),
-		CodeLoads: code.Loads, CodeEvictions: code.Evictions,
+		CodeLoads: code.Loads, CodeEvictions: code.Evictions, CodeHits: code.Hits, CodeMisses: code.Misses,
 	}
 }

@@ -154,6 +154,10 @@ func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hosta
 		return err
 	}
 	defer g.Close(ctx)
+	if call.Hooks != nil {
+		defer func() { call.Hooks.Ended(g.MemorySize()) }() // before Close frees the memory
+		call.Hooks.Instantiated()
+	}
 	r.Graph = componentGraph{g}
 	res, err := r.CallExport(ctx, cc.run, nil)
 	if exit := (*engine.ExitError)(nil); errors.As(err, &exit) && exit.Code == 0 {

@@ -52,6 +52,10 @@ func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call 
 		return err
 	}
 	defer g.Close(ctx)
+	if call.Hooks != nil {
+		defer func() { call.Hooks.Ended(g.MemorySize()) }() // before Close frees the memory
+		call.Hooks.Instantiated()
+	}
 	r.Graph = componentGraph{g}
 	reqRep, err := s.NewIncomingRequest(&r2, func() http.Header { return req.Trailer })
 	if err != nil {

@@ -49,7 +49,18 @@ func (n *Node) DeployIfCurrent(ctx context.Context, spec AppSpec, expect int) (D
 // anyVersion is deploy's expect for "whatever is current".
 const anyVersion = -1
 
+// deploy is Deploy and DeployIfCurrent, reported to the Observer.
 func (n *Node) deploy(ctx context.Context, spec AppSpec, expect int) (DeployResult, error) {
+	if n.obs == nil {
+		return n.deploySpec(ctx, spec, expect)
+	}
+	start := time.Now()
+	res, err := n.deploySpec(ctx, spec, expect)
+	n.obs.Deployed(deployOutcome(res, err), time.Since(start))
+	return res, err
+}
+
+func (n *Node) deploySpec(ctx context.Context, spec AppSpec, expect int) (DeployResult, error) {
 	spec.Limits = spec.Limits.WithDefaults()
 	if err := spec.Validate(); err != nil {
 		return DeployResult{}, fmt.Errorf("deploy app %q: %w", spec.Name, err)
@@ -318,6 +329,9 @@ func (n *Node) newDeployed(v Version) *deployed {
 		// Share the slots with the version being replaced, so an app never
 		// runs more than MaxConcurrency instances while old requests drain.
 		d.slots = cur.slots
+	}
+	if n.obs != nil {
+		d.obs = n.obs.Version(d.app, v.Number)
 	}
 	d.refs.Store(1)
 	return d

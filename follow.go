@@ -169,6 +169,11 @@ func (n *Node) loadFromFleet(ctx context.Context, app App, rev uint64) {
 		return
 	}
 	n.activate(app.Name, d)
+	if n.obs != nil && v.Number == app.Versions[len(app.Versions)-1].Number {
+		// A new version (not a rollback, whose version is older than the
+		// change): how long after its deploy this node serves it.
+		n.obs.FleetApplied(time.Since(v.CreatedAt))
+	}
 	n.appLog(app.Name, "node", v.Number, fmt.Sprintf("serving version %d, deployed through another node", v.Number))
 	n.log.Info("app changed by the fleet", "app", app.Name, "version", v.Number, "load", time.Since(start))
 }

@@ -28,6 +28,7 @@ type deployed struct {
 	outbound *egress.Policy    // allowed_outbound_hosts
 	logs     *logRing          // the app's log, held so invocations need no node-wide lock to write it
 	usage    *usageStats       // the app's CPU accounting, likewise
+	obs      VersionObserver   // nil: the node has no Observer
 
 	refs    atomic.Int64
 	slots   chan struct{} // MaxConcurrency tokens
@@ -54,6 +55,9 @@ func (d *deployed) acquire() bool {
 
 func (d *deployed) release() {
 	if d.refs.Add(-1) == 0 {
+		if d.obs != nil {
+			d.obs.Release()
+		}
 		if d.command != nil {
 			d.command.Close(context.Background())
 		} else {
@@ -156,16 +160,20 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	if at, ok := ctx.Deadline(); ok && at.Before(deadline) {
 		deadline = at
 	}
-	if err := n.takeSlot(ctx, d, deadline); err != nil {
+	actx, admission := d.begin(ctx, Step{Kind: StepAdmission})
+	if err := n.takeSlot(actx, d, deadline); err != nil {
+		d.refused(admission, err)
 		return err
 	}
 	defer func() { <-d.slots }()
 
 	releaseAdmission, err := n.admission.admit(d.app, int64(limits.Memory), instanceOverhead)
 	if err != nil {
+		d.refused(admission, err)
 		return err
 	}
 	defer releaseAdmission()
+	d.end(admission, nil)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	if in.OnStart != nil {
@@ -185,15 +193,23 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		stdin = &cappedReader{r: in.Stdin, left: int64(limits.MaxBody)}
 		in.Stdin = stdin
 	}
+	var sess *session
+	if d.services || d.command != nil {
+		sess = newSession(n, d)
+	}
 	var host any
 	if d.services {
-		call := hostabi.NewCall(newSession(n, d))
+		call := hostabi.NewCall(sess)
 		defer call.Close()
 		host = call
 	}
 	var used engine.Usage
 	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
 		CPU: time.Duration(limits.CPU), Usage: &used}
+	var steps *invocationSteps
+	if d.obs != nil {
+		steps = d.observeRun(ctx, &call, sess)
+	}
 	switch {
 	case d.command != nil && d.command.http:
 		req := in.Request
@@ -203,11 +219,14 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		// One session for every service the component calls, outbound
 		// HTTP included: allowed_outbound_hosts and one set of
 		// per-request limits, as for a preview 1 module.
-		err = d.command.Handle(ctx, req, call, newSession(n, d))
+		err = d.command.Handle(ctx, req, call, sess)
 	case d.command != nil:
-		err = d.command.Run(ctx, call, newSession(n, d))
+		err = d.command.Run(ctx, call, sess)
 	default:
 		err = d.prepared.Run(ctx, call)
+	}
+	if steps != nil {
+		steps.end(err)
 	}
 	stderr.flush()
 	if d.prepared != nil && d.command == nil {
@@ -261,7 +280,7 @@ func (n *Node) current(app string) (*deployed, error) {
 // takeSlot waits for one of d's concurrency slots until deadline. At most
 // MaxConcurrency callers wait; beyond that it fails at once, so an
 // overloaded app sheds load instead of queueing without bound.
-func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) error {
+func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) (err error) {
 	select {
 	case d.slots <- struct{}{}:
 		return nil
@@ -269,9 +288,17 @@ func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) er
 	}
 	if d.waiting.Add(1) > int64(cap(d.slots)) {
 		d.waiting.Add(-1)
-		return errorf(ErrOverloaded, "app %q is at its max_concurrency of %d with %d more waiting; retry later or raise limits.max_concurrency", d.app, cap(d.slots), cap(d.slots))
+		return rejected(RejectQueueFull, errorf(ErrOverloaded, "app %q is at its max_concurrency of %d with %d more waiting; retry later or raise limits.max_concurrency", d.app, cap(d.slots), cap(d.slots)))
 	}
 	defer d.waiting.Add(-1)
+	_, queued := d.begin(ctx, Step{Kind: StepQueue})
+	err = n.waitSlot(ctx, d, deadline)
+	d.end(queued, err)
+	return err
+}
+
+// waitSlot waits for one of d's concurrency slots until deadline.
+func (n *Node) waitSlot(ctx context.Context, d *deployed, deadline time.Time) error {
 	timeout := time.NewTimer(time.Until(deadline))
 	defer timeout.Stop()
 	select {
@@ -283,7 +310,7 @@ func (n *Node) takeSlot(ctx context.Context, d *deployed, deadline time.Time) er
 			return ctx.Err()
 		}
 	}
-	return errorf(ErrOverloaded, "app %q: no instance slot came free within its %s timeout (max_concurrency %d); raise limits.max_concurrency or make requests faster", d.app, d.version.Spec.Limits.Timeout, cap(d.slots))
+	return rejected(RejectQueueTimeout, errorf(ErrOverloaded, "app %q: no instance slot came free within its %s timeout (max_concurrency %d); raise limits.max_concurrency or make requests faster", d.app, d.version.Spec.Limits.Timeout, cap(d.slots)))
 }
 
 // cappedWriter passes writes through until limit bytes, then fails them and

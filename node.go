@@ -83,6 +83,10 @@ type Config struct {
 	Sealer Sealer
 	// Outbound configures apps' outbound HTTP.
 	Outbound OutboundConfig
+	// Observer, if set, is told what the node does, for metrics and
+	// traces (package telemetry implements it; docs/observability.md).
+	// Nil: nothing is measured.
+	Observer Observer
 }
 
 // KVLimits bounds key-value stores node-wide.
@@ -174,6 +178,7 @@ type Node struct {
 
 	admission *admission
 	stats     *requestStats // the gateway's requests of the last minute, per app
+	obs       Observer      // Config.Observer; nil: none
 
 	kvOpen sync.Map       // key-value store name -> KVStore, opened on first use
 	egress *egress.Client // apps' outbound HTTP
@@ -208,8 +213,12 @@ func New(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	store := cfg.Store
+	if cfg.Observer != nil {
+		store = observedStore{Store: store, obs: cfg.Observer}
+	}
 	n := &Node{
-		cfg: cfg, store: cfg.Store, engine: eng, log: cfg.Logger,
+		cfg: cfg, store: store, engine: eng, log: cfg.Logger, obs: cfg.Observer,
 		logs: map[string]*logRing{}, usages: map[string]*usageStats{}, failed: map[string]loadFailure{},
 		applied: map[string]uint64{}, retry: map[string]bool{},
 		statusChanged: make(chan struct{}, 1), started: time.Now().UTC(), closing: make(chan struct{}),

@@ -33,6 +33,9 @@ type session struct {
 	// vars holds the variables this invocation read: each is read from
 	// the store once per request, however often the guest asks.
 	vars map[string]variableRead
+	// run carries the trace of the guest's run, once it started, for the
+	// host calls' steps (Observer); nil: the calls' own context's.
+	run context.Context
 }
 
 type variableRead struct {
@@ -86,7 +89,11 @@ func (s *session) OpenKV(ctx context.Context, name string) (hostabi.Bucket, erro
 	if err != nil {
 		return nil, err
 	}
-	return &bucket{s: s, name: name, st: st}, nil
+	b := &bucket{s: s, name: name, st: st}
+	if s.d.obs != nil {
+		return observedBucket{b}, nil
+	}
+	return b, nil
 }
 
 // kvStore returns the node's open store name, opening it on first use.
@@ -124,6 +131,16 @@ func (n *Node) kvLimits() KVLimits {
 // invocation (at most the app's declared variables are kept); a request
 // sees the value of its first read throughout.
 func (s *session) Variable(ctx context.Context, name string) (string, error) {
+	if s.d.obs == nil {
+		return s.variable(ctx, name)
+	}
+	_, m := s.beginCall(ctx, StepConfig, "get", name)
+	value, err := s.variable(ctx, name)
+	s.endCall(m, err)
+	return value, err
+}
+
+func (s *session) variable(ctx context.Context, name string) (string, error) {
 	if r, ok := s.vars[name]; ok {
 		return r.value, r.err
 	}
@@ -256,12 +273,37 @@ func (s *session) Send(ctx context.Context, req *http.Request) (*http.Response, 
 	if s.budget == nil {
 		s.budget = egress.NewBudget(s.limits.OutboundRequests, int64(s.limits.OutboundBytes))
 	}
+	var m Mark
+	if s.d.obs != nil {
+		var traced context.Context
+		traced, m = s.beginCall(ctx, StepOutbound, req.Method, outboundTarget(req))
+		// The request carries this call's trace (W3C traceparent) to the
+		// service it reaches, replacing any the guest set.
+		if req.Header == nil {
+			req.Header = http.Header{}
+		}
+		s.n.obs.Inject(traced, req.Header)
+	}
 	resp, err := s.n.egress.Do(ctx, s.d.outbound, s.budget, req)
+	if s.d.obs != nil {
+		s.endCall(m, err)
+	}
 	if err != nil {
 		s.note(ctx, "outbound", err)
 		return nil, egressError(err)
 	}
 	return resp, nil
+}
+
+// outboundTarget is a request's URL without its query and fragment, which
+// may hold secrets, for its step.
+func outboundTarget(req *http.Request) string {
+	if req.URL == nil {
+		return ""
+	}
+	u := *req.URL
+	u.RawQuery, u.Fragment, u.RawFragment, u.User = "", "", "", nil
+	return u.String()
 }
 
 // egressError gives an egress error the matching root sentinel.

@@ -2,8 +2,9 @@
 // docs/admin-api.md) over a *wisp.Node: blob uploads, deploys, rollbacks,
 // removal, app details and logs, variables and secrets, the key-value
 // stores, request stats, a playground invocation that answers the CGI
-// input with the raw output, plus unauthenticated health and readiness
-// probes and the web dashboard (internal/ui) at /ui/.
+// input with the raw output, Prometheus metrics (Config.Metrics), plus
+// unauthenticated health and readiness probes and the web dashboard
+// (internal/ui) at /ui/.
 //
 // Handlers return an error; one function, writeError, turns every error
 // into a status code and a JSON body {"error": "...", "code": "..."},
@@ -43,6 +44,10 @@ type Config struct {
 	// Logger receives handler errors that are the node's fault (5xx).
 	// Nil: discard.
 	Logger *slog.Logger
+	// Metrics, if set, serves GET /metrics (the Prometheus exposition of
+	// package telemetry's registry), behind the token like /v1/. Nil: no
+	// /metrics.
+	Metrics http.Handler
 }
 
 // maxSpecBytes caps JSON request bodies (specs, rollbacks).
@@ -96,6 +101,12 @@ func New(cfg Config) http.Handler {
 	mux.Handle("GET /ui/", http.StripPrefix("/ui", ui.Handler()))
 	mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	mux.Handle("GET /{$}", http.RedirectHandler("/ui/", http.StatusFound))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", a.auth(func(w http.ResponseWriter, r *http.Request) error {
+			cfg.Metrics.ServeHTTP(w, r)
+			return nil
+		}))
+	}
 	mux.Handle("/", a.handle(func(w http.ResponseWriter, r *http.Request) error {
 		return apiError(http.StatusNotFound, "not_found", "no admin endpoint %s %s; see docs/admin-api.md", r.Method, r.URL.Path)
 	}))

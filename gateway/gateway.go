@@ -55,10 +55,15 @@ func New(node *wisp.Node, logger *slog.Logger) *Gateway {
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	var obs *observed
+	if g.node.Observing() {
+		w, r, obs = g.observe(w, r)
+	}
 	if len(r.RequestURI) > MaxURLBytes {
 		msg := fmt.Sprintf("request URI of %d bytes is longer than this node's limit of %d", len(r.RequestURI), MaxURLBytes)
 		g.plain(w, http.StatusRequestURITooLong, msg)
 		g.log.Warn("request", "method", r.Method, "status", http.StatusRequestURITooLong, "error", msg)
+		obs.done(nil, http.StatusRequestURITooLong, start)
 		return
 	}
 	host, _ := cgi.SplitHost(r.Host)
@@ -71,7 +76,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r = r.WithContext(r.Context())
 		r.URL = &u
 	}
-	t, ok := g.node.Lookup(host, reqPath)
+	var t wisp.Target
+	var ok bool
+	if obs != nil {
+		_, m := g.node.BeginRoute(r.Context())
+		t, ok = g.node.Lookup(host, reqPath)
+		g.node.EndRoute(m)
+	} else {
+		t, ok = g.node.Lookup(host, reqPath)
+	}
 	if !ok {
 		status := http.StatusNotFound
 		if ready, _ := g.node.Ready(); ready {
@@ -84,11 +97,13 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.plain(w, status, "this node is starting up or shutting down; retry shortly")
 		}
 		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
+		obs.done(nil, status, start)
 		return
 	}
 	var usage wisp.Usage
 	status, detail, cut := g.serveApp(w, r, t, reqPath, &usage)
 	dur := time.Since(start)
+	obs.done(&t, status, start)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur, usage)
 	attrs := []any{"app", t.App, "version", t.Version, "method", r.Method, "path", reqPath, "status", status, "duration", dur}
 	if usage.Fuel > 0 {

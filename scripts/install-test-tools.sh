@@ -9,6 +9,9 @@
 #                    dashboard's browser tests (tests/browser) drive with
 #                    chromedp; fonts-dejavu-core so its screenshots
 #                    render text the same on every machine
+#   prometheus       Debian's Prometheus server and promtool, for
+#                    tests/observability: a real server scrapes a node's
+#                    /metrics and promtool checks its exposition
 #
 # nats-server needs no install: the fleet tests build it with `go build`
 # from the version go.mod requires (internal/testnode.BuildNATS).
@@ -22,6 +25,7 @@ missing=()
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -d /usr/share/fonts/truetype/dejavu ] || missing+=(fonts-dejavu-core)
+{ command -v prometheus && command -v promtool; } >/dev/null 2>&1 || missing+=(prometheus)
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi
@@ -29,6 +33,6 @@ sudo=""
 if [ "$(id -u)" -ne 0 ]; then
 	sudo="sudo"
 fi
-echo "installing ${missing[*]} (what the OCI and browser tests run) with apt-get" >&2
+echo "installing ${missing[*]} (what the OCI, browser and observability tests run) with apt-get" >&2
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -46,7 +46,9 @@ func (f *fleetFlags) define(fs *flagSet) {
 
 // openStore opens the node's store: the fleet's buckets with --nats,
 // otherwise the embedded one in DATA. close releases it.
-func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger) (store wisp.Store, fleet wisp.Fleet, closeStore func(), err error) {
+//
+// obs, if set, gets the state of the NATS connection.
+func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger, obs *observability) (store wisp.Store, fleet wisp.Fleet, closeStore func(), err error) {
 	if f.natsURL == "" {
 		if f.creds != "" || f.nkey != "" || f.tlsCA != "" || f.tlsCert != "" || f.tlsKey != "" {
 			return nil, nil, nil, usagef("the --nats-* flags need --nats URLS")
@@ -97,6 +99,9 @@ func openStore(ctx context.Context, data string, f fleetFlags, log *slog.Logger)
 		return nil, nil, nil, fmt.Errorf("join fleet %q: %w", f.fleet, err)
 	}
 	log.Info("joined fleet", "fleet", f.fleet, "nats", nc.ConnectedUrlRedacted(), "replicas", ns.Replicas(ctx))
+	if obs != nil {
+		obs.watchNATS(nc)
+	}
 	return ns, ns, func() { nc.Drain() }, nil
 }
 

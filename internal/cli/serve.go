@@ -35,7 +35,9 @@ API's addresses on stdout, and logs (one line per request) on stderr.
 
 The admin token is $WISP_TOKEN if set, otherwise DATA/admin.token, created
 on first start with mode 0600. GET /healthz and /readyz on the admin
-listener are the liveness and readiness probes.
+listener are the liveness and readiness probes; GET /metrics there, with
+the token, serves Prometheus metrics, and OTEL_EXPORTER_OTLP_ENDPOINT turns
+on OpenTelemetry traces (docs/observability.md).
 
 With --nats the node joins a fleet: apps live in the NATS JetStream buckets
 every node of the fleet shares, a deploy through any node reaches all of
@@ -78,6 +80,7 @@ type serveFlags struct {
 	deploy                                         stringList
 	servicesFlags
 	fleetFlags
+	telemetryFlags
 }
 
 // servicesFlags are serve's flags for the platform services.
@@ -110,6 +113,7 @@ func (v *serveVerb) flags(fs *flagSet) {
 	fs.TextVar(&f.kvMaxBytes, "kv-max-bytes", f.kvMaxBytes, "`SIZE` at most of one key-value store's keys and values")
 	fs.BoolVar(&f.allowPrivateEgress, "allow-private-egress", false, "let apps reach loopback and private addresses through host names their allowed_outbound_hosts match (the cloud metadata address stays refused); without it only addresses they name literally")
 	f.fleetFlags.define(fs)
+	f.telemetryFlags.define(fs)
 	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
 }
 
@@ -174,7 +178,12 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	if f.nodeID == "" {
 		f.nodeID, _ = os.Hostname()
 	}
-	store, fleet, closeStore, err := openStore(ctx, f.data, f.fleetFlags, log)
+	obs, err := newObservability(ctx, f.telemetryFlags, f.nodeID)
+	if err != nil {
+		return err
+	}
+	defer obs.shutdown(ctx)
+	store, fleet, closeStore, err := openStore(ctx, f.data, f.fleetFlags, log, obs)
 	if err != nil {
 		return err
 	}
@@ -182,6 +191,7 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	cfg := wisp.Config{
 		Store: store, Fleet: fleet, NodeID: f.nodeID, CacheDir: filepath.Join(f.data, "cache"), Logger: log, MaxBlobSize: int64(f.maxModule),
 		MaxInstances: f.maxInstances, MemoryBudget: int64(f.memoryBudget), CodeCache: codeCacheConfig(f.codeCache),
+		Observer: obs.Observer(),
 	}
 	servicesNote, err := configureServices(&cfg, store, f, log)
 	if err != nil {
@@ -208,20 +218,21 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 		return err
 	}
 	defer node.Close(context.WithoutCancel(ctx))
+	obs.watchNode(node)
 
 	gw := gateway.NewServer(f.listen, gateway.New(node, log), log)
 	releaseReady := node.HoldReady() // not ready until the --deploy apps are in
 	stopping := make(chan struct{})
 	admin := gateway.NewServer(f.adminListen, adminapi.New(adminapi.Config{
-		Node: node, Token: token, Version: versionString(), Logger: log, Stopping: stopping,
+		Node: node, Token: token, Version: versionString(), Logger: log, Stopping: stopping, Metrics: obs.metrics,
 	}), log)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- gw.Serve(gwLn) }()
 	go func() { serveErr <- admin.Serve(adminLn) }()
 
 	gwURL, adminURL := "http://"+gwLn.Addr().String(), "http://"+adminLn.Addr().String()
-	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n  memory   budget %s\n  services %s\n",
-		bannerVersion(ctx), gwURL, adminURL, tokenSource, f.memoryBudgetNote, servicesNote)
+	fmt.Fprintf(stdout, "%s\n  gateway  %s\n  admin    %s (token: %s)\n  memory   budget %s\n  services %s\n  observe  %s\n",
+		bannerVersion(ctx), gwURL, adminURL, tokenSource, f.memoryBudgetNote, servicesNote, obs.note)
 	if err := startUp(ctx, node, f.deploy, gwURL, adminURL, stdout); err != nil {
 		if ctx.Err() == nil {
 			return err

@@ -50,6 +50,7 @@ type Module struct {
 	compiled  wazero.CompiledModule // nil while released
 	pins      atomic.Int64          // instances running on compiled; evicted while released
 	recent    atomic.Bool           // run since the clock hand last passed
+	hits      atomic.Uint64         // runs that found the compiled code in memory
 	dead      atomic.Bool           // the last reference was closed
 	cost      int64                 // estimated bytes compiled resides in
 	slot      int                   // index in e.resident.ring; guarded by e.resident.mu
@@ -276,6 +277,7 @@ func (m *Module) Close(ctx context.Context) error {
 		return nil
 	}
 	delete(m.e.modules, m.key)
+	m.e.retiredHits += m.hits.Load()
 	m.release()
 	return nil
 }

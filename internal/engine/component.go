@@ -323,6 +323,15 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 	return res, g.c.e.closedUnder(classify(ctx, err))
 }
 
+// MemorySize returns the length the graph's memory grew to, in bytes (0
+// if it has none, or after Close).
+func (g *ComponentInstance) MemorySize() uint64 {
+	if g.graph == nil || g.graph.alloc == nil {
+		return 0
+	}
+	return g.graph.alloc.grown()
+}
+
 // Close ends the run: the graph is reset and kept for another run when
 // it can be reused (component_reuse.go: every call returned normally and
 // ctx is alive), else its instances are closed in reverse order and its

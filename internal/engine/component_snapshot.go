@@ -245,6 +245,8 @@ func (m *sparseMemory) Reallocate(size uint64) []byte {
 
 func (m *sparseMemory) Free() { m.mem.Free() }
 
+func (m *sparseMemory) grown() uint64 { return m.mem.grown() }
+
 // reset zeroes the memory and copies the image's chunks in again, unless
 // it grew since it was first allocated (then it reports false).
 func (m *sparseMemory) reset() bool {

@@ -68,6 +68,9 @@ type Engine struct {
 	runtimes map[runtimeKey]*runtime
 	modules  map[moduleKey]*Module
 	closed   bool
+	// retiredHits are the code cache hits of modules closed since New
+	// (Stats adds those of the open ones).
+	retiredHits uint64
 
 	memory   memoryPool    // linear memories of every runtime
 	resident residency     // which modules' code is in memory

@@ -49,6 +49,9 @@ func (img *memoryImage) instanceMemory(pool *memoryPool, limit uint64) experimen
 type experimentalMemory interface {
 	experimental.MemoryAllocator
 	experimental.LinearMemory
+	// grown is the length the memory grew to, in bytes (a linear memory
+	// never shrinks). Called before Free.
+	grown() uint64
 }
 
 // copiedMemory is a pooled buffer with the image copied in.
@@ -75,6 +78,8 @@ func (m *copiedMemory) Reallocate(size uint64) []byte {
 }
 
 func (m *copiedMemory) Free() { m.mem.Free() }
+
+func (m *copiedMemory) grown() uint64 { return m.mem.grown() }
 
 // reset copies the image over the memory again, unless it grew past the
 // image (then it reports false: discard the instance). See

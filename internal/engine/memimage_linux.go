@@ -201,6 +201,8 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 
 func (m *mappedMemory) Allocate(_, _ uint64) experimental.LinearMemory { return wazeroView{m} }
 
+func (m *mappedMemory) grown() uint64 { return m.size }
+
 func (m *mappedMemory) Reallocate(size uint64) []byte {
 	if size > uint64(len(m.region)) {
 		return nil // wazero fails the memory.grow

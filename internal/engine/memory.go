@@ -158,6 +158,10 @@ func (m *instanceMemory) Reallocate(size uint64) []byte {
 	return m.buf
 }
 
+// grown returns the memory's length, in bytes: what it grew to, since a
+// linear memory never shrinks. Called before Free.
+func (m *instanceMemory) grown() uint64 { return uint64(len(m.buf)) }
+
 // Free implements experimental.LinearMemory. It is idempotent.
 func (m *instanceMemory) Free() {
 	if !m.done.CompareAndSwap(false, true) {

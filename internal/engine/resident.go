@@ -81,6 +81,7 @@ type residency struct {
 	modules   int       // live modules, resident or not
 	loads     uint64
 	evictions uint64
+	misses    atomic.Uint64 // runs that found their module's code released
 }
 
 // reload is a load of a module's code in flight; callers that need the
@@ -102,16 +103,27 @@ type Stats struct {
 	// an instance an earlier run used, reset to its snapshot (reuse.go),
 	// since New.
 	Reused uint64
+	// Runs since New that found their module's code in memory (Hits),
+	// and that found it released and waited for a load (Misses; several
+	// waiting for one load count one each, so Misses >= Loads).
+	Hits, Misses uint64
 }
 
 // Stats reports the engine's compiled code. It is safe for concurrent use.
 func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	hits := e.retiredHits
+	for _, m := range e.modules {
+		hits += m.hits.Load()
+	}
+	e.mu.Unlock()
 	r := &e.resident
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return Stats{
 		Modules: r.modules, Resident: len(r.ring), ResidentBytes: r.bytes,
 		Budget: r.budget, Loads: r.loads, Evictions: r.evictions, Reused: e.reused.Load(),
+		Hits: hits, Misses: r.misses.Load(),
 	}
 }
 
@@ -186,9 +198,14 @@ func closeAll(victims []wazero.CompiledModule) {
 // released, pinned in memory until the returned release is called (once,
 // after the instance made from it is closed).
 func (m *Module) compiledModule(ctx context.Context) (wazero.CompiledModule, func(), error) {
+	missed := false
 	for {
 		p := m.pins.Load()
 		if p == evicted {
+			if !missed {
+				missed = true
+				m.e.resident.misses.Add(1)
+			}
 			compiled, err := m.load(ctx)
 			if err != nil {
 				return nil, nil, err
@@ -199,6 +216,9 @@ func (m *Module) compiledModule(ctx context.Context) (wazero.CompiledModule, fun
 			continue // loaded by another call: pin it
 		}
 		if m.pins.CompareAndSwap(p, p+1) {
+			if !missed {
+				m.hits.Add(1) // beside pins: no cache line of its own to contend for
+			}
 			if !m.recent.Load() { // a load, not a store, when already set: no cache line ping-pong
 				m.recent.Store(true)
 			}

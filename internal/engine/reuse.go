@@ -299,9 +299,12 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 			return classify(ctx, err)
 		}
 		if inst == nil { // reuse turned off
-			return p.runReactor(ctx, p.callConfig(ctx, c))
+			return p.runReactor(ctx, p.callConfig(ctx, c), c)
 		}
 		p.pool.fresh.Add(1)
+	}
+	if c.Hooks != nil {
+		c.Hooks.Instantiated() // taken from the pool, or made for it
 	}
 	inst.streams.set(ctx, c)
 	ResetMeter(inst.mod) // the fuel left from the last call is not this one's (meter.go)
@@ -309,6 +312,9 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 	ctx = withDirtyMark(withArgs(ctx, c.Args), &inst.mark)
 	_, err := inst.handle.Call(ctx)
 	inst.streams.clear()
+	if c.Hooks != nil {
+		c.Hooks.Ended(inst.mem.grown())
+	}
 	// Over the code cache's budget, an idle instance would keep its
 	// module's code from being released (it pins it): discard it.
 	if err == nil && ctx.Err() == nil && !p.m.e.resident.over.Load() && inst.reset() {

@@ -123,6 +123,21 @@ type Call struct {
 	CPU time.Duration
 	// Usage, if not nil, receives the fuel and CPU time the call used.
 	Usage *Usage
+	// Hooks, if set, hears how the call's instance starts and ends, for
+	// metrics and traces.
+	Hooks Hooks
+}
+
+// Hooks hears of one call's instance. Both are called on the call's
+// goroutine.
+type Hooks interface {
+	// Instantiated is called once the instance exists, before its entry
+	// point (_start, or a reactor's handler) runs; not at all if
+	// instantiation fails.
+	Instantiated()
+	// Ended is called with the size the instance's linear memory
+	// reached, in bytes, once the instance is gone (or as it closes).
+	Ended(peakMemory uint64)
 }
 
 // ExitError reports a guest that exited with a non-zero code.
@@ -156,7 +171,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
 	}
 	cfg := p.callConfig(ctx, c)
 	if p.snap != nil {
-		return p.m.e.closedUnder(p.runReactor(ctx, cfg))
+		return p.m.e.closedUnder(p.runReactor(ctx, cfg, c))
 	}
 	compiled, release, err := p.m.compiledModule(ctx)
 	if err != nil {
@@ -165,8 +180,26 @@ func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
 	defer release()
 	mem := &instanceMemory{pool: &p.m.e.memory}
 	defer mem.Free() // after the instance is closed: see instanceMemory
+	if c.Hooks != nil {
+		defer func() { c.Hooks.Ended(mem.grown()) }()
+	}
 	ctx = withMemory(ctx, mem)
-	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg)
+	// _start is called here rather than by InstantiateModule, so the
+	// instance's creation and its run can be told apart (Call.Hooks);
+	// a failure is reported as InstantiateModule reports it.
+	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg.WithStartFunctions())
+	if err == nil {
+		if c.Hooks != nil {
+			c.Hooks.Instantiated()
+		}
+		if start := mod.ExportedFunction("_start"); start != nil {
+			if _, err = start.Call(ctx); err != nil {
+				if _, exit := err.(*sys.ExitError); !exit {
+					err = fmt.Errorf("module[%s] function[%s] failed: %w", mod.Name(), "_start", err)
+				}
+			}
+		}
+	}
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}

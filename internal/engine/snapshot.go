@@ -166,7 +166,7 @@ func (m *Module) preinitFailed(err error, stderr []byte) error {
 // runReactor instantiates the snapshot and calls its handler, on an
 // instance that is closed after the call (see runReused for the other
 // way).
-func (p *Prepared) runReactor(ctx context.Context, cfg wazero.ModuleConfig) error {
+func (p *Prepared) runReactor(ctx context.Context, cfg wazero.ModuleConfig, c Call) error {
 	compiled, release, err := p.snap.module.compiledModule(ctx)
 	if err != nil {
 		return err
@@ -174,9 +174,15 @@ func (p *Prepared) runReactor(ctx context.Context, cfg wazero.ModuleConfig) erro
 	defer release()
 	mem := p.snap.image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize)
 	defer mem.Free() // after the instance is closed: see instanceMemory
+	if c.Hooks != nil {
+		defer func() { c.Hooks.Ended(mem.grown()) }()
+	}
 	ctx = withMemory(ctx, mem)
 	mod, err := p.m.rt.rt.InstantiateModule(ctx, compiled, cfg.WithStartFunctions())
 	if err == nil {
+		if c.Hooks != nil {
+			c.Hooks.Instantiated()
+		}
 		_, err = mod.ExportedFunction(HandlerEntry).Call(ctx)
 		mod.Close(context.WithoutCancel(ctx))
 	}

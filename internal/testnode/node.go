@@ -27,6 +27,9 @@ type Options struct {
 	Dir string
 	// Args are extra `wisp serve` flags, such as "--deploy", "examples/hello".
 	Args []string
+	// Env are extra environment variables of the node, KEY=VALUE (such as
+	// OTEL_EXPORTER_OTLP_ENDPOINT), after this process's own.
+	Env []string
 	// StartTimeout bounds the wait for the node to be ready. Default 60s.
 	StartTimeout time.Duration
 	// Cgroup, if set, is the memory cgroup the node runs in (NewCgroup).
@@ -84,7 +87,7 @@ func StartContext(ctx context.Context, opts Options) (*Node, error) {
 	}
 	n.cmd = exec.Command(bin, args...)
 	n.cmd.Dir = opts.Dir
-	n.cmd.Env = append(os.Environ(), "WISP_TOKEN=")
+	n.cmd.Env = append(append(os.Environ(), "WISP_TOKEN="), opts.Env...)
 	n.cmd.Stdout, n.cmd.Stderr = n.Stdout, n.Stderr
 	if err := n.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start wisp serve: %w", err)

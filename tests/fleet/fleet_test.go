@@ -3,6 +3,7 @@ package fleet
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -46,6 +47,25 @@ func TestFleet(t *testing.T) {
 		for _, m := range f.nodes {
 			if !strings.Contains(out, m.id) {
 				t.Errorf("`wisp app shop` does not list %s:\n%s", m.id, out)
+			}
+		}
+	})
+
+	t.Run("MetricsShowTheFleet", func(t *testing.T) {
+		// n1 deployed; n2 and n3 followed it, each counting how long after
+		// the deploy it served the version; all three are connected.
+		for _, m := range f.nodes {
+			metrics := m.metrics(t)
+			want := []string{`(?m)^wisp_fleet_nats_connected 1$`}
+			if m == n1 {
+				want = append(want, `(?m)^wisp_deploys_total\{outcome="deployed"\} 1$`)
+			} else {
+				want = append(want, `(?m)^wisp_fleet_follow_lag_seconds_count [1-9]`)
+			}
+			for _, w := range want {
+				if !regexp.MustCompile(w).MatchString(metrics) {
+					t.Errorf("%s's /metrics has no line matching %s", m.id, w)
+				}
 			}
 		}
 	})

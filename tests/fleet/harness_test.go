@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -74,6 +76,26 @@ func (m *member) client() *client.Client {
 }
 
 // mustWisp runs a CLI command against m that must succeed, returning stdout.
+// metrics returns the member's Prometheus exposition (GET /metrics).
+func (m *member) metrics(t *testing.T) string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, m.Admin+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+m.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: GET /metrics: %d %v", m.id, resp.StatusCode, err)
+	}
+	return string(b)
+}
+
 func (m *member) mustWisp(t *testing.T, args ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
