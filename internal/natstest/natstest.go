@@ -59,7 +59,15 @@ func StartCluster(t testing.TB, n int) []*Server {
 				return false, nil
 			}
 		}
-		return true, nil
+		// The meta leader places a replicated stream only on peers whose
+		// stats it has received; before that, creating a bucket fails
+		// with "no suitable peers for placement, peer offline".
+		for _, s := range servers {
+			if s.srv.JetStreamIsLeader() {
+				return len(s.srv.JetStreamClusterPeers()) == n, nil
+			}
+		}
+		return false, nil
 	})
 	if err != nil {
 		t.Fatalf("natstest: the cluster did not form: %v", err)
