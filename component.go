@@ -144,8 +144,11 @@ func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close
 // call's. It returns nil on success (run returned ok, or exit(ok)), an
 // *engine.ExitError for another exit (run returning err exits with 1), an
 // error matching context.DeadlineExceeded or Canceled when ctx ended first
-// (the guest is killed), or another error (a trap).
-func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hostabi.Services) error {
+// (the guest is killed), an *engine.CPULimitError past call.CPU (its
+// usage in call.Usage, as Prepared.Run), or another error (a trap).
+func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hostabi.Services) (err error) {
+	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
+	defer func() { err = finish(err) }()
 	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
 	r := &plan.Run{Instance: canon.NewInstance(nil)}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
@@ -211,7 +214,7 @@ func (v componentGraph) Call(ctx context.Context, step int, name string, params 
 // RunComponentCommand runs the wasi:cli/command component wasm once, here,
 // as engine.RunCommand runs a preview 1 command for `wisp run`: the same
 // options and the same exit codes (the component's exit code, 124 for a
-// timeout, 130 when ctx is cancelled, 134 for a trap). opts.Dirs must be
+// timeout, 152 past opts.CPU, 130 when ctx is cancelled, 134 for a trap). opts.Dirs must be
 // read-only: wasi:filesystem is read-only in Wisp. Each is opened with
 // os.OpenRoot, so no path the guest names, symbolic links included, leads
 // outside it. An error means it could not run at all.
@@ -251,7 +254,7 @@ func RunComponentCommand(ctx context.Context, wasm []byte, opts engine.CommandOp
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	err = cc.Run(ctx, engine.Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr}, nil)
+	err = cc.Run(ctx, engine.Call{Args: opts.Args, Env: opts.Env, Stdin: opts.Stdin, Stdout: opts.Stdout, Stderr: opts.Stderr, CPU: opts.CPU}, nil)
 	return commandExit(err, opts)
 }
 
@@ -272,6 +275,9 @@ func commandExit(err error, opts engine.CommandOptions) (int, error) {
 		return engine.ExitCodeInvalid, nil
 	case errors.As(err, &exit):
 		return int(exit.Code), nil
+	case errors.Is(err, engine.ErrCPULimit):
+		say("component stopped at its %s CPU limit", opts.CPU)
+		return engine.ExitCodeCPULimit, nil
 	case errors.Is(err, context.DeadlineExceeded):
 		say("component killed after its %s timeout", time.Duration(opts.Timeout))
 		return engine.ExitCodeTimeout, nil

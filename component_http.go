@@ -35,9 +35,12 @@ var errNoResponse = errors.New("wasi:http/incoming-handler.handle returned witho
 // It returns nil when the guest set a response and returned, an error when
 // it set an error-code or no response at all (nothing usable was written
 // to call.Stdout then, or only a "Status: 500" block), an error matching
-// ctx's when ctx ended first (the guest is killed), or another error (a
-// trap).
-func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call engine.Call, svc hostabi.Services) error {
+// ctx's when ctx ended first (the guest is killed), an
+// *engine.CPULimitError past call.CPU (its usage in call.Usage), or
+// another error (a trap).
+func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call engine.Call, svc hostabi.Services) (err error) {
+	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
+	defer func() { err = finish(err) }()
 	r2 := *req
 	r2.Body = http.NoBody
 	if call.Stdin != nil {

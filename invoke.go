@@ -229,7 +229,7 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		steps.end(err)
 	}
 	stderr.flush()
-	if d.prepared != nil && d.command == nil {
+	if d.prepared != nil || d.command != nil { // modules and components are metered alike
 		d.usage.record(used.Fuel, errors.Is(err, engine.ErrCPULimit))
 		if in.Usage != nil {
 			*in.Usage = Usage{Fuel: used.Fuel, CPU: cpuOf(used.Fuel)}

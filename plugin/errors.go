@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"github.com/wisphq/wisp/internal/engine"
 )
 
 // Errors a call may match with errors.Is. A call that ran out of time or
@@ -23,9 +26,9 @@ var (
 	// ErrInvalidPointer: the plugin passed a host function an offset or
 	// length outside the memory it owns, or a handle it never allocated.
 	ErrInvalidPointer = errors.New("invalid pointer")
-	// ErrCPUNotAvailable: Limits.CPU was set, but this build cannot meter
-	// CPU time (see Limits.CPU).
-	ErrCPUNotAvailable = errors.New("CPU budget not yet available")
+	// ErrCPULimit: the call used more CPU than Limits.CPU and was
+	// stopped (the error is a *CPULimitError).
+	ErrCPULimit = errors.New("cpu limit exceeded")
 	// ErrInvalidModule: Load refused the module (not WebAssembly, imports
 	// the host does not provide, over the memory limit).
 	ErrInvalidModule = errors.New("invalid plugin module")
@@ -80,4 +83,33 @@ func firstLine(s string) string {
 	}
 	s = strings.TrimSuffix(strings.TrimSpace(s), "(recovered by wazero)")
 	return strings.TrimSpace(strings.TrimPrefix(s, "module trapped: "))
+}
+
+// CPULimitError is a call stopped because its guest used more CPU than
+// Limits.CPU allowed. It matches ErrCPULimit. The same call with the same
+// input uses the same fuel on every run, so it would be stopped again:
+// raise Limits.CPU or make the call cheaper.
+type CPULimitError struct {
+	Function string
+	Limit    time.Duration // Limits.CPU
+	Fuel     int64         // fuel used when stopped, just over FuelFor(Limit)
+}
+
+func (e *CPULimitError) Error() string {
+	return fmt.Sprintf("plugin: call %s: stopped at its CPU limit of %s (Limits.CPU; %d fuel used at %d fuel per ms): raise the limit or make the call cheaper", e.Function, e.Limit, e.Fuel, FuelPerMillisecond)
+}
+
+func (e *CPULimitError) Is(target error) bool { return target == ErrCPULimit }
+
+// FuelPerMillisecond is the fixed rate between fuel, the unit the guest's
+// work is counted in, and CPU time (docs/cpu.md): Limits.CPU of d allows
+// d in milliseconds times this much fuel, and Usage.CPU is Usage.Fuel
+// at this rate.
+const FuelPerMillisecond = engine.FuelPerMillisecond
+
+// Usage is what one call's guest used: its fuel and the CPU time that
+// stands for (Config.OnUsage).
+type Usage struct {
+	Fuel int64
+	CPU  time.Duration
 }

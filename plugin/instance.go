@@ -52,8 +52,9 @@ func (i *Instance) start(ctx context.Context) error {
 	defer cancel()
 	st := i.p.newState(nil, lim, &i.vars)
 	defer st.release()
-	inst, err := i.p.p.Instantiate(engine.WithHostData(ctx, st), engine.PluginInstanceConfig{Stdout: i.p.cfg.Stdout, Stderr: i.p.cfg.Stderr})
-	if err != nil {
+	m := i.p.meter(engine.WithHostData(ctx, st), engine.InitializeEntry, lim) // _initialize has the plugin's CPU limit
+	inst, err := i.p.p.Instantiate(m.ctx, engine.PluginInstanceConfig{Stdout: i.p.cfg.Stdout, Stderr: i.p.cfg.Stderr})
+	if err = m.finish(err); err != nil {
 		return fmt.Errorf("plugin: new instance: %w", i.p.callError(ctx, engine.InitializeEntry, st, 0, err))
 	}
 	i.inst = inst
@@ -93,7 +94,8 @@ func (i *Instance) CallWith(ctx context.Context, name string, input []byte, lim 
 	defer cancel()
 	st := i.p.newState(input, lim, &i.vars)
 	defer st.release()
-	out, err := i.p.run(engine.WithHostData(ctx, st), i.inst, name, st)
+	hctx := engine.WithHostData(ctx, st)
+	out, err := i.p.run(hctx, i.p.meter(hctx, name, lim), i.inst, name, st)
 	if err != nil {
 		i.inst.Close(ctx) // its state is unknown (or it exited): start afresh next time
 		i.inst = nil

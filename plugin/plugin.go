@@ -32,12 +32,14 @@ type Limits struct {
 	// Output is the longest output the plugin may set, in bytes; a longer
 	// one fails the call with ErrOutputTooLarge. Default 16 MiB.
 	Output int
-	// CPU is the CPU time the call may use (the compute budget of issue
-	// 13), as distinct from Timeout's wall-clock time: a busy machine
-	// does not count against it. It is the place the engine's metering
-	// plugs into; until this build meters CPU, a non-zero CPU fails every
-	// call with ErrCPUNotAvailable rather than being silently ignored.
-	// Default 0: no CPU budget.
+	// CPU is the CPU time the call may use, as distinct from Timeout's
+	// wall-clock time: a busy machine does not count against it. The
+	// guest's work is counted in fuel (docs/cpu.md: FuelPerMillisecond
+	// fuel per millisecond, the same on every run and machine), and the
+	// call is stopped at the first check past CPU, its error a
+	// *CPULimitError matching ErrCPULimit. The call's _initialize, when
+	// it runs in the call's instance, counts toward it. Default 0: no CPU
+	// budget (the fuel is still counted: Config.OnUsage).
 	CPU time.Duration
 	// HTTPRequests is how many outbound HTTP requests (http_request) the
 	// call may send. Default 16.
@@ -129,6 +131,13 @@ type Config struct {
 	// that do not call them work. Default false: such a plugin is refused
 	// at Load. `wisp call` sets it.
 	StubHostFunctions bool
+	// OnUsage, if not nil, is called after every call (successful or
+	// not, the ones stopped at Limits.CPU included) with the call's
+	// context, the function called and the fuel and CPU time the guest
+	// used: for billing or per-tenant accounting. It runs on the
+	// caller's goroutine before the call returns, so it must be quick;
+	// with concurrent calls it must be safe for concurrent use.
+	OnUsage func(ctx context.Context, function string, u Usage)
 	// Cache shares compiled code between plugins (and with a directory,
 	// between processes). Nil: the plugin gets a private cache, released
 	// by Close.
@@ -325,17 +334,51 @@ func (p *Plugin) CallWith(ctx context.Context, name string, input []byte, lim Li
 	st := p.newState(input, lim, nil)
 	defer st.release()
 	ctx = engine.WithHostData(ctx, st)
-	inst, err := p.p.Instantiate(ctx, engine.PluginInstanceConfig{MemoryLimit: lim.Memory, Stdout: p.cfg.Stdout, Stderr: p.cfg.Stderr})
+	m := p.meter(ctx, name, lim)
+	inst, err := p.p.Instantiate(m.ctx, engine.PluginInstanceConfig{MemoryLimit: lim.Memory, Stdout: p.cfg.Stdout, Stderr: p.cfg.Stderr})
 	if err != nil {
-		return nil, p.callError(ctx, name, st, 0, err)
+		return nil, p.callError(ctx, name, st, 0, m.finish(err))
 	}
 	defer inst.Close(ctx)
-	return p.run(ctx, inst, name, st)
+	return p.run(ctx, m, inst, name, st)
 }
 
-// run calls name on inst for the call st describes.
-func (p *Plugin) run(ctx context.Context, inst *engine.PluginInstance, name string, st *state) ([]byte, error) {
-	code, err := inst.Call(ctx, name)
+// callMeter is one call's fuel account (engine.StartMeter).
+type callMeter struct {
+	p        *Plugin
+	ctx      context.Context // the call's, carrying the account
+	function string
+	end      func(error) error
+	used     engine.Usage
+}
+
+// meter starts the fuel account of a call of function with lim.
+func (p *Plugin) meter(ctx context.Context, function string, lim Limits) *callMeter {
+	m := &callMeter{p: p, function: function}
+	m.ctx, m.end = engine.StartMeter(ctx, lim.CPU, &m.used)
+	return m
+}
+
+// finish closes the account: it reports the call's usage to
+// Config.OnUsage and returns err, or a *CPULimitError in its place when
+// the budget stopped the call.
+func (m *callMeter) finish(err error) error {
+	err = m.end(err)
+	if m.p.cfg.OnUsage != nil {
+		m.p.cfg.OnUsage(m.ctx, m.function, Usage{Fuel: m.used.Fuel, CPU: m.used.CPU})
+	}
+	var cpu *engine.CPULimitError
+	if errors.As(err, &cpu) {
+		return &CPULimitError{Function: m.function, Limit: cpu.Budget, Fuel: cpu.Fuel}
+	}
+	return err
+}
+
+// run calls name on inst for the call st describes, its fuel charged to
+// m.
+func (p *Plugin) run(ctx context.Context, m *callMeter, inst *engine.PluginInstance, name string, st *state) ([]byte, error) {
+	code, err := inst.Call(m.ctx, name)
+	err = m.finish(err)
 	if err != nil || code != 0 || st.errMsg != "" {
 		return nil, p.callError(ctx, name, st, int32(code), err)
 	}
@@ -344,6 +387,10 @@ func (p *Plugin) run(ctx context.Context, inst *engine.PluginInstance, name stri
 
 // callError builds the error of a call that failed.
 func (p *Plugin) callError(ctx context.Context, name string, st *state, code int32, err error) error {
+	var cpu *CPULimitError
+	if errors.As(err, &cpu) { // the budget, not the deadline, stopped it
+		return err
+	}
 	if err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return fmt.Errorf("plugin: call %s: killed at its deadline (the call's timeout of %s, or its context's deadline): %w", name, st.lim.Timeout, ctx.Err())
@@ -381,11 +428,6 @@ func (p *Plugin) limits(lim Limits) (Limits, error) {
 	lim = lim.over(p.cfg.Limits)
 	if err := checkLimits(lim); err != nil {
 		return lim, err
-	}
-	if lim.CPU > 0 {
-		// The place issue 13's metering plugs in: pass lim.CPU to the
-		// engine's instance once it can count CPU time.
-		return lim, fmt.Errorf("%w: CPU metering has not landed in this build; leave Limits.CPU at 0 and bound the call with Limits.Timeout", ErrCPUNotAvailable)
 	}
 	if lim.Memory > p.cfg.Limits.Memory {
 		return lim, fmt.Errorf("memory limit %d bytes is above the plugin's %d bytes set at Load: raise Config.Limits.Memory", lim.Memory, p.cfg.Limits.Memory)

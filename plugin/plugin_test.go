@@ -107,7 +107,8 @@ func TestCallErrors(t *testing.T) {
 		{"huge output", "huge", plugin.Limits{}, plugin.ErrOutputTooLarge, "1073741824 bytes"},
 		{"bad pointer to a host function", "peek", plugin.Limits{}, plugin.ErrInvalidPointer, "host function extism:host/user.peek: read 64 bytes at 4294967280"},
 		{"forged handle to a host function", "forged", plugin.Limits{}, plugin.ErrInvalidPointer, "host function extism:host/user.double: read block: offset 4096 is not a block the plugin allocated"},
-		{"CPU budget", "echo", plugin.Limits{CPU: time.Millisecond}, plugin.ErrCPUNotAvailable, "not yet available"},
+		{"runaway at its CPU budget", "spin", plugin.Limits{CPU: 20 * time.Millisecond, Timeout: time.Minute}, plugin.ErrCPULimit, "plugin: call spin: stopped at its CPU limit of 20ms (Limits.CPU; "},
+		{"negative CPU budget", "echo", plugin.Limits{CPU: -time.Millisecond}, nil, "CPU budget -1ms is negative"},
 		{"memory above the plugin's", "echo", plugin.Limits{Memory: 8 << 20}, nil, "above the plugin's"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -34,8 +34,10 @@ The plugin's log messages (log_info, ...) at --log-level or above, and what
 it writes to stderr with --wasi, go to wisp's stderr. A function that
 reports an error (Extism's error_set, a non-zero return) makes wisp exit
 with 1 and print the error; one killed by --timeout exits with 124, as
-timeout(1) does. Host functions of extism:host/user are the embedder's:
-wisp call provides none, and a call that reaches one fails naming it.`,
+timeout(1) does; one stopped by --cpu (CPU time counted as fuel, the same
+on every run: docs/cpu.md) exits with 152, 128 + SIGXCPU, as wisp run
+does. Host functions of extism:host/user are the embedder's: wisp call
+provides none, and a call that reaches one fails naming it.`,
 		examples: []string{
 			`wisp call count_vowels.wasm count_vowels --input "Hello, World!"`,
 			"wisp call --wasi --config greeting=Howdy plugin.wasm greet --input Ada",
@@ -66,7 +68,7 @@ func (v *callVerb) flags(fs *flagSet) {
 	fs.Var(&v.hosts, "allow-host", "let the plugin send HTTP requests to `HOST` (127.0.0.1, *.example.com, or a pattern such as https://api.example.com:443; repeatable)")
 	fs.BoolVar(&v.wasi, "wasi", false, "give the plugin WASI preview 1 (needed by plugins built with wasi-libc, Go or Rust's wasi target)")
 	fs.Var(durationFlag{&v.timeout}, "timeout", "kill the call after a `DURATION` such as 5s (default 10s)")
-	fs.Var(durationFlag{&v.cpu}, "cpu", "the call's CPU time budget, a `DURATION` (not yet available: fails until CPU metering lands)")
+	fs.Var(durationFlag{&v.cpu}, "cpu", "stop the call past a CPU time budget, a `DURATION` such as 50ms, counted as fuel (docs/cpu.md; default none)")
 	fs.Var(byteSizeFlag{&v.memory}, "memory", "the call's memory limit, a `SIZE` such as 16MiB (default 64MiB)")
 	fs.StringVar(&v.logLevel, "log-level", "info", "print the plugin's log messages at `LEVEL` or above: trace, debug, info, warn, error or off")
 }
@@ -136,6 +138,9 @@ func (v *callVerb) run(ctx context.Context, args []string) error {
 		fmt.Fprintf(v.e.stderr, "wisp call: %v\n", err)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			return exitCodeError(124)
+		}
+		if errors.Is(err, plugin.ErrCPULimit) {
+			return exitCodeError(152) // as wisp run (engine.ExitCodeCPULimit)
 		}
 		return exitCodeError(1)
 	}

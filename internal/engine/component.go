@@ -13,6 +13,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/wisphq/wisp/internal/meter"
 	"github.com/wisphq/wisp/internal/preinit"
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
@@ -60,6 +61,7 @@ type Component struct {
 	memStep  int // the first step defining a memory, or -1
 	host     api.Module
 	empty    api.Module
+	meter    api.Module // the runtime's wisp:meter (meter.go)
 	cfg      wazero.ModuleConfig
 	limit    uint64 // bytes, per memory
 	// A snapshotted graph's main memory starts as image (mapped) or
@@ -90,12 +92,12 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		e.mu.Unlock()
 		return nil, ErrClosed
 	}
-	rt, err := e.runtimeFor(ctx, uint32(pages))
+	rt, err := e.meteredRuntimeFor(ctx, uint32(pages))
 	e.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	c := &Component{e: e, rt: rt, memStep: -1, limit: memoryLimit,
+	c := &Component{e: e, rt: rt, memStep: -1, limit: memoryLimit, meter: rt.meter,
 		// No exported start function (a command's _start is called through
 		// wasi:cli/run), and a rand source: wazero's default seeds math/rand
 		// per instance.
@@ -136,6 +138,7 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 	if c.empty, err = rt.rt.InstantiateModule(ctx, ec, wazero.NewModuleConfig().WithName("")); err != nil {
 		return nil, err
 	}
+	steps := make([][]byte, len(spec.Steps))
 	for k, wasm := range spec.Steps {
 		// The same pre-scan as a module's (compile.go): a core module
 		// inside a component is as untrusted, and wazero trusts what it
@@ -143,17 +146,28 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		if _, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits); err != nil {
 			return nil, invalidf("core module of step %d: %s", k, err)
 		}
-		cm, err := rt.rt.CompileModule(ctx, wasm)
+		// Metered as a module is (meter.go): the graph's instances
+		// charge one fuel account per run (StartMeter).
+		src, meterErr := meteredForm(wasm)
+		if src == nil {
+			return nil, fmt.Errorf("core module of step %d: %w", k, meterErr)
+		}
+		cm, err := compileModule(ctx, rt.rt, src)
 		if err != nil {
 			return nil, fmt.Errorf("compile core module of step %d: %w", k, err)
 		}
+		if meterErr != nil {
+			cm.Close(ctx)
+			return nil, invalidf("core module of step %d cannot be instrumented for CPU metering: %v; please report this component to the Wisp developers", k, meterErr)
+		}
+		steps[k] = src
 		c.compiled = append(c.compiled, cm)
 		if c.memStep < 0 && len(cm.ExportedMemories()) > len(cm.ImportedMemories()) {
 			c.memStep = k
 		}
 	}
 	// A graph that cannot be snapshotted runs its start functions per run.
-	_ = c.snapshot(ctx, spec.Steps)
+	_ = c.snapshot(ctx, steps)
 	ok = true
 	return c, nil
 }
@@ -215,6 +229,8 @@ type graph struct {
 	failed  bool
 	globals []api.MutableGlobal
 	initial []uint64
+	// counters are the instances' fuel counters, zeroed by reset.
+	counters []api.MutableGlobal
 }
 
 type cachedFunc struct {
@@ -240,8 +256,11 @@ func (c *Component) Instantiate(ctx context.Context) (*ComponentInstance, error)
 func (c *Component) instantiate(ctx context.Context, compiled []wazero.CompiledModule, snapshot bool) (*ComponentInstance, error) {
 	g := &ComponentInstance{&graph{c: c, inst: make([]api.Module, 0, len(compiled))}}
 	ictx := experimental.WithImportResolver(ctx, func(name string) api.Module {
-		if name == componentHost {
+		switch name {
+		case componentHost:
 			return c.host
+		case meter.ImportModule:
+			return c.meter
 		}
 		if s, ok := strings.CutPrefix(name, componentStep); ok {
 			if k, err := strconv.Atoi(s); err == nil && k >= 0 && k < len(g.inst) {

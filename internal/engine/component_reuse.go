@@ -6,6 +6,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/wisphq/wisp/internal/meter"
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
@@ -27,9 +28,10 @@ import (
 //     a trap, an exit (wasi:cli/exit, even with ok), a kill at the
 //     deadline, a closed engine discard the graph;
 //   - the main memory has not grown: it is then reset to the image
-//     (mapped again, or zeroed with the image's chunks copied back), and
+//     (mapped again, or zeroed with the image's chunks copied back),
 //     every step's mutable globals to their snapshot values, exported for
-//     this by preinit.Instrument.
+//     this by preinit.Instrument, and every instance's fuel counter to
+//     zero (meter.go), so no run spends fuel another was granted.
 //
 // A graph has no host-side state of its own: its steps import only the
 // component's host functions and each other, and the run's state (WASI
@@ -67,6 +69,15 @@ func (c *Component) reusedGraph(ctx context.Context) (*ComponentInstance, error)
 		g.Close(ctx)
 		return nil, fmt.Errorf("component graph: memory of type %T cannot be reset", g.alloc)
 	}
+	for _, m := range g.inst {
+		mg, ok := m.ExportedGlobal(meter.FuelExport).(api.MutableGlobal)
+		if !ok {
+			g.failed = true
+			g.Close(ctx)
+			return nil, fmt.Errorf("component graph: a core instance exports no mutable %s", meter.FuelExport)
+		}
+		g.counters = append(g.counters, mg)
+	}
 	for k, gs := range c.globals {
 		for _, gl := range gs {
 			mg, ok := g.inst[k].ExportedGlobal(gl.Export).(api.MutableGlobal)
@@ -100,6 +111,9 @@ func (gr *graph) reset() bool {
 	}
 	for i, g := range gr.globals {
 		g.Set(gr.initial[i])
+	}
+	for _, g := range gr.counters {
+		g.Set(0) // the next run's fuel account starts from zero (meter.go)
 	}
 	return true
 }

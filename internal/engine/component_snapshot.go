@@ -73,6 +73,11 @@ func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
 		return err
 	}
 	defer g.Close(ctx)
+	for _, m := range g.inst {
+		// Every run starts with its counters at zero (meter.go): the
+		// fuel the start functions left is not recorded.
+		ResetMeter(m)
+	}
 	values := make([]map[uint32]uint64, len(steps))
 	for k, gs := range globals {
 		values[k] = make(map[uint32]uint64, len(gs))

@@ -7,7 +7,8 @@
 // meter; meter.go): it counts its work in fuel and calls the host when the
 // fuel runs out, where the call's deadline and CPU budget are enforced and
 // the Go runtime can preempt it. Metered modules run without wazero's
-// WithCloseOnContextDone; components' core modules still use it.
+// WithCloseOnContextDone: modules, components' core modules and plugins
+// alike.
 //
 // Compiled modules are shared: compiling the same bytes with the same
 // memory limit twice returns the same *Module with its reference count
@@ -82,12 +83,14 @@ type runtime struct {
 	// provided lists the host functions instances may import, by
 	// "module.name", with their signatures.
 	provided map[string]api.FunctionDefinition
-	services bool // host modules beside WASI are instantiated (a node, not wisp run)
+	services bool       // host modules beside WASI are instantiated (a node, not wisp run)
+	meter    api.Module // the wisp:meter host module of a metered runtime
 }
 
 // runtimeKey names a runtime: its memory limit in pages, and whether its
 // modules are metered (see meter.go) or interrupted by wazero's
-// WithCloseOnContextDone (components' core modules).
+// WithCloseOnContextDone (none is today: modules and components' core
+// modules are all metered).
 type runtimeKey struct {
 	pages   uint32
 	metered bool
@@ -134,13 +137,6 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// runtimeFor returns the runtime for a memory limit whose modules are not
-// metered but stopped by wazero when their context ends, creating it on
-// first use. Called with e.mu held.
-func (e *Engine) runtimeFor(ctx context.Context, pages uint32) (*runtime, error) {
-	return e.runtimeWith(ctx, runtimeKey{pages: pages})
-}
-
 // meteredRuntimeFor returns the runtime for a memory limit whose modules
 // are metered (see meter.go). Called with e.mu held.
 func (e *Engine) meteredRuntimeFor(ctx context.Context, pages uint32) (*runtime, error) {
@@ -172,7 +168,8 @@ func (e *Engine) runtimeWith(ctx context.Context, key runtimeKey) (*runtime, err
 		return nil, err
 	}
 	if key.metered {
-		if err := instantiateMeter(ctx, rt, r.provided); err != nil {
+		var err error
+		if r.meter, err = instantiateMeter(ctx, rt, r.provided); err != nil {
 			rt.Close(ctx)
 			return nil, err
 		}

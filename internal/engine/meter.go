@@ -78,15 +78,24 @@ func (e *CPULimitError) Is(target error) bool { return target == ErrCPULimit }
 // Run reports it as a *CPULimitError.
 var errOverBudget = errors.New("over cpu budget")
 
-// meterState is one Run's fuel account.
+// meterState is one run's fuel account. A run may span several metered
+// instances (a component's graph): each has its own counter, and every
+// instance's refuel draws from the run's one budget.
 type meterState struct {
 	budget   int64 // fuel; 0: no budget
-	used     int64 // fuel charged before the current grant
-	grant    int64 // what the counter was last set to
-	counter  api.MutableGlobal
+	used     int64 // fuel charged before the current grants
+	meters   []instanceMeter
 	exceeded bool
 	cpu      time.Duration
 	usage    *Usage
+}
+
+// instanceMeter is one instance's counter in a run, and what it was last
+// set to.
+type instanceMeter struct {
+	mod     api.Module
+	counter api.MutableGlobal
+	grant   int64
 }
 
 type meterKey struct{}
@@ -97,13 +106,36 @@ func startMeter(ctx context.Context, c Call) (context.Context, *meterState) {
 	return context.WithValue(ctx, meterKey{}, st), st
 }
 
-// finish records what the Run used and turns a stop at the budget into a
+// StartMeter returns ctx carrying a fuel account for one run of metered
+// guest code that is not a Prepared.Run (a component's graph, a plugin
+// call): every metered instance called with the returned ctx, or a
+// context derived from it, charges this account, and is stopped once the
+// account has used more than FuelFor(cpu) (0: no budget). The instances
+// must have their counters at zero when the run starts (fresh ones do;
+// reset a reused one with ResetMeter). Call finish with the run's error
+// once the run is over: it records the fuel used in *usage (if not nil)
+// and returns a *CPULimitError in place of err when the budget stopped
+// the run, else err. The account is not safe for concurrent use: one run
+// at a time, on one goroutine, as wazero runs a call.
+func StartMeter(ctx context.Context, cpu time.Duration, usage *Usage) (_ context.Context, finish func(error) error) {
+	ctx, st := startMeter(ctx, Call{CPU: cpu, Usage: usage})
+	return ctx, st.finish
+}
+
+// settle adds the fuel every instance spent since its last grant to used.
+func (st *meterState) settle() {
+	for i := range st.meters {
+		m := &st.meters[i]
+		left := int64(m.counter.Get())
+		st.used += m.grant - left
+		m.grant = left
+	}
+}
+
+// finish records what the run used and turns a stop at the budget into a
 // *CPULimitError.
 func (st *meterState) finish(err error) error {
-	if st.counter != nil {
-		st.used += st.grant - int64(st.counter.Get())
-		st.grant = int64(st.counter.Get())
-	}
+	st.settle()
 	if st.usage != nil {
 		*st.usage = Usage{Fuel: st.used, CPU: CPUTime(st.used)}
 	}
@@ -113,38 +145,70 @@ func (st *meterState) finish(err error) error {
 	return err
 }
 
+// meterOf returns mod's entry, adding it (its counter at zero: a grant of
+// 0) on its first refuel in the run.
+func (st *meterState) meterOf(mod api.Module) *instanceMeter {
+	for i := range st.meters {
+		if st.meters[i].mod == mod {
+			return &st.meters[i]
+		}
+	}
+	st.meters = append(st.meters, instanceMeter{mod: mod, counter: counter(mod)})
+	return &st.meters[len(st.meters)-1]
+}
+
 // refuel is the guest's wisp:meter.refuel: the instance's counter dropped
 // below zero. It aborts the call when its context has ended or the
 // instance was closed (reported by classify and closedUnder as the kill
-// it is), or when the call has used more than its budget; otherwise it
-// sets the counter to the next grant.
+// it is), or when the run has used more than its budget; otherwise it
+// sets the counter to the next grant. With several instances in a run,
+// the fuel the others hold counts as spent toward the budget; when that
+// leaves nothing for this one, their counters are taken back to zero
+// (they call refuel at their next check).
 func refuel(ctx context.Context, mod api.Module, _ []uint64) {
 	if ctx.Err() != nil {
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
-	if mod.IsClosed() { // Engine.Close
+	if mod.IsClosed() { // Engine.Close, Plugin.Close
 		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
 	}
 	st, _ := ctx.Value(meterKey{}).(*meterState)
-	if st == nil { // a start section at link time, or _initialize at deploy
+	if st == nil { // a start section at link time, _initialize at deploy, a snapshot
 		counter(mod).Set(refuelQuantum)
 		return
 	}
-	if st.counter == nil {
-		st.counter = counter(mod) // the counter starts at zero: grant is 0
+	m := st.meterOf(mod)
+	if len(st.meters) == 1 { // one instance: the common case, no loop
+		st.used += m.grant - int64(m.counter.Get())
+	} else {
+		st.settle()
 	}
-	st.used += st.grant - int64(st.counter.Get())
 	grant := int64(refuelQuantum)
 	if st.budget > 0 {
 		if st.used > st.budget {
 			st.exceeded = true
-			st.grant = int64(st.counter.Get())
+			m.grant = int64(m.counter.Get())
 			panic(errOverBudget)
 		}
-		grant = min(grant, st.budget-st.used)
+		held := int64(0) // granted to the other instances, not yet spent
+		for i := range st.meters {
+			if o := &st.meters[i]; o != m && o.grant > 0 {
+				held += o.grant
+			}
+		}
+		if st.budget-st.used-held <= 0 && held > 0 {
+			for i := range st.meters {
+				if o := &st.meters[i]; o != m && o.grant > 0 {
+					o.counter.Set(0)
+					o.grant = 0
+				}
+			}
+			held = 0
+		}
+		grant = min(grant, st.budget-st.used-held)
 	}
-	st.counter.Set(uint64(grant))
-	st.grant = grant
+	m.counter.Set(uint64(grant))
+	m.grant = grant
 }
 
 func counter(mod api.Module) api.MutableGlobal {
@@ -153,6 +217,23 @@ func counter(mod api.Module) api.MutableGlobal {
 		panic(fmt.Errorf("metered instance exports no mutable %s", meter.FuelExport))
 	}
 	return g
+}
+
+// resetMeterIn zeroes the fuel counter of mod, an instance kept from
+// earlier calls, before a call with ctx. When ctx's account already
+// knows mod (its _initialize ran under the same account), the fuel it
+// spent is counted first and what is left of its grant goes back.
+func resetMeterIn(ctx context.Context, mod api.Module, counter api.MutableGlobal) {
+	if st, _ := ctx.Value(meterKey{}).(*meterState); st != nil {
+		for i := range st.meters {
+			if m := st.meters[i]; m.mod == mod {
+				st.used += m.grant - int64(m.counter.Get())
+				st.meters = append(st.meters[:i], st.meters[i+1:]...)
+				break
+			}
+		}
+	}
+	counter.Set(0)
 }
 
 // ResetMeter zeroes mod's fuel counter. An instance reused for another
@@ -164,18 +245,24 @@ func ResetMeter(mod api.Module) {
 	}
 }
 
-// instantiateMeter adds the wisp:meter host module to a metered runtime.
-func instantiateMeter(ctx context.Context, rt wazero.Runtime, provided map[string]api.FunctionDefinition) error {
-	inst, err := rt.NewHostModuleBuilder(meter.ImportModule).
+// instantiateMeter adds the wisp:meter host module to a metered runtime
+// and returns it (for an import resolver: the instance, not the store's
+// view of it that Runtime.Module returns).
+func instantiateMeter(ctx context.Context, rt wazero.Runtime, provided map[string]api.FunctionDefinition) (api.Module, error) {
+	hc, err := rt.NewHostModuleBuilder(meter.ImportModule).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(refuel), nil, nil).Export(meter.ImportName).
-		Instantiate(ctx)
+		Compile(ctx)
 	if err != nil {
-		return fmt.Errorf("instantiate %s host module: %w", meter.ImportModule, err)
+		return nil, fmt.Errorf("compile %s host module: %w", meter.ImportModule, err)
+	}
+	inst, err := rt.InstantiateModule(ctx, hc, wazero.NewModuleConfig().WithName(meter.ImportModule))
+	if err != nil {
+		return nil, fmt.Errorf("instantiate %s host module: %w", meter.ImportModule, err)
 	}
 	for name, def := range inst.ExportedFunctionDefinitions() {
 		provided[meter.ImportModule+"."+name] = def
 	}
-	return nil
+	return inst, nil
 }
 
 // meteredForm instruments src, the form of a module the engine compiles

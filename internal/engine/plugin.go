@@ -16,6 +16,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/wisphq/wisp/internal/meter"
 	"github.com/wisphq/wisp/internal/wasmscan"
 )
 
@@ -30,6 +31,12 @@ import (
 // runtime shares the engine's compilation cache, so loading the same
 // bytes twice compiles them once, and its instances take their linear
 // memory from the engine's pool like a node's (memory.go).
+//
+// A plugin is metered as a node's modules are (meter.go): its module is
+// rewritten to count fuel, its runtime has the wisp:meter host module
+// and no WithCloseOnContextDone, and a call is stopped in refuel at its
+// context's end, when the plugin is closed, or past the CPU budget of the
+// account StartMeter put in its context.
 
 // PluginConfig configures LoadPlugin.
 type PluginConfig struct {
@@ -105,8 +112,8 @@ func (e *Engine) LoadPlugin(ctx context.Context, wasm []byte, cfg PluginConfig) 
 	// refused (wazero refusing one itself leaves no trace).
 	rtc := wazero.NewRuntimeConfig().
 		WithCompilationCache(e.cache).
-		WithCloseOnContextDone(true).
-		WithMemoryLimitPages(65536).
+		WithMemoryLimitPages(65536). // metered: stopped in refuel, not by WithCloseOnContextDone
+
 		WithCoreFeatures(api.CoreFeaturesV2)
 	rt := wazero.NewRuntimeWithConfig(ctx, rtc)
 	p, err := e.loadPlugin(ctx, rt, wasm, cfg)
@@ -127,12 +134,23 @@ func (e *Engine) loadPlugin(ctx context.Context, rt wazero.Runtime, wasm []byte,
 			provided[wasi_snapshot_preview1.ModuleName+"."+name] = def
 		}
 	}
-	compiled, err := rt.CompileModule(ctx, wasm)
+	if _, err := instantiateMeter(ctx, rt, provided); err != nil {
+		return nil, err
+	}
+	src, meterErr := meteredForm(wasm)
+	if src == nil {
+		return nil, meterErr
+	}
+	compiled, err := compileModule(ctx, rt, src)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, fmt.Errorf("compile: %w", ctxErr)
 		}
 		return nil, invalidf("module is not valid WebAssembly: %s", err)
+	}
+	if meterErr != nil { // valid, but the rewriter could not read it
+		compiled.Close(ctx)
+		return nil, invalidf("module cannot be instrumented for CPU metering: %v; please report this module to the Wisp developers", meterErr)
 	}
 	mods := cfg.HostModules
 	if cfg.StubMissing {
@@ -209,7 +227,7 @@ func withStubs(mods []HostModule, compiled wazero.CompiledModule) []HostModule {
 	}
 	for _, imp := range compiled.ImportedFunctions() {
 		mod, name, _ := imp.Import()
-		if mod == wasi_snapshot_preview1.ModuleName || have[mod+"."+name] {
+		if mod == wasi_snapshot_preview1.ModuleName || mod == meter.ImportModule || have[mod+"."+name] {
 			continue
 		}
 		have[mod+"."+name] = true
@@ -301,9 +319,10 @@ type PluginInstanceConfig struct {
 // PluginInstance is one instance of a plugin. It is not safe for
 // concurrent use: calls on it must be serialized.
 type PluginInstance struct {
-	p   *Plugin
-	mod api.Module
-	mem limitedMemory
+	p       *Plugin
+	mod     api.Module
+	counter api.MutableGlobal // the fuel counter (meter.go)
+	mem     limitedMemory
 	// The function called last, looked up once: each lookup allocates a
 	// call stack.
 	fnName string
@@ -345,6 +364,11 @@ func (p *Plugin) Instantiate(ctx context.Context, c PluginInstanceConfig) (*Plug
 		return nil, i.mem.explain(classify(ctx, err))
 	}
 	i.mod = mod
+	var ok bool
+	if i.counter, ok = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal); !ok {
+		i.Close(ctx)
+		return nil, fmt.Errorf("metered plugin instance exports no mutable %s", meter.FuelExport)
+	}
 	if p.init {
 		if _, err := i.Call(ctx, InitializeEntry); err != nil {
 			i.Close(ctx)
@@ -355,13 +379,18 @@ func (p *Plugin) Instantiate(ctx context.Context, c PluginInstanceConfig) (*Plug
 }
 
 // Call calls the exported function name on the instance with ctx, which
-// host functions receive. It returns the function's i32 result (0 for a
+// host functions receive. The guest's fuel is charged to the account
+// StartMeter put in ctx, if any, and the call is stopped past its budget;
+// the instance's counter is reset first, so fuel left from an earlier
+// call is not this one's. It returns the function's i32 result (0 for a
 // function returning nothing). Errors: an error matching
 // context.DeadlineExceeded or context.Canceled when ctx ended first (the
 // instance is then closed and unusable), an *ExitError when the guest
 // called proc_exit with a non-zero code, a *TrapError for a trap or a
 // failing host function, either also matching ErrPluginMemory when the
-// guest had been refused memory. After any error the instance must not be
+// guest had been refused memory; a call stopped at its CPU budget fails
+// with one of these too, which the account's finish turns into a
+// *CPULimitError. After any error the instance must not be
 // called again, only closed.
 func (i *PluginInstance) Call(ctx context.Context, name string) (uint32, error) {
 	f := i.fn
@@ -371,6 +400,7 @@ func (i *PluginInstance) Call(ctx context.Context, name string) (uint32, error) 
 		}
 		i.fn, i.fnName = f, name
 	}
+	resetMeterIn(ctx, i.mod, i.counter)
 	res, err := f.Call(ctx)
 	if err != nil {
 		err = classify(ctx, err)
