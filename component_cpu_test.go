@@ -131,6 +131,7 @@ func TestJSComponentUsage(t *testing.T) {
 	srv := httptest.NewServer(gateway.New(n, nil))
 	defer srv.Close()
 	const requests = 3
+	before := wisp.EngineReused(n)
 	for range requests {
 		resp, err := srv.Client().Get(srv.URL + "/hello-js/")
 		if err != nil {
@@ -141,6 +142,9 @@ func TestJSComponentUsage(t *testing.T) {
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
+	}
+	if reused := wisp.EngineReused(n) - before; reused < requests-1 {
+		t.Fatalf("%d of %d requests ran on a reused graph; want at least %d", reused, requests, requests-1)
 	}
 	u, err := n.AppUsage("hello-js")
 	if err != nil {

@@ -115,7 +115,7 @@ type Input struct {
 	// used only after it.
 	OnStart func(deadline time.Time)
 	// Usage, if not nil, receives the fuel and CPU time the invocation
-	// used (zero for a component, which is not metered).
+	// used (a module's, or all of a component's core instances').
 	Usage *Usage
 }
 

@@ -27,8 +27,8 @@ type Usage struct {
 // percentiles are computed from.
 const usageWindow = 1024
 
-// AppUsage is an app's CPU use on one node since the node started.
-// Component apps are not metered and show no usage.
+// AppUsage is an app's CPU use on one node since the node started,
+// modules and components alike.
 type AppUsage struct {
 	App        string   `json:"app"`
 	Requests   int64    `json:"requests"`    // metered invocations

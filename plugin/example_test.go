@@ -137,6 +137,34 @@ func ExampleLimits() {
 	// still here <nil>
 }
 
+// A CPU budget per call: the guest's work is counted in fuel, the same on
+// every run and machine, and a call past Limits.CPU is stopped with a
+// *CPULimitError; Config.OnUsage sees every call's fuel and CPU time.
+func ExampleLimits_cpu() {
+	ctx := context.Background()
+	p, _ := plugin.Load(ctx, mustRead("abi.wasm"), plugin.Config{
+		Limits:        plugin.Limits{CPU: 5 * time.Millisecond, Timeout: time.Minute},
+		HostFunctions: hostFuncs(),
+		OnUsage: func(_ context.Context, fn string, u plugin.Usage) {
+			fmt.Printf("%s used fuel: %v, less than 1ms: %v\n", fn, u.Fuel > 0, u.CPU < time.Millisecond)
+		},
+	})
+	defer p.Close(ctx)
+
+	out, err := p.Call(ctx, "upper", []byte("cheap"))
+	fmt.Println(string(out), err)
+	_, err = p.Call(ctx, "spin", nil)
+	var cpu *plugin.CPULimitError
+	if errors.As(err, &cpu) {
+		fmt.Println("spin stopped at", cpu.Limit, errors.Is(err, plugin.ErrCPULimit), cpu.Fuel > 5*plugin.FuelPerMillisecond)
+	}
+	// Output:
+	// upper used fuel: true, less than 1ms: true
+	// CHEAP <nil>
+	// spin used fuel: true, less than 1ms: false
+	// spin stopped at 5ms true true
+}
+
 // Errors the plugin reports (Extism's error_set and a non-zero return).
 func ExampleError() {
 	ctx := context.Background()

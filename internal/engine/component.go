@@ -167,7 +167,7 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		}
 	}
 	// A graph that cannot be snapshotted runs its start functions per run.
-	_ = c.snapshot(ctx, steps)
+	_ = c.snapshot(ctx, steps, spec.Steps)
 	ok = true
 	return c, nil
 }
@@ -354,14 +354,16 @@ func (g *ComponentInstance) MemorySize() uint64 {
 // Close ends the run: the graph is reset and kept for another run when
 // it can be reused (component_reuse.go: every call returned normally and
 // ctx is alive), else its instances are closed in reverse order and its
-// memory freed. It is idempotent.
+// memory freed. The fuel its instances spent is counted in ctx's account
+// (StartMeter) before their counters are reset, so the account may be
+// finished before or after Close. It is idempotent.
 func (g *ComponentInstance) Close(ctx context.Context) {
 	gr := g.graph
 	if gr == nil {
 		return
 	}
 	g.graph = nil
-	if pool := gr.c.pool; pool != nil && !gr.failed && ctx.Err() == nil && gr.reset() {
+	if pool := gr.c.pool; pool != nil && !gr.failed && ctx.Err() == nil && gr.reset(ctx) {
 		pool.put(gr)
 		return
 	}

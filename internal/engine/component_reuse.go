@@ -95,8 +95,10 @@ func (c *Component) reusedGraph(ctx context.Context) (*ComponentInstance, error)
 }
 
 // reset returns the graph to its snapshot state, reporting false when it
-// cannot be (its memory grew, or an instance was closed under it).
-func (gr *graph) reset() bool {
+// cannot be (its memory grew, or an instance was closed under it). The
+// fuel counters are zeroed after what the run spent is counted in ctx's
+// account, if any (resetMeterIn).
+func (gr *graph) reset(ctx context.Context) bool {
 	mem, ok := gr.alloc.(resettableMemory)
 	if !ok {
 		return false
@@ -106,14 +108,16 @@ func (gr *graph) reset() bool {
 			return false
 		}
 	}
+	// The fuel the run spent is counted before anything is reset: the
+	// counters are among the globals restored below.
+	for i, g := range gr.counters {
+		resetMeterIn(ctx, gr.inst[i], g) // the next run's fuel account starts from zero (meter.go)
+	}
 	if !mem.reset() {
 		return false
 	}
 	for i, g := range gr.globals {
 		g.Set(gr.initial[i])
-	}
-	for _, g := range gr.counters {
-		g.Set(0) // the next run's fuel account starts from zero (meter.go)
 	}
 	return true
 }

@@ -32,9 +32,10 @@ import (
 // while the graph is snapshotted.
 var errSnapshotHostCall = errors.New("component start function called a host function: the graph is not snapshotted")
 
-// snapshot replaces c's compiled steps by snapshotted ones and sets
-// c.image, or leaves c as it is and says why not.
-func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
+// snapshot replaces c's compiled steps (steps, their metered forms) by
+// snapshotted ones and sets c.image, or leaves c as it is and says why
+// not. plain are the steps as the plan gave them, before metering.
+func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
 	if c.memStep < 0 {
 		return errors.New("no step defines a memory")
 	}
@@ -116,8 +117,12 @@ func (c *Component) snapshot(ctx context.Context, steps [][]byte) error {
 	}
 	// Graphs are reused when no step can change a table or drop a data
 	// segment (component_reuse.go); each step's mutable globals are then
-	// exported, to be reset.
-	reuse := reusableSteps(rewrittenWasm)
+	// exported, to be reset. The steps as the plan gave them are scanned:
+	// neither metering nor the snapshot's rewrite adds such an
+	// instruction, and the metered form of a large function can exceed
+	// the pre-scan's compile-work cap, which the plain form is held to
+	// (StarlingMonkey's largest function, at 99.5% of it, does).
+	reuse := reusableSteps(plain)
 	var exported [][]preinit.Global
 	if reuse {
 		exported = make([][]preinit.Global, len(steps))
