@@ -85,6 +85,7 @@ type meterState struct {
 	budget   int64 // fuel; 0: no budget
 	used     int64 // fuel charged before the current grants
 	meters   []instanceMeter
+	joined   int // instances that have charged the account
 	exceeded bool
 	cpu      time.Duration
 	usage    *Usage
@@ -153,6 +154,7 @@ func (st *meterState) meterOf(mod api.Module) *instanceMeter {
 			return &st.meters[i]
 		}
 	}
+	st.joined++
 	st.meters = append(st.meters, instanceMeter{mod: mod, counter: counter(mod)})
 	return &st.meters[len(st.meters)-1]
 }

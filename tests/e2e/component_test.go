@@ -78,6 +78,7 @@ func TestComponentRun(t *testing.T) {
 		{"stderr", []string{"run", component("stderr.wasm")}, 0, "", "log line from guest"},
 		{"exit code", []string{"run", component("exit3.wasm")}, 1, "exiting with status 3", ""},
 		{"timeout", []string{"run", "--timeout", "200ms", component("extra/loop.wasm")}, 124, "", "timeout"},
+		{"cpu limit", []string{"run", "--cpu", "20ms", "--timeout", "1m", component("extra/loop.wasm")}, 152, "", "component stopped at its 20ms CPU limit"},
 		{"reactor", []string{"run", component("reactor.wasm")}, 1, "", "not wasi:cli/run@0.2.x"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
