@@ -377,6 +377,10 @@ func TestHostileLeavesProcessHealthy(t *testing.T) {
 						t.Errorf("%s succeeded", fn)
 					}
 				}
+				// A runaway stopped at its CPU budget rather than its deadline.
+				if _, err := p.CallWith(ctx, "spin", nil, plugin.Limits{CPU: 2 * time.Millisecond, Timeout: time.Minute}); !errors.Is(err, plugin.ErrCPULimit) {
+					t.Errorf("spin with a CPU budget: %v", err)
+				}
 			}
 		}()
 	}

@@ -2,6 +2,7 @@ package hostile
 
 import (
 	"io"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,9 @@ var cpuGuests = []struct{ name, module string }{
 	{"call-tree", hostileGuest("cpurecursion.wasm")},
 	{"bulk-fill-copy-table", hostileGuest("cpubulk.wasm")},
 	{"host-call-loop", hostileGuest("cpuhostloop.wasm")},
+	// The tight loop as a component (jco new): its graph's instances
+	// share one fuel account (docs/cpu.md, "Plugins and components").
+	{"component-loop", filepath.Join(repoRoot, "testdata", "components", "extra", "loop.wasm")},
 }
 
 // testCPULimits deploys each CPU guest twice, once stopped by a 50ms CPU
