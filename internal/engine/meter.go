@@ -85,7 +85,8 @@ type meterState struct {
 	budget   int64 // fuel; 0: no budget
 	used     int64 // fuel charged before the current grants
 	meters   []instanceMeter
-	joined   int // instances that have charged the account
+	one      [1]instanceMeter // meters' storage for a run of one instance: no allocation
+	joined   int              // instances that have charged the account
 	exceeded bool
 	cpu      time.Duration
 	usage    *Usage
@@ -104,6 +105,7 @@ type meterKey struct{}
 // startMeter returns ctx carrying a fuel account for c.
 func startMeter(ctx context.Context, c Call) (context.Context, *meterState) {
 	st := &meterState{budget: FuelFor(c.CPU), cpu: c.CPU, usage: c.Usage}
+	st.meters = st.one[:0]
 	return context.WithValue(ctx, meterKey{}, st), st
 }
 
