@@ -112,6 +112,9 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 
 	// Compile outside the lock: a large module takes a while and must not
 	// hold up other deploys or lookups.
+	if _, err := scan(wasm, wasmscan.DefaultLimits); err != nil {
+		return nil, err // the module as uploaded is held to the limits
+	}
 	src, meterErr := compiledForm(wasm, snapshot)
 	if src == nil {
 		return nil, meterErr
@@ -173,12 +176,9 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	// 32 GiB (a fatal error, not a panic), deep nesting takes minutes to
 	// compile, a huge table reserves memory outside the limit. The
 	// pre-scan refuses such modules before wazero sees a byte.
-	summary, err := wasmscan.Scan(wasm, wasmscan.DefaultLimits)
+	summary, err := scan(wasm, meteredLimits())
 	if err != nil {
-		if errors.Is(err, wasmscan.ErrLimit) {
-			return nil, false, 0, invalidf("%s", err)
-		}
-		return nil, false, 0, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
+		return nil, false, 0, err
 	}
 	compiled, err = compileModule(ctx, rt.rt, wasm)
 	if err != nil {
@@ -228,6 +228,32 @@ func compileAndCheck(ctx context.Context, rt *runtime, wasm []byte, memoryLimit 
 	}
 	mod.Close(ctx)
 	return compiled, reactor, residentCost(len(wasm), summary), nil
+}
+
+// meteredLimits returns the pre-scan's limits for the form of a module that
+// is compiled: the uploaded module is held to wasmscan.DefaultLimits
+// first, and metering adds a few instructions per block, so the work and
+// size limits get room for them (a function just under the limit as
+// uploaded must not be refused for what Wisp added).
+func meteredLimits() wasmscan.Limits {
+	l := wasmscan.DefaultLimits
+	l.MaxModuleBytes *= 2
+	l.MaxBodyBytes *= 2
+	l.MaxFunctionWork *= 2
+	l.MaxModuleWork *= 2
+	return l
+}
+
+// scan is wasmscan.Scan with its errors as a deploy reports them.
+func scan(wasm []byte, limits wasmscan.Limits) (wasmscan.Summary, error) {
+	summary, err := wasmscan.Scan(wasm, limits)
+	switch {
+	case errors.Is(err, wasmscan.ErrLimit):
+		return summary, invalidf("%s", err)
+	case err != nil:
+		return summary, invalidf("%s; upload the complete .wasm binary, built for wasm32-wasi / wasip1", err)
+	}
+	return summary, nil
 }
 
 // compileModule is rt.CompileModule, with a panic in wazero returned as
