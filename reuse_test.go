@@ -12,9 +12,11 @@ import (
 )
 
 // TestRequestsRunOnReusedInstances checks, through the node, that a
-// pre-initialized reactor and a JavaScript component answer their requests
-// on reused instances (internal/engine/reuse.go, component_reuse.go), with
-// the answers a fresh instance gives. tests/isolation proves that no
+// pre-initialized reactor, a command whose _start returns (the C hello,
+// and the isolation suite's reuseprobe command) and a JavaScript component
+// answer their requests on reused instances (internal/engine/reuse.go,
+// reuse_command.go, component_reuse.go), with the answers a fresh instance
+// gives. tests/isolation proves that no
 // request sees another's state on them.
 func TestRequestsRunOnReusedInstances(t *testing.T) {
 	n, err := wisp.New(wisp.Config{Store: memstore.New(), KV: memstore.NewKV()})
@@ -35,6 +37,10 @@ func TestRequestsRunOnReusedInstances(t *testing.T) {
 	}{
 		{"go reactor", "bench/guests/hello-go-reactor/hello.wasm", nil,
 			func() wisp.Input { return wisp.Input{Args: []string{"/"}} }, "Hello, world!", true},
+		{"c command", "bench/guests/hello-c/hello.wasm", nil,
+			func() wisp.Input { return wisp.Input{Args: []string{"/"}} }, "Hello, world!", true},
+		{"isolation probe command", "testdata/wasm/isolation/reuseprobe.wasm", nil,
+			func() wisp.Input { return wisp.Input{Args: []string{"/", "mode=ok", "secret=s"}} }, "foreign=0\nfirst=none", true},
 		{"javascript component", "examples/hello-js/hello.wasm", []string{"default"},
 			func() wisp.Input { return wisp.Input{Request: httptest.NewRequest("GET", "/js", nil)} }, "hello from JavaScript on Wisp: GET /js", false},
 	} {

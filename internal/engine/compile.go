@@ -41,7 +41,7 @@ type Module struct {
 	rt      *runtime
 	reactor bool     // exports HandlerEntry rather than CommandEntry
 	imports []string // modules it imports functions from, sorted
-	wasm    []byte   // a reactor's original bytes when there is no copy on disk, for Prepare
+	wasm    []byte   // the original bytes when there is no copy on disk, for Prepare
 	refs    int      // guarded by e.mu
 
 	// Residency (resident.go). compiled is written only while no caller
@@ -127,7 +127,7 @@ func (e *Engine) compile(ctx context.Context, wasm []byte, memoryLimit uint64, s
 		compiled.Close(ctx)
 		return nil, invalidf("module cannot be instrumented for CPU metering: %v; please report this module to the Wisp developers", meterErr)
 	}
-	original := reactor && !snapshot
+	original := !snapshot // a reactor is rewritten, a reusable command's globals read, by Prepare
 	if e.resident.sources != "" {
 		if err := writeSource(e.resident.sources, key.sum, wasm); err != nil {
 			compiled.Close(ctx)

@@ -73,6 +73,7 @@ type residency struct {
 	budget  int64  // bytes; 0: no limit
 	sources string // directory of the modules' bytes (resident_source.go); "": none, never release
 	over    atomic.Bool
+	idle    idlePools // reused instances, which pin their modules' code
 
 	mu        sync.Mutex
 	ring      []*Module // resident modules, in the order the hand visits them
@@ -82,6 +83,58 @@ type residency struct {
 	loads     uint64
 	evictions uint64
 	misses    atomic.Uint64 // runs that found their module's code released
+}
+
+// idlePools are the engine's pools of reused instances (reuse.go). An idle
+// instance pins its module's code, which the cache then cannot release:
+// while the cache is over its budget after a sweep, every idle instance is
+// discarded (and no new one is kept, see runReused), so that only running
+// instances hold code in memory beyond the budget.
+type idlePools struct {
+	mu       sync.Mutex
+	pools    map[*instancePool[*reusedInstance]]struct{}
+	draining atomic.Bool
+}
+
+func (ip *idlePools) add(pl *instancePool[*reusedInstance]) {
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	if ip.pools == nil {
+		ip.pools = map[*instancePool[*reusedInstance]]struct{}{}
+	}
+	ip.pools[pl] = struct{}{}
+}
+
+func (ip *idlePools) remove(pl *instancePool[*reusedInstance]) {
+	ip.mu.Lock()
+	defer ip.mu.Unlock()
+	delete(ip.pools, pl)
+}
+
+// drain discards the idle instances of every pool. Discarding unpins code,
+// which sweeps, which may call drain again: that call returns at once.
+func (ip *idlePools) drain() {
+	if !ip.draining.CompareAndSwap(false, true) {
+		return
+	}
+	defer ip.draining.Store(false)
+	ip.mu.Lock()
+	pools := make([]*instancePool[*reusedInstance], 0, len(ip.pools))
+	for pl := range ip.pools {
+		pools = append(pools, pl)
+	}
+	ip.mu.Unlock()
+	for _, pl := range pools {
+		pl.drain()
+	}
+}
+
+// overAfterSweep drains the idle instances when the cache is still over
+// its budget after a sweep, so that the next sweep can release their code.
+func (r *residency) overAfterSweep() {
+	if r.over.Load() && r.sources != "" {
+		r.idle.drain()
+	}
 }
 
 // reload is a load of a module's code in flight; callers that need the
@@ -138,6 +191,7 @@ func (r *residency) add(m *Module, compiled wazero.CompiledModule) {
 	victims := r.sweep()
 	r.mu.Unlock()
 	closeAll(victims)
+	r.overAfterSweep()
 }
 
 // insert puts m into the ring, marked recent. Called with r.mu held.
@@ -245,6 +299,7 @@ func (m *Module) unpin() {
 	victims = append(victims, r.sweep()...)
 	r.mu.Unlock()
 	closeAll(victims)
+	r.overAfterSweep()
 }
 
 // load loads m's released code, or waits for the load another call
@@ -302,6 +357,7 @@ func (m *Module) load(ctx context.Context) (wazero.CompiledModule, error) {
 	close(l.done)
 	r.mu.Unlock()
 	closeAll(victims)
+	r.overAfterSweep()
 	return compiled, err
 }
 

@@ -195,6 +195,13 @@ func (pl *instancePool[T]) expire() {
 func (pl *instancePool[T]) close() {
 	pl.mu.Lock()
 	pl.closed = true
+	pl.mu.Unlock()
+	pl.drain()
+}
+
+// drain discards every idle instance; the pool stays open.
+func (pl *instancePool[T]) drain() {
+	pl.mu.Lock()
 	idle := pl.idle
 	pl.idle = nil
 	if pl.timer != nil {
@@ -241,7 +248,14 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 	if err != nil {
 		return nil, err
 	}
-	em := p.snap.image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize)
+	image := p.snap.image
+	if p.snap.entry == CommandEntry {
+		if image, err = p.commandImage(ctx, compiled); err != nil {
+			release()
+			return p.newReusedInstanceFailed()
+		}
+	}
+	em := image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize)
 	mem, ok := em.(resettableMemory)
 	if !ok { // every image memory is resettable; this guards instanceMemory's choices
 		em.Free()
@@ -263,7 +277,7 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 		return nil, err
 	}
 	inst.mod = mod
-	inst.handle = mod.ExportedFunction(HandlerEntry)
+	inst.handle = mod.ExportedFunction(p.snap.entry)
 	for _, g := range p.snap.globals {
 		mg, ok := mod.ExportedGlobal(g.Export).(api.MutableGlobal)
 		if !ok {
@@ -299,7 +313,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 			return classify(ctx, err)
 		}
 		if inst == nil { // reuse turned off
-			return p.runReactor(ctx, p.callConfig(ctx, c), c)
+			return p.runFresh(ctx, c)
 		}
 		p.pool.fresh.Add(1)
 	}

@@ -70,9 +70,12 @@ func (m *Module) prepare(ctx context.Context, env []string, mounts []Mount, fsc 
 			return nil, err
 		}
 		p.snap = snap
-		if snap.reusable {
-			p.pool = &instancePool[*reusedInstance]{ttl: idleInstanceTTL}
-		}
+	} else {
+		p.snap = m.commandSnapshot() // nil: every run instantiates afresh
+	}
+	if p.snap != nil && p.snap.reusable {
+		p.pool = &instancePool[*reusedInstance]{ttl: idleInstanceTTL}
+		m.e.resident.idle.add(p.pool)
 	}
 	return p, nil
 }
@@ -90,7 +93,7 @@ func (p *Prepared) withFS(cfg wazero.ModuleConfig) wazero.ModuleConfig {
 
 // Reactor reports whether p runs a pre-initialized reactor's handler
 // rather than a command's _start.
-func (p *Prepared) Reactor() bool { return p.snap != nil }
+func (p *Prepared) Reactor() bool { return p.snap != nil && p.snap.entry == HandlerEntry }
 
 // Imports lists the modules p's module imports functions from, sorted.
 func (p *Prepared) Imports() []string { return p.m.imports }
@@ -99,6 +102,7 @@ func (p *Prepared) Imports() []string { return p.m.imports }
 func (p *Prepared) Close(ctx context.Context) error {
 	var err error
 	if p.pool != nil {
+		p.m.e.resident.idle.remove(p.pool)
 		p.pool.close()
 	}
 	if p.snap != nil {
@@ -169,9 +173,14 @@ func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
 	if p.pool != nil && !p.reuseOff.Load() {
 		return p.m.e.closedUnder(p.runReused(ctx, c))
 	}
+	return p.m.e.closedUnder(p.runFresh(ctx, c))
+}
+
+// runFresh runs c on an instance made for it alone and closed after it.
+func (p *Prepared) runFresh(ctx context.Context, c Call) error {
 	cfg := p.callConfig(ctx, c)
-	if p.snap != nil {
-		return p.m.e.closedUnder(p.runReactor(ctx, cfg, c))
+	if p.Reactor() {
+		return p.runReactor(ctx, cfg, c)
 	}
 	compiled, release, err := p.m.compiledModule(ctx)
 	if err != nil {
@@ -203,7 +212,7 @@ func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
 	if mod != nil {
 		mod.Close(context.WithoutCancel(ctx))
 	}
-	return p.m.e.closedUnder(classify(ctx, err))
+	return classify(ctx, err)
 }
 
 // callConfig returns the module configuration of one call's fresh

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -59,10 +60,21 @@ type snapshot struct {
 	// globals are then exported as globals say.
 	reusable bool
 	globals  []preinit.Global
+	// entry is the function each request calls: HandlerEntry, or
+	// CommandEntry for a command's pristine state (reuse_command.go),
+	// whose module is the command's own.
+	entry string
+	// A command's image is taken at its first run (commandImage).
+	once     sync.Once
+	imageErr error
 }
 
 func (s *snapshot) close(ctx context.Context) error {
-	return errors.Join(s.module.Close(ctx), s.image.close())
+	err := s.module.Close(ctx)
+	if s.image != nil {
+		err = errors.Join(err, s.image.close())
+	}
+	return err
 }
 
 // preinitialize runs m's initialization once with cfg's environment and
@@ -146,7 +158,7 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 		image.close()
 		return nil, fmt.Errorf("compile pre-initialized reactor: %w", err)
 	}
-	return &snapshot{module: sm, image: image, reusable: reuse, globals: exported}, nil
+	return &snapshot{module: sm, image: image, reusable: reuse, globals: exported, entry: HandlerEntry}, nil
 }
 
 func (m *Module) preinitFailed(err error, stderr []byte) error {
@@ -204,14 +216,21 @@ func (w *limitedBuffer) Write(p []byte) (int, error) {
 }
 
 // reactorForm returns a reactor's instrumented form (unless it is a
-// snapshot already), or wasm itself.
+// snapshot already), a reusable command's (reuse_command.go), or wasm
+// itself.
 func reactorForm(wasm []byte, snapshot bool) ([]byte, error) {
 	if snapshot {
 		return wasm, nil
 	}
 	reactor, err := preinit.ExportsFunction(wasm, HandlerEntry)
-	if err != nil || !reactor {
-		return wasm, nil // not a reactor, or not readable: compileAndCheck says why
+	if err != nil {
+		return wasm, nil // not readable: compileAndCheck says why
+	}
+	if !reactor {
+		if instrumented, _, ok := reusableCommand(wasm); ok {
+			return instrumented, nil // its globals exported, for reuse (reuse_command.go)
+		}
+		return wasm, nil
 	}
 	instrumented, _, err := preinit.Instrument(wasm)
 	if err != nil {

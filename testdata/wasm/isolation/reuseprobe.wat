@@ -34,8 +34,13 @@
 ;;
 ;; Entry points: reuseprobe.wasm is a command (_start runs $init, then
 ;; $handle); reuseprobe-reactor.wasm is built by scripts/build-guests.sh from
-;; this file with the line marked "command" removed and the one marked
+;; this file with the lines marked "command" removed and the ones marked
 ;; "reactor" uncommented: _initialize is $init and wisp_handle is $handle.
+;; The command declares its memory at 16 pages, so $init grows nothing and
+;; Wisp runs its requests on reused instances too (a command's instance is
+;; reset to its state before _start: internal/engine/reuse_command.go);
+;; its _start traps when run twice on one instance without its globals
+;; reset. The reactor declares 1 page, grown to 16 by $init.
 ;; Build: wat2wasm reuseprobe.wat -o reuseprobe.wasm (or scripts/build-guests.sh)
 (module
   (import "wasi_snapshot_preview1" "fd_write"
@@ -50,7 +55,8 @@
     (func $poll_oneoff (param i32 i32 i32 i32) (result i32)))
   (import "wasi_snapshot_preview1" "fd_close"
     (func $fd_close (param i32) (result i32)))
-  (memory (export "memory") 1)
+  (memory (export "memory") 16) ;; command
+  ;;reactor (memory (export "memory") 1)
 
   ;; Memory layout (page 0 is scratch once the scan is done):
   ;;   0x0000  iovec (8), nwritten (4) at 0x8, argc at 0x10, argv size at
@@ -417,7 +423,13 @@
         (br $return))                                   ;; grow
       (drop (call $fd_close (i32.const 1)))))           ;; close
 
-  (func $start (call $init) (call $handle))
+  ;; The command's _start runs once per instance, as wasi-libc's does: on
+  ;; an instance whose globals were not reset it traps.
+  (global $started (mut i32) (i32.const 0))
+  (func $start
+    (if (global.get $started) (then unreachable))
+    (global.set $started (i32.const 1))
+    (call $init) (call $handle))
 
   (export "_start" (func $start)) ;; command
   ;;reactor (export "_initialize" (func $init)) (export "wisp_handle" (func $handle))
