@@ -20,7 +20,15 @@ type mappedFile struct {
 	// reset learns which pages it wrote (mappedMemory.reset); nil where
 	// it cannot be read.
 	pagemap *os.File
+	// bytes is the image itself when it is at most keptImage bytes: a
+	// reset copies the pages an instance wrote back from it, where it
+	// would otherwise read the file (a system call per run of pages).
+	bytes []byte
 }
+
+// keptImage is the largest image also kept in memory (see mappedFile):
+// a C command's memory is a few pages, a Go reactor's megabytes.
+const keptImage = 256 << 10
 
 // openMappedFile writes data to a new unlinked file; ok is always true
 // here.
@@ -40,7 +48,11 @@ func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 	if err != nil {
 		pagemap = nil // resets map the image again instead
 	}
-	return mappedFile{f: f, pagemap: pagemap}, true, nil
+	mf = mappedFile{f: f, pagemap: pagemap}
+	if len(data) <= keptImage {
+		mf.bytes = append([]byte(nil), data...)
+	}
+	return mf, true, nil
 }
 
 func (mf mappedFile) close() error {
@@ -190,7 +202,9 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		for j < pages && written(j) {
 			j++
 		}
-		if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
+		if m.file.bytes != nil {
+			copy(m.region[i*ps:j*ps], m.file.bytes[i*ps:j*ps])
+		} else if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
 			return 0, false // the caller maps the image again
 		}
 		private += int64((j - i) * ps)
