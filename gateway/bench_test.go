@@ -30,6 +30,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 	}{
 		{"native", nativeHello, "/hello"},
 		{"hello-wat", gw, "/hello"},
+		{"hello-c", gw, "/hello-c"},
 		{"echo-c", gw, "/echo/x?a=1"},
 		{"json-go", gw, "/json/x?a=1"},
 	} {
@@ -83,10 +84,11 @@ func BenchmarkHTTP(b *testing.B) {
 }
 
 // newGatewayFromExamples serves the three examples with their manifests'
-// routes.
+// routes, and the C hello of bench/compare at /hello-c.
 func newGatewayFromExamples(b *testing.B) (*httptest.Server, *wisp.Node) {
 	return newGatewayWithModules(b, wisp.Limits{Memory: 128 << 20, MaxConcurrency: 256},
 		"hello=../examples/hello/hello.wasm:/hello",
+		"hello-c=../bench/guests/hello-c/hello.wasm:/hello-c",
 		"echo=../examples/echo/echo.wasm:/echo/...",
 		"json=../examples/json/json.wasm:/json/...")
 }
