@@ -21,9 +21,11 @@
 //   - filesprobe tries to create files and directories in every preopened
 //     directory and lists and reads what they hold;
 //   - reuseprobe is memprobe without growing memory, plus globals and a
-//     table it only reads: the probe whose reactor the engine runs on
-//     reused instances (internal/engine/reuse.go), so its requests prove
-//     that path starts every request in the state a fresh instance would.
+//     table it only reads: the probe whose reactor and command the engine
+//     runs on reused instances (internal/engine/reuse.go,
+//     reuse_command.go), so its requests prove that path starts every
+//     request in the state a fresh instance would (its command traps when
+//     its _start runs twice on an instance whose globals were not reset).
 //
 // jsprobe (testdata/components/jsprobe) is JavaScript built into a
 // wasi:http component, whose module-level and global state lives in a
