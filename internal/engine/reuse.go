@@ -248,12 +248,12 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 	if err != nil {
 		return nil, err
 	}
-	image := p.snap.image
-	if p.snap.entry == CommandEntry {
-		if image, err = p.commandImage(ctx, compiled); err != nil {
-			release()
-			return p.newReusedInstanceFailed()
-		}
+	var image *memoryImage
+	if p.snap.entry != CommandEntry {
+		image = p.snap.image
+	} else if image, err = p.commandImage(ctx, compiled); err != nil {
+		release()
+		return p.newReusedInstanceFailed()
 	}
 	em := image.instanceMemory(&p.m.e.memory, uint64(p.m.key.pages)*pageSize)
 	mem, ok := em.(resettableMemory)

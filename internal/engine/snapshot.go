@@ -70,6 +70,9 @@ type snapshot struct {
 }
 
 func (s *snapshot) close(ctx context.Context) error {
+	// A command's image is taken by its first run: wait for one in
+	// progress, and take none after.
+	s.once.Do(func() { s.imageErr = ErrClosed })
 	err := s.module.Close(ctx)
 	if s.image != nil {
 		err = errors.Join(err, s.image.close())
