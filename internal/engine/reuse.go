@@ -326,6 +326,9 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 	ctx = withDirtyMark(withArgs(ctx, c.Args), &inst.mark)
 	_, err := inst.handle.Call(ctx)
 	inst.streams.clear()
+	if p.snap.entry == CommandEntry {
+		p.commandEnded(ctx, err)
+	}
 	if c.Hooks != nil {
 		c.Hooks.Ended(inst.mem.grown())
 	}

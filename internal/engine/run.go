@@ -36,9 +36,11 @@ type Prepared struct {
 	fs     wazero.FSConfig                // instead of mounts, for RunCommand's host directories
 	snap   *snapshot                      // a reactor's pre-initialized state
 	pool   *instancePool[*reusedInstance] // a reusable snapshot's idle instances (reuse.go)
-	// reuseOff: an instance for reuse could not be made (reuse.go); every
-	// run instantiates afresh.
+	// reuseOff: an instance for reuse could not be made (reuse.go), or a
+	// command always exits (reuse_command.go); every run instantiates
+	// afresh.
 	reuseOff atomic.Bool
+	exits    atomic.Int64 // a command's runs ended by proc_exit in a row (reuse_command.go)
 }
 
 // Prepare fixes env (KEY=VALUE strings) and mounts for every Run of p. The
