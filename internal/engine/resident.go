@@ -87,9 +87,10 @@ type residency struct {
 
 // idlePools are the engine's pools of reused instances (reuse.go). An idle
 // instance pins its module's code, which the cache then cannot release:
-// while the cache is over its budget after a sweep, every idle instance is
-// discarded (and no new one is kept, see runReused), so that only running
-// instances hold code in memory beyond the budget.
+// whenever the cache is over its budget, every idle instance is discarded
+// before it sweeps (relieve), and no new one is kept meanwhile (see
+// runReused), so that only running instances hold code in memory beyond
+// the budget.
 type idlePools struct {
 	mu       sync.Mutex
 	pools    map[*instancePool[*reusedInstance]]struct{}
@@ -111,8 +112,9 @@ func (ip *idlePools) remove(pl *instancePool[*reusedInstance]) {
 	delete(ip.pools, pl)
 }
 
-// drain discards the idle instances of every pool. Discarding unpins code,
-// which sweeps, which may call drain again: that call returns at once.
+// drain discards the idle instances of every pool. Discarding unpins code;
+// unpin leaves the sweep to the drain's caller meanwhile, and a drain
+// started during another returns at once.
 func (ip *idlePools) drain() {
 	if !ip.draining.CompareAndSwap(false, true) {
 		return
@@ -129,12 +131,20 @@ func (ip *idlePools) drain() {
 	}
 }
 
-// overAfterSweep drains the idle instances when the cache is still over
-// its budget after a sweep, so that the next sweep can release their code.
-func (r *residency) overAfterSweep() {
-	if r.over.Load() && r.sources != "" {
-		r.idle.drain()
+// relieve brings the cache back within its budget when it is over: it
+// discards the idle instances first, then sweeps. In that order, a sweep
+// never meets code pinned by an instance nobody runs (it would pass over
+// it, clearing the recent bits of the modules in use, and release those
+// instead).
+func (r *residency) relieve() {
+	if !r.over.Load() || r.sources == "" {
+		return
 	}
+	r.idle.drain()
+	r.mu.Lock()
+	victims := r.sweep()
+	r.mu.Unlock()
+	closeAll(victims)
 }
 
 // reload is a load of a module's code in flight; callers that need the
@@ -188,10 +198,8 @@ func (r *residency) add(m *Module, compiled wazero.CompiledModule) {
 	m.compiled = compiled
 	r.insert(m)
 	m.pins.Store(0)
-	victims := r.sweep()
 	r.mu.Unlock()
-	closeAll(victims)
-	r.overAfterSweep()
+	r.relieve()
 }
 
 // insert puts m into the ring, marked recent. Called with r.mu held.
@@ -296,10 +304,11 @@ func (m *Module) unpin() {
 		m.compiled = nil
 		r.remove(m)
 	}
-	victims = append(victims, r.sweep()...)
 	r.mu.Unlock()
 	closeAll(victims)
-	r.overAfterSweep()
+	if !r.idle.draining.Load() { // else the drain sweeps once it is done
+		r.relieve()
+	}
 }
 
 // load loads m's released code, or waits for the load another call
@@ -351,13 +360,12 @@ func (m *Module) load(ctx context.Context) (wazero.CompiledModule, error) {
 		r.insert(m)
 		m.pins.Store(1) // the caller's pin, before a sweep can see it
 		r.loads++
-		victims = r.sweep()
 	}
 	l.err = err
 	close(l.done)
 	r.mu.Unlock()
 	closeAll(victims)
-	r.overAfterSweep()
+	r.relieve()
 	return compiled, err
 }
 
