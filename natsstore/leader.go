@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -17,9 +18,18 @@ type leaderMsg struct {
 	Hdrs []byte `json:"hdrs"`
 }
 
-// deleted reports whether m is a key-value delete or purge marker.
+// deleted reports whether m is a key-value delete or purge marker: its
+// KV-Operation header says DEL or PURGE.
 func (m *leaderMsg) deleted() bool {
-	return bytes.Contains(m.Hdrs, []byte("KV-Operation: DEL")) || bytes.Contains(m.Hdrs, []byte("KV-Operation: PURGE"))
+	if len(m.Hdrs) == 0 {
+		return false
+	}
+	h, err := nats.DecodeHeadersMsg(m.Hdrs)
+	if err != nil {
+		return false
+	}
+	op := h.Get("KV-Operation")
+	return op == "DEL" || op == "PURGE"
 }
 
 // leaderGet reads the last message on subject in stream from the stream's
@@ -38,7 +48,7 @@ func (s *Store) leaderGet(ctx context.Context, stream, subject string) (*leaderM
 	defer cancel()
 	msg, err := s.nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET."+stream, req)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("natsstore: get the last message on %s from the stream leader: %w", subject, err)
 	}
 	var resp struct {
 		Message *leaderMsg          `json:"message"`
