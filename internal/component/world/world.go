@@ -77,8 +77,8 @@ func checkImport(name string, provided Provided) error {
 		return fmt.Errorf("component imports %s: WASI 0.3 (async) components are not supported yet: target WASI 0.2 (for example wasm32-wasip2, or componentize-js with a 0.2 WIT)", name)
 	case iface == "wasi:clocks/timezone":
 		return fmt.Errorf("component imports %s, an unstable interface Wisp does not implement: build without the clocks-timezone feature", name)
-	case serviceVersions[family] != nil && (provided[iface] != nil || len(versionsOf(provided, iface)) > 0):
-		want := serviceVersions[family] // want[0] is the version of the unversioned entries
+	case serviceVersions(family) != nil && (provided[iface] != nil || len(versionsOf(provided, iface)) > 0):
+		want := serviceVersions(family) // want[0] is the version of the unversioned entries
 		switch {
 		case in.Version != "" && provided[name] != nil, in.Version == want[0] && provided[iface] != nil:
 			return nil
@@ -107,13 +107,19 @@ func checkImport(name string, provided Provided) error {
 	return nil
 }
 
-// serviceVersions are the platform-service packages (package wasi's
-// Services) and the versions of each Wisp implements: their WIT is a
-// draft whose types change between drafts.
-var serviceVersions = map[string][]string{
-	"wasi:keyvalue": {wasi.KeyValueVersion, wasi.KeyValueDraft2},
-	"wasi:config":   {wasi.ConfigVersion},
-	"wasi:logging":  {wasi.LoggingVersion},
+// serviceVersions returns the versions Wisp implements of a
+// platform-service package (package wasi's Services), or nil for any
+// other package: their WIT is a draft whose types change between drafts.
+func serviceVersions(family string) []string {
+	switch family {
+	case "wasi:keyvalue":
+		return []string{wasi.KeyValueVersion, wasi.KeyValueDraft2}
+	case "wasi:config":
+		return []string{wasi.ConfigVersion}
+	case "wasi:logging":
+		return []string{wasi.LoggingVersion}
+	}
+	return nil
 }
 
 // versionsOf lists the versions provided keys iface under ("0.2.0-draft2").
