@@ -230,7 +230,11 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	}
 	stderr.flush()
 	if d.prepared != nil || d.command != nil { // modules and components are metered alike
-		d.usage.record(used.Fuel, errors.Is(err, engine.ErrCPULimit))
+		stopped := errors.Is(err, engine.ErrCPULimit)
+		d.usage.record(used.Fuel, stopped)
+		if d.obs != nil {
+			d.obs.Used(used.Fuel, engine.CPUTime(used.Fuel), stopped)
+		}
 		if in.Usage != nil {
 			*in.Usage = Usage{Fuel: used.Fuel, CPU: cpuOf(used.Fuel)}
 		}
