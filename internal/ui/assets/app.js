@@ -290,7 +290,7 @@ function appView(main, name) {
   const logs = h("div.panel.span-2", h("div.page-head", { style: "margin:0 0 10px" }, h("h2", { style: "margin:0" }, "Logs"), h("span.live", "streaming")), h("div.logs#logs"));
   const pg = h("div.panel.span-2#playground");
   main.append(head, err, h("div.stack", big, sparkBox,
-    h("div.grid.two", versions, config, cpu, env, kv, h("div.panel.span-2", deploy.el), logs, pg)));
+    h("div.grid.two", versions, cpu, config, env, kv, h("div.panel.span-2", deploy.el), logs, pg)));
 
   let app = null;
   let pgMade = false;
