@@ -38,7 +38,7 @@ func TestComponentCPULimit(t *testing.T) {
 
 	var used wisp.Usage
 	err := n.InvokeApp(ctx, "cpu", wisp.Input{Stdout: io.Discard, Usage: &used})
-	if !errors.Is(err, wisp.ErrCPULimit) || !strings.Contains(err.Error(), `app "cpu" used more than its cpu limit of 20ms`) {
+	if !errors.Is(err, wisp.ErrCPULimit) || !strings.Contains(err.Error(), `app "cpu" used more than its CPU limit of 20ms per request`) {
 		t.Fatalf("err = %v; want ErrCPULimit naming the limit", err)
 	}
 	if budget := int64(20 * wisp.FuelPerMillisecond); used.Fuel <= budget || used.Fuel > budget+wisp.FuelPerMillisecond {

@@ -94,11 +94,11 @@ func (n *Node) deploySpec(ctx context.Context, spec AppSpec, expect int) (Deploy
 	if len(app.Versions) > 0 {
 		next = app.Versions[len(app.Versions)-1].Number + 1
 	}
-	v := Version{Number: next, Spec: spec, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	v := Version{Number: next, Spec: spec} // CreatedAt: when commit stores it, after its compile
 	app.Name = spec.Name
 	app.Versions = append(app.Versions, v)
 	app.Current = v.Number
-	stored, err := n.commit(ctx, app, fmt.Sprintf("deployed version %d (module %s)", v.Number, shortDigest(spec.Module)))
+	stored, err := n.commit(ctx, app, true, fmt.Sprintf("deployed version %d (module %s)", v.Number, shortDigest(spec.Module)))
 	if errors.Is(err, ErrConflict) && expect == anyVersion {
 		// Another node stored a deploy first. If it was this very spec
 		// (the same deploy sent to several nodes at once), this one is done.
@@ -147,7 +147,7 @@ func (n *Node) Rollback(ctx context.Context, name string, version int) (App, err
 	}
 	from := app.Current
 	app.Current = version
-	stored, err := n.commit(ctx, app, fmt.Sprintf("rolled back from version %d to version %d", from, version))
+	stored, err := n.commit(ctx, app, false, fmt.Sprintf("rolled back from version %d to version %d", from, version))
 	if err != nil {
 		return App{}, fmt.Errorf("rollback app %q to version %d: %w", name, version, err)
 	}
@@ -155,13 +155,25 @@ func (n *Node) Rollback(ctx context.Context, name string, version int) (App, err
 }
 
 // commit compiles app's current version, stores app with compare-and-swap
-// and only then switches traffic to it, logging event. Called with
-// deployMu held. Nothing changes if it fails.
-func (n *Node) commit(ctx context.Context, app App, event string) (App, error) {
+// and only then switches traffic to it, logging event. With created, the
+// current version is new (a deploy, not a rollback): its CreatedAt is set
+// once it is compiled, just before it is stored, so a deploy's time is
+// when it was committed, not when a compile of many seconds began.
+// Called with deployMu held. Nothing changes if it fails.
+func (n *Node) commit(ctx context.Context, app App, created bool, event string) (App, error) {
 	v := app.CurrentVersion()
 	d, err := n.prepare(ctx, v)
 	if err != nil {
 		return App{}, err
+	}
+	if created {
+		at := time.Now().UTC().Truncate(time.Millisecond)
+		for i := range app.Versions {
+			if app.Versions[i].Number == app.Current {
+				app.Versions[i].CreatedAt = at
+			}
+		}
+		d.version.CreatedAt = at // not serving yet: no request reads it
 	}
 	recordWorld(&app, d)
 	stored, err := n.store.PutApp(ctx, app)

@@ -230,7 +230,11 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	}
 	stderr.flush()
 	if d.prepared != nil || d.command != nil { // modules and components are metered alike
-		d.usage.record(used.Fuel, errors.Is(err, engine.ErrCPULimit))
+		stopped := errors.Is(err, engine.ErrCPULimit)
+		d.usage.record(used.Fuel, stopped)
+		if d.obs != nil {
+			d.obs.Used(used.Fuel, engine.CPUTime(used.Fuel), stopped)
+		}
 		if in.Usage != nil {
 			*in.Usage = Usage{Fuel: used.Fuel, CPU: cpuOf(used.Fuel)}
 		}
@@ -249,7 +253,7 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, engine.ErrCPULimit):
-		return errorf(ErrCPULimit, "app %q used more than its cpu limit of %s (%d fuel at %d per ms); the instance was stopped: raise limits.cpu or make requests cheaper", d.app, limits.CPU, used.Fuel, FuelPerMillisecond)
+		return errorf(ErrCPULimit, "app %q used more than its CPU limit of %s per request (limits.cpu; %d fuel at %d per ms); the instance was stopped: raise limits.cpu or make requests cheaper", d.app, limits.CPU, used.Fuel, FuelPerMillisecond)
 	case errors.Is(err, context.DeadlineExceeded):
 		// Matches context.DeadlineExceeded too: the caller's deadline may
 		// be the one that ran out.

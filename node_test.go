@@ -225,7 +225,7 @@ func TestInvokeLimits(t *testing.T) {
 	}{
 		{"timeout", "loop.wasm", fast, wisp.ErrTimeout, "ran past its 300ms timeout"},
 		{"sleep past timeout", "sleep.wasm", fast, wisp.ErrTimeout, "ran past its 300ms timeout"},
-		{"cpu", "loop.wasm", wisp.Limits{CPU: wisp.Duration(20 * time.Millisecond)}, wisp.ErrCPULimit, "used more than its cpu limit of 20ms"},
+		{"cpu", "loop.wasm", wisp.Limits{CPU: wisp.Duration(20 * time.Millisecond)}, wisp.ErrCPULimit, "used more than its CPU limit of 20ms per request"},
 		{"output over max_response", "bigoutput.wasm", wisp.Limits{MaxResponse: 1 << 20}, wisp.ErrTooLarge, "more than its max_response of 1MiB"},
 		{"trap", "trap.wasm", wisp.Limits{}, wisp.ErrGuest, "unreachable"},
 		{"exit code", "exit3.wasm", wisp.Limits{}, wisp.ErrGuest, "exited with code 3"},

@@ -80,6 +80,10 @@ type VersionObserver interface {
 	// InstanceEnded reports the size the linear memory of one instance
 	// reached, in bytes, once the instance is gone.
 	InstanceEnded(peakMemory int64)
+	// Used reports the CPU one invocation used once it ended, modules and
+	// components alike: its fuel, the CPU time that is at
+	// FuelPerMillisecond, and whether limits.cpu stopped it.
+	Used(fuel int64, cpu time.Duration, stopped bool)
 	// Release is called once, when the node releases the version.
 	Release()
 }

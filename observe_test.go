@@ -77,6 +77,9 @@ func (v *versionRecorder) Served(status int, body, response int64, _ time.Durati
 func (v *versionRecorder) InstanceEnded(peak int64) {
 	v.r.add("%s memory %v", v.name, peak >= 64<<10)
 }
+func (v *versionRecorder) Used(fuel int64, cpu time.Duration, stopped bool) {
+	v.r.add("%s used %v %v %v", v.name, fuel > 0, cpu == time.Duration(fuel)*time.Millisecond/wisp.FuelPerMillisecond, stopped)
+}
 func (v *versionRecorder) Release() { v.r.add("%s release", v.name) }
 
 // TestObserverSeesEachStep runs one invocation that calls every observed
@@ -113,6 +116,7 @@ func TestObserverSeesEachStep(t *testing.T) {
 		"svc@1 end outbound false",
 		"svc@1 memory true", // reported as the instance closes, within the run
 		"svc@1 end run false",
+		"svc@1 used true true false", // the invocation's CPU, once it ended
 	}
 	got := rec.lines()
 	// The deploy's own store calls come before its Deployed.

@@ -116,9 +116,26 @@ func (n *Node) AppUsage(app string) (AppUsage, error) {
 	return s.snapshot(app), nil
 }
 
-// String formats u for logs: "1.234ms cpu, 1234k fuel".
+// String formats u for logs: "371µs cpu, 1483k fuel" (FormatCPU).
 func (u Usage) String() string {
-	return time.Duration(u.CPU).Round(time.Microsecond).String() + " cpu, " + formatFuel(u.Fuel) + " fuel"
+	return FormatCPU(time.Duration(u.CPU)) + " cpu, " + formatFuel(u.Fuel) + " fuel"
+}
+
+// FormatCPU formats a CPU time as logs, the CLI and the dashboard show it:
+// in µs below a millisecond ("0.1µs", "2.5µs", "371µs"), in ms below a
+// second ("1.48ms", "52.30ms"), in seconds above ("2.500s"). A request's
+// CPU is mostly microseconds: time.Duration's own format rounds those to
+// "0s" or prints nanoseconds nobody meters.
+func FormatCPU(d time.Duration) string {
+	switch {
+	case d < 10*time.Microsecond-50: // not "10.0µs"
+		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + "µs"
+	case d < time.Millisecond-time.Microsecond/2: // not "1000µs"
+		return strconv.FormatInt(int64((d+time.Microsecond/2)/time.Microsecond), 10) + "µs"
+	case d < time.Second-5*time.Microsecond: // not "1000.00ms"
+		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
 }
 
 func formatFuel(f int64) string {

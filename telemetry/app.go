@@ -25,6 +25,9 @@ type appMetrics struct {
 	memoryPeak    *prometheus.GaugeVec
 	hostCalls     *prometheus.HistogramVec // + service
 	hostErrors    *prometheus.CounterVec   // + service
+	cpu           *prometheus.CounterVec
+	fuel          *prometheus.CounterVec
+	cpuStops      *prometheus.CounterVec
 }
 
 // Label values of the per-app families: created with every version, so
@@ -92,11 +95,23 @@ func newAppMetrics(labels []string) appMetrics {
 			Name: "wisp_app_host_call_errors_total",
 			Help: "The app's calls to platform services that failed (a key not found excluded), by service.",
 		}, with("service")),
+		cpu: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wisp_app_cpu_seconds_total",
+			Help: "CPU time the app's invocations used, as metered (fuel at the fixed rate of docs/cpu.md), modules and components alike.",
+		}, labels),
+		fuel: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wisp_app_fuel_total",
+			Help: "Fuel the app's invocations used: the deterministic count of their work that limits.cpu enforces.",
+		}, labels),
+		cpuStops: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "wisp_app_cpu_limit_stops_total",
+			Help: "Invocations of the app stopped at their limits.cpu (answered 503).",
+		}, labels),
 	}
 }
 
 func (a *appMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{a.requests, a.duration, a.instanceStart, a.inFlight, a.queued, a.rejections, a.bodyBytes, a.responseBytes, a.memoryPeak, a.hostCalls, a.hostErrors}
+	return []prometheus.Collector{a.requests, a.duration, a.instanceStart, a.inFlight, a.queued, a.rejections, a.bodyBytes, a.responseBytes, a.memoryPeak, a.hostCalls, a.hostErrors, a.cpu, a.fuel, a.cpuStops}
 }
 
 // versionMetrics observes the versions of one label set (one version, or
@@ -129,6 +144,9 @@ type seriesSet struct {
 	memoryPeak    prometheus.Gauge
 	hostCalls     [3]prometheus.Observer
 	hostErrors    [3]prometheus.Counter
+	cpu           prometheus.Counter
+	fuel          prometheus.Counter
+	cpuStops      prometheus.Counter
 }
 
 // series returns v's series, creating them (at zero) on first use; nil
@@ -159,6 +177,9 @@ func (a *appMetrics) newSeries(labels []string) *seriesSet {
 		bodyBytes:     a.bodyBytes.WithLabelValues(labels...),
 		responseBytes: a.responseBytes.WithLabelValues(labels...),
 		memoryPeak:    a.memoryPeak.WithLabelValues(labels...),
+		cpu:           a.cpu.WithLabelValues(labels...),
+		fuel:          a.fuel.WithLabelValues(labels...),
+		cpuStops:      a.cpuStops.WithLabelValues(labels...),
 	}
 	for i, c := range codeClasses {
 		v.requests[i] = a.requests.WithLabelValues(with(c)...)
@@ -176,7 +197,7 @@ func (a *appMetrics) newSeries(labels []string) *seriesSet {
 // delete removes every series of one label set.
 func (a *appMetrics) delete(labels []string) {
 	for _, vec := range []*prometheus.MetricVec{a.duration.MetricVec, a.instanceStart.MetricVec, a.inFlight.MetricVec, a.queued.MetricVec,
-		a.bodyBytes.MetricVec, a.responseBytes.MetricVec, a.memoryPeak.MetricVec} {
+		a.bodyBytes.MetricVec, a.responseBytes.MetricVec, a.memoryPeak.MetricVec, a.cpu.MetricVec, a.fuel.MetricVec, a.cpuStops.MetricVec} {
 		vec.DeleteLabelValues(labels...)
 	}
 	partial := prometheus.Labels{"app": labels[0]}
@@ -283,6 +304,21 @@ func (v *versionMetrics) InstanceEnded(peak int64) {
 			s.memoryPeak.Set(float64(v.peak.Load()))
 			return
 		}
+	}
+}
+
+// Used implements wisp.VersionObserver.
+func (v *versionMetrics) Used(fuel int64, cpu time.Duration, stopped bool) {
+	s := v.series()
+	if s == nil {
+		return
+	}
+	if fuel > 0 {
+		s.fuel.Add(float64(fuel))
+		s.cpu.Add(cpu.Seconds())
+	}
+	if stopped {
+		s.cpuStops.Inc()
 	}
 }
 

@@ -78,8 +78,8 @@ func TestSeriesPerApp(t *testing.T) {
 	}
 	before := exposedSeries(t, reg)
 	o.Version("shop", 1).Served(200, 0, 0, time.Millisecond)
-	if got := exposedSeries(t, reg) - before; got != 84 {
-		t.Errorf("one app: %d series, want 84 (update docs/observability.md)", got)
+	if got := exposedSeries(t, reg) - before; got != 87 {
+		t.Errorf("one app: %d series, want 87 (update docs/observability.md)", got)
 	}
 }
 
@@ -141,6 +141,34 @@ wisp_app_rejections_total{app="shop",reason="queue_full",version="3"} 0
 wisp_app_rejections_total{app="shop",reason="queue_timeout",version="3"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "wisp_app_requests_total", "wisp_app_response_body_bytes_total", "wisp_app_guest_memory_high_water_bytes", "wisp_app_rejections_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestUsedCountsCPU checks the CPU counters: fuel and CPU time add up,
+// and a stop at limits.cpu is counted.
+func TestUsedCountsCPU(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	o, err := telemetry.New(telemetry.Config{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := o.Version("shop", 3)
+	v.Used(400_000, 100*time.Microsecond, false)
+	v.Used(4_000_000, time.Millisecond, true)
+	v.Used(0, 0, false) // nothing metered: nothing added
+	want := `
+# HELP wisp_app_cpu_limit_stops_total Invocations of the app stopped at their limits.cpu (answered 503).
+# TYPE wisp_app_cpu_limit_stops_total counter
+wisp_app_cpu_limit_stops_total{app="shop",version="3"} 1
+# HELP wisp_app_cpu_seconds_total CPU time the app's invocations used, as metered (fuel at the fixed rate of docs/cpu.md), modules and components alike.
+# TYPE wisp_app_cpu_seconds_total counter
+wisp_app_cpu_seconds_total{app="shop",version="3"} 0.0011
+# HELP wisp_app_fuel_total Fuel the app's invocations used: the deterministic count of their work that limits.cpu enforces.
+# TYPE wisp_app_fuel_total counter
+wisp_app_fuel_total{app="shop",version="3"} 4.4e+06
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "wisp_app_cpu_seconds_total", "wisp_app_fuel_total", "wisp_app_cpu_limit_stops_total"); err != nil {
 		t.Error(err)
 	}
 }

@@ -6,15 +6,17 @@
 // the event still gets the other rules' verdicts, and a rule failing
 // MaxFailures times in a row is disabled.
 //
-// Usage, from the repository root:
+// Usage, from anywhere in the repository:
 //
 //	go run ./examples/rules [-rules DIR] [-events FILE]
 //
-// Rules are DIR/*.wasm (default examples/rules/rules), each exporting
+// Rules are DIR/*.wasm (default: the rules folder beside this source
+// file), each exporting
 // "evaluate": the event's JSON in, "flag: REASON" or "pass" out. They may
 // read the configuration "limit" and call the host function
 // extism:host/user country_risk (the event in, "high" or "low" out).
-// Events are JSON lines from FILE (default examples/rules/events.jsonl).
+// Events are JSON lines from FILE (default: events.jsonl beside this
+// source file).
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -35,10 +38,15 @@ import (
 	"github.com/wisphq/wisp/plugin"
 )
 
-// The limits of every rule call.
+// The limits of every rule call. CPU is what stops a rule that computes
+// too long: a budget counted as fuel (docs/cpu.md), so the same rule is
+// stopped at the same point on every machine, however busy. Timeout is a
+// generous backstop for time spent outside the guest's own work (host
+// functions), which fuel does not count.
 var limits = plugin.Limits{
 	Memory:  2 << 20,               // 2 MiB
-	Timeout: 50 * time.Millisecond, // per event, per rule
+	CPU:     20 * time.Millisecond, // per event, per rule
+	Timeout: 2 * time.Second,
 	Output:  4 << 10,
 }
 
@@ -46,14 +54,15 @@ var limits = plugin.Limits{
 const MaxFailures = 3
 
 func main() {
-	dir := flag.String("rules", "examples/rules/rules", "the directory of rules (*.wasm)")
-	events := flag.String("events", "examples/rules/events.jsonl", "the events, one JSON object a line (- for stdin)")
+	here := sourceDir()
+	dir := flag.String("rules", filepath.Join(here, "rules"), "the directory of rules (*.wasm)")
+	events := flag.String("events", filepath.Join(here, "events.jsonl"), "the events, one JSON object a line (- for stdin)")
 	flag.Parse()
 	in := io.Reader(os.Stdin)
 	if *events != "-" {
 		f, err := os.Open(*events)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "rules:", err)
+			fmt.Fprintf(os.Stderr, "rules: %v: pass the events with -events FILE (or - for stdin)\n", err)
 			os.Exit(1)
 		}
 		defer f.Close()
@@ -63,6 +72,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "rules:", err)
 		os.Exit(1)
 	}
+}
+
+// sourceDir is the directory of this source file, where the example's
+// rules and events are, so `go run ./examples/rules` finds them from any
+// working directory. A binary built with -trimpath has no such path: its
+// defaults are then relative to the working directory, and -rules and
+// -events name them.
+func sourceDir() string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		return "."
+	}
+	return filepath.Dir(file)
 }
 
 // rule is one loaded rule and its record.
@@ -94,7 +116,7 @@ func countryRisk() plugin.HostFunction {
 func load(ctx context.Context, dir string) ([]*rule, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.wasm"))
 	if err != nil || len(paths) == 0 {
-		return nil, fmt.Errorf("no rules (*.wasm) in %s", dir)
+		return nil, fmt.Errorf("no rules (*.wasm) in %s: name the directory of rules with -rules DIR", dir)
 	}
 	sort.Strings(paths)
 	var rules []*rule
@@ -197,6 +219,8 @@ func (r *rule) record(out []byte, err error) string {
 	case errors.As(err, &perr):
 		// The rule said the event is not for it: not a misbehaviour.
 		verdict, kind = "error: "+perr.Message, "error"
+	case errors.Is(err, plugin.ErrCPULimit):
+		verdict, kind = fmt.Sprintf("contained: stopped at the %s CPU limit", limits.CPU), "contained"
 	case errors.Is(err, context.DeadlineExceeded):
 		verdict, kind = fmt.Sprintf("contained: stopped at the %s time limit", limits.Timeout), "contained"
 	case errors.Is(err, plugin.ErrMemoryLimit):

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wisphq/wisp"
 )
@@ -147,9 +148,10 @@ func printUsage(w io.Writer, u wisp.AppUsage) {
 		fmt.Fprintln(w, "  CPU on this node: no metered requests yet")
 		return
 	}
-	fmt.Fprintf(w, "  CPU on this node: %d requests, %s in all (%d fuel), %d stopped at limits.cpu\n",
-		u.Requests, u.CPU, u.Fuel, u.OverBudget)
-	fmt.Fprintf(w, "  CPU per request (latest %d): p50 %s, p90 %s, p99 %s, max %s\n", u.Window, u.P50, u.P90, u.P99, u.Max)
+	cpu := func(d wisp.Duration) string { return wisp.FormatCPU(time.Duration(d)) }
+	fmt.Fprintf(w, "  CPU on this node: %s, %s in all (%d fuel), %d stopped at limits.cpu\n",
+		plural(int(u.Requests), "request"), cpu(u.CPU), u.Fuel, u.OverBudget)
+	fmt.Fprintf(w, "  CPU per request (latest %d): p50 %s, p90 %s, p99 %s, max %s\n", u.Window, cpu(u.P50), cpu(u.P90), cpu(u.P99), cpu(u.Max))
 }
 
 // printAppNodes writes which version of app each node serves.

@@ -24,8 +24,10 @@ Print the last entries of the app NAME's log, oldest first, one a line:
   2026-11-24T10:00:00Z v3 stderr something the guest wrote to stderr
 
 that is the time (UTC), the app version, the stream and the message. The
-streams are "stderr" (what the guest wrote), "request" (a served request),
-"error" (the node's account of a failed request: a trap, a timeout, bad CGI
+streams are "stderr" (what the guest wrote), "log" (an entry the guest wrote
+with the logging service, wasi:logging or the host ABI's log, with its
+level), "request" (a served request, with the CPU it used), "error" (the
+node's account of a failed request: a trap, a timeout, a CPU limit, bad CGI
 output) and "node" (events such as deploys). A message of several lines,
 such as a trap's stack trace, continues on lines indented by a tab. With
 --follow, keep printing new entries until interrupted. --output json prints

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -372,11 +373,25 @@ func printApps(ctx context.Context, node *wisp.Node, gwURL, adminURL string, std
 	}
 	fmt.Fprintln(stdout, "  apps:")
 	for _, a := range apps {
-		for _, r := range a.CurrentVersion().Spec.Routes {
-			fmt.Fprintf(stdout, "    %-12s %s\n", a.Name, routeURL(gwURL, r))
+		for _, u := range routeURLs(gwURL, a.CurrentVersion().Spec.Routes) {
+			fmt.Fprintf(stdout, "    %-12s %s\n", a.Name, u)
 		}
 	}
 	return nil
+}
+
+// routeURLs are the URLs a person can open for routes, one per route but
+// for a prefix declared beside the exact path it covers too ("/links" and
+// "/links/..."): that pair is one place, listed once by its exact URL.
+func routeURLs(gwURL string, routes []wisp.Route) []string {
+	var urls []string
+	for _, r := range routes {
+		if r.Prefix && slices.Contains(routes, wisp.Route{Host: r.Host, Path: r.Path}) {
+			continue
+		}
+		urls = append(urls, routeURL(gwURL, r))
+	}
+	return urls
 }
 
 // routeURL is a URL a person can open for route on the gateway.

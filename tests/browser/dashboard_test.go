@@ -167,6 +167,12 @@ func TestDashboard(t *testing.T) {
 	b.waitJS("only echo is shown", `[...document.querySelectorAll(".card")].map(c => c.dataset.app).join() === "echo"`, 5*time.Second)
 	b.do("the echo page", 10*time.Second, chromedp.Navigate(n.Admin+"/ui/#/apps/echo"))
 	b.waitJS("echo's figures and log", `document.querySelector('#app-metrics [data-metric="rate"] .v')?.textContent !== "0.00" && document.querySelectorAll("#logs .entry").length > 5`, 10*time.Second)
+	// Its limits, the CPU one included, and the CPU its requests used
+	// (GET /v1/apps/echo/usage), in µs as the CLI prints them.
+	b.waitJS("echo's CPU limit and use", `document.querySelector("#limit-cpu")?.textContent === "10s" && Number(document.querySelector("#cpu-requests")?.textContent) > 0 && /^p50 [\d.]+ (µs|ms) · p90 .* · max [\d.]+ (µs|ms)$/.test(document.querySelector("#cpu-percentiles")?.textContent) && document.querySelector("#cpu-stops")?.textContent === "0"`, 10*time.Second)
+	if got := eval[string](b, `document.querySelector("#limit-outbound-requests").textContent + "," + document.querySelector("#limit-outbound-bytes").textContent`); got == "," || strings.Contains(got, "undefined") {
+		t.Errorf("echo's outbound limits show %q", got)
+	}
 	b.screenshot("dashboard-app-laptop")
 
 	b.do("a phone's viewport", 10*time.Second,

@@ -67,7 +67,7 @@ func testCPULimits(t *testing.T, s *suite) {
 			log    string
 		}{
 			{"cpu", []string{"--cpu", "50ms", "--timeout", "30s"}, 503,
-				"used more than its CPU limit of 50ms per request", "used more than its cpu limit of 50ms"},
+				"used more than its CPU limit of 50ms per request", "used more than its CPU limit of 50ms per request (limits.cpu"},
 			{"deadline", []string{"--cpu", "10m", "--timeout", "500ms"}, 504,
 				"did not answer within its 500ms timeout", "ran past its 500ms timeout"},
 		} {

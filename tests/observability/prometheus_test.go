@@ -126,6 +126,9 @@ scrape_configs:
 		{`wisp_app_instance_start_seconds_count{app="hello"}`, 5},
 		{`wisp_app_guest_memory_high_water_bytes{app="hello"}`, 65536},
 		{`wisp_app_rejections_total{app="hello",reason="queue_full"}`, 0},
+		{`wisp_app_fuel_total{app="hello"}`, 5},           // at least a unit of fuel per request
+		{`wisp_app_cpu_seconds_total{app="hello"}`, 1e-9}, // that fuel as CPU time: more than nothing
+		{`wisp_app_cpu_limit_stops_total{app="hello"}`, 0},
 		{`wisp_app_host_call_duration_seconds_count{app="wagi",service="outbound"}`, 1},
 		{`wisp_app_response_body_bytes_total{app="wagi"}`, 1},
 		{`wisp_unrouted_requests_total{code="4xx"}`, 1},

@@ -98,6 +98,22 @@ export const fmt = {
     return Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 }[m[2]];
   },
   short(d) { return d ? d.replace(/^sha256:/, "").slice(0, 12) : ""; },
+  // dur parses a Go duration as the node writes them ("371.2µs",
+  // "1m2.5s") into nanoseconds.
+  dur(s) {
+    const unit = { ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+    let ns = 0;
+    for (const [, n, u] of String(s || "0").matchAll(/([\d.]+)(ns|us|µs|μs|ms|s|m|h)/g)) ns += Number(n) * unit[u];
+    return ns;
+  },
+  // cpu formats a CPU time in nanoseconds as wisp.FormatCPU does: µs
+  // below a millisecond, ms below a second.
+  cpu(ns) {
+    if (ns < 9950) return (ns / 1e3).toFixed(1) + " µs";
+    if (ns < 999500) return (ns / 1e3).toFixed(0) + " µs";
+    if (ns < 1e9 - 5000) return (ns / 1e6).toFixed(2) + " ms";
+    return (ns / 1e9).toFixed(3) + " s";
+  },
 };
 
 // spark draws per-second counts (and errors) as an SVG sparkline.
@@ -269,11 +285,12 @@ function appView(main, name) {
   const config = h("div.panel", h("h2", "Routes and limits"), h("div#config"));
   const env = h("div.panel", h("h2", "Environment and variables"), h("div#env"));
   const kv = h("div.panel", h("h2", "Key-value stores"), h("div#kv"));
+  const cpu = h("div.panel", h("h2", "CPU on this node"), h("div#cpu"));
   const deploy = dropZone({ title: "Deploy a new version", app: name, onDone: () => refresh() });
   const logs = h("div.panel.span-2", h("div.page-head", { style: "margin:0 0 10px" }, h("h2", { style: "margin:0" }, "Logs"), h("span.live", "streaming")), h("div.logs#logs"));
   const pg = h("div.panel.span-2#playground");
   main.append(head, err, h("div.stack", big, sparkBox,
-    h("div.grid.two", versions, config, env, kv, h("div.panel.span-2", deploy.el), logs, pg)));
+    h("div.grid.two", versions, cpu, config, env, kv, h("div.panel.span-2", deploy.el), logs, pg)));
 
   let app = null;
   let pgMade = false;
@@ -284,7 +301,7 @@ function appView(main, name) {
     $("#rollback").disabled = app.versions.length < 2 || app.versions[0].number === app.current;
     renderVersions(app);
     renderConfig(cur.spec);
-    await Promise.all([renderEnv(name, cur.spec), renderKV(cur.spec)]);
+    await Promise.all([renderEnv(name, cur.spec), renderKV(cur.spec), renderCPU(name)]);
     if (!pgMade) { pgMade = true; playground(pg, app, { api, h, fmt, token: () => session.token }); }
   }
   async function rollback(app, to) {
@@ -316,8 +333,11 @@ function appView(main, name) {
       h("dt", "routes"), h("dd#routes", spec.routes.join(", ")),
       h("dt", "memory"), h("dd", l.memory), h("dt", "timeout"), h("dd", l.timeout),
       h("dt", "max body"), h("dd", l.max_body), h("dt", "max response"), h("dd", l.max_response),
+      h("dt", "cpu"), h("dd#limit-cpu", l.cpu || "none"),
       h("dt", "concurrency"), h("dd", l.max_concurrency),
       h("dt", "kv ops"), h("dd", l.kv_ops ?? "–"),
+      h("dt", "outbound requests"), h("dd#limit-outbound-requests", l.outbound_requests ?? "–"),
+      h("dt", "outbound bytes"), h("dd#limit-outbound-bytes", l.outbound_bytes ?? "–"),
       h("dt", "outbound"), h("dd", (spec.allowed_outbound_hosts || []).join(", ") || "none"),
       h("dt", "files"), h("dd", (spec.files || []).map((f) => `${f.mount} (${fmt.short(f.bundle)})`).join(", ") || "none")));
   }
@@ -334,6 +354,20 @@ function appView(main, name) {
       rows.push(h("tr", h("td.mono", v.name), h("td", h("span.pill" + (v.secret ? ".warn" : ""), v.secret ? "secret" : "variable"), v.required ? [" ", h("span.pill", "required")] : ""), h("td.mono", value)));
     }
     $("#env").replaceChildren(rows.length ? h("div.table-wrap", h("table", h("tbody", rows))) : h("p.muted", "No environment variables or variables."));
+  }
+  // renderCPU shows the app's CPU use on this node (GET /v1/apps/NAME/usage,
+  // docs/cpu.md): totals, and percentiles per request over the latest ones.
+  async function renderCPU(name) {
+    let u;
+    try { u = await api(`/v1/apps/${encodeURIComponent(name)}/usage`); } catch (e) { if (e.status !== 404) throw e; return; }
+    if (!u.requests) { $("#cpu").replaceChildren(h("p.muted", "No metered requests yet.")); return; }
+    const c = (d) => fmt.cpu(fmt.dur(d));
+    $("#cpu").replaceChildren(h("dl.kv",
+      h("dt", "requests"), h("dd#cpu-requests", String(u.requests)),
+      h("dt", "in all"), h("dd#cpu-total", `${c(u.cpu)} (${u.fuel} fuel)`),
+      h("dt", "per request"), h("dd#cpu-percentiles", `p50 ${c(u.p50)} · p90 ${c(u.p90)} · p99 ${c(u.p99)} · max ${c(u.max)}`),
+      h("dt", "stopped at limit"), h("dd#cpu-stops", u.over_budget ? h("span.pill.bad", String(u.over_budget)) : "0")),
+      h("p.muted", { style: "font-size:12px" }, `percentiles over the latest ${u.window} requests; the cpu limit counts fuel, the same on every node (docs/cpu.md)`));
   }
   async function renderKV(spec) {
     const stores = spec.key_value_stores || [];
