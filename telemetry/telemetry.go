@@ -172,7 +172,7 @@ func (o *Observer) BeginRequest(ctx context.Context, r *http.Request) (context.C
 	}
 	m := wisp.Mark{Start: time.Now()}
 	ctx = o.propagator.Extract(ctx, propagation.HeaderCarrier(r.Header))
-	ctx, span := o.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),
+	ctx, span := o.tracer.Start(ctx, spanNameOf(r), trace.WithSpanKind(trace.SpanKindServer),
 		trace.WithTimestamp(m.Start), trace.WithAttributes(requestAttributes(r)...))
 	m.Span = span
 	return ctx, m

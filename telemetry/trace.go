@@ -81,12 +81,39 @@ func TracesFromEnv(ctx context.Context, getenv func(string) string, version, nod
 // requestAttributes are a request span's attributes at its start
 // (OpenTelemetry's HTTP semantic conventions).
 func requestAttributes(r *http.Request) []attribute.KeyValue {
-	return []attribute.KeyValue{
-		attribute.String("http.request.method", r.Method),
+	method := knownMethod(r.Method)
+	attrs := []attribute.KeyValue{
+		attribute.String("http.request.method", method),
 		attribute.String("url.path", r.URL.Path),
 		attribute.String("server.address", r.Host),
 		attribute.String("network.protocol.version", fmt.Sprintf("%d.%d", r.ProtoMajor, r.ProtoMinor)),
 	}
+	if method != r.Method {
+		attrs = append(attrs, attribute.String("http.request.method_original", r.Method))
+	}
+	return attrs
+}
+
+// knownMethod returns method if it is one of HTTP's registered methods
+// and "_OTHER" otherwise, as OpenTelemetry's HTTP conventions say: the
+// method comes from the client, and span names and attributes built from
+// any token it sends would have no bound.
+func knownMethod(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return method
+	}
+	return "_OTHER"
+}
+
+// spanNameOf is a request span's name before it is routed: its method, or
+// "HTTP" for a method knownMethod does not know.
+func spanNameOf(r *http.Request) string {
+	if m := knownMethod(r.Method); m != "_OTHER" {
+		return m
+	}
+	return "HTTP"
 }
 
 // endRequestSpan names a request's span after its route ("GET /hello/..."),
