@@ -90,8 +90,9 @@ const (
 )
 
 // ErrReserved is matched by errors for modules that already use the names
-// Instrument adds: an import from ImportModule or an export named
-// FuelExport.
+// Instrument adds: an import from ImportModule, or an import or export
+// named FuelExport (in a component, an import of another module's fuel
+// counter).
 var ErrReserved = errors.New("module uses a name reserved for metering")
 
 // Section ids.

@@ -70,8 +70,13 @@ func (m *module) imports(b []byte) ([]byte, error) {
 		if string(mod) == ImportModule {
 			return nil, fmt.Errorf("%w: it imports from %q", ErrReserved, ImportModule)
 		}
-		if _, err := r.vec(); err != nil {
+		name, err := r.vec()
+		if err != nil {
 			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+		if string(name) == FuelExport {
+			// In a component, another step's fuel counter.
+			return nil, fmt.Errorf("%w: it imports %q from %q", ErrReserved, FuelExport, mod)
 		}
 		kind, err := r.byte()
 		if err != nil {
