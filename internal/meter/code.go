@@ -108,13 +108,16 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		case op == 0x05: // else: so is the else arm
 			top.cur = newRegion(r.pos, false)
 		case op == 0x03: // loop: its body is a region, charged and checked at its start
-			if _, err := m.blockType(r); err != nil {
+			bt, err := m.blockType(r)
+			if err != nil {
 				return nil, err
 			}
-			f := frame{kind: op, wrapped: r.pos-start == 2, wraps: top.wraps}
+			// Only a loop without parameters can be wrapped: the blocks
+			// around it take none.
+			f := frame{kind: op, wrapped: bt < 0 || m.typeParams[bt] == 0, wraps: top.wraps}
 			if f.wrapped { // see wrapOpen
 				f.wraps++
-				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1])})
+				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1 : r.pos])})
 			}
 			f.cur = newRegion(r.pos, true)
 			regions[f.cur].wrapped = f.wrapped
@@ -321,8 +324,8 @@ type frame struct {
 	wraps   int    // wrapped loops open, this one included
 }
 
-// A loop whose block type is empty or one value type (no parameters) is
-// wrapped so that the refuel call is outside it: a call inside a loop, even
+// A loop whose block type is empty, one value type or a type without
+// parameters is wrapped so that the refuel call is outside it: a call inside a loop, even
 // one never taken, makes wazero keep the loop's values in memory (about a
 // tenth slower on compute-bound code). The loop L becomes
 //
@@ -344,8 +347,9 @@ type frame struct {
 //
 // The check is at the top of the body, before any of it runs, so leaving
 // and entering L again there changes nothing but the fuel.
-func wrapOpen(blockType byte) []byte {
-	return []byte{0x02, blockType, 0x03, 0x40, 0x02, 0x40}
+func wrapOpen(blockType []byte) []byte {
+	out := append([]byte{0x02}, blockType...)
+	return append(out, 0x03, 0x40, 0x02, 0x40)
 }
 
 // loopClose appends what follows a wrapped loop's end (see wrapOpen).
