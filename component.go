@@ -108,7 +108,7 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	// Instantiate one graph, calling nothing, so a mismatch between the
 	// core modules fails the deploy rather than every request.
 	ictx := context.WithValue(ctx, componentState{}, &wasi.State{})
-	ictx = plan.WithRun(ictx, &plan.Run{Instance: canon.NewInstance(nil)})
+	ictx = plan.WithRun(ictx, &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost})
 	g, err := c.Instantiate(ictx)
 	if err != nil {
 		c.Close(ctx)
@@ -150,7 +150,7 @@ func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hosta
 	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
 	defer func() { err = finish(err) }()
 	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
-	r := &plan.Run{Instance: canon.NewInstance(nil)}
+	r := &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
 	if err != nil {

@@ -136,6 +136,7 @@ func extismFuncs() []engine.HostFunc {
 		}},
 		{"input_offset", nil, []engine.ValueType{I64}, func(st *state, s []uint64) {
 			if st.inputOff == 0 {
+				engine.ChargeHost(st.ctx, uint64(len(st.input))) // the copy
 				st.inputOff = st.newBlock(st.input)
 			}
 			s[0] = st.inputOff
@@ -143,11 +144,15 @@ func extismFuncs() []engine.HostFunc {
 		{"length", []engine.ValueType{I64}, []engine.ValueType{I64}, func(st *state, s []uint64) { s[0] = st.k.length(s[0]) }},
 		{"length_unsafe", []engine.ValueType{I64}, []engine.ValueType{I64}, func(st *state, s []uint64) { s[0] = st.k.length(s[0]) }},
 		{"alloc", []engine.ValueType{I64}, []engine.ValueType{I64}, func(st *state, s []uint64) {
+			engine.ChargeHost(st.ctx, s[0]) // zeroing, growing
 			off, err := st.k.alloc(s[0])
 			st.check(err)
 			s[0] = off
 		}},
-		{"free", []engine.ValueType{I64}, nil, func(st *state, s []uint64) { st.k.free(s[0]) }},
+		{"free", []engine.ValueType{I64}, nil, func(st *state, s []uint64) {
+			engine.ChargeHost(st.ctx, st.k.length(s[0])) // zeroing
+			st.k.free(s[0])
+		}},
 		{"load_u8", []engine.ValueType{I64}, []engine.ValueType{I32}, func(st *state, s []uint64) {
 			v, err := st.k.loadU8(s[0])
 			st.check(err)
@@ -234,6 +239,7 @@ func outputSet(st *state, s []uint64) {
 	}
 	b, err := st.k.span(off, n, "output_set")
 	st.check(err)
+	engine.ChargeHost(st.ctx, n) // the copy
 	st.output = append(st.output[:0], b...)
 }
 
@@ -254,6 +260,7 @@ func varSet(st *state, s []uint64) {
 		return
 	}
 	v := st.block(s[1], "var_set value")
+	engine.ChargeHost(st.ctx, uint64(len(v))) // the copy
 	if size := st.vars.size + len(key) + len(v); size > st.p.cfg.MaxVarBytes {
 		st.fail(fmt.Errorf("var_set %q: the variable store is full: %d bytes of variables would exceed the limit of %d (Config.MaxVarBytes)", key, size, st.p.cfg.MaxVarBytes))
 	}

@@ -111,10 +111,11 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 	hb := rt.rt.NewHostModuleBuilder(componentHost)
 	for j, h := range spec.Host {
 		fn := h.Fn
-		hb.NewFunctionBuilder().WithGoFunction(api.GoFunc(func(ctx context.Context, stack []uint64) {
+		hb.NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
 			if c.snapshotting {
 				panic(errSnapshotHostCall)
 			}
+			hostEnter(ctx, mod) // hostcharge.go
 			if err := fn(ctx, stack); err != nil {
 				var ex interface{ ExitCode() uint32 }
 				if errors.As(err, &ex) {

@@ -67,10 +67,18 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
 		instrumented = append(instrumented, cm)
 	}
 
+	// The start functions run at deploy, with no call's deadline: bounded
+	// as a reactor's initialization is (a start function that loops
+	// forever would hold the deploy, and a core, for good).
+	startCtx, cancel := context.WithTimeout(ctx, preinitTimeout)
 	c.snapshotting = true
-	g, err := c.instantiate(ctx, instrumented, false)
+	g, err := c.instantiate(startCtx, instrumented, false)
 	c.snapshotting = false
+	cancel()
 	if err != nil {
+		if startCtx.Err() != nil && ctx.Err() == nil {
+			return fmt.Errorf("the start functions did not finish within %s: %w", preinitTimeout, err)
+		}
 		return err
 	}
 	defer g.Close(ctx)

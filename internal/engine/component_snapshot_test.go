@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wisphq/wisp/internal/component/wasi"
 )
@@ -146,4 +147,44 @@ func FuzzRewriteStepForSnapshot(f *testing.F) {
 		_, _ = hasDataSegments(b)
 		_, _ = rewriteStepForSnapshot(b, n, map[uint32]uint64{n: 1<<63 | 5, n + 1: 0xFFFFFFFF})
 	})
+}
+
+// TestComponentSnapshotStartLoops compiles a component whose core start
+// function never returns: the snapshot taken at compile ran it with the
+// deploy's context, which has no deadline, and the compile never
+// finished. It is bounded by preinitTimeout now, and the component is
+// compiled without a snapshot (each run then runs the start function
+// under its own deadline).
+func TestComponentSnapshotStartLoops(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a start function for preinitTimeout (10s)")
+	}
+	// (memory (export "memory") 1) (func $s (loop (br 0))) (start $s)
+	step := []byte{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00,
+		0x01, 0x04, 0x01, 0x60, 0x00, 0x00, // type 0: [] -> []
+		0x03, 0x02, 0x01, 0x00, // func 0: type 0
+		0x05, 0x03, 0x01, 0x00, 0x01, // memory: 1 page
+		0x07, 0x0A, 0x01, 0x06, 'm', 'e', 'm', 'o', 'r', 'y', 0x02, 0x00, // export memory
+		0x08, 0x01, 0x00, // start: func 0
+		0x0A, 0x09, 0x01, 0x07, 0x00, 0x03, 0x40, 0x0C, 0x00, 0x0B, 0x0B} // loop br 0
+	e := newEngine(t, "")
+	done := make(chan error, 1)
+	var c *Component
+	go func() {
+		var err error
+		c, err = e.CompileComponent(context.Background(), ComponentSpec{Steps: [][]byte{step}}, 1<<20)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close(context.Background())
+		if c.snapshotted {
+			t.Fatal("snapshotted a graph whose start function never returned")
+		}
+	case <-time.After(2 * time.Minute): // a hang guard, not a timing
+		t.Fatal("CompileComponent did not return: the start function ran unbounded")
+	}
 }

@@ -109,6 +109,7 @@ func environFrom(ctx context.Context) *environ {
 // environSizesGet writes the number of variables and the size of their
 // buffer.
 func environSizesGet(ctx context.Context, mod api.Module, stack []uint64) {
+	hostEnter(ctx, mod)
 	sizesGet(environFrom(ctx), mod, stack)
 }
 
@@ -128,6 +129,7 @@ func sizesGet(env *environ, mod api.Module, stack []uint64) {
 // environGet writes a pointer to each variable at environ and the
 // variables themselves at environBuf.
 func environGet(ctx context.Context, mod api.Module, stack []uint64) {
+	hostEnter(ctx, mod)
 	stringsGet(environFrom(ctx), mod, stack)
 }
 

@@ -77,8 +77,11 @@ func markDirty(ctx context.Context) {
 }
 
 // exportWASIWatched exports into b, which already holds wazero's WASI
-// functions, a wrapper for each function that can change an instance's
-// host-side state (see above). The wrappers call wazero's own
+// functions, a wrapper for each function (environ_get and
+// environ_sizes_get aside, instantiateWASI's own): it stops the call when
+// its context has ended and charges the function's work by bytes
+// (hostcharge.go), and for those that can change an instance's host-side
+// state, records it (see above). The wrappers call wazero's own
 // implementations, which it hands out through FunctionDefinition.GoFunction
 // of a host module compiled (never instantiated) for the purpose.
 func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModuleBuilder) error {
@@ -98,6 +101,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 		switch {
 		case name == "args_sizes_get":
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
+				hostEnter(ctx, mod)
 				if args, ok := ctx.Value(argsKey{}).(*environ); ok {
 					sizesGet(args, mod, stack)
 					return
@@ -106,16 +110,23 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 			}
 		case name == "args_get":
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
+				hostEnter(ctx, mod)
 				if args, ok := ctx.Value(argsKey{}).(*environ); ok {
 					stringsGet(args, mod, stack)
 					return
 				}
 				fn.Call(ctx, mod, stack)
 			}
+		case name == "environ_get" || name == "environ_sizes_get":
+			continue // instantiateWASI's own
 		case stateless[name]:
-			continue
+			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
+				enterWASI(ctx, name, mod, stack)
+				fn.Call(ctx, mod, stack)
+			}
 		case stdioOnly[name]:
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
+				enterWASI(ctx, name, mod, stack)
 				if fd := uint32(stack[0]); fd > 2 {
 					markDirty(ctx)
 				}
@@ -123,6 +134,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 			}
 		default:
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
+				enterWASI(ctx, name, mod, stack)
 				markDirty(ctx)
 				fn.Call(ctx, mod, stack)
 			}
@@ -134,4 +146,13 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 			Export(name)
 	}
 	return nil
+}
+
+// enterWASI starts a WASI function's wrapper: hostEnter, and the charge
+// for its operands' bytes (wasiBytes).
+func enterWASI(ctx context.Context, name string, mod api.Module, stack []uint64) {
+	hostEnter(ctx, mod)
+	if n := wasiBytes(name, mod, stack); n > freeHostBytes {
+		chargeHost(ctx, n)
+	}
 }

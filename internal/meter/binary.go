@@ -133,8 +133,9 @@ func sections(wasm []byte) ([]section, error) {
 }
 
 // constExpr copies a constant expression from r to out, renumbering the
-// functions ref.func names, up to and including its end.
-func constExpr(r *reader, out []byte, fn func(uint32) uint32) ([]byte, error) {
+// functions ref.func names, up to and including its end. globals is the
+// number of globals it may read: a global.get past them is an error.
+func (m *module) constExpr(r *reader, out []byte, globals uint32) ([]byte, error) {
 	for {
 		start := r.pos
 		op, err := r.byte()
@@ -153,14 +154,19 @@ func constExpr(r *reader, out []byte, fn func(uint32) uint32) ([]byte, error) {
 		case 0x44: // f64.const
 			err = r.skip(8)
 		case 0x23: // global.get
-			_, err = r.u32()
+			var g uint32
+			if g, err = r.u32(); err == nil {
+				err = checkGlobal(g, globals)
+			}
 		case 0xD0: // ref.null
 			_, err = r.byte()
 		case 0xD2: // ref.func
 			var f uint32
 			if f, err = r.u32(); err == nil {
-				out = appendU32(append(out, op), fn(f))
-				continue
+				if f, err = m.fn(f); err == nil {
+					out = appendU32(append(out, op), f)
+					continue
+				}
 			}
 		case 0xFD: // v128.const
 			var sub uint32

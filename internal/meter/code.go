@@ -96,25 +96,28 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		regions[cur].cost += weight(op)
 		switch {
 		case op == 0x02: // block: its code runs on in the enclosing region
-			if err := r.blockType(); err != nil {
+			if _, err := m.blockType(r); err != nil {
 				return nil, err
 			}
 			frames = append(frames, frame{kind: op, cur: cur, wraps: top.wraps})
 		case op == 0x04: // if: the then arm is a region
-			if err := r.blockType(); err != nil {
+			if _, err := m.blockType(r); err != nil {
 				return nil, err
 			}
 			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, false), wraps: top.wraps})
 		case op == 0x05: // else: so is the else arm
 			top.cur = newRegion(r.pos, false)
 		case op == 0x03: // loop: its body is a region, charged and checked at its start
-			if err := r.blockType(); err != nil {
+			bt, err := m.blockType(r)
+			if err != nil {
 				return nil, err
 			}
-			f := frame{kind: op, wrapped: r.pos-start == 2, wraps: top.wraps}
+			// Only a loop without parameters can be wrapped: the blocks
+			// around it take none.
+			f := frame{kind: op, wrapped: bt < 0 || m.typeParams[bt] == 0, wraps: top.wraps}
 			if f.wrapped { // see wrapOpen
 				f.wraps++
-				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1])})
+				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1 : r.pos])})
 			}
 			f.cur = newRegion(r.pos, true)
 			regions[f.cur].wrapped = f.wrapped
@@ -140,7 +143,30 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			if op == 0x10 && f < m.funcImports {
 				regions[cur].cost += HostCallCost
 			}
-			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: m.fn(f)})
+			nf, err := m.fn(f)
+			if err != nil {
+				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
+			}
+			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: nf})
+		case op == 0x23 || op == 0x24: // global.get, global.set: not the counter
+			g, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			if err := checkGlobal(g, m.globals); err != nil {
+				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
+			}
+		case op == 0x11: // call_indirect: not the refuel function's type
+			t, err := r.u32()
+			if err != nil {
+				return nil, err
+			}
+			if t >= m.refuelType {
+				return nil, fmt.Errorf("instruction at offset %d: type %d does not exist", start, t)
+			}
+			if _, err := r.u32(); err != nil { // table
+				return nil, err
+			}
 		case op == 0x0C || op == 0x0D || op == 0x0E: // br, br_if, br_table
 			at := r.pos
 			n := uint32(1)
@@ -298,8 +324,8 @@ type frame struct {
 	wraps   int    // wrapped loops open, this one included
 }
 
-// A loop whose block type is empty or one value type (no parameters) is
-// wrapped so that the refuel call is outside it: a call inside a loop, even
+// A loop whose block type is empty, one value type or a type without
+// parameters is wrapped so that the refuel call is outside it: a call inside a loop, even
 // one never taken, makes wazero keep the loop's values in memory (about a
 // tenth slower on compute-bound code). The loop L becomes
 //
@@ -321,8 +347,9 @@ type frame struct {
 //
 // The check is at the top of the body, before any of it runs, so leaving
 // and entering L again there changes nothing but the fuel.
-func wrapOpen(blockType byte) []byte {
-	return []byte{0x02, blockType, 0x03, 0x40, 0x02, 0x40}
+func wrapOpen(blockType []byte) []byte {
+	out := append([]byte{0x02}, blockType...)
+	return append(out, 0x03, 0x40, 0x02, 0x40)
 }
 
 // loopClose appends what follows a wrapped loop's end (see wrapOpen).
@@ -365,17 +392,42 @@ func (m *module) check(out []byte, local uint32) []byte {
 	return append(out, 0x0B) // end
 }
 
-// blockType skips a block type: empty, a value type, or a type index.
-func (r *reader) blockType() error {
+// blockType reads a block type: empty or a value type (-1 is returned), or
+// a type index, which must be one of the module's own types, not the
+// refuel function's (a valid module cannot name it; a rewritten one
+// could).
+func (m *module) blockType(r *reader) (int64, error) {
 	if r.pos >= len(r.b) {
-		return errTruncated
+		return 0, errTruncated
 	}
 	switch r.b[r.pos] {
 	case 0x40, 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
 		r.pos++
-		return nil
+		return -1, nil
 	}
-	return r.signed(33)
+	var v int64
+	var shift uint
+	for {
+		c, err := r.byte()
+		if err != nil {
+			return 0, err
+		}
+		v |= int64(c&0x7F) << shift
+		shift += 7
+		if c&0x80 == 0 {
+			if c&0x40 != 0 && shift < 64 {
+				v |= -1 << shift
+			}
+			break
+		}
+		if shift >= 35 {
+			return 0, errors.New("block type too long")
+		}
+	}
+	if v < 0 || v >= int64(m.refuelType) {
+		return 0, fmt.Errorf("block type %d does not exist", v)
+	}
+	return v, nil
 }
 
 func (r *reader) memarg() error {

@@ -16,7 +16,10 @@ import (
 // FuzzInstrument mutates valid modules (this package's testdata and the
 // repository's small modules): whenever wazero accepts the input, the
 // instrumenter must rewrite it (unless it uses a reserved name) into a
-// module wazero accepts too. It never panics on any input.
+// module wazero accepts too; whenever wazero refuses the input, it must
+// refuse the rewritten module too (the engine hands wazero only that one:
+// an invalid module naming the index of the added fuel counter became a
+// valid one that set its own fuel). It never panics on any input.
 func FuzzInstrument(f *testing.F) {
 	for _, path := range repoModules(f) {
 		wasm, err := os.ReadFile(path)
@@ -35,6 +38,9 @@ func FuzzInstrument(f *testing.F) {
 			return
 		}
 		if !accepts(ctx, rt, wasm) {
+			if ierr == nil && accepts(ctx, rt, out) {
+				t.Fatal("wazero refuses the module but accepts its instrumented form")
+			}
 			return
 		}
 		if errors.Is(ierr, meter.ErrReserved) {

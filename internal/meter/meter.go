@@ -53,6 +53,11 @@
 // The functions here do not validate modules: they expect modules wazero
 // will accept, and return an error rather than panic on anything they
 // cannot read. A module the rewriter cannot read must not run unmetered.
+// They do check every index that could name what they add: a global index
+// past the module's globals (the fuel counter), a type index past its
+// types (the refuel type) and a function index past its functions are
+// errors, so that an invalid module never becomes a valid one that reads
+// or sets its own fuel.
 package meter
 
 import (
@@ -85,8 +90,9 @@ const (
 )
 
 // ErrReserved is matched by errors for modules that already use the names
-// Instrument adds: an import from ImportModule or an export named
-// FuelExport.
+// Instrument adds: an import from ImportModule, or an import or export
+// named FuelExport (in a component, an import of another module's fuel
+// counter).
 var ErrReserved = errors.New("module uses a name reserved for metering")
 
 // Section ids.
@@ -112,13 +118,36 @@ type module struct {
 	named       bool // the function names subsection has been written
 }
 
-// fn renumbers a function index for the added import, which comes after
+// shift renumbers a function index for the added import, which comes after
 // the module's own imports.
-func (m *module) fn(i uint32) uint32 {
+func (m *module) shift(i uint32) uint32 {
 	if i >= m.funcImports {
 		return i + 1
 	}
 	return i
+}
+
+// fn renumbers a function index the module uses, for the added import.
+// An index past the module's functions is an error: shifted, it would
+// name a function of the rewritten module (the last index, the module's
+// last function or, unshifted, the refuel import) and an invalid module
+// would become a valid one.
+func (m *module) fn(i uint32) (uint32, error) {
+	if n := m.funcImports + uint32(len(m.funcTypes)); i >= n {
+		return 0, fmt.Errorf("function index %d out of range (%d functions)", i, n)
+	}
+	return m.shift(i), nil
+}
+
+// global checks a global index the module uses: one past its globals
+// would be the added fuel counter, which a guest must not read or write.
+// limit is the number of globals in scope (the imported ones in a global
+// initializer).
+func checkGlobal(i, limit uint32) error {
+	if i >= limit {
+		return fmt.Errorf("global index %d out of range (%d globals)", i, limit)
+	}
+	return nil
 }
 
 // Instrument returns wasm rewritten to meter its execution (see the package
@@ -162,7 +191,10 @@ func Instrument(wasm []byte) ([]byte, error) {
 		if err != nil || !r.done() {
 			return nil, errors.New("start section: malformed")
 		}
-		bodies[secStart] = appendU32(nil, m.fn(f))
+		if f, err = m.fn(f); err != nil {
+			return nil, fmt.Errorf("start section: %w", err)
+		}
+		bodies[secStart] = appendU32(nil, f)
 	}
 	if b, ok := byID[secElement]; ok {
 		if bodies[secElement], err = m.elements(b); err != nil {
@@ -316,7 +348,7 @@ func (m *module) functionNames(names map[uint32][]byte) []byte {
 		if !ok {
 			name = fmt.Appendf(nil, "$%d", f)
 		}
-		out = appendU32(out, m.fn(f)) // fn keeps the order: the map stays sorted
+		out = appendU32(out, m.shift(f)) // shift keeps the order: the map stays sorted
 		out = appendVec(out, name)
 	}
 	return out
@@ -361,7 +393,7 @@ func (m *module) nameMap(b []byte, indirect bool) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = appendU32(out, m.fn(f))
+		out = appendU32(out, m.shift(f))
 		start := r.pos
 		if indirect {
 			k, err := r.u32()

@@ -215,6 +215,13 @@ func TestInstrumentRefusesReservedNames(t *testing.T) {
 	if _, err := meter.Instrument(metered); !errors.Is(err, meter.ErrReserved) {
 		t.Fatalf("instrumenting twice: %v, want ErrReserved", err)
 	}
+	// An import of another module's fuel counter (in a component, another
+	// step's): (import "step" "wisp.meter.fuel" (global (mut i64))).
+	imp := append([]byte{0x00, 0x61, 0x73, 0x6D, 0x01, 0x00, 0x00, 0x00, 0x02, 0x19, 0x01, 0x04, 's', 't', 'e', 'p', 0x0F},
+		append([]byte(meter.FuelExport), 0x03, 0x7E, 0x01)...)
+	if _, err := meter.Instrument(imp); !errors.Is(err, meter.ErrReserved) {
+		t.Fatalf("importing %s: %v, want ErrReserved", meter.FuelExport, err)
+	}
 }
 
 func TestInstrumentRefusesGarbage(t *testing.T) {

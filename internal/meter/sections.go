@@ -70,8 +70,13 @@ func (m *module) imports(b []byte) ([]byte, error) {
 		if string(mod) == ImportModule {
 			return nil, fmt.Errorf("%w: it imports from %q", ErrReserved, ImportModule)
 		}
-		if _, err := r.vec(); err != nil {
+		name, err := r.vec()
+		if err != nil {
 			return nil, fmt.Errorf("import %d: %w", i, err)
+		}
+		if string(name) == FuelExport {
+			// In a component, another step's fuel counter.
+			return nil, fmt.Errorf("%w: it imports %q from %q", ErrReserved, FuelExport, mod)
 		}
 		kind, err := r.byte()
 		if err != nil {
@@ -80,7 +85,11 @@ func (m *module) imports(b []byte) ([]byte, error) {
 		switch kind {
 		case 0x00: // function
 			m.funcImports++
-			_, err = r.u32()
+			var t uint32
+			if t, err = r.u32(); err == nil && t >= m.refuelType {
+				// The refuel function's type is added at index refuelType.
+				err = fmt.Errorf("type %d does not exist", t)
+			}
 		case 0x01: // table: reference type, limits
 			if _, err = r.byte(); err == nil {
 				err = r.limits()
@@ -171,7 +180,9 @@ func (m *module) globalSection(b []byte) ([]byte, error) {
 		}
 		out = append(out, r.b[start:r.pos]...)
 		var err error
-		if out, err = constExpr(r, out, m.fn); err != nil {
+		// An initializer reads imported globals only (and, with extended
+		// constants, those defined before it).
+		if out, err = m.constExpr(r, out, m.globals+i); err != nil {
 			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
 	}
@@ -211,8 +222,14 @@ func (m *module) exports(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
-		if kind == 0x00 {
-			idx = m.fn(idx)
+		switch kind {
+		case 0x00:
+			idx, err = m.fn(idx)
+		case 0x03:
+			err = checkGlobal(idx, m.globals)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
 		out = appendVec(out, name)
 		out = appendU32(append(out, kind), idx)
@@ -260,7 +277,7 @@ func (m *module) element(r *reader, out []byte) ([]byte, error) {
 		out = append(out, r.b[start:r.pos]...)
 	}
 	if flags&1 == 0 { // active: offset
-		if out, err = constExpr(r, out, m.fn); err != nil {
+		if out, err = m.constExpr(r, out, m.globals); err != nil {
 			return nil, err
 		}
 	}
@@ -278,7 +295,7 @@ func (m *module) element(r *reader, out []byte) ([]byte, error) {
 	out = appendU32(out, count)
 	for j := uint32(0); j < count; j++ {
 		if flags&4 != 0 { // expressions
-			if out, err = constExpr(r, out, m.fn); err != nil {
+			if out, err = m.constExpr(r, out, m.globals); err != nil {
 				return nil, err
 			}
 			continue
@@ -287,7 +304,10 @@ func (m *module) element(r *reader, out []byte) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = appendU32(out, m.fn(f))
+		if f, err = m.fn(f); err != nil {
+			return nil, err
+		}
+		out = appendU32(out, f)
 	}
 	return out, nil
 }

@@ -1,11 +1,26 @@
 package plan
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/wisphq/wisp/internal/component/binary"
 	"github.com/wisphq/wisp/internal/component/canon"
+	"github.com/wisphq/wisp/internal/meter"
+	"github.com/wisphq/wisp/internal/preinit"
 )
+
+// reserved returns an error when name is one of the exports the engine
+// adds to every step's module: the fuel counter (meter.FuelExport) and the
+// globals a reused or snapshotted step exports (preinit.GlobalExportPrefix).
+// A step importing or aliasing another's would read or set that step's
+// fuel or state: a guest giving itself fuel runs past its CPU limit.
+func reserved(what, name string) error {
+	if name == meter.FuelExport || strings.HasPrefix(name, preinit.GlobalExportPrefix) {
+		return errorf("%s %q: the name is reserved for Wisp's CPU metering and instance reuse; rename it", what, name)
+	}
+	return nil
+}
 
 // coreInst is what a core instance index denotes: an instantiation step,
 // or (step < 0) a bag of items.
@@ -254,6 +269,9 @@ func (b *builder) coreInstance(e *env, ci binary.CoreInstance) (*coreInst, error
 		if ci == nil {
 			return "", "", errorf("core module %d (instantiation %d) imports %q %q, but no instance is supplied as %q", m.index, k, mod, name, mod)
 		}
+		if err := reserved(fmt.Sprintf("core module %d (instantiation %d) imports %q", m.index, k, mod), name); err != nil {
+			return "", "", err
+		}
 		it := Item{Step: ci.step, Name: name, Host: -1}
 		if ci.step < 0 {
 			var ok bool
@@ -317,6 +335,9 @@ func alias(e *env, a binary.Alias) (any, error) {
 			return nil, errorf("core instance %d is not known", a.Instance)
 		}
 		if ci.step >= 0 {
+			if err := reserved(fmt.Sprintf("alias of core instance %d's export", a.Instance), a.Name); err != nil {
+				return nil, err
+			}
 			return Item{Step: ci.step, Name: a.Name, Host: -1}, nil
 		}
 		it, ok := ci.bag[a.Name]

@@ -25,6 +25,13 @@ type Impl func(ctx context.Context, args []any) ([]any, error)
 type Run struct {
 	Graph    Graph
 	Instance *canon.Instance
+	// Charge, when set, is called by a host function with the number of
+	// bytes it is about to read from or write to the guest's memory
+	// (lifting parameters, lowering results), before it does: the
+	// engine's engine.ChargeHost, which charges them to the run's CPU
+	// account and may stop the call (by panicking, as it is called on
+	// the guest's goroutine).
+	Charge func(ctx context.Context, bytes uint64)
 }
 
 type runKey struct{}
@@ -73,6 +80,39 @@ func (p *Plan) HostCalls(lookup func(iface, fn string) (Impl, *canon.FuncType, b
 	return out, nil
 }
 
+// chargedMemory is a canonical ABI memory whose reads and writes are
+// charged (Run.Charge), chargeChunk bytes at a time: lifting a list of a
+// million small strings reads memory a million times.
+type chargedMemory struct {
+	canon.Memory
+	ctx     context.Context
+	charge  func(context.Context, uint64)
+	pending uint64
+}
+
+// chargeChunk is how many bytes of reads and writes a chargedMemory
+// gathers before it charges them (those left at the end of a host call,
+// fewer, are not).
+const chargeChunk = 64 << 10
+
+func (m *chargedMemory) add(n uint64) {
+	m.pending += n
+	if m.pending >= chargeChunk {
+		n, m.pending = m.pending, 0
+		m.charge(m.ctx, n)
+	}
+}
+
+func (m *chargedMemory) Read(offset, n uint32) ([]byte, bool) {
+	m.add(uint64(n))
+	return m.Memory.Read(offset, n)
+}
+
+func (m *chargedMemory) Write(offset uint32, v []byte) bool {
+	m.add(uint64(len(v)))
+	return m.Memory.Write(offset, v)
+}
+
 func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 	cx := &canon.Context{Encoding: o.Encoding, Instance: r.Instance}
 	if o.Memory != nil {
@@ -81,6 +121,9 @@ func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 			return nil, fmt.Errorf("the component's memory %s is missing", o.Memory)
 		}
 		cx.Memory = m
+		if r.Charge != nil {
+			cx.Memory = &chargedMemory{Memory: m, ctx: ctx, charge: r.Charge}
+		}
 	}
 	if o.Realloc != nil {
 		re := *o.Realloc
