@@ -13,26 +13,31 @@ import (
 
 // mappedFile holds a memory image in an unlinked temporary file, so the
 // kernel shares its pages between instances and copies only those an
-// instance writes.
+// instance writes. An image of at most keptImage bytes is held in memory
+// only (bytes), with no file: each instance copies it in, and a reset
+// copies it back whole, which for a few pages costs less than the system
+// calls a mapping takes, and holds no descriptor (a node with thousands of
+// small command apps would otherwise hold two descriptors for each).
 type mappedFile struct {
-	f *os.File
+	f *os.File // nil for a kept image
 	// pagemap is /proc/self/pagemap, from which a reused instance's
 	// reset learns which pages it wrote (mappedMemory.reset); nil where
-	// it cannot be read.
+	// it cannot be read, and for a kept image.
 	pagemap *os.File
-	// bytes is the image itself when it is at most keptImage bytes: a
-	// reset copies the pages an instance wrote back from it, where it
-	// would otherwise read the file (a system call per run of pages).
+	// bytes is the image itself when it is at most keptImage bytes.
 	bytes []byte
 }
 
-// keptImage is the largest image also kept in memory (see mappedFile):
+// keptImage is the largest image held in memory only (see mappedFile):
 // a C command's memory is a few pages, a Go reactor's megabytes.
 const keptImage = 256 << 10
 
-// openMappedFile writes data to a new unlinked file; ok is always true
-// here.
+// openMappedFile writes data to a new unlinked file, or keeps it in memory
+// when it is at most keptImage bytes; ok is always true here.
 func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
+	if len(data) <= keptImage {
+		return mappedFile{bytes: append([]byte(nil), data...)}, true, nil
+	}
 	f, err := os.CreateTemp("", "wisp-snapshot-*")
 	if err != nil {
 		return mappedFile{}, false, err
@@ -48,28 +53,32 @@ func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 	if err != nil {
 		pagemap = nil // resets map the image again instead
 	}
-	mf = mappedFile{f: f, pagemap: pagemap}
-	if len(data) <= keptImage {
-		mf.bytes = append([]byte(nil), data...)
-	}
-	return mf, true, nil
+	return mappedFile{f: f, pagemap: pagemap}, true, nil
 }
 
 func (mf mappedFile) close() error {
 	if mf.pagemap != nil {
 		mf.pagemap.Close()
 	}
+	if mf.f == nil {
+		return nil
+	}
 	return mf.f.Close()
 }
 
 func (mf mappedFile) copyTo(buf []byte) error {
+	if mf.f == nil {
+		copy(buf, mf.bytes)
+		return nil
+	}
 	_, err := mf.f.ReadAt(buf, 0)
 	return err
 }
 
 // instanceMemory returns a copy-on-write mapping of the image (size bytes)
-// inside a reservation of limit bytes, or nil if mapping fails. held counts
-// the memory's length while it lives (an upper bound of what it touches).
+// inside a reservation of limit bytes (a kept image copied in instead), or
+// nil if mapping fails. held counts the memory's length while it lives (an
+// upper bound of what it touches).
 func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) experimentalMemory {
 	if size == 0 || limit < uint64(size) {
 		return nil
@@ -78,6 +87,10 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) 
 		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
 	if err != nil {
 		return nil
+	}
+	if mf.f == nil {
+		copy(region, mf.bytes[:size])
+		return &mappedMemory{region: region, held: held, file: mf, imageSize: size}
 	}
 	conn, err := mf.f.SyscallConn()
 	if err != nil {
@@ -145,6 +158,12 @@ func (m *mappedMemory) reset() bool {
 	if m.done.Load() || m.size != uint64(m.imageSize) {
 		return false
 	}
+	if m.file.f == nil { // a kept image: copied back whole
+		copy(m.region[:m.imageSize], m.file.bytes)
+		m.held.Add(int64(m.imageSize) - m.counted)
+		m.counted = int64(m.imageSize)
+		return true
+	}
 	private, ok := int64(0), false
 	if m.file.pagemap != nil {
 		private, ok = m.restoreWritten()
@@ -202,9 +221,7 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		for j < pages && written(j) {
 			j++
 		}
-		if m.file.bytes != nil {
-			copy(m.region[i*ps:j*ps], m.file.bytes[i*ps:j*ps])
-		} else if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
+		if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
 			return 0, false // the caller maps the image again
 		}
 		private += int64((j - i) * ps)
