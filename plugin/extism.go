@@ -251,21 +251,25 @@ func varSet(st *state, s []uint64) {
 	if st.vars == nil {
 		st.vars = &vars{m: map[string][]byte{}}
 	}
+	others := st.vars.size // the store's size without key's present value
 	if old, ok := st.vars.m[key]; ok {
-		st.vars.size -= len(key) + len(old)
-		delete(st.vars.m, key)
+		others -= len(key) + len(old)
 	}
 	st.k.free(s[0])
 	if s[1] == 0 { // Extism: a zero value offset removes the variable
+		delete(st.vars.m, key)
+		st.vars.size = others
 		return
 	}
 	v := st.block(s[1], "var_set value")
 	engine.ChargeHost(st.ctx, uint64(len(v))) // the copy
-	if size := st.vars.size + len(key) + len(v); size > st.p.cfg.MaxVarBytes {
+	// Checked before anything changes: a refused var_set leaves the
+	// variable as it was.
+	if size := others + len(key) + len(v); size > st.p.cfg.MaxVarBytes {
 		st.fail(fmt.Errorf("var_set %q: the variable store is full: %d bytes of variables would exceed the limit of %d (Config.MaxVarBytes)", key, size, st.p.cfg.MaxVarBytes))
 	}
 	st.vars.m[key] = append([]byte(nil), v...)
-	st.vars.size += len(key) + len(v)
+	st.vars.size = others + len(key) + len(v)
 	st.k.free(s[1])
 }
 

@@ -61,7 +61,9 @@ func (k *kernel) alloc(n uint64) (uint64, error) {
 		if k.top <= uint64(cap(k.buf)) {
 			k.buf = k.buf[:k.top]
 		} else {
-			grown := make([]byte, k.top, max(k.top, 2*uint64(cap(k.buf)), 4096))
+			// Doubling, but never past the limit: the buffer is the
+			// call's Extism memory, and the limit bounds what it holds.
+			grown := make([]byte, k.top, max(k.top, min(2*uint64(cap(k.buf)), k.limit), min(4096, k.limit)))
 			copy(grown, k.buf)
 			k.buf = grown
 		}
