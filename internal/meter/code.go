@@ -3,12 +3,14 @@ package meter
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 // code returns the code section with every function body instrumented.
 func (m *module) code(b []byte) ([]byte, error) {
-	r := &reader{b: b}
-	n, err := r.u32()
+	r := &reader{B: b}
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
@@ -16,9 +18,9 @@ func (m *module) code(b []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%d bodies for %d functions", n, len(m.funcTypes))
 	}
 	out := make([]byte, 0, len(b)+len(b)/4+16)
-	out = appendU32(out, n)
+	out = wasmbin.AppendU32(out, n)
 	for i := uint32(0); i < n; i++ {
-		body, err := r.vec()
+		body, err := r.Vec()
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", m.funcImports+i, err)
 		}
@@ -26,9 +28,9 @@ func (m *module) code(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", m.funcImports+i, err)
 		}
-		out = appendVec(out, nb)
+		out = wasmbin.AppendVec(out, nb)
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last function body")
 	}
 	return out, nil
@@ -56,24 +58,24 @@ const (
 
 // body instruments one function body (locals and expression).
 func (m *module) body(b []byte, params uint32) ([]byte, error) {
-	r := &reader{b: b}
-	groups, err := r.u32()
+	r := &reader{B: b}
+	groups, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	localsStart := r.pos // the count may be padded: re-encoded below
+	localsStart := r.Pos // the count may be padded: re-encoded below
 	locals := uint64(params)
 	for i := uint32(0); i < groups; i++ {
-		c, err := r.u32()
+		c, err := r.U32()
 		if err != nil {
 			return nil, err
 		}
-		if _, err := r.byte(); err != nil {
+		if _, err := r.Byte(); err != nil {
 			return nil, err
 		}
 		locals += uint64(c)
 	}
-	expr := r.pos
+	expr := r.Pos
 
 	var edits []edit
 	var regions []region
@@ -86,8 +88,8 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	frames := []frame{{kind: 0x00, cur: newRegion(expr, true)}} // the function's body
 	bulk := false
 	for len(frames) > 0 {
-		start := r.pos
-		op, err := r.byte()
+		start := r.Pos
+		op, err := r.Byte()
 		if err != nil {
 			return nil, err
 		}
@@ -104,9 +106,9 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			if _, err := m.blockType(r); err != nil {
 				return nil, err
 			}
-			frames = append(frames, frame{kind: op, cur: newRegion(r.pos, false), wraps: top.wraps})
+			frames = append(frames, frame{kind: op, cur: newRegion(r.Pos, false), wraps: top.wraps})
 		case op == 0x05: // else: so is the else arm
-			top.cur = newRegion(r.pos, false)
+			top.cur = newRegion(r.Pos, false)
 		case op == 0x03: // loop: its body is a region, charged and checked at its start
 			bt, err := m.blockType(r)
 			if err != nil {
@@ -117,26 +119,26 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			f := frame{kind: op, wrapped: bt < 0 || m.typeParams[bt] == 0, wraps: top.wraps}
 			if f.wrapped { // see wrapOpen
 				f.wraps++
-				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1 : r.pos])})
+				edits = append(edits, edit{pos: start, end: start, kind: editBytes, data: wrapOpen(b[start+1 : r.Pos])})
 			}
-			f.cur = newRegion(r.pos, true)
+			f.cur = newRegion(r.Pos, true)
 			regions[f.cur].wrapped = f.wrapped
 			frames = append(frames, f)
 		case op == 0x0B: // end
 			kind, wrapped := top.kind, top.wrapped
 			frames = frames[:len(frames)-1]
 			if wrapped {
-				edits = append(edits, edit{pos: r.pos, end: r.pos, kind: editLoopClose})
+				edits = append(edits, edit{pos: r.Pos, end: r.Pos, kind: editLoopClose})
 			}
 			// The code after a block's end is reached by branches to it as
 			// well as from the block (a switch's cases): a region. After
 			// an if or a loop, the enclosing region goes on.
 			if kind == 0x02 && len(frames) > 0 {
-				frames[len(frames)-1].cur = newRegion(r.pos, false)
+				frames[len(frames)-1].cur = newRegion(r.Pos, false)
 			}
 		case op == 0x10 || op == 0xD2: // call, ref.func
-			at := r.pos
-			f, err := r.u32()
+			at := r.Pos
+			f, err := r.U32()
 			if err != nil {
 				return nil, err
 			}
@@ -147,9 +149,9 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			if err != nil {
 				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
 			}
-			edits = append(edits, edit{pos: at, end: r.pos, kind: editFunc, value: nf})
+			edits = append(edits, edit{pos: at, end: r.Pos, kind: editFunc, value: nf})
 		case op == 0x23 || op == 0x24: // global.get, global.set: not the counter
-			g, err := r.u32()
+			g, err := r.U32()
 			if err != nil {
 				return nil, err
 			}
@@ -157,21 +159,21 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
 			}
 		case op == 0x11: // call_indirect: not the refuel function's type
-			t, err := r.u32()
+			t, err := r.U32()
 			if err != nil {
 				return nil, err
 			}
 			if t >= m.refuelType {
 				return nil, fmt.Errorf("instruction at offset %d: type %d does not exist", start, t)
 			}
-			if _, err := r.u32(); err != nil { // table
+			if _, err := r.U32(); err != nil { // table
 				return nil, err
 			}
 		case op == 0x0C || op == 0x0D || op == 0x0E: // br, br_if, br_table
-			at := r.pos
+			at := r.Pos
 			n := uint32(1)
 			if op == 0x0E {
-				if n, err = r.u32(); err != nil {
+				if n, err = r.U32(); err != nil {
 					return nil, err
 				}
 				n++
@@ -179,10 +181,10 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 			moved := false
 			var labels []byte
 			if op == 0x0E {
-				labels = appendU32(labels, n-1)
+				labels = wasmbin.AppendU32(labels, n-1)
 			}
 			for ; n > 0; n-- {
-				l, err := r.u32()
+				l, err := r.U32()
 				if err != nil {
 					return nil, err
 				}
@@ -193,13 +195,13 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				// between it and its target.
 				crossed := top.wraps - frames[len(frames)-1-int(l)].wraps
 				moved = moved || crossed > 0
-				labels = appendU32(labels, l+3*uint32(crossed))
+				labels = wasmbin.AppendU32(labels, l+3*uint32(crossed))
 			}
 			if moved {
-				edits = append(edits, edit{pos: at, end: r.pos, kind: editBytes, data: labels})
+				edits = append(edits, edit{pos: at, end: r.Pos, kind: editBytes, data: labels})
 			}
 		case op == 0xFC:
-			sub, err := r.u32()
+			sub, err := r.U32()
 			if err != nil {
 				return nil, err
 			}
@@ -211,16 +213,16 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				edits = append(edits, edit{pos: start, end: start, kind: editChargeTable})
 				bulk = true
 			}
-			if err := r.prefixedFC(sub); err != nil {
+			if err := skipPrefixedFC(r, sub); err != nil {
 				return nil, err
 			}
 		default:
-			if err := r.immediates(op); err != nil {
+			if err := skipImmediates(r, op); err != nil {
 				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
 			}
 		}
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the function's end")
 	}
 	// At least 1 on entry, so that an instance's first call finds the
@@ -237,11 +239,11 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 	fuel, scratch := uint32(locals), uint32(locals)+1
 	out := make([]byte, 0, len(b)+len(edits)*20+8)
 	if bulk {
-		out = appendU32(out, groups+2)
+		out = wasmbin.AppendU32(out, groups+2)
 		out = append(out, b[localsStart:expr]...)
 		out = append(out, 0x01, 0x7E, 0x01, 0x7F) // one i64, one i32
 	} else {
-		out = appendU32(out, groups+1)
+		out = wasmbin.AppendU32(out, groups+1)
 		out = append(out, b[localsStart:expr]...)
 		out = append(out, 0x01, 0x7E) // one i64
 	}
@@ -253,7 +255,7 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 		case editCharge:
 			out = m.charge(out, regions[e.value], fuel)
 		case editFunc:
-			out = appendU32(out, e.value)
+			out = wasmbin.AppendU32(out, e.value)
 		case editBytes:
 			out = append(out, e.data...)
 		case editLoopClose:
@@ -295,16 +297,16 @@ func weight(op byte) int64 {
 // if fuel < 0 { refuel() }, with local the function's i64 scratch local.
 func (m *module) charge(out []byte, rg region, local uint32) []byte {
 	if rg.wrapped { // if fuel < 0 { br $brk } (see wrapOpen)
-		out = appendU32(append(out, 0x23), m.globals) // global.get fuel
-		out = append(out, 0x42, 0x00, 0x53)           // i64.const 0; i64.lt_s
-		out = append(out, 0x0D, 0x01)                 // br_if 1
+		out = wasmbin.AppendU32(append(out, 0x23), m.globals) // global.get fuel
+		out = append(out, 0x42, 0x00, 0x53)                   // i64.const 0; i64.lt_s
+		out = append(out, 0x0D, 0x01)                         // br_if 1
 		rg.checked = false
 	}
-	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
-	out = appendS64(append(out, 0x42), rg.cost)   // i64.const cost
-	out = append(out, 0x7D)                       // i64.sub
+	out = wasmbin.AppendU32(append(out, 0x23), m.globals) // global.get fuel
+	out = wasmbin.AppendS64(append(out, 0x42), rg.cost)   // i64.const cost
+	out = append(out, 0x7D)                               // i64.sub
 	if !rg.checked {
-		return appendU32(append(out, 0x24), m.globals) // global.set fuel
+		return wasmbin.AppendU32(append(out, 0x24), m.globals) // global.set fuel
 	}
 	return m.check(out, local)
 }
@@ -354,9 +356,9 @@ func wrapOpen(blockType []byte) []byte {
 
 // loopClose appends what follows a wrapped loop's end (see wrapOpen).
 func (m *module) loopClose(out []byte) []byte {
-	out = append(out, 0x0C, 0x02, 0x0B)               // br $done; end $brk
-	out = appendU32(append(out, 0x10), m.funcImports) // call refuel
-	return append(out, 0x0C, 0x00, 0x0B, 0x00, 0x0B)  // br $outer; end; unreachable; end
+	out = append(out, 0x0C, 0x02, 0x0B)                       // br $done; end $brk
+	out = wasmbin.AppendU32(append(out, 0x10), m.funcImports) // call refuel
+	return append(out, 0x0C, 0x00, 0x0B, 0x00, 0x0B)          // br $outer; end; unreachable; end
 }
 
 // chargeSize appends, before a bulk instruction whose size operand is on
@@ -364,17 +366,17 @@ func (m *module) loopClose(out []byte) []byte {
 // shift); if fuel < 0 { refuel() }. The size stays on the stack for the
 // instruction.
 func (m *module) chargeSize(out []byte, scratch, local uint32, shift int64) []byte {
-	out = appendU32(append(out, 0x22), scratch)   // local.tee scratch
-	out = appendU32(append(out, 0x23), m.globals) // global.get fuel
-	out = appendU32(append(out, 0x20), scratch)   // local.get scratch
-	out = append(out, 0xAD)                       // i64.extend_i32_u
+	out = wasmbin.AppendU32(append(out, 0x22), scratch)   // local.tee scratch
+	out = wasmbin.AppendU32(append(out, 0x23), m.globals) // global.get fuel
+	out = wasmbin.AppendU32(append(out, 0x20), scratch)   // local.get scratch
+	out = append(out, 0xAD)                               // i64.extend_i32_u
 	switch {
 	case shift > 0:
-		out = appendS64(append(out, 0x42), shift) // i64.const shift
-		out = append(out, 0x88)                   // i64.shr_u
+		out = wasmbin.AppendS64(append(out, 0x42), shift) // i64.const shift
+		out = append(out, 0x88)                           // i64.shr_u
 	case shift < 0:
-		out = appendS64(append(out, 0x42), -shift) // i64.const -shift
-		out = append(out, 0x86)                    // i64.shl
+		out = wasmbin.AppendS64(append(out, 0x42), -shift) // i64.const -shift
+		out = append(out, 0x86)                            // i64.shl
 	}
 	out = append(out, 0x7D) // i64.sub
 	return m.check(out, local)
@@ -383,12 +385,12 @@ func (m *module) chargeSize(out []byte, scratch, local uint32, shift int64) []by
 // check appends, with the counter's new value on the stack: fuel = it;
 // if fuel < 0 { refuel() }, keeping the value in local.
 func (m *module) check(out []byte, local uint32) []byte {
-	out = appendU32(append(out, 0x22), local)     // local.tee
-	out = appendU32(append(out, 0x24), m.globals) // global.set fuel
-	out = appendU32(append(out, 0x20), local)     // local.get
-	out = append(out, 0x42, 0x00, 0x53)           // i64.const 0; i64.lt_s
-	out = append(out, 0x04, 0x40)                 // if
-	out = appendU32(append(out, 0x10), m.funcImports)
+	out = wasmbin.AppendU32(append(out, 0x22), local)     // local.tee
+	out = wasmbin.AppendU32(append(out, 0x24), m.globals) // global.set fuel
+	out = wasmbin.AppendU32(append(out, 0x20), local)     // local.get
+	out = append(out, 0x42, 0x00, 0x53)                   // i64.const 0; i64.lt_s
+	out = append(out, 0x04, 0x40)                         // if
+	out = wasmbin.AppendU32(append(out, 0x10), m.funcImports)
 	return append(out, 0x0B) // end
 }
 
@@ -397,18 +399,18 @@ func (m *module) check(out []byte, local uint32) []byte {
 // refuel function's (a valid module cannot name it; a rewritten one
 // could).
 func (m *module) blockType(r *reader) (int64, error) {
-	if r.pos >= len(r.b) {
-		return 0, errTruncated
+	if r.Pos >= len(r.B) {
+		return 0, wasmbin.ErrTruncated
 	}
-	switch r.b[r.pos] {
+	switch r.B[r.Pos] {
 	case 0x40, 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F:
-		r.pos++
+		r.Pos++
 		return -1, nil
 	}
 	var v int64
 	var shift uint
 	for {
-		c, err := r.byte()
+		c, err := r.Byte()
 		if err != nil {
 			return 0, err
 		}
@@ -430,18 +432,18 @@ func (m *module) blockType(r *reader) (int64, error) {
 	return v, nil
 }
 
-func (r *reader) memarg() error {
-	if _, err := r.u32(); err != nil { // alignment
+func skipMemarg(r *reader) error {
+	if _, err := r.U32(); err != nil { // alignment
 		return err
 	}
-	_, err := r.u32() // offset
+	_, err := r.U32() // offset
 	return err
 }
 
 // u32s skips n unsigned integers.
-func (r *reader) u32s(n int) error {
+func skipU32s(r *reader, n int) error {
 	for ; n > 0; n-- {
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return err
 		}
 	}
@@ -450,79 +452,79 @@ func (r *reader) u32s(n int) error {
 
 // immediates skips the immediates of an instruction of the core
 // instruction set (WebAssembly 2.0) other than the 0xFC-prefixed ones.
-func (r *reader) immediates(op byte) error {
+func skipImmediates(r *reader, op byte) error {
 	switch {
 	case op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0F || op == 0x1A || op == 0x1B || op == 0xD1:
 		return nil // unreachable, nop, else, return, drop, select, ref.is_null
 	case op == 0x0C || op == 0x0D: // br, br_if
-		return r.u32s(1)
+		return skipU32s(r, 1)
 	case op == 0x0E: // br_table
-		n, err := r.u32()
+		n, err := r.U32()
 		if err != nil {
 			return err
 		}
-		return r.u32s(int(n) + 1)
+		return skipU32s(r, int(n)+1)
 	case op == 0x11: // call_indirect
-		return r.u32s(2)
+		return skipU32s(r, 2)
 	case op == 0x1C: // select with types
-		_, err := r.vec()
+		_, err := r.Vec()
 		return err
 	case op >= 0x20 && op <= 0x26: // locals, globals, table.get/set
-		return r.u32s(1)
+		return skipU32s(r, 1)
 	case op >= 0x28 && op <= 0x3E: // loads and stores
-		return r.memarg()
+		return skipMemarg(r)
 	case op == 0x3F || op == 0x40: // memory.size, memory.grow
-		return r.u32s(1)
+		return skipU32s(r, 1)
 	case op == 0x41:
-		return r.signed(32)
+		return r.Signed(32)
 	case op == 0x42:
-		return r.signed(64)
+		return r.Signed(64)
 	case op == 0x43:
-		return r.skip(4)
+		return r.Skip(4)
 	case op == 0x44:
-		return r.skip(8)
+		return r.Skip(8)
 	case op >= 0x45 && op <= 0xC4: // numeric, sign extension
 		return nil
 	case op == 0xD0: // ref.null
-		_, err := r.byte()
+		_, err := r.Byte()
 		return err
 	case op == 0xFD:
-		return r.prefixedFD()
+		return skipPrefixedFD(r)
 	}
 	return fmt.Errorf("unsupported opcode 0x%02x", op)
 }
 
 // prefixedFC skips the immediates of a 0xFC-prefixed instruction.
-func (r *reader) prefixedFC(sub uint32) error {
+func skipPrefixedFC(r *reader, sub uint32) error {
 	switch {
 	case sub <= 7: // saturating truncation
 		return nil
 	case sub == 8 || sub == 10 || sub == 12 || sub == 14: // *.init, *.copy
-		return r.u32s(2)
+		return skipU32s(r, 2)
 	case sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
-		return r.u32s(1)
+		return skipU32s(r, 1)
 	}
 	return fmt.Errorf("unsupported instruction 0xFC %d", sub)
 }
 
 // prefixedFD skips a SIMD instruction's opcode and immediates.
-func (r *reader) prefixedFD() error {
-	sub, err := r.u32()
+func skipPrefixedFD(r *reader) error {
+	sub, err := r.U32()
 	if err != nil {
 		return err
 	}
 	switch {
 	case sub <= 11 || sub == 92 || sub == 93: // loads, store
-		return r.memarg()
+		return skipMemarg(r)
 	case sub == 12 || sub == 13: // v128.const, i8x16.shuffle
-		return r.skip(16)
+		return r.Skip(16)
 	case sub >= 21 && sub <= 34: // extract and replace lane
-		return r.skip(1)
+		return r.Skip(1)
 	case sub >= 84 && sub <= 91: // load and store lane
-		if err := r.memarg(); err != nil {
+		if err := skipMemarg(r); err != nil {
 			return err
 		}
-		return r.skip(1)
+		return r.Skip(1)
 	case sub <= 255:
 		return nil
 	}

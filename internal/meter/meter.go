@@ -64,6 +64,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 // Names Instrument adds to a module.
@@ -154,7 +156,7 @@ func checkGlobal(i, limit uint32) error {
 // documentation). Errors: ErrReserved, or a description of what it could
 // not read in wasm.
 func Instrument(wasm []byte) ([]byte, error) {
-	secs, err := sections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -162,11 +164,11 @@ func Instrument(wasm []byte) ([]byte, error) {
 	bodies := map[byte][]byte{}
 	byID := map[byte][]byte{}
 	for _, s := range secs {
-		if s.id != secCustom {
-			if _, dup := byID[s.id]; dup {
-				return nil, fmt.Errorf("section %d appears twice", s.id)
+		if s.ID != secCustom {
+			if _, dup := byID[s.ID]; dup {
+				return nil, fmt.Errorf("section %d appears twice", s.ID)
 			}
-			byID[s.id] = s.body
+			byID[s.ID] = s.Body
 		}
 	}
 	// The type section first: the refuel import needs its type.
@@ -186,15 +188,15 @@ func Instrument(wasm []byte) ([]byte, error) {
 		return nil, fmt.Errorf("export section: %w", err)
 	}
 	if b, ok := byID[secStart]; ok {
-		r := &reader{b: b}
-		f, err := r.u32()
-		if err != nil || !r.done() {
+		r := &reader{B: b}
+		f, err := r.U32()
+		if err != nil || !r.Done() {
 			return nil, errors.New("start section: malformed")
 		}
 		if f, err = m.fn(f); err != nil {
 			return nil, fmt.Errorf("start section: %w", err)
 		}
-		bodies[secStart] = appendU32(nil, f)
+		bodies[secStart] = wasmbin.AppendU32(nil, f)
 	}
 	if b, ok := byID[secElement]; ok {
 		if bodies[secElement], err = m.elements(b); err != nil {
@@ -224,12 +226,12 @@ func order(id byte) int {
 // sections in bodies the module lacks in their place.
 func (m *module) assemble(wasm []byte, secs []section, bodies map[byte][]byte) []byte {
 	out := make([]byte, 0, len(wasm)+len(wasm)/8+256)
-	out = append(out, magic...)
+	out = append(out, wasmbin.Magic...)
 	written := map[byte]bool{}
 	emit := func(id byte) {
 		written[id] = true
 		out = append(out, id)
-		out = appendVec(out, bodies[id])
+		out = wasmbin.AppendVec(out, bodies[id])
 	}
 	// pending emits the added sections that come before a section at place.
 	pending := func(place int) {
@@ -241,40 +243,40 @@ func (m *module) assemble(wasm []byte, secs []section, bodies map[byte][]byte) [
 	}
 	last := -1 // the last section that is not a custom one
 	for i, s := range secs {
-		if s.id != secCustom {
+		if s.ID != secCustom {
 			last = i
 		}
 	}
 	for i, s := range secs {
-		if s.id == secCustom {
+		if s.ID == secCustom {
 			if i > last { // trailing custom sections stay at the end
 				pending(1 << 30)
 			}
-			custom, keep := m.custom(s.body)
+			custom, keep := m.custom(s.Body)
 			switch {
 			case !keep:
 			case custom != nil:
 				out = append(out, secCustom)
-				out = appendVec(out, custom)
+				out = wasmbin.AppendVec(out, custom)
 			default:
-				out = append(out, wasm[s.start:s.end]...)
+				out = append(out, wasm[s.Start:s.End]...)
 			}
 			continue
 		}
-		pending(order(s.id))
-		if _, ok := bodies[s.id]; ok {
-			emit(s.id)
+		pending(order(s.ID))
+		if _, ok := bodies[s.ID]; ok {
+			emit(s.ID)
 			continue
 		}
-		out = append(out, wasm[s.start:s.end]...)
+		out = append(out, wasm[s.Start:s.End]...)
 	}
 	pending(1 << 30)
 	if !m.named && m.funcImports+uint32(len(m.funcTypes)) > 0 {
-		names := appendVec(nil, []byte("name"))
+		names := wasmbin.AppendVec(nil, []byte("name"))
 		names = append(names, 1)
-		names = appendVec(names, m.functionNames(nil))
+		names = wasmbin.AppendVec(names, m.functionNames(nil))
 		out = append(out, secCustom)
-		out = appendVec(out, names)
+		out = wasmbin.AppendVec(out, names)
 	}
 	return out
 }
@@ -285,8 +287,8 @@ func (m *module) assemble(wasm []byte, secs []section, bodies map[byte][]byte) [
 // only for stack traces); DWARF sections are dropped, since the rewrite
 // moves the code offsets they describe.
 func (m *module) custom(body []byte) ([]byte, bool) {
-	r := &reader{b: body}
-	name, err := r.vec()
+	r := &reader{B: body}
+	name, err := r.Vec()
 	if err != nil {
 		return nil, true
 	}
@@ -296,19 +298,19 @@ func (m *module) custom(body []byte) ([]byte, bool) {
 	case string(name) != "name":
 		return nil, true
 	}
-	out := appendVec(nil, name)
-	for !r.done() {
-		id, err := r.byte()
+	out := wasmbin.AppendVec(nil, name)
+	for !r.Done() {
+		id, err := r.Byte()
 		if err != nil {
 			return nil, false
 		}
-		sub, err := r.vec()
+		sub, err := r.Vec()
 		if err != nil {
 			return nil, false
 		}
 		if id > 1 && !m.named {
 			out = append(out, 1)
-			out = appendVec(out, m.functionNames(nil))
+			out = wasmbin.AppendVec(out, m.functionNames(nil))
 		}
 		switch id {
 		case 1: // function names
@@ -323,11 +325,11 @@ func (m *module) custom(body []byte) ([]byte, bool) {
 			}
 		}
 		out = append(out, id)
-		out = appendVec(out, sub)
+		out = wasmbin.AppendVec(out, sub)
 	}
 	if !m.named {
 		out = append(out, 1)
-		out = appendVec(out, m.functionNames(nil))
+		out = wasmbin.AppendVec(out, m.functionNames(nil))
 	}
 	return out, true
 }
@@ -342,38 +344,38 @@ func (m *module) custom(body []byte) ([]byte, bool) {
 func (m *module) functionNames(names map[uint32][]byte) []byte {
 	m.named = true
 	total := m.funcImports + uint32(len(m.funcTypes))
-	out := appendU32(nil, total)
+	out := wasmbin.AppendU32(nil, total)
 	for f := uint32(0); f < total; f++ {
 		name, ok := names[f]
 		if !ok {
 			name = fmt.Appendf(nil, "$%d", f)
 		}
-		out = appendU32(out, m.shift(f)) // shift keeps the order: the map stays sorted
-		out = appendVec(out, name)
+		out = wasmbin.AppendU32(out, m.shift(f)) // shift keeps the order: the map stays sorted
+		out = wasmbin.AppendVec(out, name)
 	}
 	return out
 }
 
 // readNameMap reads a name map: names by index.
 func readNameMap(b []byte) (map[uint32][]byte, error) {
-	r := &reader{b: b}
-	n, err := r.u32()
+	r := &reader{B: b}
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
 	names := make(map[uint32][]byte, n)
 	for i := uint32(0); i < n; i++ {
-		f, err := r.u32()
+		f, err := r.U32()
 		if err != nil {
 			return nil, err
 		}
-		name, err := r.vec()
+		name, err := r.Vec()
 		if err != nil {
 			return nil, err
 		}
 		names[f] = name
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the name map")
 	}
 	return names, nil
@@ -382,38 +384,38 @@ func readNameMap(b []byte) (map[uint32][]byte, error) {
 // nameMap renumbers the function indices of a name map, or of an indirect
 // name map (whose values are name maps).
 func (m *module) nameMap(b []byte, indirect bool) ([]byte, error) {
-	r := &reader{b: b}
-	n, err := r.u32()
+	r := &reader{B: b}
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	out := appendU32(nil, n)
+	out := wasmbin.AppendU32(nil, n)
 	for i := uint32(0); i < n; i++ {
-		f, err := r.u32()
+		f, err := r.U32()
 		if err != nil {
 			return nil, err
 		}
-		out = appendU32(out, m.shift(f))
-		start := r.pos
+		out = wasmbin.AppendU32(out, m.shift(f))
+		start := r.Pos
 		if indirect {
-			k, err := r.u32()
+			k, err := r.U32()
 			if err != nil {
 				return nil, err
 			}
 			for j := uint32(0); j < k; j++ {
-				if _, err := r.u32(); err != nil {
+				if _, err := r.U32(); err != nil {
 					return nil, err
 				}
-				if _, err := r.vec(); err != nil {
+				if _, err := r.Vec(); err != nil {
 					return nil, err
 				}
 			}
-		} else if _, err := r.vec(); err != nil {
+		} else if _, err := r.Vec(); err != nil {
 			return nil, err
 		}
-		out = append(out, r.b[start:r.pos]...)
+		out = append(out, r.B[start:r.Pos]...)
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the name map")
 	}
 	return out, nil

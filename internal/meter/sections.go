@@ -3,38 +3,40 @@ package meter
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 // types reads the type section and returns it with the refuel function's
 // type, [] -> [], added at its end.
 func (m *module) types(b []byte) ([]byte, error) {
-	r := &reader{b: b}
+	r := &reader{B: b}
 	var n uint32
 	if b != nil {
 		var err error
-		if n, err = r.u32(); err != nil {
+		if n, err = r.U32(); err != nil {
 			return nil, err
 		}
 	}
 	m.typeParams = make([]uint32, 0, min(n, 1<<16))
 	for i := uint32(0); i < n; i++ {
-		if form, err := r.byte(); err != nil || form != 0x60 {
+		if form, err := r.Byte(); err != nil || form != 0x60 {
 			return nil, fmt.Errorf("type %d is not a function type", i)
 		}
-		params, err := r.vec() // one byte per value type
+		params, err := r.Vec() // one byte per value type
 		if err != nil {
 			return nil, fmt.Errorf("type %d: %w", i, err)
 		}
-		if _, err := r.vec(); err != nil {
+		if _, err := r.Vec(); err != nil {
 			return nil, fmt.Errorf("type %d: %w", i, err)
 		}
 		m.typeParams = append(m.typeParams, uint32(len(params)))
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last type")
 	}
 	m.refuelType = n
-	out := appendU32(nil, n+1)
+	out := wasmbin.AppendU32(nil, n+1)
 	out = append(out, skipCount(b)...)
 	return append(out, 0x60, 0x00, 0x00), nil
 }
@@ -44,33 +46,33 @@ func skipCount(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
-	r := &reader{b: b}
-	if _, err := r.u32(); err != nil {
+	r := &reader{B: b}
+	if _, err := r.U32(); err != nil {
 		return nil
 	}
-	return b[r.pos:]
+	return b[r.Pos:]
 }
 
 // imports reads the import section and returns it with the refuel import
 // added at its end.
 func (m *module) imports(b []byte) ([]byte, error) {
-	r := &reader{b: b}
+	r := &reader{B: b}
 	var n uint32
 	if b != nil {
 		var err error
-		if n, err = r.u32(); err != nil {
+		if n, err = r.U32(); err != nil {
 			return nil, err
 		}
 	}
 	for i := uint32(0); i < n; i++ {
-		mod, err := r.vec()
+		mod, err := r.Vec()
 		if err != nil {
 			return nil, fmt.Errorf("import %d: %w", i, err)
 		}
 		if string(mod) == ImportModule {
 			return nil, fmt.Errorf("%w: it imports from %q", ErrReserved, ImportModule)
 		}
-		name, err := r.vec()
+		name, err := r.Vec()
 		if err != nil {
 			return nil, fmt.Errorf("import %d: %w", i, err)
 		}
@@ -78,7 +80,7 @@ func (m *module) imports(b []byte) ([]byte, error) {
 			// In a component, another step's fuel counter.
 			return nil, fmt.Errorf("%w: it imports %q from %q", ErrReserved, FuelExport, mod)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return nil, fmt.Errorf("import %d: %w", i, err)
 		}
@@ -86,19 +88,19 @@ func (m *module) imports(b []byte) ([]byte, error) {
 		case 0x00: // function
 			m.funcImports++
 			var t uint32
-			if t, err = r.u32(); err == nil && t >= m.refuelType {
+			if t, err = r.U32(); err == nil && t >= m.refuelType {
 				// The refuel function's type is added at index refuelType.
 				err = fmt.Errorf("type %d does not exist", t)
 			}
 		case 0x01: // table: reference type, limits
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
+			if _, err = r.Byte(); err == nil {
+				err = skipLimits(r)
 			}
 		case 0x02: // memory
-			err = r.limits()
+			err = skipLimits(r)
 		case 0x03: // global: value type, mutability
 			m.globals++
-			err = r.skip(2)
+			err = r.Skip(2)
 		default:
 			err = fmt.Errorf("unknown import kind %d", kind)
 		}
@@ -106,30 +108,30 @@ func (m *module) imports(b []byte) ([]byte, error) {
 			return nil, fmt.Errorf("import %d: %w", i, err)
 		}
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last import")
 	}
-	out := appendU32(nil, n+1)
+	out := wasmbin.AppendU32(nil, n+1)
 	out = append(out, skipCount(b)...)
-	out = appendVec(out, []byte(ImportModule))
-	out = appendVec(out, []byte(ImportName))
+	out = wasmbin.AppendVec(out, []byte(ImportModule))
+	out = wasmbin.AppendVec(out, []byte(ImportName))
 	out = append(out, 0x00)
-	return appendU32(out, m.refuelType), nil
+	return wasmbin.AppendU32(out, m.refuelType), nil
 }
 
-func (r *reader) limits() error {
-	flags, err := r.byte()
+func skipLimits(r *reader) error {
+	flags, err := r.Byte()
 	if err != nil {
 		return err
 	}
 	if flags > 3 {
 		return fmt.Errorf("unsupported limits flags 0x%02x", flags)
 	}
-	if _, err := r.u32(); err != nil {
+	if _, err := r.U32(); err != nil {
 		return err
 	}
 	if flags&1 != 0 {
-		_, err = r.u32()
+		_, err = r.U32()
 	}
 	return err
 }
@@ -139,14 +141,14 @@ func (m *module) functions(b []byte) error {
 	if b == nil {
 		return nil
 	}
-	r := &reader{b: b}
-	n, err := r.u32()
+	r := &reader{B: b}
+	n, err := r.U32()
 	if err != nil {
 		return err
 	}
 	m.funcTypes = make([]uint32, 0, min(n, 1<<16))
 	for i := uint32(0); i < n; i++ {
-		t, err := r.u32()
+		t, err := r.U32()
 		if err != nil {
 			return err
 		}
@@ -155,7 +157,7 @@ func (m *module) functions(b []byte) error {
 		}
 		m.funcTypes = append(m.funcTypes, t)
 	}
-	if !r.done() {
+	if !r.Done() {
 		return errors.New("bytes after the last function")
 	}
 	return nil
@@ -164,21 +166,21 @@ func (m *module) functions(b []byte) error {
 // globalSection returns the global section with the fuel counter added at
 // its end (and ref.func in initializers renumbered).
 func (m *module) globalSection(b []byte) ([]byte, error) {
-	r := &reader{b: b}
+	r := &reader{B: b}
 	var n uint32
 	if b != nil {
 		var err error
-		if n, err = r.u32(); err != nil {
+		if n, err = r.U32(); err != nil {
 			return nil, err
 		}
 	}
-	out := appendU32(nil, n+1)
+	out := wasmbin.AppendU32(nil, n+1)
 	for i := uint32(0); i < n; i++ {
-		start := r.pos
-		if err := r.skip(2); err != nil { // value type, mutability
+		start := r.Pos
+		if err := r.Skip(2); err != nil { // value type, mutability
 			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
-		out = append(out, r.b[start:r.pos]...)
+		out = append(out, r.B[start:r.Pos]...)
 		var err error
 		// An initializer reads imported globals only (and, with extended
 		// constants, those defined before it).
@@ -186,7 +188,7 @@ func (m *module) globalSection(b []byte) ([]byte, error) {
 			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last global")
 	}
 	m.globals += n
@@ -197,28 +199,28 @@ func (m *module) globalSection(b []byte) ([]byte, error) {
 // exports returns the export section with function indices renumbered and
 // the fuel counter exported.
 func (m *module) exports(b []byte) ([]byte, error) {
-	r := &reader{b: b}
+	r := &reader{B: b}
 	var n uint32
 	if b != nil {
 		var err error
-		if n, err = r.u32(); err != nil {
+		if n, err = r.U32(); err != nil {
 			return nil, err
 		}
 	}
-	out := appendU32(nil, n+1)
+	out := wasmbin.AppendU32(nil, n+1)
 	for i := uint32(0); i < n; i++ {
-		name, err := r.vec()
+		name, err := r.Vec()
 		if err != nil {
 			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
 		if string(name) == FuelExport {
 			return nil, fmt.Errorf("%w: it exports %q", ErrReserved, FuelExport)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
-		idx, err := r.u32()
+		idx, err := r.U32()
 		if err != nil {
 			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
@@ -231,50 +233,50 @@ func (m *module) exports(b []byte) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("export %d: %w", i, err)
 		}
-		out = appendVec(out, name)
-		out = appendU32(append(out, kind), idx)
+		out = wasmbin.AppendVec(out, name)
+		out = wasmbin.AppendU32(append(out, kind), idx)
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last export")
 	}
-	out = appendVec(out, []byte(FuelExport))
-	return appendU32(append(out, 0x03), m.globals), nil
+	out = wasmbin.AppendVec(out, []byte(FuelExport))
+	return wasmbin.AppendU32(append(out, 0x03), m.globals), nil
 }
 
 // elements returns the element section with function indices renumbered.
 func (m *module) elements(b []byte) ([]byte, error) {
-	r := &reader{b: b}
-	n, err := r.u32()
+	r := &reader{B: b}
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	out := appendU32(nil, n)
+	out := wasmbin.AppendU32(nil, n)
 	for i := uint32(0); i < n; i++ {
 		if out, err = m.element(r, out); err != nil {
 			return nil, fmt.Errorf("segment %d: %w", i, err)
 		}
 	}
-	if !r.done() {
+	if !r.Done() {
 		return nil, errors.New("bytes after the last segment")
 	}
 	return out, nil
 }
 
 func (m *module) element(r *reader, out []byte) ([]byte, error) {
-	flags, err := r.u32()
+	flags, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
 	if flags > 7 {
 		return nil, fmt.Errorf("unknown segment flags %d", flags)
 	}
-	out = appendU32(out, flags)
+	out = wasmbin.AppendU32(out, flags)
 	if flags&3 == 2 { // explicit table index
-		start := r.pos
-		if _, err := r.u32(); err != nil {
+		start := r.Pos
+		if _, err := r.U32(); err != nil {
 			return nil, err
 		}
-		out = append(out, r.b[start:r.pos]...)
+		out = append(out, r.B[start:r.Pos]...)
 	}
 	if flags&1 == 0 { // active: offset
 		if out, err = m.constExpr(r, out, m.globals); err != nil {
@@ -282,17 +284,17 @@ func (m *module) element(r *reader, out []byte) ([]byte, error) {
 		}
 	}
 	if flags&3 != 0 { // element kind or reference type
-		c, err := r.byte()
+		c, err := r.Byte()
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, c)
 	}
-	count, err := r.u32()
+	count, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	out = appendU32(out, count)
+	out = wasmbin.AppendU32(out, count)
 	for j := uint32(0); j < count; j++ {
 		if flags&4 != 0 { // expressions
 			if out, err = m.constExpr(r, out, m.globals); err != nil {
@@ -300,14 +302,14 @@ func (m *module) element(r *reader, out []byte) ([]byte, error) {
 			}
 			continue
 		}
-		f, err := r.u32()
+		f, err := r.U32()
 		if err != nil {
 			return nil, err
 		}
 		if f, err = m.fn(f); err != nil {
 			return nil, err
 		}
-		out = appendU32(out, f)
+		out = wasmbin.AppendU32(out, f)
 	}
 	return out, nil
 }

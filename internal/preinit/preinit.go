@@ -31,6 +31,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 // ErrUnsupported is matched by errors for modules that are valid but
@@ -79,7 +81,7 @@ type Snapshot struct {
 // defines, and those globals. It fails with ErrUnsupported when a mutable
 // global is not a number (a reference or a v128).
 func Instrument(wasm []byte) ([]byte, []Global, error) {
-	secs, err := sections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,7 +91,7 @@ func Instrument(wasm []byte) ([]byte, []Global, error) {
 	}
 	var globals []Global
 	if s := find(secs, secGlobal); s != nil {
-		defs, err := parseGlobals(s.body)
+		defs, err := parseGlobals(s.Body)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -110,20 +112,20 @@ func Instrument(wasm []byte) ([]byte, []Global, error) {
 	var exports []byte
 	count := uint32(0)
 	if s := find(secs, secExport); s != nil {
-		r := &reader{b: s.body}
-		n, err := r.u32()
+		r := &reader{B: s.Body}
+		n, err := r.U32()
 		if err != nil {
 			return nil, nil, fmt.Errorf("export section: %w", err)
 		}
 		count = n
-		exports = r.b[r.pos:]
+		exports = r.B[r.Pos:]
 	}
-	body := appendU32(nil, count+uint32(len(globals)))
+	body := wasmbin.AppendU32(nil, count+uint32(len(globals)))
 	body = append(body, exports...)
 	for _, g := range globals {
 		body = appendName(body, g.Export)
 		body = append(body, 0x03) // global
-		body = appendU32(body, g.Index)
+		body = wasmbin.AppendU32(body, g.Index)
 	}
 	return assemble(wasm, secs, map[byte]*[]byte{secExport: &body}), globals, nil
 }
@@ -131,7 +133,7 @@ func Instrument(wasm []byte) ([]byte, []Global, error) {
 // Apply returns wasm rewritten to start from snap (see the package
 // comment). wasm is the original module, not the instrumented one.
 func Apply(wasm []byte, snap Snapshot) ([]byte, error) {
-	secs, err := sections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return nil, err
 	}
@@ -142,11 +144,11 @@ func Apply(wasm []byte, snap Snapshot) ([]byte, error) {
 	replace := map[byte]*[]byte{secStart: nil}
 
 	if s := find(secs, secGlobal); s != nil {
-		defs, err := parseGlobals(s.body)
+		defs, err := parseGlobals(s.Body)
 		if err != nil {
 			return nil, err
 		}
-		body := appendU32(nil, uint32(len(defs)))
+		body := wasmbin.AppendU32(nil, uint32(len(defs)))
 		for i, g := range defs {
 			body = append(body, g.typ, boolByte(g.mutable))
 			bits, ok := snap.Globals[imported+uint32(i)]
@@ -163,14 +165,14 @@ func Apply(wasm []byte, snap Snapshot) ([]byte, error) {
 	if s == nil {
 		return nil, fmt.Errorf("%w: module defines no memory", ErrUnsupported)
 	}
-	mem, err := resizeMemory(s.body, snap.MemoryPages)
+	mem, err := resizeMemory(s.Body, snap.MemoryPages)
 	if err != nil {
 		return nil, err
 	}
 	replace[secMemory] = &mem
 
 	if s := find(secs, secData); s != nil {
-		data, err := emptyActiveSegments(s.body, find(secs, secDataCount) != nil)
+		data, err := emptyActiveSegments(s.Body, find(secs, secDataCount) != nil)
 		if err != nil {
 			return nil, err
 		}
@@ -207,10 +209,10 @@ func appendConst(b []byte, t byte, bits uint64) []byte {
 	switch t {
 	case typeI32:
 		b = append(b, 0x41)
-		b = appendS64(b, int64(int32(uint32(bits))))
+		b = wasmbin.AppendS64(b, int64(int32(uint32(bits))))
 	case typeI64:
 		b = append(b, 0x42)
-		b = appendS64(b, int64(bits))
+		b = wasmbin.AppendS64(b, int64(bits))
 	case typeF32:
 		b = append(b, 0x43)
 		b = binary.LittleEndian.AppendUint32(b, uint32(bits))
@@ -223,32 +225,32 @@ func appendConst(b []byte, t byte, bits uint64) []byte {
 
 // resizeMemory rewrites the memory section so memory 0 starts at pages.
 func resizeMemory(body []byte, pages uint32) ([]byte, error) {
-	r := &reader{b: body}
-	n, err := r.u32()
+	r := &reader{B: body}
+	n, err := r.U32()
 	if err != nil || n != 1 {
 		return nil, fmt.Errorf("%w: module must define exactly one memory (it defines %d)", ErrUnsupported, n)
 	}
-	flags, err := r.byte()
+	flags, err := r.Byte()
 	if err != nil {
 		return nil, fmt.Errorf("memory section: %w", err)
 	}
 	if flags&^1 != 0 {
 		return nil, fmt.Errorf("%w: shared or 64-bit memories are not supported", ErrUnsupported)
 	}
-	if _, err := r.u32(); err != nil {
+	if _, err := r.U32(); err != nil {
 		return nil, fmt.Errorf("memory section: %w", err)
 	}
-	out := append(appendU32(nil, 1), flags)
-	out = appendU32(out, pages)
+	out := append(wasmbin.AppendU32(nil, 1), flags)
+	out = wasmbin.AppendU32(out, pages)
 	if flags&1 != 0 {
-		maxPages, err := r.u32()
+		maxPages, err := r.U32()
 		if err != nil {
 			return nil, fmt.Errorf("memory section: %w", err)
 		}
 		if pages > maxPages {
 			return nil, fmt.Errorf("memory grew to %d pages, above its declared maximum of %d", pages, maxPages)
 		}
-		out = appendU32(out, maxPages)
+		out = wasmbin.AppendU32(out, maxPages)
 	}
 	return out, nil
 }
@@ -260,38 +262,38 @@ func resizeMemory(body []byte, pages uint32) ([]byte, error) {
 // one, which behaves as the dropped active segment it was, and passive
 // segments are kept.
 func emptyActiveSegments(body []byte, counted bool) (*[]byte, error) {
-	r := &reader{b: body}
-	n, err := r.u32()
+	r := &reader{B: body}
+	n, err := r.U32()
 	if err != nil {
 		return nil, fmt.Errorf("data section: %w", err)
 	}
-	out := appendU32(nil, n)
+	out := wasmbin.AppendU32(nil, n)
 	for i := uint32(0); i < n; i++ {
-		flag, err := r.u32()
+		flag, err := r.U32()
 		if err != nil {
 			return nil, fmt.Errorf("data segment %d: %w", i, err)
 		}
 		switch flag {
 		case 0, 2:
 			if flag == 2 {
-				if _, err := r.u32(); err != nil {
+				if _, err := r.U32(); err != nil {
 					return nil, fmt.Errorf("data segment %d: %w", i, err)
 				}
 			}
-			if _, err := r.constExpr(); err != nil {
+			if _, err := readConstExpr(r); err != nil {
 				return nil, fmt.Errorf("data segment %d: %w", i, err)
 			}
-			if _, err := r.vec(); err != nil {
+			if _, err := r.Vec(); err != nil {
 				return nil, fmt.Errorf("data segment %d: %w", i, err)
 			}
 			out = append(out, 1, 0) // passive, empty
 		case 1:
-			start := r.pos
-			if _, err := r.vec(); err != nil {
+			start := r.Pos
+			if _, err := r.Vec(); err != nil {
 				return nil, fmt.Errorf("data segment %d: %w", i, err)
 			}
 			out = append(out, 1)
-			out = append(out, r.b[start:r.pos]...)
+			out = append(out, r.B[start:r.Pos]...)
 		default:
 			return nil, fmt.Errorf("data segment %d: unknown kind %d", i, flag)
 		}
@@ -302,35 +304,15 @@ func emptyActiveSegments(body []byte, counted bool) (*[]byte, error) {
 	return &out, nil
 }
 
-// appendS64 appends v as a signed LEB128.
-func appendS64(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7F)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
-func appendU32(b []byte, v uint32) []byte {
-	for v >= 0x80 {
-		b = append(b, byte(v)|0x80)
-		v >>= 7
-	}
-	return append(b, byte(v))
-}
-
 func appendName(b []byte, s string) []byte {
-	b = appendU32(b, uint32(len(s)))
+	b = wasmbin.AppendU32(b, uint32(len(s)))
 	return append(b, s...)
 }
 
 // ExportsFunction reports whether wasm exports a function named name. It
 // reads only the section headers and the export section.
 func ExportsFunction(wasm []byte, name string) (bool, error) {
-	secs, err := sections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return false, err
 	}
@@ -338,21 +320,21 @@ func ExportsFunction(wasm []byte, name string) (bool, error) {
 	if s == nil {
 		return false, nil
 	}
-	r := &reader{b: s.body}
-	n, err := r.u32()
+	r := &reader{B: s.Body}
+	n, err := r.U32()
 	if err != nil {
 		return false, fmt.Errorf("export section: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		export, err := r.vec()
+		export, err := r.Vec()
 		if err != nil {
 			return false, fmt.Errorf("export %d: %w", i, err)
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return false, fmt.Errorf("export %d: %w", i, err)
 		}
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return false, fmt.Errorf("export %d: %w", i, err)
 		}
 		if kind == 0x00 && string(export) == name {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 func fixture(t testing.TB, name string) []byte {
@@ -25,7 +27,7 @@ func fixture(t testing.TB, name string) []byte {
 // exportNames lists a module's export names.
 func exportNames(t *testing.T, wasm []byte) []string {
 	t.Helper()
-	secs, err := sections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,16 +35,16 @@ func exportNames(t *testing.T, wasm []byte) []string {
 	if s == nil {
 		return nil
 	}
-	r := &reader{b: s.body}
-	n, _ := r.u32()
+	r := &reader{B: s.Body}
+	n, _ := r.U32()
 	var names []string
 	for range n {
-		name, err := r.vec()
+		name, err := r.Vec()
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.byte()
-		r.u32()
+		r.Byte()
+		r.U32()
 		names = append(names, string(name))
 	}
 	return names
@@ -106,7 +108,7 @@ func TestApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	secs, err := sections(out)
+	secs, err := wasmbin.Sections(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +118,7 @@ func TestApply(t *testing.T) {
 	if find(secs, secStart) != nil {
 		t.Error("the start section is still there")
 	}
-	defs, err := parseGlobals(find(secs, secGlobal).body)
+	defs, err := parseGlobals(find(secs, secGlobal).Body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,10 +128,10 @@ func TestApply(t *testing.T) {
 			t.Errorf("global %d: mutable %v, init % x; want mutable, init % x", i, d.mutable, d.init, want[i])
 		}
 	}
-	r := &reader{b: find(secs, secMemory).body}
-	n, _ := r.u32()
-	flags, _ := r.byte()
-	pages, _ := r.u32()
+	r := &reader{B: find(secs, secMemory).Body}
+	n, _ := r.U32()
+	flags, _ := r.Byte()
+	pages, _ := r.U32()
 	if n != 1 || flags != 0 || pages != 2 {
 		t.Errorf("memory section: %d memories, flags %d, min %d pages; want 1, 0, 2", n, flags, pages)
 	}
@@ -158,8 +160,8 @@ func TestAppendConst(t *testing.T) {
 			if !bytes.Equal(got, tc.want) {
 				t.Errorf("got % x, want % x", got, tc.want)
 			}
-			r := &reader{b: got}
-			if expr, err := r.constExpr(); err != nil || !bytes.Equal(expr, got) {
+			r := &reader{B: got}
+			if expr, err := readConstExpr(r); err != nil || !bytes.Equal(expr, got) {
 				t.Errorf("reading it back: % x, %v", expr, err)
 			}
 		})
@@ -190,12 +192,12 @@ func FuzzRewrite(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, wasm []byte) {
 		if out, _, err := Instrument(wasm); err == nil {
-			if _, err := sections(out); err != nil {
+			if _, err := wasmbin.Sections(out); err != nil {
 				t.Fatalf("Instrument returned a module that does not parse: %v", err)
 			}
 		}
 		if out, err := Apply(wasm, Snapshot{Globals: map[uint32]uint64{0: 1, 1: 2}, MemoryPages: 3}); err == nil {
-			if _, err := sections(out); err != nil {
+			if _, err := wasmbin.Sections(out); err != nil {
 				t.Fatalf("Apply returned a module that does not parse: %v", err)
 			}
 		}
