@@ -307,6 +307,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 		inst.mem.resume()
 		p.pool.reused.Add(1)
 		p.m.e.reused.Add(1)
+		p.m.hits.Add(1) // the idle instance holds the code in memory: a run served from it
 	} else {
 		var err error
 		if inst, err = p.newReusedInstance(ctx); err != nil {
