@@ -60,6 +60,13 @@ type limitedBody struct {
 	atEOF func()
 }
 
+// read returns how many bytes of the body were read, given the limit the
+// body was made with (at most limit: the byte that probes past it is not
+// counted).
+func (b *limitedBody) read(limit int64) int64 {
+	return limit - max(b.left, 0)
+}
+
 func (b *limitedBody) Read(p []byte) (int, error) {
 	if b.left <= 0 {
 		// Probe one byte: exactly at the limit is fine, past it is not.

@@ -63,7 +63,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		msg := fmt.Sprintf("request URI of %d bytes is longer than this node's limit of %d", len(r.RequestURI), MaxURLBytes)
 		g.plain(w, http.StatusRequestURITooLong, msg)
 		g.log.Warn("request", "method", r.Method, "status", http.StatusRequestURITooLong, "error", msg)
-		obs.done(nil, http.StatusRequestURITooLong, start)
+		obs.done(nil, http.StatusRequestURITooLong, start, 0)
 		return
 	}
 	host, _ := cgi.SplitHost(r.Host)
@@ -97,13 +97,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			g.plain(w, status, "this node is starting up or shutting down; retry shortly")
 		}
 		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
-		obs.done(nil, status, start)
+		obs.done(nil, status, start, 0)
 		return
 	}
-	var usage wisp.Usage
-	status, detail, cut := g.serveApp(w, r, t, reqPath, &usage)
+	var acct accounting
+	status, detail, cut := g.serveApp(w, r, t, reqPath, &acct)
+	usage := acct.usage
 	dur := time.Since(start)
-	obs.done(&t, status, start)
+	obs.done(&t, status, start, acct.body)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur, usage)
 	// Attrs rather than key-value pairs: no value is boxed.
 	attrs := [...]slog.Attr{slog.String("app", t.App), slog.Int("version", t.Version), slog.String("method", r.Method),
@@ -123,11 +124,18 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// accounting is what serveApp tells ServeHTTP of a request it served: the
+// app's CPU and fuel, and how many bytes of the request's body were read.
+type accounting struct {
+	usage wisp.Usage
+	body  int64
+}
+
 // serveApp runs the app for one request and writes the answer. It returns
 // the status written and, for failures, what went wrong. A response that
 // failed after it was committed is cut by panicking with
 // http.ErrAbortHandler once the request is logged (see ServeHTTP).
-func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string, usage *wisp.Usage) (status int, detail string, cut bool) {
+func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target, reqPath string, acct *accounting) (status int, detail string, cut bool) {
 	limits := t.Limits()
 	rc := http.NewResponseController(w)
 	if len(r.TransferEncoding) > 0 {
@@ -179,6 +187,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	// lifted once the body is read, so it cannot end the request's
 	// context afterwards.
 	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
+	defer func() { acct.body = body.read(int64(limits.MaxBody)) }()
 	var stdin io.Reader = body
 	if r.ContentLength < 0 {
 		buf := g.windows.get()
@@ -217,7 +226,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 			}
 			out.start(deadline)
 		},
-		Usage: usage,
+		Usage: &acct.usage,
 	}
 	err = g.node.Invoke(ctx, t, in)
 	committed, incomplete := out.close()

@@ -15,35 +15,46 @@ import (
 type observed struct {
 	node *wisp.Node
 	mark wisp.Mark
-	body countingBody
-	resp countingWriter
+	// body counts the request body's bytes when the request is traced (a
+	// copy of it carries the trace's context, and its body can be
+	// wrapped); otherwise serveApp counts them where it limits them.
+	body     countingBody
+	counting bool
+	resp     countingWriter
 }
 
-// observe begins observing r: the request that goes on carries the
-// request's trace in its context and counts its body's bytes, the writer
-// counts the response's.
+// observe begins observing r: the writer counts the response's bytes, and
+// a traced request goes on as a copy that carries the trace in its context
+// and counts its body's bytes. An untraced request goes on as it is: no
+// copy, no wrapper (serveApp counts its body).
 func (g *Gateway) observe(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request, *observed) {
 	o := &observed{node: g.node}
 	ctx, mark := g.node.BeginRequest(r.Context(), r)
 	o.mark = mark
-	// A copy of r, always: net/http looks at the Body of the request it
-	// handed the handler to decide what to do with an unread body after
-	// the answer (read and drop it, or close the connection), so that
-	// request's Body must stay its own.
-	r = r.WithContext(ctx)
-	o.body.rc = r.Body
-	r.Body = &o.body
 	o.resp.ResponseWriter = w
+	if ctx != r.Context() {
+		// A copy of r: net/http looks at the Body of the request it handed
+		// the handler to decide what to do with an unread body after the
+		// answer (read and drop it, or close the connection), so that
+		// request's Body must stay its own.
+		r = r.WithContext(ctx)
+		o.body.rc = r.Body
+		r.Body = &o.body
+		o.counting = true
+	}
 	return &o.resp, r, o
 }
 
 // done ends the observation of a request that t served (nil: none) with
-// status.
-func (o *observed) done(t *wisp.Target, status int, start time.Time) {
+// status; body is the body's bytes as serveApp counted them.
+func (o *observed) done(t *wisp.Target, status int, start time.Time, body int64) {
 	if o == nil {
 		return
 	}
-	o.node.ObserveRequest(o.mark, t, status, o.body.n, o.resp.n, time.Since(start))
+	if o.counting {
+		body = o.body.n
+	}
+	o.node.ObserveRequest(o.mark, t, status, body, o.resp.n, time.Since(start))
 }
 
 // countingBody counts the bytes read from a request body.
