@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
 // reuseProbeCommand is reuseprobe's command: _start runs its
@@ -24,66 +22,6 @@ func commandReusePrepared(t *testing.T) *Prepared {
 		t.Fatal("the reuse probe command's Prepared reports a reactor")
 	}
 	return p
-}
-
-func TestCommandReuseRunsRequestsOnOneInstance(t *testing.T) {
-	p := commandReusePrepared(t)
-	for i := range 5 {
-		secret := fmt.Sprintf("secret-%d", i)
-		out, err := runProbe(context.Background(), p, "ok", secret)
-		if err != nil {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		checkPristine(t, out, "ok", secret)
-	}
-	if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 1 || reused != 4 {
-		t.Errorf("fresh, reused instances = %d, %d; want 1, 4", fresh, reused)
-	}
-}
-
-// TestCommandReuseDiscardsInstances ends a command's request in every way
-// that must keep its instance from being reused and checks that the next
-// request runs on a fresh instance, as instantiation leaves it.
-func TestCommandReuseDiscardsInstances(t *testing.T) {
-	for _, tc := range []struct {
-		mode    string
-		timeout time.Duration // 0: none
-		wantErr string        // "" for success
-	}{
-		{mode: "exit0"},
-		{mode: "exit7", wantErr: "exited with code 7"},
-		{mode: "trap", wantErr: "unreachable"},
-		{mode: "oob", wantErr: "out of bounds"},
-		{mode: "grow"},  // memory grew: cannot be reset
-		{mode: "close"}, // fd_close(1): host-side state changed
-		{mode: "loop", timeout: 100 * time.Millisecond, wantErr: "deadline exceeded"},
-		{mode: "sleep", timeout: 100 * time.Millisecond, wantErr: "deadline exceeded"},
-	} {
-		t.Run(tc.mode, func(t *testing.T) {
-			p := commandReusePrepared(t)
-			if _, err := runProbe(context.Background(), p, "ok", "warm"); err != nil { // an idle instance to take
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			if tc.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
-				defer cancel()
-			}
-			_, err := runProbe(ctx, p, tc.mode, "dirty")
-			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("mode %s: error %v; want %q", tc.mode, err, tc.wantErr)
-			}
-			out, err := runProbe(context.Background(), p, "ok", "next")
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPristine(t, out, "ok", "next")
-			if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 2 || reused != 1 {
-				t.Errorf("fresh, reused instances = %d, %d; want 2, 1 (the instance of mode %s discarded)", fresh, reused, tc.mode)
-			}
-		})
-	}
 }
 
 // TestCommandReuseRefused checks the commands whose instances are never

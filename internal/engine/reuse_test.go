@@ -47,24 +47,40 @@ func reusePrepared(t *testing.T) *Prepared {
 	return p
 }
 
+// reuseKinds are the two kinds of module whose instances are reused: a
+// pre-initialized reactor and a command (reuse_command.go), each as the
+// reuse probe builds it.
+var reuseKinds = []struct {
+	name    string
+	prepare func(t *testing.T) *Prepared
+}{
+	{"reactor", reusePrepared},
+	{"command", commandReusePrepared},
+}
+
 func TestReuseRunsRequestsOnOneInstance(t *testing.T) {
-	p := reusePrepared(t)
-	for i := range 5 {
-		secret := fmt.Sprintf("secret-%d", i)
-		out, err := runProbe(context.Background(), p, "ok", secret)
-		if err != nil {
-			t.Fatalf("request %d: %v", i, err)
-		}
-		checkPristine(t, out, "ok", secret)
-	}
-	if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 1 || reused != 4 {
-		t.Errorf("fresh, reused instances = %d, %d; want 1, 4", fresh, reused)
+	for _, kind := range reuseKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			p := kind.prepare(t)
+			for i := range 5 {
+				secret := fmt.Sprintf("secret-%d", i)
+				out, err := runProbe(context.Background(), p, "ok", secret)
+				if err != nil {
+					t.Fatalf("request %d: %v", i, err)
+				}
+				checkPristine(t, out, "ok", secret)
+			}
+			if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 1 || reused != 4 {
+				t.Errorf("fresh, reused instances = %d, %d; want 1, 4", fresh, reused)
+			}
+		})
 	}
 }
 
 // TestReuseDiscardsInstances ends a request in every way that must keep
 // its instance from being reused and checks that the next request runs on
-// a fresh instance, in the initialized state.
+// a fresh instance, in the initialized state (a reactor's) or as
+// instantiation leaves it (a command's).
 func TestReuseDiscardsInstances(t *testing.T) {
 	for _, tc := range []struct {
 		mode    string
@@ -80,30 +96,32 @@ func TestReuseDiscardsInstances(t *testing.T) {
 		{mode: "loop", timeout: 100 * time.Millisecond, wantErr: "deadline exceeded"},
 		{mode: "sleep", timeout: 100 * time.Millisecond, wantErr: "deadline exceeded"},
 	} {
-		t.Run(tc.mode, func(t *testing.T) {
-			p := reusePrepared(t)
-			if _, err := runProbe(context.Background(), p, "ok", "warm"); err != nil { // an idle instance to take
-				t.Fatal(err)
-			}
-			ctx := context.Background()
-			if tc.timeout > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.timeout)
-				defer cancel()
-			}
-			_, err := runProbe(ctx, p, tc.mode, "dirty")
-			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("mode %s: error %v; want %q", tc.mode, err, tc.wantErr)
-			}
-			out, err := runProbe(context.Background(), p, "ok", "next")
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkPristine(t, out, "ok", "next")
-			if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 2 || reused != 1 {
-				t.Errorf("fresh, reused instances = %d, %d; want 2, 1 (the instance of mode %s discarded)", fresh, reused, tc.mode)
-			}
-		})
+		for _, kind := range reuseKinds {
+			t.Run(kind.name+"/"+tc.mode, func(t *testing.T) {
+				p := kind.prepare(t)
+				if _, err := runProbe(context.Background(), p, "ok", "warm"); err != nil { // an idle instance to take
+					t.Fatal(err)
+				}
+				ctx := context.Background()
+				if tc.timeout > 0 {
+					var cancel context.CancelFunc
+					ctx, cancel = context.WithTimeout(ctx, tc.timeout)
+					defer cancel()
+				}
+				_, err := runProbe(ctx, p, tc.mode, "dirty")
+				if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+					t.Fatalf("mode %s: error %v; want %q", tc.mode, err, tc.wantErr)
+				}
+				out, err := runProbe(context.Background(), p, "ok", "next")
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkPristine(t, out, "ok", "next")
+				if fresh, reused := p.pool.fresh.Load(), p.pool.reused.Load(); fresh != 2 || reused != 1 {
+					t.Errorf("fresh, reused instances = %d, %d; want 2, 1 (the instance of mode %s discarded)", fresh, reused, tc.mode)
+				}
+			})
+		}
 	}
 }
 
