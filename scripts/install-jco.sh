@@ -22,28 +22,7 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dir="$root/tools/jco"
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-if [ "${#missing[@]}" -gt 0 ]; then
-	if ! command -v apt-get >/dev/null; then
-		echo "install-jco: apt-get not found; install Node.js 20 or later with npm by hand (missing: ${missing[*]})" >&2
-		exit 1
-	fi
-	sudo=""
-	if [ "$(id -u)" -ne 0 ]; then
-		sudo="sudo"
-	fi
-	echo "install-jco: installing ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	$sudo apt-get update -q
-	$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
-
-major="$(node -p 'process.versions.node.split(".")[0]')"
-if [ "$major" -lt 20 ]; then
-	echo "install-jco: warning: node $(node --version) is older than the 20 jco asks for; builds may fail" >&2
-fi
+"$root/scripts/install-node.sh" install-jco
 
 version_of() { # version_of FILE: the "version" field of a package.json, or nothing
 	if [ -f "$1" ]; then
