@@ -26,15 +26,38 @@ type Server struct {
 // a temporary directory; it is shut down when the test ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{opts: options(t, "")}
-	s.start(t)
-	t.Cleanup(s.Shutdown)
-	return s
+	var err error
+	for attempt := 0; attempt < portAttempts; attempt++ {
+		s := &Server{opts: options(t, "")}
+		if err = s.start(); err == nil {
+			t.Cleanup(s.Shutdown)
+			return s
+		}
+	}
+	t.Fatalf("natstest: %v", err)
+	return nil
 }
+
+// portAttempts is how many times a server or cluster is started on fresh
+// ports: a port is free when picked, but another process (test packages
+// run in parallel) may take it before the server listens on it.
+const portAttempts = 3
 
 // StartCluster starts a cluster of n JetStream servers on loopback.
 func StartCluster(t testing.TB, n int) []*Server {
 	t.Helper()
+	var err error
+	for attempt := 0; attempt < portAttempts; attempt++ {
+		var servers []*Server
+		if servers, err = startCluster(t, n); err == nil {
+			return servers
+		}
+	}
+	t.Fatalf("natstest: %v", err)
+	return nil
+}
+
+func startCluster(t testing.TB, n int) ([]*Server, error) {
 	servers := make([]*Server, n)
 	clusterPorts := make([]int, n)
 	for i := range servers {
@@ -49,9 +72,16 @@ func StartCluster(t testing.TB, n int) []*Server {
 			}
 		}
 	}
+	shutdown := func() {
+		for _, s := range servers {
+			s.Shutdown()
+		}
+	}
 	for _, s := range servers {
-		s.start(t)
-		t.Cleanup(s.Shutdown)
+		if err := s.start(); err != nil {
+			shutdown()
+			return nil, err
+		}
 	}
 	err := testnode.Poll(20*time.Second, func() (bool, error) {
 		for _, s := range servers {
@@ -70,9 +100,13 @@ func StartCluster(t testing.TB, n int) []*Server {
 		return false, nil
 	})
 	if err != nil {
-		t.Fatalf("natstest: the cluster did not form: %v", err)
+		// Most likely a route port was taken before its server listened
+		// (the in-process server only logs that, and NoLog drops it).
+		shutdown()
+		return nil, fmt.Errorf("the cluster did not form: %w", err)
 	}
-	return servers
+	t.Cleanup(shutdown)
+	return servers, nil
 }
 
 func options(t testing.TB, name string) *server.Options {
@@ -88,17 +122,20 @@ func options(t testing.TB, name string) *server.Options {
 	}
 }
 
-func (s *Server) start(t testing.TB) {
-	t.Helper()
+// start starts the server and waits until it accepts clients.
+func (s *Server) start() error {
 	srv, err := server.NewServer(s.opts)
 	if err != nil {
-		t.Fatalf("natstest: start nats-server: %v", err)
+		return fmt.Errorf("start nats-server: %w", err)
 	}
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
-		t.Fatal("natstest: nats-server did not start within 10s")
+		srv.Shutdown()
+		srv.WaitForShutdown()
+		return fmt.Errorf("nats-server did not accept connections on port %d within 10s", s.opts.Port)
 	}
 	s.srv = srv
+	return nil
 }
 
 // URL is the server's client URL.
@@ -118,7 +155,9 @@ func (s *Server) Shutdown() {
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Shutdown()
-	s.start(t)
+	if err := s.start(); err != nil {
+		t.Fatalf("natstest: restart: %v", err)
+	}
 }
 
 // URLs joins the client URLs of servers, as nats.Connect takes them.

@@ -43,10 +43,36 @@ type NATSServer struct {
 	done      chan struct{}
 }
 
+// portAttempts is how many times a server start is tried on fresh ports
+// when one it was given turned out to be taken: a port is free when
+// FreePort picks it, but another process (the test packages run in
+// parallel) may bind it, or use it for an outgoing connection, before
+// nats-server listens on it.
+const portAttempts = 4
+
+// portTaken reports whether err is a start that failed because a port was
+// taken in the meantime (nats-server exits saying so).
+func portTaken(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "address already in use")
+}
+
 // StartNATSCluster writes the configuration of an n-server cluster under
 // dir, starts every server and waits until each reports JetStream healthy.
-// Stop them with Kill.
+// A start that lost one of its ports to another process is retried on
+// fresh ports. Stop them with Kill.
 func StartNATSCluster(ctx context.Context, bin, dir string, n int) ([]*NATSServer, error) {
+	var err error
+	for attempt := 1; attempt <= portAttempts; attempt++ {
+		var servers []*NATSServer
+		servers, err = startNATSCluster(ctx, bin, filepath.Join(dir, fmt.Sprintf("try-%d", attempt)), n)
+		if !portTaken(err) {
+			return servers, err
+		}
+	}
+	return nil, err
+}
+
+func startNATSCluster(ctx context.Context, bin, dir string, n int) ([]*NATSServer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -119,8 +145,21 @@ func StartNATS(ctx context.Context, servers []*NATSServer) error {
 // StartNATSServer starts one JetStream server (not clustered) on a free
 // loopback port, storing under dir, with extra appended to its
 // configuration (authorization, tls blocks...), and waits until it is
-// healthy. Its URL uses scheme ("nats", or "tls" for a TLS listener).
+// healthy. Its URL uses scheme ("nats", or "tls" for a TLS listener). A
+// start that lost its port to another process is retried on a fresh one.
 func StartNATSServer(ctx context.Context, bin, dir, scheme, extra string) (*NATSServer, error) {
+	var err error
+	for attempt := 1; attempt <= portAttempts; attempt++ {
+		var s *NATSServer
+		s, err = startNATSServer(ctx, bin, dir, scheme, extra)
+		if !portTaken(err) {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
+func startNATSServer(ctx context.Context, bin, dir, scheme, extra string) (*NATSServer, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
