@@ -203,12 +203,16 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		defer call.Close()
 		host = call
 	}
-	var used engine.Usage
+	// One allocation for what the engine reports back and, when the node
+	// is observed, the steps the engine's hooks move through.
+	rec := &invocationRecord{}
+	used := &rec.used
 	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
-		CPU: time.Duration(limits.CPU), Usage: &used}
+		CPU: time.Duration(limits.CPU), Usage: used}
 	var steps *invocationSteps
 	if d.obs != nil {
-		steps = d.observeRun(ctx, &call, sess)
+		steps = &rec.steps
+		d.observeRun(ctx, steps, &call, sess)
 	}
 	switch {
 	case d.command != nil && d.command.http:

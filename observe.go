@@ -31,7 +31,8 @@ type Observer interface {
 	// observation with EndRequest (Node.ObserveRequest).
 	BeginRequest(ctx context.Context, r *http.Request) (context.Context, Mark)
 	// EndRequest ends the observation of a request: status is the status
-	// answered, app and route what served it ("" if no app did).
+	// answered, app and route what served it ("" if no app did; route is
+	// also "" when m has no Span: only a trace names it).
 	EndRequest(m Mark, status int, app, route string)
 
 	// Begin starts a step of the node's own work (StepRoute) within ctx,
@@ -262,7 +263,10 @@ func (n *Node) ObserveRequest(m Mark, t *Target, status int, body, response int6
 	}
 	app, route := "", ""
 	if t != nil {
-		app, route = t.App, t.Route.String()
+		app = t.App
+		if m.Span != nil { // the route is named in the request's span only
+			route = t.Route.String()
+		}
 		if t.d != nil && t.d.obs != nil {
 			t.d.obs.Served(status, body, response, d)
 		}
@@ -293,14 +297,20 @@ type invocationSteps struct {
 	running bool
 }
 
-// observeRun begins the instantiate step of an invocation of d and sets
-// call's hooks to move on to the run step and to report the instance's
-// memory.
-func (d *deployed) observeRun(ctx context.Context, call *engine.Call, sess *session) *invocationSteps {
-	st := &invocationSteps{d: d, ctx: ctx, sess: sess}
+// invocationRecord is what one invocation's engine call reports back: its
+// usage, and its steps when the node is observed.
+type invocationRecord struct {
+	used  engine.Usage
+	steps invocationSteps
+}
+
+// observeRun begins the instantiate step of an invocation of d in st and
+// sets call's hooks to st, to move on to the run step and to report the
+// instance's memory.
+func (d *deployed) observeRun(ctx context.Context, st *invocationSteps, call *engine.Call, sess *session) {
+	*st = invocationSteps{d: d, ctx: ctx, sess: sess}
 	_, st.current = d.obs.Begin(ctx, Step{Kind: StepInstantiate})
 	call.Hooks = st
-	return st
 }
 
 // Instantiated implements engine.Hooks.

@@ -55,15 +55,19 @@ func New(node *wisp.Node, logger *slog.Logger) *Gateway {
 // ServeHTTP implements http.Handler.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// acct lives on the heap (serveApp fills it in); the observation of
+	// the request shares its allocation.
+	acct := &accounting{}
 	var obs *observed
 	if g.node.Observing() {
-		w, r, obs = g.observe(w, r)
+		obs = &acct.obs
+		w, r = g.observe(obs, w, r)
 	}
 	if len(r.RequestURI) > MaxURLBytes {
 		msg := fmt.Sprintf("request URI of %d bytes is longer than this node's limit of %d", len(r.RequestURI), MaxURLBytes)
 		g.plain(w, http.StatusRequestURITooLong, msg)
 		g.log.Warn("request", "method", r.Method, "status", http.StatusRequestURITooLong, "error", msg)
-		obs.done(nil, http.StatusRequestURITooLong, start, 0)
+		obs.done(nil, http.StatusRequestURITooLong, time.Since(start), 0)
 		return
 	}
 	host, _ := cgi.SplitHost(r.Host)
@@ -96,15 +100,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "1")
 			g.plain(w, status, "this node is starting up or shutting down; retry shortly")
 		}
-		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", time.Since(start))
-		obs.done(nil, status, start, 0)
+		dur := time.Since(start)
+		g.log.Info("request", "method", r.Method, "path", reqPath, "status", status, "duration", dur)
+		obs.done(nil, status, dur, 0)
 		return
 	}
-	var acct accounting
-	status, detail, cut := g.serveApp(w, r, t, reqPath, &acct)
+	status, detail, cut := g.serveApp(w, r, t, reqPath, acct)
 	usage := acct.usage
 	dur := time.Since(start)
-	obs.done(&t, status, start, acct.body)
+	obs.done(&t, status, dur, acct.body)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur, usage)
 	// Attrs rather than key-value pairs: no value is boxed.
 	attrs := [...]slog.Attr{slog.String("app", t.App), slog.Int("version", t.Version), slog.String("method", r.Method),
@@ -126,9 +130,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // accounting is what serveApp tells ServeHTTP of a request it served: the
 // app's CPU and fuel, and how many bytes of the request's body were read.
+// It also holds the request's observation, when the node has an Observer.
 type accounting struct {
 	usage wisp.Usage
 	body  int64
+	obs   observed
 }
 
 // serveApp runs the app for one request and writes the answer. It returns

@@ -23,12 +23,12 @@ type observed struct {
 	resp     countingWriter
 }
 
-// observe begins observing r: the writer counts the response's bytes, and
-// a traced request goes on as a copy that carries the trace in its context
-// and counts its body's bytes. An untraced request goes on as it is: no
-// copy, no wrapper (serveApp counts its body).
-func (g *Gateway) observe(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request, *observed) {
-	o := &observed{node: g.node}
+// observe begins observing r in o: the writer counts the response's
+// bytes, and a traced request goes on as a copy that carries the trace in
+// its context and counts its body's bytes. An untraced request goes on as
+// it is: no copy, no wrapper (serveApp counts its body).
+func (g *Gateway) observe(o *observed, w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request) {
+	o.node = g.node
 	ctx, mark := g.node.BeginRequest(r.Context(), r)
 	o.mark = mark
 	o.resp.ResponseWriter = w
@@ -42,19 +42,19 @@ func (g *Gateway) observe(w http.ResponseWriter, r *http.Request) (http.Response
 		r.Body = &o.body
 		o.counting = true
 	}
-	return &o.resp, r, o
+	return &o.resp, r
 }
 
 // done ends the observation of a request that t served (nil: none) with
-// status; body is the body's bytes as serveApp counted them.
-func (o *observed) done(t *wisp.Target, status int, start time.Time, body int64) {
+// status after d; body is the body's bytes as serveApp counted them.
+func (o *observed) done(t *wisp.Target, status int, d time.Duration, body int64) {
 	if o == nil {
 		return
 	}
 	if o.counting {
 		body = o.body.n
 	}
-	o.node.ObserveRequest(o.mark, t, status, body, o.resp.n, time.Since(start))
+	o.node.ObserveRequest(o.mark, t, status, body, o.resp.n, d)
 }
 
 // countingBody counts the bytes read from a request body.

@@ -50,13 +50,29 @@ func BenchmarkServeHTTPObserved(b *testing.B) {
 			req := httptest.NewRequest("GET", "/hello", nil)
 			req.Header.Set("Traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
 			b.ReportAllocs()
-			for b.Loop() {
-				w := httptest.NewRecorder()
-				gw.ServeHTTP(w, req)
-				if w.Code != 200 {
-					b.Fatalf("status %d: %s", w.Code, w.Body)
+			b.Run("serial", func(b *testing.B) {
+				for b.Loop() {
+					w := httptest.NewRecorder()
+					gw.ServeHTTP(w, req)
+					if w.Code != 200 {
+						b.Fatalf("status %d: %s", w.Code, w.Body)
+					}
 				}
-			}
+			})
+			// Every P at once: the metrics' shared counters are then
+			// updated from several cores, as under load.
+			b.Run("parallel", func(b *testing.B) {
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						w := httptest.NewRecorder()
+						gw.ServeHTTP(w, req)
+						if w.Code != 200 {
+							b.Errorf("status %d: %s", w.Code, w.Body)
+							return
+						}
+					}
+				})
+			})
 		})
 	}
 }

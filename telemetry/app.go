@@ -3,6 +3,8 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -11,113 +13,92 @@ import (
 	"github.com/wisphq/wisp"
 )
 
-// appMetrics are the per-app metric families. Each is labelled by app (and
-// version, unless Config.NoVersionLabel), plus the family's own labels.
-type appMetrics struct {
-	requests      *prometheus.CounterVec   // + code
-	duration      *prometheus.HistogramVec //
-	instanceStart *prometheus.HistogramVec
-	inFlight      *prometheus.GaugeVec
-	queued        *prometheus.GaugeVec
-	rejections    *prometheus.CounterVec // + reason
-	bodyBytes     *prometheus.CounterVec
-	responseBytes *prometheus.CounterVec
-	memoryPeak    *prometheus.GaugeVec
-	hostCalls     *prometheus.HistogramVec // + service
-	hostErrors    *prometheus.CounterVec   // + service
-	cpu           *prometheus.CounterVec
-	fuel          *prometheus.CounterVec
-	cpuStops      *prometheus.CounterVec
+// The per-app series are counted by the request path in plain atomic
+// integers, spread over a few shards so that requests on different cores
+// rarely write the same cache line, and turned into Prometheus metrics only
+// when scraped (appCollector). The official client's counters and
+// histograms would do the same work with several contended atomic
+// operations on shared lines per request: with two cores serving, they
+// doubled the metrics' cost per request (telemetry's
+// BenchmarkVersionRequest, docs/benchmarks.md). Durations are counted in
+// nanoseconds and CPU in nanoseconds, so sums are exact.
+
+// Label values of the per-app families: every series exists (at zero)
+// from its label set's first invocation to its release.
+var (
+	codeClasses = [...]string{"1xx", "2xx", "3xx", "4xx", "5xx"}
+	rejections  = [...]wisp.Rejection{wisp.RejectQueueFull, wisp.RejectQueueTimeout, wisp.RejectInstances, wisp.RejectMemory, wisp.RejectAppShare}
+	services    = [...]wisp.StepKind{wisp.StepKV, wisp.StepOutbound, wisp.StepConfig}
+)
+
+// Buckets' upper bounds, in seconds.
+var (
+	requestBuckets  = [...]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
+	instanceBuckets = [...]float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1}
+	hostCallBuckets = [...]float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1}
+)
+
+// maxShards bounds the shards of a label set (its memory is about 700
+// bytes per shard).
+const maxShards = 8
+
+// shardCount is the shards per label set: GOMAXPROCS rounded up to a power
+// of two, at most maxShards.
+func shardCount() int {
+	n := 1
+	for n < runtime.GOMAXPROCS(0) && n < maxShards {
+		n *= 2
+	}
+	return n
 }
 
-// Label values of the per-app families: created with every version, so
-// every series exists (at zero) as long as its version serves.
-var (
-	codeClasses = []string{"1xx", "2xx", "3xx", "4xx", "5xx"}
-	rejections  = []wisp.Rejection{wisp.RejectQueueFull, wisp.RejectQueueTimeout, wisp.RejectInstances, wisp.RejectMemory, wisp.RejectAppShare}
-	services    = []wisp.StepKind{wisp.StepKV, wisp.StepOutbound, wisp.StepConfig}
-)
-
-// Buckets, in seconds.
-var (
-	requestBuckets  = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
-	instanceBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1}
-	hostCallBuckets = []float64{.0001, .0005, .001, .005, .01, .05, .1, .5, 1}
-)
+// appMetrics describes the per-app families. Each is labelled by app (and
+// version, unless Config.NoVersionLabel), plus the family's own label.
+type appMetrics struct {
+	requests, duration, instanceStart, inFlight, queued, rejections, bodyBytes,
+	responseBytes, memoryPeak, hostCalls, hostErrors, cpu, fuel, cpuStops *prometheus.Desc
+	shards int
+}
 
 func newAppMetrics(labels []string) appMetrics {
 	with := func(extra string) []string { return append(append([]string{}, labels...), extra) }
 	return appMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_requests_total",
-			Help: "Requests an app answered, by status class (1xx to 5xx; the node's own answers for it, such as 503 or 504, included).",
-		}, with("code")),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wisp_app_request_duration_seconds",
-			Help:    "Time from a request's arrival to the end of its response.",
-			Buckets: requestBuckets,
-		}, labels),
-		instanceStart: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wisp_app_instance_start_seconds",
-			Help:    "Time to create an instance before its entry point runs (loading released code from disk included; a reused instance: taking it from its pool).",
-			Buckets: instanceBuckets,
-		}, labels),
-		inFlight: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "wisp_app_instances_running",
-			Help: "Instances of the app starting or running now.",
-		}, labels),
-		queued: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "wisp_app_requests_queued",
-			Help: "Invocations of the app waiting for a concurrency slot now (the app has max_concurrency instances running).",
-		}, labels),
-		rejections: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_rejections_total",
-			Help: "Invocations and requests the node refused before running them (answered 503), by reason: queue_full, queue_timeout, instances, memory, app_share.",
-		}, with("reason")),
-		bodyBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_request_body_bytes_total",
-			Help: "Bytes of request bodies read for the app.",
-		}, labels),
-		responseBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_response_body_bytes_total",
-			Help: "Bytes of response bodies written for the app.",
-		}, labels),
-		memoryPeak: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "wisp_app_guest_memory_high_water_bytes",
-			Help: "The largest linear memory any instance of the app reached, in bytes, since the version was loaded.",
-		}, labels),
-		hostCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "wisp_app_host_call_duration_seconds",
-			Help:    "Time of the app's calls to platform services, by service: kv (each key-value operation), outbound (an HTTP request, to its response header), config (a variable read).",
-			Buckets: hostCallBuckets,
-		}, with("service")),
-		hostErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_host_call_errors_total",
-			Help: "The app's calls to platform services that failed (a key not found excluded), by service.",
-		}, with("service")),
-		cpu: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_cpu_seconds_total",
-			Help: "CPU time the app's invocations used, as metered (fuel at the fixed rate of docs/cpu.md), modules and components alike.",
-		}, labels),
-		fuel: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_fuel_total",
-			Help: "Fuel the app's invocations used: the deterministic count of their work that limits.cpu enforces.",
-		}, labels),
-		cpuStops: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "wisp_app_cpu_limit_stops_total",
-			Help: "Invocations of the app stopped at their limits.cpu (answered 503).",
-		}, labels),
+		requests: prometheus.NewDesc("wisp_app_requests_total",
+			"Requests an app answered, by status class (1xx to 5xx; the node's own answers for it, such as 503 or 504, included).", with("code"), nil),
+		duration: prometheus.NewDesc("wisp_app_request_duration_seconds",
+			"Time from a request's arrival to the end of its response.", labels, nil),
+		instanceStart: prometheus.NewDesc("wisp_app_instance_start_seconds",
+			"Time to create an instance before its entry point runs (loading released code from disk included; a reused instance: taking it from its pool).", labels, nil),
+		inFlight: prometheus.NewDesc("wisp_app_instances_running",
+			"Instances of the app starting or running now.", labels, nil),
+		queued: prometheus.NewDesc("wisp_app_requests_queued",
+			"Invocations of the app waiting for a concurrency slot now (the app has max_concurrency instances running).", labels, nil),
+		rejections: prometheus.NewDesc("wisp_app_rejections_total",
+			"Invocations and requests the node refused before running them (answered 503), by reason: queue_full, queue_timeout, instances, memory, app_share.", with("reason"), nil),
+		bodyBytes: prometheus.NewDesc("wisp_app_request_body_bytes_total",
+			"Bytes of request bodies read for the app.", labels, nil),
+		responseBytes: prometheus.NewDesc("wisp_app_response_body_bytes_total",
+			"Bytes of response bodies written for the app.", labels, nil),
+		memoryPeak: prometheus.NewDesc("wisp_app_guest_memory_high_water_bytes",
+			"The largest linear memory any instance of the app reached, in bytes, since the version was loaded.", labels, nil),
+		hostCalls: prometheus.NewDesc("wisp_app_host_call_duration_seconds",
+			"Time of the app's calls to platform services, by service: kv (each key-value operation), outbound (an HTTP request, to its response header), config (a variable read).", with("service"), nil),
+		hostErrors: prometheus.NewDesc("wisp_app_host_call_errors_total",
+			"The app's calls to platform services that failed (a key not found excluded), by service.", with("service"), nil),
+		cpu: prometheus.NewDesc("wisp_app_cpu_seconds_total",
+			"CPU time the app's invocations used, as metered (fuel at the fixed rate of docs/cpu.md), modules and components alike.", labels, nil),
+		fuel: prometheus.NewDesc("wisp_app_fuel_total",
+			"Fuel the app's invocations used: the deterministic count of their work that limits.cpu enforces.", labels, nil),
+		cpuStops: prometheus.NewDesc("wisp_app_cpu_limit_stops_total",
+			"Invocations of the app stopped at their limits.cpu (answered 503).", labels, nil),
+		shards: shardCount(),
 	}
-}
-
-func (a *appMetrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{a.requests, a.duration, a.instanceStart, a.inFlight, a.queued, a.rejections, a.bodyBytes, a.responseBytes, a.memoryPeak, a.hostCalls, a.hostErrors, a.cpu, a.fuel, a.cpuStops}
 }
 
 // versionMetrics observes the versions of one label set (one version, or
 // every version of an app without the version label). Its series are
 // created on its first invocation, so an app that gets no request costs no
-// series, and deleted when its last version is released. It implements
+// series, and dropped when its last version is released. It implements
 // wisp.VersionObserver.
 type versionMetrics struct {
 	o      *Observer
@@ -130,24 +111,37 @@ type versionMetrics struct {
 	peak atomic.Int64
 }
 
-// seriesSet is one label set's series, resolved once so the request path
-// only adds to them.
+// seriesSet is one label set's counts, in shards.
 type seriesSet struct {
-	requests      [5]prometheus.Counter
-	duration      prometheus.Observer
-	instanceStart prometheus.Observer
-	inFlight      prometheus.Gauge
-	queued        prometheus.Gauge
-	rejections    map[wisp.Rejection]prometheus.Counter
-	bodyBytes     prometheus.Counter
-	responseBytes prometheus.Counter
-	memoryPeak    prometheus.Gauge
-	hostCalls     [3]prometheus.Observer
-	hostErrors    [3]prometheus.Counter
-	cpu           prometheus.Counter
-	fuel          prometheus.Counter
-	cpuStops      prometheus.Counter
+	shards []shard
+	mask   uint32
 }
+
+// shard is a share of a label set's counts. Histograms count each bucket
+// on its own (not cumulatively), the last slot past the largest bound.
+type shard struct {
+	requests      [len(codeClasses)]atomic.Uint64
+	duration      [len(requestBuckets) + 1]atomic.Uint64
+	durationSum   atomic.Int64 // nanoseconds
+	start         [len(instanceBuckets) + 1]atomic.Uint64
+	startSum      atomic.Int64
+	inFlight      atomic.Int64
+	queued        atomic.Int64
+	rejections    [len(rejections)]atomic.Uint64
+	bodyBytes     atomic.Uint64
+	responseBytes atomic.Uint64
+	hostCalls     [len(services)][len(hostCallBuckets) + 1]atomic.Uint64
+	hostSums      [len(services)]atomic.Int64
+	hostErrors    [len(services)]atomic.Uint64
+	cpu           atomic.Int64 // nanoseconds
+	fuel          atomic.Uint64
+	cpuStops      atomic.Uint64
+	_             [64]byte // the next shard starts on another cache line
+}
+
+// shard returns one of s's shards, picked at random: concurrent requests,
+// on different cores, then mostly update different ones.
+func (s *seriesSet) shard() *shard { return &s.shards[rand.Uint32()&s.mask] }
 
 // series returns v's series, creating them (at zero) on first use; nil
 // once v is released.
@@ -160,53 +154,20 @@ func (v *versionMetrics) series() *seriesSet {
 	if s := v.set.Load(); s != nil || v.gone {
 		return s
 	}
-	s := v.o.app.newSeries(v.labels)
+	n := v.o.app.shards
+	s := &seriesSet{shards: make([]shard, n), mask: uint32(n - 1)}
 	v.set.Store(s)
 	return s
 }
 
-// newSeries creates (at zero) and resolves the series of one label set.
-func (a *appMetrics) newSeries(labels []string) *seriesSet {
-	with := func(extra string) []string { return append(append([]string{}, labels...), extra) }
-	v := &seriesSet{
-		duration:      a.duration.WithLabelValues(labels...),
-		instanceStart: a.instanceStart.WithLabelValues(labels...),
-		inFlight:      a.inFlight.WithLabelValues(labels...),
-		queued:        a.queued.WithLabelValues(labels...),
-		rejections:    make(map[wisp.Rejection]prometheus.Counter, len(rejections)),
-		bodyBytes:     a.bodyBytes.WithLabelValues(labels...),
-		responseBytes: a.responseBytes.WithLabelValues(labels...),
-		memoryPeak:    a.memoryPeak.WithLabelValues(labels...),
-		cpu:           a.cpu.WithLabelValues(labels...),
-		fuel:          a.fuel.WithLabelValues(labels...),
-		cpuStops:      a.cpuStops.WithLabelValues(labels...),
+// observe counts d in a histogram's buckets and adds it to its sum.
+func observe(counts []atomic.Uint64, sum *atomic.Int64, bounds []float64, d time.Duration) {
+	secs, i := d.Seconds(), 0
+	for i < len(bounds) && secs > bounds[i] {
+		i++
 	}
-	for i, c := range codeClasses {
-		v.requests[i] = a.requests.WithLabelValues(with(c)...)
-	}
-	for _, r := range rejections {
-		v.rejections[r] = a.rejections.WithLabelValues(with(string(r))...)
-	}
-	for i, s := range services {
-		v.hostCalls[i] = a.hostCalls.WithLabelValues(with(s.String())...)
-		v.hostErrors[i] = a.hostErrors.WithLabelValues(with(s.String())...)
-	}
-	return v
-}
-
-// delete removes every series of one label set.
-func (a *appMetrics) delete(labels []string) {
-	for _, vec := range []*prometheus.MetricVec{a.duration.MetricVec, a.instanceStart.MetricVec, a.inFlight.MetricVec, a.queued.MetricVec,
-		a.bodyBytes.MetricVec, a.responseBytes.MetricVec, a.memoryPeak.MetricVec, a.cpu.MetricVec, a.fuel.MetricVec, a.cpuStops.MetricVec} {
-		vec.DeleteLabelValues(labels...)
-	}
-	partial := prometheus.Labels{"app": labels[0]}
-	if len(labels) > 1 {
-		partial["version"] = labels[1]
-	}
-	for _, vec := range []*prometheus.MetricVec{a.requests.MetricVec, a.rejections.MetricVec, a.hostCalls.MetricVec, a.hostErrors.MetricVec} {
-		vec.DeletePartialMatch(partial)
-	}
+	counts[i].Add(1)
+	sum.Add(int64(d))
 }
 
 // Begin implements wisp.VersionObserver.
@@ -214,9 +175,9 @@ func (v *versionMetrics) Begin(ctx context.Context, step wisp.Step) (context.Con
 	if s := v.series(); s != nil {
 		switch step.Kind {
 		case wisp.StepQueue:
-			s.queued.Inc()
+			s.shard().queued.Add(1)
 		case wisp.StepInstantiate:
-			s.inFlight.Inc()
+			s.shard().inFlight.Add(1)
 		}
 	}
 	return v.o.begin(ctx, step)
@@ -224,26 +185,29 @@ func (v *versionMetrics) Begin(ctx context.Context, step wisp.Step) (context.Con
 
 // End implements wisp.VersionObserver.
 func (v *versionMetrics) End(m wisp.Mark, err error) {
-	defer endSpan(m, err)
+	if m.Span != nil {
+		defer endSpan(m, err)
+	}
 	s := v.series()
 	if s == nil {
 		return
 	}
 	switch m.Step.Kind {
 	case wisp.StepQueue:
-		s.queued.Dec()
+		s.shard().queued.Add(-1)
 	case wisp.StepInstantiate:
-		s.instanceStart.Observe(time.Since(m.Start).Seconds())
+		sh := s.shard()
+		observe(sh.start[:], &sh.startSum, instanceBuckets[:], time.Since(m.Start))
 		if err != nil { // it never ran: the run's End does not come
-			s.inFlight.Dec()
+			sh.inFlight.Add(-1)
 		}
 	case wisp.StepRun:
-		s.inFlight.Dec()
+		s.shard().inFlight.Add(-1)
 	case wisp.StepKV, wisp.StepOutbound, wisp.StepConfig:
-		i := serviceIndex(m.Step.Kind)
-		s.hostCalls[i].Observe(time.Since(m.Start).Seconds())
+		i, sh := serviceIndex(m.Step.Kind), s.shard()
+		observe(sh.hostCalls[i][:], &sh.hostSums[i], hostCallBuckets[:], time.Since(m.Start))
 		if err != nil && !errors.Is(err, wisp.ErrNotFound) {
-			s.hostErrors[i].Inc()
+			sh.hostErrors[i].Add(1)
 		}
 	}
 }
@@ -264,8 +228,10 @@ func (v *versionMetrics) Rejected(reason wisp.Rejection) {
 	if s == nil {
 		return
 	}
-	if c, ok := s.rejections[reason]; ok {
-		c.Inc()
+	for i, r := range rejections {
+		if r == reason {
+			s.shard().rejections[i].Add(1)
+		}
 	}
 }
 
@@ -275,33 +241,26 @@ func (v *versionMetrics) Served(status int, body, response int64, d time.Duratio
 	if s == nil {
 		return
 	}
+	sh := s.shard()
 	if status >= 100 && status <= 599 {
-		s.requests[status/100-1].Inc()
+		sh.requests[status/100-1].Add(1)
 	}
-	s.duration.Observe(d.Seconds())
+	observe(sh.duration[:], &sh.durationSum, requestBuckets[:], d)
 	if body > 0 {
-		s.bodyBytes.Add(float64(body))
+		sh.bodyBytes.Add(uint64(body))
 	}
 	if response > 0 {
-		s.responseBytes.Add(float64(response))
+		sh.responseBytes.Add(uint64(response))
 	}
 }
 
-// InstanceEnded implements wisp.VersionObserver.
+// InstanceEnded implements wisp.VersionObserver: the high-water mark only
+// changes (a write, on a line every core reads) when an instance exceeds
+// it.
 func (v *versionMetrics) InstanceEnded(peak int64) {
-	s := v.series()
-	if s == nil {
-		return
-	}
 	for {
 		old := v.peak.Load()
-		if peak <= old {
-			return
-		}
-		if v.peak.CompareAndSwap(old, peak) {
-			// The latest maximum, not peak: a concurrent larger one may
-			// have been stored, and set, meanwhile.
-			s.memoryPeak.Set(float64(v.peak.Load()))
+		if peak <= old || v.peak.CompareAndSwap(old, peak) {
 			return
 		}
 	}
@@ -313,12 +272,13 @@ func (v *versionMetrics) Used(fuel int64, cpu time.Duration, stopped bool) {
 	if s == nil {
 		return
 	}
+	sh := s.shard()
 	if fuel > 0 {
-		s.fuel.Add(float64(fuel))
-		s.cpu.Add(cpu.Seconds())
+		sh.fuel.Add(uint64(fuel))
+		sh.cpu.Add(int64(cpu))
 	}
 	if stopped {
-		s.cpuStops.Inc()
+		sh.cpuStops.Add(1)
 	}
 }
 

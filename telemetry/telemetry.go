@@ -44,6 +44,7 @@ type Observer struct {
 	versionLabel bool
 	tracer       trace.Tracer // nil: not tracing
 	propagator   propagation.TextMapPropagator
+	epoch        time.Time // New's time: untraced steps are timed from it
 
 	app appMetrics
 
@@ -69,6 +70,7 @@ func New(cfg Config) (*Observer, error) {
 		versionLabel: !cfg.NoVersionLabel,
 		propagator:   propagation.TraceContext{},
 		versionsByID: map[versionKey]*versionMetrics{},
+		epoch:        time.Now(),
 	}
 	if cfg.Tracer != nil {
 		o.tracer = cfg.Tracer.Tracer("github.com/wisphq/wisp")
@@ -112,7 +114,7 @@ func New(cfg Config) (*Observer, error) {
 	for _, oc := range []wisp.DeployOutcome{wisp.DeployServing, wisp.DeployUnchanged, wisp.DeployInvalid, wisp.DeployConflict, wisp.DeployFailed} {
 		o.deploys.WithLabelValues(string(oc))
 	}
-	cs := append(o.app.collectors(), o.unrouted, o.deploys, o.deployTime, o.storeTime, o.storeErrors, o.fleetLag)
+	cs := append([]prometheus.Collector{appCollector{o}}, o.unrouted, o.deploys, o.deployTime, o.storeTime, o.storeErrors, o.fleetLag)
 	for _, c := range cs {
 		if err := cfg.Registry.Register(c); err != nil {
 			return nil, fmt.Errorf("telemetry: register metrics: %w", err)
@@ -160,9 +162,7 @@ func (o *Observer) release(v *versionMetrics) {
 	}
 	delete(o.versionsByID, v.key)
 	v.gone = true
-	if v.set.Load() != nil {
-		o.app.delete(v.labels)
-	}
+	v.set.Store(nil)
 }
 
 // BeginRequest implements wisp.Observer.
@@ -201,7 +201,9 @@ func (o *Observer) begin(ctx context.Context, step wisp.Step) (context.Context, 
 	if o.tracer == nil {
 		m := wisp.Mark{Step: step}
 		if timed(step.Kind) {
-			m.Start = time.Now()
+			// Only durations are wanted: the monotonic clock alone, read
+			// once, where time.Now reads the wall clock too.
+			m.Start = o.epoch.Add(time.Since(o.epoch))
 		}
 		return ctx, m
 	}
