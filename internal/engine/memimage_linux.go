@@ -26,6 +26,11 @@ type mappedFile struct {
 	pagemap *os.File
 	// bytes is the image itself when it is at most keptImage bytes.
 	bytes []byte
+	// view is the file mapped shared and read-only, from which resets
+	// copy the image's pages back (a copy, where reading the file would
+	// be a system call per run of written pages); nil if it could not be
+	// mapped (resets then read the file).
+	view []byte
 }
 
 // keptImage is the largest image held in memory only (see mappedFile):
@@ -53,12 +58,23 @@ func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 	if err != nil {
 		pagemap = nil // resets map the image again instead
 	}
-	return mappedFile{f: f, pagemap: pagemap}, true, nil
+	var view []byte
+	if conn, err := f.SyscallConn(); err == nil {
+		conn.Control(func(fd uintptr) {
+			if v, err := syscall.Mmap(int(fd), 0, len(data), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+				view = v
+			}
+		})
+	}
+	return mappedFile{f: f, pagemap: pagemap, view: view}, true, nil
 }
 
 func (mf mappedFile) close() error {
 	if mf.pagemap != nil {
 		mf.pagemap.Close()
+	}
+	if mf.view != nil {
+		syscall.Munmap(mf.view)
 	}
 	if mf.f == nil {
 		return nil
@@ -221,7 +237,9 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		for j < pages && written(j) {
 			j++
 		}
-		if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
+		if m.file.view != nil {
+			copy(m.region[i*ps:j*ps], m.file.view[i*ps:j*ps])
+		} else if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
 			return 0, false // the caller maps the image again
 		}
 		private += int64((j - i) * ps)
