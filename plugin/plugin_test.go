@@ -146,6 +146,42 @@ func TestCallerContext(t *testing.T) {
 	}
 }
 
+// TestRefusedVarSetKeepsValue: a var_set over Config.MaxVarBytes fails
+// the call and leaves the variable as it was; a smaller value is taken.
+func TestRefusedVarSetKeepsValue(t *testing.T) {
+	// Variable "v" with a value of up to 5 bytes fits: 1 + 5.
+	p := loadABI(t, plugin.Config{MaxVarBytes: 6})
+	ctx := context.Background()
+	inst, err := p.NewInstance(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inst.Close(ctx)
+	steps := []struct {
+		input, want, err string
+	}{
+		{"first", "", ""},
+		{"much too long", "", "the variable store is full"},
+		{"next", "first", ""},
+		{"", "next", ""},
+	}
+	for _, s := range steps {
+		out, err := inst.Call(ctx, "remember", []byte(s.input))
+		if s.err != "" {
+			if err == nil || !strings.Contains(err.Error(), s.err) {
+				t.Fatalf("remember %q: error %v, want one saying %q", s.input, err, s.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("remember %q: %v", s.input, err)
+		}
+		if string(out) != s.want {
+			t.Fatalf("remember %q: the value before was %q, want %q", s.input, out, s.want)
+		}
+	}
+}
+
 func TestInstanceKeepsState(t *testing.T) {
 	p := loadABI(t, plugin.Config{})
 	ctx := context.Background()

@@ -1,7 +1,8 @@
 ;; abi.wat: an Extism plugin in WebAssembly text, without WASI, for the
 ;; plugin package's tests. Build: wat2wasm abi.wat -o abi.wasm
 ;; Well-behaved: echo (input to output), upper (ASCII upper-case of the input),
-;; counter (variable "n", one byte, incremented per call), twice (the host's
+;; counter (variable "n", one byte, incremented per call), remember (sets
+;; variable "v" to the input and outputs its value before, if any), twice (the host's
 ;; extism:host/user double on the input), sum (the host's add_i32 on guest
 ;; memory), noop (returns nothing), fail (error_set "bad input", returns 2).
 ;; Hostile: spin (endless loop), grow (memory.grow until refused, then
@@ -26,6 +27,7 @@
   (memory (export "memory") 1)
   (data (i32.const 0) "bad input")
   (data (i32.const 16) "n")
+  (data (i32.const 17) "v")
 
   ;; $from_mem copies len bytes of linear memory at ptr into a new block.
   (func $from_mem (param $ptr i32) (param $len i32) (result i64)
@@ -64,6 +66,14 @@
     (i32.const 0))
 
   (func (export "noop"))
+
+  (func (export "remember") (result i32)
+    (local $old i64)
+    (local.set $old (call $var_get (call $from_mem (i32.const 17) (i32.const 1))))
+    (call $var_set (call $from_mem (i32.const 17) (i32.const 1)) (call $input (i32.const 0)))
+    (if (i64.ne (local.get $old) (i64.const 0))
+      (then (call $output_set (local.get $old) (call $length (local.get $old)))))
+    (i32.const 0))
 
   (func (export "counter") (result i32)
     (local $v i64) (local $n i32) (local $h i64)
