@@ -38,7 +38,7 @@ func (img *memoryImage) close() error { return img.file.close() }
 // caller once the call that ran the instance has returned. limit is the
 // memory limit in bytes.
 func (img *memoryImage) instanceMemory(pool *memoryPool, limit uint64) experimentalMemory {
-	if m := img.file.instanceMemory(img.size, limit, &pool.regions.held); m != nil {
+	if m := img.file.instanceMemory(img.size, limit, &pool.regions); m != nil {
 		return m
 	}
 	return &copiedMemory{mem: instanceMemory{pool: pool}, image: img}

@@ -20,10 +20,6 @@ import (
 // small command apps would otherwise hold two descriptors for each).
 type mappedFile struct {
 	f *os.File // nil for a kept image
-	// pagemap is /proc/self/pagemap, from which a reused instance's
-	// reset learns which pages it wrote (mappedMemory.reset); nil where
-	// it cannot be read, and for a kept image.
-	pagemap *os.File
 	// bytes is the image itself when it is at most keptImage bytes.
 	bytes []byte
 	// view is the file mapped shared and read-only, from which resets
@@ -54,10 +50,6 @@ func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 		f.Close()
 		return mappedFile{}, false, fmt.Errorf("write %s: %w", f.Name(), err)
 	}
-	pagemap, err := os.Open("/proc/self/pagemap")
-	if err != nil {
-		pagemap = nil // resets map the image again instead
-	}
 	var view []byte
 	if conn, err := f.SyscallConn(); err == nil {
 		conn.Control(func(fd uintptr) {
@@ -66,13 +58,10 @@ func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
 			}
 		})
 	}
-	return mappedFile{f: f, pagemap: pagemap, view: view}, true, nil
+	return mappedFile{f: f, view: view}, true, nil
 }
 
 func (mf mappedFile) close() error {
-	if mf.pagemap != nil {
-		mf.pagemap.Close()
-	}
 	if mf.view != nil {
 		syscall.Munmap(mf.view)
 	}
@@ -93,9 +82,11 @@ func (mf mappedFile) copyTo(buf []byte) error {
 
 // instanceMemory returns a copy-on-write mapping of the image (size bytes)
 // inside a reservation of limit bytes (a kept image copied in instead), or
-// nil if mapping fails. held counts the memory's length while it lives (an
-// upper bound of what it touches).
-func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) experimentalMemory {
+// nil if mapping fails. regions.held counts the memory's length while it
+// lives (an upper bound of what it touches); its resets read the engine's
+// /proc/self/pagemap.
+func (mf mappedFile) instanceMemory(size int, limit uint64, regions *regionPool) experimentalMemory {
+	held, pagemap := &regions.held, regions.pagemapFile()
 	if size == 0 || limit < uint64(size) {
 		return nil
 	}
@@ -117,7 +108,7 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, held *atomic.Int64) 
 		syscall.Munmap(region)
 		return nil
 	}
-	return &mappedMemory{region: region, held: held, file: mf, imageSize: size}
+	return &mappedMemory{region: region, held: held, file: mf, pagemap: pagemap, imageSize: size}
 }
 
 // mapImage maps the file's first size bytes privately over the start of
@@ -140,12 +131,15 @@ func mapImage(conn syscall.RawConn, region []byte, size int) bool {
 // moves nothing; Free unmaps it all, discarding every page the instance
 // wrote.
 type mappedMemory struct {
-	region    []byte
-	held      *atomic.Int64 // the engine's count of memory outside the Go heap
-	size      uint64        // the longest length handed out
-	counted   int64         // what this memory adds to held: size, or while idle its private pages
-	done      atomic.Bool
-	file      mappedFile // the image, for reset
+	region  []byte
+	held    *atomic.Int64 // the engine's count of memory outside the Go heap
+	size    uint64        // the longest length handed out
+	counted int64         // what this memory adds to held: size, or while idle its private pages
+	done    atomic.Bool
+	file    mappedFile // the image, for reset
+	// pagemap is the engine's /proc/self/pagemap, from which reset learns
+	// which pages the instance wrote; nil where it cannot be read.
+	pagemap   *os.File
 	imageSize int
 	entries   []byte // pagemap entries of the image's pages, reset's scratch
 }
@@ -181,7 +175,7 @@ func (m *mappedMemory) reset() bool {
 		return true
 	}
 	private, ok := int64(0), false
-	if m.file.pagemap != nil {
+	if m.pagemap != nil {
 		private, ok = m.restoreWritten()
 	}
 	if !ok {
@@ -221,7 +215,7 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 	}
 	entries := m.entries[:pages*8]
 	addr := uintptr(unsafe.Pointer(&m.region[0]))
-	if n, err := m.file.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
+	if n, err := m.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
 		return 0, false
 	}
 	written := func(i int) bool {

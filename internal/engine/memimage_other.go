@@ -2,8 +2,6 @@
 
 package engine
 
-import "sync/atomic"
-
 // mappedFile maps nothing on this platform: instances copy the image.
 type mappedFile struct{}
 
@@ -11,6 +9,6 @@ func openMappedFile([]byte) (mappedFile, bool, error) { return mappedFile{}, fal
 
 func (mappedFile) close() error { return nil }
 
-func (mappedFile) instanceMemory(int, uint64, *atomic.Int64) experimentalMemory { return nil }
+func (mappedFile) instanceMemory(int, uint64, *regionPool) experimentalMemory { return nil }
 
 func (mappedFile) copyTo([]byte) error { return nil }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"os"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -46,6 +47,23 @@ type regionPool struct {
 	count    int
 	resident uint64 // bytes the free regions keep resident
 	closed   bool
+
+	// pagemap is /proc/self/pagemap, opened on first use and shared by
+	// every memory image's instances (mappedMemory.reset); nil where it
+	// cannot be read. One descriptor for the engine, however many images.
+	pagemapOnce sync.Once
+	pagemap     *os.File
+}
+
+// pagemapFile returns the engine's /proc/self/pagemap, or nil where it
+// cannot be read (resets then map the image again).
+func (p *regionPool) pagemapFile() *os.File {
+	p.pagemapOnce.Do(func() {
+		if f, err := os.Open("/proc/self/pagemap"); err == nil {
+			p.pagemap = f
+		}
+	})
+	return p.pagemap
 }
 
 // pooledRegion is a free region and how many of its bytes are resident.
@@ -143,4 +161,10 @@ func (p *regionPool) close() {
 	}
 	p.held.Add(-int64(p.resident))
 	p.free, p.count, p.resident = nil, 0, 0
+	// Memories still alive read a closed file: their resets fail and they
+	// map their image again, or are discarded.
+	p.pagemapOnce.Do(func() {})
+	if p.pagemap != nil {
+		p.pagemap.Close()
+	}
 }
