@@ -213,11 +213,11 @@ func (m *module) body(b []byte, params uint32) ([]byte, error) {
 				edits = append(edits, edit{pos: start, end: start, kind: editChargeTable})
 				bulk = true
 			}
-			if err := skipPrefixedFC(r, sub); err != nil {
+			if err := wasmbin.SkipPrefixedFC(r, sub); err != nil {
 				return nil, err
 			}
 		default:
-			if err := skipImmediates(r, op); err != nil {
+			if err := wasmbin.SkipImmediates(r, op); err != nil {
 				return nil, fmt.Errorf("instruction at offset %d: %w", start, err)
 			}
 		}
@@ -430,103 +430,4 @@ func (m *module) blockType(r *reader) (int64, error) {
 		return 0, fmt.Errorf("block type %d does not exist", v)
 	}
 	return v, nil
-}
-
-func skipMemarg(r *reader) error {
-	if _, err := r.U32(); err != nil { // alignment
-		return err
-	}
-	_, err := r.U32() // offset
-	return err
-}
-
-// u32s skips n unsigned integers.
-func skipU32s(r *reader, n int) error {
-	for ; n > 0; n-- {
-		if _, err := r.U32(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// immediates skips the immediates of an instruction of the core
-// instruction set (WebAssembly 2.0) other than the 0xFC-prefixed ones.
-func skipImmediates(r *reader, op byte) error {
-	switch {
-	case op == 0x00 || op == 0x01 || op == 0x05 || op == 0x0F || op == 0x1A || op == 0x1B || op == 0xD1:
-		return nil // unreachable, nop, else, return, drop, select, ref.is_null
-	case op == 0x0C || op == 0x0D: // br, br_if
-		return skipU32s(r, 1)
-	case op == 0x0E: // br_table
-		n, err := r.U32()
-		if err != nil {
-			return err
-		}
-		return skipU32s(r, int(n)+1)
-	case op == 0x11: // call_indirect
-		return skipU32s(r, 2)
-	case op == 0x1C: // select with types
-		_, err := r.Vec()
-		return err
-	case op >= 0x20 && op <= 0x26: // locals, globals, table.get/set
-		return skipU32s(r, 1)
-	case op >= 0x28 && op <= 0x3E: // loads and stores
-		return skipMemarg(r)
-	case op == 0x3F || op == 0x40: // memory.size, memory.grow
-		return skipU32s(r, 1)
-	case op == 0x41:
-		return r.Signed(32)
-	case op == 0x42:
-		return r.Signed(64)
-	case op == 0x43:
-		return r.Skip(4)
-	case op == 0x44:
-		return r.Skip(8)
-	case op >= 0x45 && op <= 0xC4: // numeric, sign extension
-		return nil
-	case op == 0xD0: // ref.null
-		_, err := r.Byte()
-		return err
-	case op == 0xFD:
-		return skipPrefixedFD(r)
-	}
-	return fmt.Errorf("unsupported opcode 0x%02x", op)
-}
-
-// prefixedFC skips the immediates of a 0xFC-prefixed instruction.
-func skipPrefixedFC(r *reader, sub uint32) error {
-	switch {
-	case sub <= 7: // saturating truncation
-		return nil
-	case sub == 8 || sub == 10 || sub == 12 || sub == 14: // *.init, *.copy
-		return skipU32s(r, 2)
-	case sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
-		return skipU32s(r, 1)
-	}
-	return fmt.Errorf("unsupported instruction 0xFC %d", sub)
-}
-
-// prefixedFD skips a SIMD instruction's opcode and immediates.
-func skipPrefixedFD(r *reader) error {
-	sub, err := r.U32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub <= 11 || sub == 92 || sub == 93: // loads, store
-		return skipMemarg(r)
-	case sub == 12 || sub == 13: // v128.const, i8x16.shuffle
-		return r.Skip(16)
-	case sub >= 21 && sub <= 34: // extract and replace lane
-		return r.Skip(1)
-	case sub >= 84 && sub <= 91: // load and store lane
-		if err := skipMemarg(r); err != nil {
-			return err
-		}
-		return r.Skip(1)
-	case sub <= 255:
-		return nil
-	}
-	return fmt.Errorf("unsupported instruction 0xFD %d", sub)
 }
