@@ -93,7 +93,10 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	if err != nil {
 		return nil, errorf(ErrInvalid, "%w", err)
 	}
-	spec := engine.ComponentSpec{}
+	// The entry is probed at compile to size the memory reserve that lets
+	// a wrapped preview 1 command's graphs be reused (docs/components.md
+	// section 9.1).
+	spec := engine.ComponentSpec{Entry: &engine.ComponentEntry{Step: run.Core.Step, Name: run.Core.Name}}
 	for _, s := range p.Steps {
 		spec.Steps = append(spec.Steps, s.Wasm)
 	}

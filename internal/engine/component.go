@@ -37,9 +37,15 @@ const (
 // instantiated in order, whose imports are already renamed to
 // ("wisp:i<k>", export of step k < this step) or ("wisp:host", "h<j>",
 // Host[j]).
+//
+// Entry, if not nil, is the function a run calls first: the snapshot
+// probes it to size a memory reserve for reused graphs
+// (component_reserve.go). Without it a graph whose runs grow the memory is
+// not reused.
 type ComponentSpec struct {
 	Steps [][]byte
 	Host  []ComponentHostFunc
+	Entry *ComponentEntry
 }
 
 // ComponentHostFunc is a host function of a component graph. Fn runs on
@@ -77,6 +83,9 @@ type Component struct {
 	// lists each step's mutable globals, exported for resetting.
 	pool    *instancePool[*graph]
 	globals [][]preinit.Global
+	// reserve is the pages of the main memory's reserve
+	// (component_reserve.go), 0 for none.
+	reserve uint32
 }
 
 // CompileComponent compiles every step's module and instantiates the host
@@ -168,7 +177,7 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		}
 	}
 	// A graph that cannot be snapshotted runs its start functions per run.
-	_ = c.snapshot(ctx, steps, spec.Steps)
+	_ = c.snapshot(ctx, steps, spec.Steps, spec.Entry)
 	ok = true
 	return c, nil
 }

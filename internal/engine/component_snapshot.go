@@ -34,8 +34,9 @@ var errSnapshotHostCall = errors.New("component start function called a host fun
 
 // snapshot replaces c's compiled steps (steps, their metered forms) by
 // snapshotted ones and sets c.image, or leaves c as it is and says why
-// not. plain are the steps as the plan gave them, before metering.
-func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
+// not. plain are the steps as the plan gave them, before metering; entry,
+// if not nil, is probed for a memory reserve (component_reserve.go).
+func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *ComponentEntry) error {
 	if c.memStep < 0 {
 		return errors.New("no step defines a memory")
 	}
@@ -107,41 +108,31 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
 		return errors.New("memory unreadable")
 	}
 
-	rewrittenWasm := make([][]byte, len(steps))
-	for k, wasm := range steps {
-		var rw []byte
-		if k == c.memStep {
-			rw, err = preinit.Apply(wasm, preinit.Snapshot{Globals: values[k], MemoryPages: mem.Size() / pageSize})
-		} else {
-			var imported uint32
-			if imported, err = importedGlobalCount(wasm); err == nil {
-				rw, err = rewriteStepForSnapshot(wasm, imported, values[k])
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("rewrite step %d: %w", k, err)
-		}
-		rewrittenWasm[k] = rw
-	}
 	// Graphs are reused when no step can change a table or drop a data
 	// segment (component_reuse.go); each step's mutable globals are then
 	// exported, to be reset. The steps as the plan gave them are scanned:
 	// neither metering nor the snapshot's rewrite adds such an
 	// instruction, and the metered form of a large function can exceed
 	// the pre-scan's compile-work cap, which the plain form is held to
-	// (StarlingMonkey's largest function, at 99.5% of it, does).
+	// (StarlingMonkey's largest function, at 99.5% of it, does). A graph
+	// to be reused gets a memory reserve if its entry grows the memory
+	// (component_reserve.go); a reserve the steps cannot take is dropped.
 	reuse := reusableSteps(plain)
-	var exported [][]preinit.Global
+	pages := uint64(mem.Size()) / pageSize
+	var reserve uint32
 	if reuse {
-		exported = make([][]preinit.Global, len(steps))
-		for k, rw := range rewrittenWasm {
-			if rewrittenWasm[k], exported[k], err = preinit.Instrument(rw); err != nil {
-				return fmt.Errorf("export the globals of step %d: %w", k, err)
-			}
+		if r := c.probeGrowth(ctx, instrumented, entry, uint64(mem.Size())); c.reserveFits(pages, r) {
+			reserve = r
 		}
 	}
-
-	rewritten := make([]wazero.CompiledModule, 0, len(steps))
+	rewritten, exported, err := c.compileSnapshot(ctx, steps, values, pages, reserve, reuse)
+	if err != nil && reserve > 0 {
+		reserve = 0
+		rewritten, exported, err = c.compileSnapshot(ctx, steps, values, pages, 0, reuse)
+	}
+	if err != nil {
+		return err
+	}
 	done := false
 	defer func() {
 		if !done {
@@ -150,12 +141,8 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
 			}
 		}
 	}()
-	for k, rw := range rewrittenWasm {
-		cm, err := c.rt.rt.CompileModule(ctx, rw)
-		if err != nil {
-			return fmt.Errorf("compile rewritten step %d: %w", k, err)
-		}
-		rewritten = append(rewritten, cm)
+	if reserve > 0 {
+		data = reservedImage(data, reserve)
 	}
 	if chunks, total := sparseChunks(data); total <= sparseImageLimit {
 		// data is the snapshot instance's memory, freed with it: copy.
@@ -169,7 +156,7 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte) error {
 	for _, cm := range c.compiled {
 		cm.Close(ctx)
 	}
-	c.compiled, c.snapshotted, done = rewritten, true, true
+	c.compiled, c.snapshotted, c.reserve, done = rewritten, true, reserve, true
 	if reuse {
 		c.globals = exported
 		c.pool = &instancePool[*graph]{ttl: idleInstanceTTL}
@@ -279,3 +266,34 @@ func (m *sparseMemory) reset() bool {
 }
 
 func (m *sparseMemory) resume() {}
+
+// compileSnapshot rewrites the steps to start from the snapshot (globals
+// values, memory of pages pages, reserve pages reserved) and compiles
+// them; with reuse, every step's mutable globals are exported first.
+func (c *Component) compileSnapshot(ctx context.Context, steps [][]byte, values []map[uint32]uint64, pages uint64, reserve uint32, reuse bool) ([]wazero.CompiledModule, [][]preinit.Global, error) {
+	rewrittenWasm, err := c.rewriteSteps(steps, values, pages, reserve)
+	if err != nil {
+		return nil, nil, err
+	}
+	var exported [][]preinit.Global
+	if reuse {
+		exported = make([][]preinit.Global, len(steps))
+		for k, rw := range rewrittenWasm {
+			if rewrittenWasm[k], exported[k], err = preinit.Instrument(rw); err != nil {
+				return nil, nil, fmt.Errorf("export the globals of step %d: %w", k, err)
+			}
+		}
+	}
+	compiled := make([]wazero.CompiledModule, 0, len(steps))
+	for k, rw := range rewrittenWasm {
+		cm, err := c.rt.rt.CompileModule(ctx, rw)
+		if err != nil {
+			for _, cm := range compiled {
+				cm.Close(ctx)
+			}
+			return nil, nil, fmt.Errorf("compile rewritten step %d: %w", k, err)
+		}
+		compiled = append(compiled, cm)
+	}
+	return compiled, exported, nil
+}

@@ -48,7 +48,11 @@ func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := ComponentSpec{}
+	run, ok := p.Export("wasi:cli/run@0.2.0", "run")
+	if !ok {
+		t.Fatalf("%s exports no wasi:cli/run", name)
+	}
+	spec := ComponentSpec{Entry: &ComponentEntry{Step: run.Core.Step, Name: run.Core.Name}}
 	for _, s := range p.Steps {
 		spec.Steps = append(spec.Steps, s.Wasm)
 	}
@@ -60,10 +64,6 @@ func compileComponent(t testing.TB, e *Engine, name string) *testComponent {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
-	run, ok := p.Export("wasi:cli/run@0.2.0", "run")
-	if !ok {
-		t.Fatalf("%s exports no wasi:cli/run", name)
-	}
 	return &testComponent{p: p, c: c, run: run}
 }
 
