@@ -126,21 +126,37 @@ func TestComponentDifferential(t *testing.T) {
 			m := compile(t, e, name+".wasm", 64<<20)
 			bareErr := mustPrepare(t, m, nil, nil).Run(ctx, Call{Args: []string{name}, Env: env, Stdout: &bout, Stderr: &berr})
 
+			// Each run after the first is on the graph the one before
+			// left (a memory reserve covers the adapter's growth,
+			// component_reserve.go), unless the run exited.
 			tc := compileComponent(t, e, name)
-			var cout, cerr bytes.Buffer
-			compErr := tc.runCommand(ctx, &wasi.State{Env: env, Args: []string{name}, Stdout: &cout, Stderr: &cerr})
-			if cout.String() != bout.String() {
-				t.Errorf("stdout differs:\ncomponent %q\nmodule    %q", cout.String(), bout.String())
-			}
-			if cerr.String() != berr.String() {
-				t.Errorf("stderr differs:\ncomponent %q\nmodule    %q", cerr.String(), berr.String())
-			}
-			if wantExit != "" {
-				if fmt.Sprint(compErr) != wantExit || bareErr == nil {
-					t.Errorf("exit: component %v (want %s), module %v", compErr, wantExit, bareErr)
+			reused := e.Stats().Reused
+			for run := range 3 {
+				var cout, cerr bytes.Buffer
+				compErr := tc.runCommand(ctx, &wasi.State{Env: env, Args: []string{name}, Stdout: &cout, Stderr: &cerr})
+				if cout.String() != bout.String() {
+					t.Errorf("run %d: stdout differs:\ncomponent %q\nmodule    %q", run, cout.String(), bout.String())
 				}
-			} else if fmt.Sprint(compErr) != fmt.Sprint(bareErr) {
-				t.Errorf("exit differs: component %v, module %v", compErr, bareErr)
+				if cerr.String() != berr.String() {
+					t.Errorf("run %d: stderr differs:\ncomponent %q\nmodule    %q", run, cerr.String(), berr.String())
+				}
+				if wantExit != "" {
+					if fmt.Sprint(compErr) != wantExit || bareErr == nil {
+						t.Errorf("run %d: exit: component %v (want %s), module %v", run, compErr, wantExit, bareErr)
+					}
+				} else if fmt.Sprint(compErr) != fmt.Sprint(bareErr) {
+					t.Errorf("run %d: exit differs: component %v, module %v", run, compErr, bareErr)
+				}
+			}
+			if tc.c.reserve != 1 {
+				t.Errorf("memory reserve of %d pages, want the adapter's state page", tc.c.reserve)
+			}
+			wantReused := uint64(2)
+			if wantExit != "" {
+				wantReused = 0 // an exit discards the graph
+			}
+			if r := tc.c.pool.reused.Load(); r != wantReused || e.Stats().Reused-reused != wantReused {
+				t.Errorf("%d of 3 runs on a reused graph (engine counted %d), want %d", r, e.Stats().Reused-reused, wantReused)
 			}
 		})
 	}

@@ -379,7 +379,7 @@ func reserveBody(b []byte, vsize uint32) ([]byte, bool, error) {
 		case 0x3F, 0x40: // memory.size, memory.grow
 			var mem uint32
 			if mem, err = r.U32(); err == nil && mem != 0 {
-				err = fmt.Errorf("%w: instruction at offset %d names memory %d", ErrUnsupported, start, mem)
+				err = fmt.Errorf("%w: names memory %d", ErrUnsupported, mem)
 			}
 			if err == nil {
 				f := vsize
