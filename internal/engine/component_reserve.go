@@ -49,9 +49,9 @@ type ComponentEntry struct {
 	Name string
 }
 
-// maxReservePages bounds a component memory's reserve: a small image's
-// memory is zeroed whole on reset (sparseMemory.reset).
-const maxReservePages = 16
+// maxReservePages bounds a component memory's reserve (16 MiB): the image
+// with it is made at compile, and every graph's memory is that large.
+const maxReservePages = 256
 
 // probeTimeout bounds the entry's probe at compile.
 const probeTimeout = 2 * time.Second

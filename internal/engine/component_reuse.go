@@ -31,7 +31,10 @@ import (
 //     (mapped again, or zeroed with the image's chunks copied back),
 //     every step's mutable globals to their snapshot values, exported for
 //     this by preinit.Instrument, and every instance's fuel counter to
-//     zero (meter.go), so no run spends fuel another was granted.
+//     zero (meter.go), so no run spends fuel another was granted. A
+//     memory reserve (component_reserve.go) lets a run whose growth it
+//     covers, a wrapped preview 1 command's, end with its memory
+//     ungrown.
 //
 // A graph has no host-side state of its own: its steps import only the
 // component's host functions and each other, and the run's state (WASI

@@ -144,7 +144,10 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 	if reserve > 0 {
 		data = reservedImage(data, reserve)
 	}
-	if chunks, total := sparseChunks(data); total <= sparseImageLimit {
+	// A reused graph's small image is reset by zeroing its whole memory
+	// (sparseMemory.reset): with a large reserve the image is mapped, and
+	// its reset reads back only the pages a run wrote.
+	if chunks, total := sparseChunks(data); total <= sparseImageLimit && (reserve == 0 || len(data) <= sparseReservedLimit) {
 		// data is the snapshot instance's memory, freed with it: copy.
 		for i := range chunks {
 			chunks[i].data = append([]byte(nil), chunks[i].data...)
@@ -186,6 +189,10 @@ func hasDataSegments(wasm []byte) (bool, error) {
 // zero) copying its non-zero chunks is far cheaper than mapping, unmapping
 // and faulting in pages.
 const sparseImageLimit = 256 << 10
+
+// sparseReservedLimit bounds the memory, reserve included, of a small
+// image with a memory reserve (component_reserve.go) kept as chunks.
+const sparseReservedLimit = 1 << 20
 
 // imageChunk is a run of a memory image's bytes with a non-zero byte in
 // every 4 KiB block.

@@ -146,6 +146,10 @@ func TestComponentIsolation(t *testing.T) {
 	// The snapshot: memprobe leaves its secret in every byte of its
 	// memory; the next request's graph starts from the compile-time
 	// snapshot and must find none of it, nor the secret in its answer.
+	// Sequential requests run on one reused graph, whose memory reserve
+	// serves memprobe's growth from 1 to 32 pages
+	// (internal/engine/component_reserve.go): the pages the reserve hands
+	// out must be clean too.
 	t.Run("snapshot", func(t *testing.T) {
 		a := componentApp(t, apps, memProbe)
 		for range 5 {
