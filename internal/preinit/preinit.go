@@ -17,6 +17,11 @@
 //     removed. An instance of it, given the recorded memory as its initial
 //     linear memory, is in the state the initialized instance was in.
 //
+// Reserve (reserve.go) is a third rewrite, for snapshots whose runs grow
+// the memory: the pages they grow by are reserved in the snapshot, and
+// memory.size and memory.grow are rewritten to hand them out, so a run
+// needs no real growth.
+//
 // What a snapshot does not capture, and so what a pre-initialized module
 // must not depend on: changes its initialization made to tables, and host
 // state such as open file descriptors. Modules with mutable globals of
