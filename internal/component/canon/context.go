@@ -196,8 +196,10 @@ func (cx *Context) realloc(old, oldSize, align, newSize uint32, what string) (ui
 	if err != nil {
 		return 0, &Trap{Msg: "realloc failed while lowering " + what, Err: err}
 	}
-	if err := cx.checkRange(ptr, uint64(newSize), align, "memory realloc returned for "+what); err != nil {
-		return 0, err
+	if err := cx.checkRange(ptr, uint64(newSize), align, ""); err != nil {
+		// The message is built only for the trap: realloc runs for every
+		// string and list lowered.
+		return 0, cx.checkRange(ptr, uint64(newSize), align, "memory realloc returned for "+what)
 	}
 	return ptr, nil
 }

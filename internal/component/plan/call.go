@@ -127,8 +127,10 @@ func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 	}
 	if o.Realloc != nil {
 		re := *o.Realloc
+		var params []uint64 // one per host call, not per string: realloc never runs inside realloc
 		cx.Realloc = func(old, oldSize, align, newSize uint32) (uint32, error) {
-			res, err := r.Graph.Call(ctx, re.Step, re.Name, []uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)})
+			params = append(params[:0], uint64(old), uint64(oldSize), uint64(align), uint64(newSize))
+			res, err := r.Graph.Call(ctx, re.Step, re.Name, params)
 			if err != nil {
 				return 0, err
 			}
