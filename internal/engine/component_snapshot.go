@@ -144,15 +144,20 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 	if reserve > 0 {
 		data = reservedImage(data, reserve)
 	}
-	// A reused graph's small image is reset by zeroing its whole memory
-	// (sparseMemory.reset): with a large reserve the image is mapped, and
-	// its reset reads back only the pages a run wrote.
-	if chunks, total := sparseChunks(data); total <= sparseImageLimit && (reserve == 0 || len(data) <= sparseReservedLimit) {
+	// A reused graph's image is in a file, however small, where the
+	// platform allows: its reset reads back only the pages a run wrote
+	// (mappedMemory.reset), where a small image's copied memory is zeroed
+	// whole (sparseMemory.reset).
+	if chunks, total := sparseChunks(data); total <= sparseImageLimit && !reuse {
 		// data is the snapshot instance's memory, freed with it: copy.
 		for i := range chunks {
 			chunks[i].data = append([]byte(nil), chunks[i].data...)
 		}
 		c.sparse = chunks
+	} else if reuse {
+		if c.image, err = newFileMemoryImage(data); err != nil {
+			return fmt.Errorf("store component memory snapshot: %w", err)
+		}
 	} else if c.image, err = newMemoryImage(data); err != nil {
 		return fmt.Errorf("store component memory snapshot: %w", err)
 	}
@@ -189,10 +194,6 @@ func hasDataSegments(wasm []byte) (bool, error) {
 // zero) copying its non-zero chunks is far cheaper than mapping, unmapping
 // and faulting in pages.
 const sparseImageLimit = 256 << 10
-
-// sparseReservedLimit bounds the memory, reserve included, of a small
-// image with a memory reserve (component_reserve.go) kept as chunks.
-const sparseReservedLimit = 1 << 20
 
 // imageChunk is a run of a memory image's bytes with a non-zero byte in
 // every 4 KiB block.

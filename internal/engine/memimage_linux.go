@@ -33,10 +33,11 @@ type mappedFile struct {
 // a C command's memory is a few pages, a Go reactor's megabytes.
 const keptImage = 256 << 10
 
-// openMappedFile writes data to a new unlinked file, or keeps it in memory
-// when it is at most keptImage bytes; ok is always true here.
-func openMappedFile(data []byte) (mf mappedFile, ok bool, err error) {
-	if len(data) <= keptImage {
+// openMappedFile writes data to a new unlinked file, or, with keepSmall,
+// keeps it in memory when it is at most keptImage bytes; ok is always
+// true here.
+func openMappedFile(data []byte, keepSmall bool) (mf mappedFile, ok bool, err error) {
+	if keepSmall && len(data) <= keptImage {
 		return mappedFile{bytes: append([]byte(nil), data...)}, true, nil
 	}
 	f, err := os.CreateTemp("", "wisp-snapshot-*")
