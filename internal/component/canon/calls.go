@@ -11,7 +11,7 @@ func (cx *Context) LiftValues(flat []uint64, ts []*Type, maxFlat int) ([]any, in
 		}
 	}
 	cx.startLift()
-	if len(flattenTypes(ts)) > maxFlat {
+	if flatCount(ts) > maxFlat {
 		if len(flat) == 0 {
 			return nil, 0, trapf("too few core values: the pointer to the spilled values is missing")
 		}
@@ -55,7 +55,7 @@ func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32
 			return nil, err
 		}
 	}
-	if len(flattenTypes(ts)) > maxFlat {
+	if flatCount(ts) > maxFlat {
 		tt := Tuple(ts...)
 		if tt.err != nil {
 			return nil, tt.err
@@ -140,7 +140,7 @@ func (cx *Context) LowerResults(ft *FuncType, flat []uint64, results []any) ([]u
 	if err := ft.Err(); err != nil {
 		return nil, err
 	}
-	if len(flattenTypes(ft.Results)) <= MaxFlatResults {
+	if flatCount(ft.Results) <= MaxFlatResults {
 		return cx.LowerValues(results, ft.Results, MaxFlatResults, nil)
 	}
 	n := len(Flatten(ft, Lower).Params)

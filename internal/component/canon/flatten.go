@@ -131,6 +131,21 @@ func Flatten(ft *FuncType, d Direction) CoreFuncType {
 // MaxFlatParams+1 are returned, which is enough to know it spills.
 func FlattenType(t *Type) []CoreType { return append([]CoreType(nil), t.flat...) }
 
+// flatCount is len(flattenTypes(ts)), counted without building the list
+// (it is asked on every call).
+func flatCount(ts []*Type) int {
+	n := 0
+	for _, t := range ts {
+		if n >= maxFlatCount {
+			break
+		}
+		if t != nil {
+			n += min(maxFlatCount-n, len(t.flat))
+		}
+	}
+	return n
+}
+
 // flattenTypes flattens ts in order, stopping once it is past every limit.
 func flattenTypes(ts []*Type) []CoreType {
 	var out []CoreType
