@@ -56,9 +56,14 @@ func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32
 		}
 	}
 	if flatCount(ts) > maxFlat {
-		tt := Tuple(ts...)
-		if tt.err != nil {
-			return nil, tt.err
+		// One value (a function's result) is stored as itself: a tuple
+		// of one type has its layout. Built per call, the tuple type was
+		// most of a host call's allocations.
+		tt := ts[0]
+		if len(ts) != 1 || tt.depth+1 > MaxTypeDepth {
+			if tt = Tuple(ts...); tt.err != nil {
+				return nil, tt.err
+			}
 		}
 		var out []uint64
 		var ptr uint32
@@ -74,7 +79,10 @@ func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32
 		if err := cx.checkRange(ptr, uint64(tt.size), tt.align, "spilled values"); err != nil {
 			return nil, err
 		}
-		return out, cx.store(append([]any(nil), vs...), tt, ptr)
+		if tt != ts[0] {
+			return out, cx.store(append([]any(nil), vs...), tt, ptr)
+		}
+		return out, cx.store(vs[0], tt, ptr)
 	}
 	var out []uint64
 	for i, t := range ts {
@@ -143,7 +151,13 @@ func (cx *Context) LowerResults(ft *FuncType, flat []uint64, results []any) ([]u
 	if flatCount(ft.Results) <= MaxFlatResults {
 		return cx.LowerValues(results, ft.Results, MaxFlatResults, nil)
 	}
-	n := len(Flatten(ft, Lower).Params)
+	// The core parameters (Flatten(ft, Lower).Params, counted): the
+	// flat parameters, or one pointer to them, then the results' pointer.
+	n := flatCount(ft.Params)
+	if n > MaxFlatParams {
+		n = 1
+	}
+	n++
 	if len(flat) < n {
 		return nil, trapf("too few core values: the pointer for the results is missing")
 	}
