@@ -340,9 +340,10 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 		g.funcs = append(g.funcs, cachedFunc{step, name, f})
 	}
 	res, err := f.Call(ctx, params...)
-	if err != nil || ctx.Err() != nil {
-		g.failed = true
+	if err == nil && ctx.Err() == nil {
+		return res, nil
 	}
+	g.failed = true
 	var exit *sys.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 0 && ctx.Err() == nil {
 		// The guest ended itself (wasi:cli/exit with ok) inside the call:

@@ -278,6 +278,9 @@ func classify(ctx context.Context, err error) error {
 // state, not the code, tells the two apart (a guest passing the code to
 // proc_exit while the engine closes is killed anyway).
 func (e *Engine) closedUnder(err error) error {
+	if err == nil {
+		return nil // and no allocation for errors.As's target
+	}
 	var exit *ExitError
 	if !errors.As(err, &exit) || exit.Code != sys.ExitCodeContextCanceled {
 		return err

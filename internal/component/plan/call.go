@@ -32,6 +32,9 @@ type Run struct {
 	// account and may stop the call (by panicking, as it is called on
 	// the guest's goroutine).
 	Charge func(ctx context.Context, bytes uint64)
+	// reallocParams holds a realloc call's parameters: a guest's realloc
+	// runs on the run's one goroutine and never inside another.
+	reallocParams [4]uint64
 }
 
 type runKey struct{}
@@ -127,10 +130,9 @@ func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 	}
 	if o.Realloc != nil {
 		re := *o.Realloc
-		var params []uint64 // one per host call, not per string: realloc never runs inside realloc
 		cx.Realloc = func(old, oldSize, align, newSize uint32) (uint32, error) {
-			params = append(params[:0], uint64(old), uint64(oldSize), uint64(align), uint64(newSize))
-			res, err := r.Graph.Call(ctx, re.Step, re.Name, params)
+			r.reallocParams = [4]uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)}
+			res, err := r.Graph.Call(ctx, re.Step, re.Name, r.reallocParams[:])
 			if err != nil {
 				return 0, err
 			}
