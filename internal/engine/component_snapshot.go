@@ -48,9 +48,20 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 	}()
 	globals := make([][]preinit.Global, len(steps))
 	for k, wasm := range steps {
+		// Only the main memory is recorded and reset: a step with a
+		// memory of its own, exported or not (a private one would carry
+		// one run's data into the next on a reused graph), or a main step
+		// with a second one, is not snapshotted.
+		defined, err := definedMemories(wasm)
+		if err != nil {
+			return fmt.Errorf("step %d cannot be read: %w", k, err)
+		}
+		if k == c.memStep && defined != 1 {
+			return fmt.Errorf("step %d defines %d memories", k, defined)
+		}
 		if k != c.memStep {
-			if len(c.compiled[k].ExportedMemories()) > len(c.compiled[k].ImportedMemories()) {
-				return fmt.Errorf("step %d defines a second memory", k)
+			if defined > 0 {
+				return fmt.Errorf("step %d defines a memory of its own beside step %d's", k, c.memStep)
 			}
 			if has, err := hasDataSegments(wasm); err != nil || has {
 				return fmt.Errorf("step %d has data segments or cannot be read: %v", k, err)
@@ -173,6 +184,22 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 }
 
 // hasDataSegments reports whether wasm has a data section with segments.
+// definedMemories returns how many memories a core module defines (its
+// memory section's entries; imported ones not counted).
+func definedMemories(wasm []byte) (uint32, error) {
+	secs, err := wasmSections(wasm)
+	if err != nil {
+		return 0, err
+	}
+	for _, s := range secs {
+		if s.id == 5 {
+			pos := 0
+			return readU32(s.body, &pos)
+		}
+	}
+	return 0, nil
+}
+
 func hasDataSegments(wasm []byte) (bool, error) {
 	secs, err := wasmSections(wasm)
 	if err != nil {

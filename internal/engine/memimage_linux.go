@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -26,7 +27,27 @@ type mappedFile struct {
 	// copy the image's pages back (a copy, where reading the file would
 	// be a system call per run of written pages); nil if it could not be
 	// mapped (resets then read the file).
-	view []byte
+	view *imageView
+}
+
+// imageView is an image file's read-only mapping, shared by the image and
+// every memory made from it. A memory may outlive its image's close (a run
+// in progress finishes after Prepared.Close or Component.Close): the view
+// is unmapped under the write lock, and a reset copies from it only under
+// the read lock and while it is mapped, so a late reset fails (and its
+// instance is discarded) instead of touching unmapped memory.
+type imageView struct {
+	mu    sync.RWMutex
+	bytes []byte // nil once unmapped
+}
+
+func (v *imageView) unmap() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.bytes != nil {
+		syscall.Munmap(v.bytes)
+		v.bytes = nil
+	}
 }
 
 // keptImage is the largest image held in memory only (see mappedFile):
@@ -51,11 +72,11 @@ func openMappedFile(data []byte, keepSmall bool) (mf mappedFile, ok bool, err er
 		f.Close()
 		return mappedFile{}, false, fmt.Errorf("write %s: %w", f.Name(), err)
 	}
-	var view []byte
+	var view *imageView
 	if conn, err := f.SyscallConn(); err == nil {
 		conn.Control(func(fd uintptr) {
 			if v, err := syscall.Mmap(int(fd), 0, len(data), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
-				view = v
+				view = &imageView{bytes: v}
 			}
 		})
 	}
@@ -64,7 +85,7 @@ func openMappedFile(data []byte, keepSmall bool) (mf mappedFile, ok bool, err er
 
 func (mf mappedFile) close() error {
 	if mf.view != nil {
-		syscall.Munmap(mf.view)
+		mf.view.unmap()
 	}
 	if mf.f == nil {
 		return nil
@@ -219,6 +240,16 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 	if n, err := m.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
 		return 0, false
 	}
+	// The image's view, held mapped while this reset copies from it.
+	var view []byte
+	if v := m.file.view; v != nil {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		if v.bytes == nil {
+			return 0, false // the image was closed, its file too: the instance is discarded
+		}
+		view = v.bytes
+	}
 	written := func(i int) bool {
 		e := binary.LittleEndian.Uint64(entries[i*8:])
 		return e&pagemapSwapped != 0 || e&pagemapPresent != 0 && e&pagemapFile == 0
@@ -232,8 +263,8 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		for j < pages && written(j) {
 			j++
 		}
-		if m.file.view != nil {
-			copy(m.region[i*ps:j*ps], m.file.view[i*ps:j*ps])
+		if view != nil {
+			copy(m.region[i*ps:j*ps], view[i*ps:j*ps])
 		} else if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
 			return 0, false // the caller maps the image again
 		}

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 )
 
@@ -21,7 +20,7 @@ func TestReuseResetPaths(t *testing.T) {
 			if img.view == nil {
 				t.Skip("the image is not mapped for reading here: reading the file is the only way")
 			}
-			syscall.Munmap(img.view)
+			img.view.unmap()
 			img.view = nil
 		}},
 		{"map the image again", func(t *testing.T, p *Prepared) {
