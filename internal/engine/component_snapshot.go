@@ -25,7 +25,9 @@ import (
 // A graph is run as compiled, its start functions per run, when it cannot
 // be snapshotted: a start function calls a host function (there is no run
 // to serve it at compile), a step other than the memory's has data
-// segments, more than one step defines a memory, or a global is not a
+// segments, more than one step defines a memory (exported or not: only the
+// main memory is recorded and reset, so a private one would carry a run's
+// data into the next on a reused graph), or a global is not a
 // number.
 
 // errSnapshotHostCall fails a host function called by a start function
