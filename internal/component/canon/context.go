@@ -38,7 +38,9 @@ func IsTrap(err error) bool {
 // Memory is a guest's linear memory. Read and Write are bounds-checked and
 // return false when the range is out of bounds. The engine's Memory
 // satisfies it. Read may return a view into the memory: the package copies
-// what it keeps before calling back into the guest.
+// what it keeps before calling back into the guest. Write must neither
+// modify v nor keep it after it returns: v may be a string's bytes or the
+// Context's scratch buffer.
 type Memory interface {
 	Read(offset, byteCount uint32) ([]byte, bool)
 	Write(offset uint32, v []byte) bool
@@ -110,6 +112,10 @@ type Context struct {
 	LiftLimit uint64
 
 	liftLeft uint64 // what the current lift may still copy
+
+	// scratch holds a pointer, a length or a scalar on its way into
+	// memory: a local array would escape through Memory.Write.
+	scratch [8]byte
 }
 
 // startLift sets the budget of a lift that begins.

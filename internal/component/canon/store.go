@@ -115,11 +115,7 @@ func (cx *Context) store(v any, t *Type, ptr uint32) error {
 		if !ok {
 			return mismatch(v, t)
 		}
-		p, n, err := cx.lowerString(s)
-		if err != nil {
-			return err
-		}
-		return cx.writePair(ptr, p, n)
+		return cx.storeString(s, ptr)
 	case KindList:
 		p, n, err := cx.lowerList(v, t)
 		if err != nil {
@@ -164,6 +160,23 @@ func (cx *Context) store(v any, t *Type, ptr uint32) error {
 	return cx.writeUint(ptr, bits, size)
 }
 
+// storeString is store of a string: lowered with realloc, its pointer and
+// length written at ptr.
+func (cx *Context) storeString(s string, ptr uint32) error {
+	p, n, err := cx.lowerString(s)
+	if err != nil {
+		return err
+	}
+	return cx.writePair(ptr, p, n)
+}
+
+// isStringPair reports whether t is a tuple or record of two strings, whose
+// Go value lowering also takes as a [2]string (in a [][2]string list).
+func isStringPair(t *Type) bool {
+	return (t.kind == KindTuple || t.kind == KindRecord) && len(t.elems) == 2 &&
+		t.elems[0].kind == KindString && t.elems[1].kind == KindString
+}
+
 func variantCase(v any, t *Type) (uint32, *Type, error) {
 	vv, ok := v.(VariantValue)
 	if !ok {
@@ -176,16 +189,14 @@ func variantCase(v any, t *Type) (uint32, *Type, error) {
 }
 
 func (cx *Context) writeUint(ptr uint32, v uint64, size uint32) error {
-	var b [8]byte
-	binary.LittleEndian.PutUint64(b[:], v)
-	return cx.write(ptr, b[:size], "value")
+	binary.LittleEndian.PutUint64(cx.scratch[:], v)
+	return cx.write(ptr, cx.scratch[:size], "value")
 }
 
 func (cx *Context) writePair(ptr, a, b uint32) error {
-	var buf [8]byte
-	binary.LittleEndian.PutUint32(buf[:], a)
-	binary.LittleEndian.PutUint32(buf[4:], b)
-	return cx.write(ptr, buf[:], "pointer and length")
+	binary.LittleEndian.PutUint32(cx.scratch[:], a)
+	binary.LittleEndian.PutUint32(cx.scratch[4:], b)
+	return cx.write(ptr, cx.scratch[:], "pointer and length")
 }
 
 // lowerList allocates room for the list v with realloc and stores its
@@ -195,11 +206,17 @@ func (cx *Context) lowerList(v any, t *Type) (uint32, uint32, error) {
 	var n int
 	bytes, isBytes := v.([]byte)
 	items, isItems := v.([]any)
+	strs, isStrings := v.([]string)
+	pairs, isPairs := v.([][2]string)
 	switch {
 	case isBytes && elem.kind == KindU8:
 		n = len(bytes)
 	case isItems:
 		n = len(items)
+	case isStrings && elem.kind == KindString:
+		n = len(strs)
+	case isPairs && isStringPair(elem):
+		n = len(pairs)
 	default:
 		return 0, 0, mismatch(v, t)
 	}
@@ -211,8 +228,30 @@ func (cx *Context) lowerList(v any, t *Type) (uint32, uint32, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if isBytes {
+	switch {
+	case isBytes:
 		return ptr, uint32(n), cx.write(ptr, bytes, "list")
+	case isStrings:
+		// store's string case, element by element.
+		for i, e := range strs {
+			if err := cx.storeString(e, ptr+uint32(i)*elem.size); err != nil {
+				return 0, 0, err
+			}
+		}
+		return ptr, uint32(n), nil
+	case isPairs:
+		// store's record case over two strings, element by element.
+		second := alignTo(elem.elems[0].size, elem.elems[1].align)
+		for i, e := range pairs {
+			at := ptr + uint32(i)*elem.size
+			if err := cx.storeString(e[0], at); err != nil {
+				return 0, 0, err
+			}
+			if err := cx.storeString(e[1], at+second); err != nil {
+				return 0, 0, err
+			}
+		}
+		return ptr, uint32(n), nil
 	}
 	for i, e := range items {
 		if err := cx.store(e, elem, ptr+uint32(i)*elem.size); err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // utf16Tag is the top bit of a latin1+utf16 string's length: set, the
@@ -103,7 +104,9 @@ func (cx *Context) lowerString(s string) (uint32, uint32, error) {
 		if err != nil {
 			return 0, 0, err
 		}
-		return ptr, n, cx.write(ptr, []byte(s), "string")
+		// Memory.Write neither modifies nor keeps its argument: the
+		// string's own bytes, not a copy.
+		return ptr, n, cx.write(ptr, unsafe.Slice(unsafe.StringData(s), len(s)), "string")
 	case UTF16:
 		return cx.lowerUTF16(s)
 	case Latin1UTF16:

@@ -23,7 +23,10 @@
 //	char                    rune
 //	string                  string (valid UTF-8)
 //	list<u8>                []byte (lowering also takes []any)
-//	list<T>                 []any
+//	list<T>                 []any (lowering also takes []string for
+//	                        list<string> and [][2]string for a list of
+//	                        tuples or records of two strings: the same
+//	                        bytes, realloc calls and traps as []any)
 //	record, tuple           []any, one per field in order
 //	variant, option, result VariantValue (option: case 0 none, 1 some;
 //	                        result: case 0 ok, 1 error)
