@@ -33,45 +33,11 @@ type app struct{ name, module string }
 // measures requests through the gateway's handler with an httptest
 // recorder: the node's cost, without the network.
 func measureInProcess(ctx context.Context, dir string, apps []app, d time.Duration) ([]inProc, error) {
-	store, err := boltstore.Open(filepath.Join(dir, "inprocess-data"))
+	h, closeNode, err := serveInProcess(ctx, dir, apps)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	key, err := secretbox.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	sealer, err := secretbox.New(key)
-	if err != nil {
-		return nil, err
-	}
-	node, err := wisp.New(wisp.Config{Store: store, KV: store.KV(), Sealer: sealer})
-	if err != nil {
-		return nil, err
-	}
-	defer node.Close(ctx)
-	if err := node.Load(ctx); err != nil {
-		return nil, err
-	}
-	for _, a := range apps {
-		wasm, err := os.ReadFile(a.module)
-		if err != nil {
-			return nil, err
-		}
-		info, err := node.PutBlob(ctx, bytes.NewReader(wasm))
-		if err != nil {
-			return nil, err
-		}
-		route, err := wisp.ParseRoute("/" + a.name)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := node.Deploy(ctx, wisp.AppSpec{Name: a.name, Module: info.Digest, Routes: []wisp.Route{route}}); err != nil {
-			return nil, fmt.Errorf("deploy %s: %w", a.name, err)
-		}
-	}
-	h := gateway.New(node, nil)
+	defer closeNode()
 	var out []inProc
 	for _, a := range apps {
 		one := func() error {
@@ -123,4 +89,59 @@ func measureInProcess(ctx context.Context, dir string, apps []app, d time.Durati
 		out = append(out, r)
 	}
 	return out, nil
+}
+
+// serveInProcess deploys each app on a node of its own data directory
+// under dir and returns the gateway's handler for them, and a function
+// that closes the node and its store.
+func serveInProcess(ctx context.Context, dir string, apps []app) (http.Handler, func(), error) {
+	store, err := boltstore.Open(filepath.Join(dir, "inprocess-data"))
+	if err != nil {
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			store.Close()
+		}
+	}()
+	key, err := secretbox.GenerateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	sealer, err := secretbox.New(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	node, err := wisp.New(wisp.Config{Store: store, KV: store.KV(), Sealer: sealer})
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if !ok {
+			node.Close(ctx)
+		}
+	}()
+	if err := node.Load(ctx); err != nil {
+		return nil, nil, err
+	}
+	for _, a := range apps {
+		wasm, err := os.ReadFile(a.module)
+		if err != nil {
+			return nil, nil, err
+		}
+		info, err := node.PutBlob(ctx, bytes.NewReader(wasm))
+		if err != nil {
+			return nil, nil, err
+		}
+		route, err := wisp.ParseRoute("/" + a.name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if _, err := node.Deploy(ctx, wisp.AppSpec{Name: a.name, Module: info.Digest, Routes: []wisp.Route{route}}); err != nil {
+			return nil, nil, fmt.Errorf("deploy %s: %w", a.name, err)
+		}
+	}
+	ok = true
+	return gateway.New(node, nil), func() { node.Close(ctx); store.Close() }, nil
 }
