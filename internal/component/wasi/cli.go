@@ -58,17 +58,20 @@ func newRep(s *State, obj any) ([]any, error) {
 	return one(r)
 }
 
+// getEnvironment returns the environment as a [][2]string, which canon
+// lowers as it would the []any of its pairs, with no value per string.
 func getEnvironment(_ context.Context, s *State, _ []any) ([]any, error) {
-	env := make([]any, 0, len(s.Env))
-	for _, kv := range s.Env {
+	env := make([][2]string, len(s.Env))
+	for i, kv := range s.Env {
 		k, v, _ := strings.Cut(kv, "=")
-		env = append(env, []any{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")})
+		env[i] = [2]string{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")}
 	}
 	return one(env)
 }
 
+// getArguments returns the arguments as a []string (see getEnvironment).
 func getArguments(_ context.Context, s *State, _ []any) ([]any, error) {
-	args := make([]any, len(s.Args))
+	args := make([]string, len(s.Args))
 	for i, a := range s.Args {
 		args[i] = strings.ToValidUTF8(a, "\uFFFD")
 	}
