@@ -214,6 +214,10 @@ func (v componentGraph) Call(ctx context.Context, step int, name string, params 
 	return v.g.Call(ctx, step, name, params...)
 }
 
+func (v componentGraph) CallWithStack(ctx context.Context, step int, name string, stack []uint64, nParams int) (int, bool, error) {
+	return v.g.CallWithStack(ctx, step, name, stack, nParams)
+}
+
 // RunComponentCommand runs the wasi:cli/command component wasm once, here,
 // as engine.RunCommand runs a preview 1 command for `wisp run`: the same
 // options and the same exit codes (the component's exit code, 124 for a

@@ -320,37 +320,73 @@ func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
 // Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
 // killed run when ctx ended.
 func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) { // a guest exit with code 0 gives *ExitError{Code: 0}: no results
+	f, err := g.function(step, name)
+	if err != nil {
+		return nil, err
+	}
+	res, err := f.Call(ctx, params...)
+	if err == nil && ctx.Err() == nil {
+		return res, nil
+	}
+	return res, g.callFailed(ctx, err)
+}
+
+// CallWithStack is Call with the parameters and results in stack (as
+// api.Function's CallWithStack), allocating nothing: stack holds nParams
+// parameters and, once it returns normally, the results, whose count it
+// returns. It calls nothing and returns called false when Call would
+// check something it does not: the function is missing, takes other than
+// nParams parameters, or has more results than stack has room for; Call
+// then says what is wrong.
+func (g *ComponentInstance) CallWithStack(ctx context.Context, step int, name string, stack []uint64, nParams int) (results int, called bool, err error) {
+	f, err := g.function(step, name)
+	if err != nil {
+		return 0, false, nil
+	}
+	def := f.Definition()
+	results = len(def.ResultTypes())
+	if len(def.ParamTypes()) != nParams || nParams > len(stack) || results > len(stack) {
+		return 0, false, nil
+	}
+	err = f.CallWithStack(ctx, stack)
+	if err == nil && ctx.Err() == nil {
+		return results, true, nil
+	}
+	return 0, true, g.callFailed(ctx, err)
+}
+
+// function returns the function step exports as name, cached.
+func (g *ComponentInstance) function(step int, name string) (api.Function, error) {
 	if g.graph == nil {
 		return nil, errors.New("component call: the graph is closed")
 	}
 	if step < 0 || step >= len(g.inst) {
 		return nil, fmt.Errorf("component call: no core instance %d", step)
 	}
-	var f api.Function
 	for _, cf := range g.funcs {
 		if cf.step == step && cf.name == name {
-			f = cf.f
-			break
+			return cf.f, nil
 		}
 	}
+	f := g.inst[step].ExportedFunction(name)
 	if f == nil {
-		if f = g.inst[step].ExportedFunction(name); f == nil {
-			return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
-		}
-		g.funcs = append(g.funcs, cachedFunc{step, name, f})
+		return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
 	}
-	res, err := f.Call(ctx, params...)
-	if err == nil && ctx.Err() == nil {
-		return res, nil
-	}
+	g.funcs = append(g.funcs, cachedFunc{step, name, f})
+	return f, nil
+}
+
+// callFailed marks the graph failed after a call that returned err (or
+// during which ctx ended) and classifies err.
+func (g *ComponentInstance) callFailed(ctx context.Context, err error) error {
 	g.failed = true
 	var exit *sys.ExitError
 	if errors.As(err, &exit) && exit.ExitCode() == 0 && ctx.Err() == nil {
 		// The guest ended itself (wasi:cli/exit with ok) inside the call:
 		// the call did not return, so there are no results to lift.
-		return nil, &ExitError{Code: 0}
+		return &ExitError{Code: 0}
 	}
-	return res, g.c.e.closedUnder(classify(ctx, err))
+	return g.c.e.closedUnder(classify(ctx, err))
 }
 
 // MemorySize returns the length the graph's memory grew to, in bytes (0

@@ -82,6 +82,9 @@ func (v graphView) Memory(step int, name string) (canon.Memory, bool) { return v
 func (v graphView) Call(ctx context.Context, step int, name string, params []uint64) ([]uint64, error) {
 	return v.g.Call(ctx, step, name, params...)
 }
+func (v graphView) CallWithStack(ctx context.Context, step int, name string, stack []uint64, nParams int) (int, bool, error) {
+	return v.g.CallWithStack(ctx, step, name, stack, nParams)
+}
 
 // runCommand runs the component's wasi:cli/run export once.
 func (tc *testComponent) runCommand(ctx context.Context, s *wasi.State) error {

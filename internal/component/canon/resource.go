@@ -240,5 +240,13 @@ func (s *Subtask) Finish() {
 	for _, h := range s.lenders {
 		h.lends--
 	}
-	s.lenders, s.done = nil, true
+	clear(s.lenders)
+	s.lenders, s.done = s.lenders[:0], true
+}
+
+// Reset makes s a new Subtask for another call, keeping the room it grew
+// for lent handles. Finish any call it was lending for first.
+func (s *Subtask) Reset() {
+	clear(s.lenders)
+	s.lenders, s.done = s.lenders[:0], false
 }

@@ -15,6 +15,18 @@ type Graph interface {
 	Call(ctx context.Context, step int, name string, params []uint64) ([]uint64, error)
 }
 
+// StackCaller is a Graph that can call a function with its parameters and
+// results in one slice (as wazero's CallWithStack), allocating nothing:
+// stack holds nParams parameters and, once it returns normally, the
+// results, whose count it returns. It calls nothing and returns called
+// false when Call would check something it does not (the function is
+// missing, takes other than nParams parameters, or has more results than
+// stack has room for). A host function calls realloc this way when its
+// Graph is one.
+type StackCaller interface {
+	CallWithStack(ctx context.Context, step int, name string, stack []uint64, nParams int) (results int, called bool, err error)
+}
+
 // Impl is the Go implementation of an imported function: it takes the
 // lifted arguments and returns the results to lower. Per-run state reaches
 // it through ctx.
@@ -35,6 +47,19 @@ type Run struct {
 	// reallocParams holds a realloc call's parameters: a guest's realloc
 	// runs on the run's one goroutine and never inside another.
 	reallocParams [4]uint64
+
+	// host is the canonical ABI state of the host call under way, reused
+	// by every host call of the run: host calls never nest (one may call
+	// into the guest only for realloc, during which the guest may not call
+	// out: lowerCall checks Instance.MayLeave first).
+	host struct {
+		cx      canon.Context
+		mem     chargedMemory
+		subtask canon.Subtask
+		ctx     context.Context
+		realloc Item          // the realloc of the call's options
+		call    canon.Realloc // r.hostRealloc, bound once
+	}
 }
 
 type runKey struct{}
@@ -131,18 +156,70 @@ func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 	if o.Realloc != nil {
 		re := *o.Realloc
 		cx.Realloc = func(old, oldSize, align, newSize uint32) (uint32, error) {
-			r.reallocParams = [4]uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)}
-			res, err := r.Graph.Call(ctx, re.Step, re.Name, r.reallocParams[:])
-			if err != nil {
-				return 0, err
-			}
-			if len(res) != 1 {
-				return 0, &canon.Trap{Msg: "realloc returned no pointer"}
-			}
-			return uint32(res[0]), nil
+			return r.callRealloc(ctx, re, old, oldSize, align, newSize)
 		}
 	}
 	return cx, nil
+}
+
+// callRealloc calls the guest's realloc re with (old, oldSize, align,
+// newSize), through CallWithStack when the graph has it.
+func (r *Run) callRealloc(ctx context.Context, re Item, old, oldSize, align, newSize uint32) (uint32, error) {
+	r.reallocParams = [4]uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)}
+	if sc, ok := r.Graph.(StackCaller); ok {
+		n, called, err := sc.CallWithStack(ctx, re.Step, re.Name, r.reallocParams[:], len(r.reallocParams))
+		switch {
+		case !called: // Call says what is wrong
+		case err != nil:
+			return 0, err
+		case n != 1:
+			return 0, &canon.Trap{Msg: "realloc returned no pointer"}
+		default:
+			return uint32(r.reallocParams[0]), nil
+		}
+	}
+	res, err := r.Graph.Call(ctx, re.Step, re.Name, r.reallocParams[:])
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 1 {
+		return 0, &canon.Trap{Msg: "realloc returned no pointer"}
+	}
+	return uint32(res[0]), nil
+}
+
+// hostRealloc is the host call's canon.Realloc: the realloc of its options.
+func (r *Run) hostRealloc(old, oldSize, align, newSize uint32) (uint32, error) {
+	return r.callRealloc(r.host.ctx, r.host.realloc, old, oldSize, align, newSize)
+}
+
+// hostContext is context for a host call: the same canon.Context, made
+// from the run's reused state instead of allocated.
+func (r *Run) hostContext(ctx context.Context, o *Options) (*canon.Context, error) {
+	hs := &r.host
+	hs.cx = canon.Context{Encoding: o.Encoding, Instance: r.Instance}
+	hs.ctx = ctx
+	if o.Memory != nil {
+		m, ok := r.Graph.Memory(o.Memory.Step, o.Memory.Name)
+		if !ok {
+			return nil, fmt.Errorf("the component's memory %s is missing", o.Memory)
+		}
+		hs.cx.Memory = m
+		if r.Charge != nil {
+			hs.mem = chargedMemory{Memory: m, ctx: ctx, charge: r.Charge}
+			hs.cx.Memory = &hs.mem
+		}
+	}
+	if o.Realloc != nil {
+		if hs.call == nil {
+			hs.call = r.hostRealloc
+		}
+		hs.realloc = *o.Realloc
+		hs.cx.Realloc = hs.call
+	}
+	hs.subtask.Reset()
+	hs.cx.Subtask = &hs.subtask
+	return &hs.cx, nil
 }
 
 func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
@@ -152,11 +229,16 @@ func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
 		if err != nil {
 			return err
 		}
-		cx, err := r.context(ctx, &h.Opts)
+		// The spec's canon lower begins with trap_if(not may_leave): a
+		// guest's realloc or post-return may not call out, and host calls
+		// never nest, so one canon.Context serves them all.
+		if err := r.Instance.MayLeave(); err != nil {
+			return err
+		}
+		cx, err := r.hostContext(ctx, &h.Opts)
 		if err != nil {
 			return err
 		}
-		cx.Subtask = &canon.Subtask{}
 		defer cx.Subtask.Finish()
 		flat := stack[:nParams]
 		args, err := cx.LiftParams(h.Type, flat)
