@@ -247,6 +247,9 @@ type cachedFunc struct {
 	step int
 	name string
 	f    api.Function
+	// params and results count the function's (Definition allocates
+	// the lists on every call).
+	params, results int
 }
 
 // Instantiate builds one run's graph: every step instantiated anonymously,
@@ -320,11 +323,11 @@ func (g *ComponentInstance) Memory(step int, name string) (Memory, bool) {
 // Run's are: nil for an exit with code 0, *ExitError, *TrapError, or a
 // killed run when ctx ended.
 func (g *ComponentInstance) Call(ctx context.Context, step int, name string, params ...uint64) ([]uint64, error) { // a guest exit with code 0 gives *ExitError{Code: 0}: no results
-	f, err := g.function(step, name)
+	cf, err := g.function(step, name)
 	if err != nil {
 		return nil, err
 	}
-	res, err := f.Call(ctx, params...)
+	res, err := cf.f.Call(ctx, params...)
 	if err == nil && ctx.Err() == nil {
 		return res, nil
 	}
@@ -339,16 +342,15 @@ func (g *ComponentInstance) Call(ctx context.Context, step int, name string, par
 // nParams parameters, or has more results than stack has room for; Call
 // then says what is wrong.
 func (g *ComponentInstance) CallWithStack(ctx context.Context, step int, name string, stack []uint64, nParams int) (results int, called bool, err error) {
-	f, err := g.function(step, name)
+	cf, err := g.function(step, name)
 	if err != nil {
 		return 0, false, nil
 	}
-	def := f.Definition()
-	results = len(def.ResultTypes())
-	if len(def.ParamTypes()) != nParams || nParams > len(stack) || results > len(stack) {
+	results = cf.results
+	if cf.params != nParams || nParams > len(stack) || results > len(stack) {
 		return 0, false, nil
 	}
-	err = f.CallWithStack(ctx, stack)
+	err = cf.f.CallWithStack(ctx, stack)
 	if err == nil && ctx.Err() == nil {
 		return results, true, nil
 	}
@@ -356,24 +358,25 @@ func (g *ComponentInstance) CallWithStack(ctx context.Context, step int, name st
 }
 
 // function returns the function step exports as name, cached.
-func (g *ComponentInstance) function(step int, name string) (api.Function, error) {
+func (g *ComponentInstance) function(step int, name string) (*cachedFunc, error) {
 	if g.graph == nil {
 		return nil, errors.New("component call: the graph is closed")
 	}
 	if step < 0 || step >= len(g.inst) {
 		return nil, fmt.Errorf("component call: no core instance %d", step)
 	}
-	for _, cf := range g.funcs {
-		if cf.step == step && cf.name == name {
-			return cf.f, nil
+	for i := range g.funcs {
+		if cf := &g.funcs[i]; cf.step == step && cf.name == name {
+			return cf, nil
 		}
 	}
 	f := g.inst[step].ExportedFunction(name)
 	if f == nil {
 		return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
 	}
-	g.funcs = append(g.funcs, cachedFunc{step, name, f})
-	return f, nil
+	def := f.Definition()
+	g.funcs = append(g.funcs, cachedFunc{step, name, f, len(def.ParamTypes()), len(def.ResultTypes())})
+	return &g.funcs[len(g.funcs)-1], nil
 }
 
 // callFailed marks the graph failed after a call that returned err (or
