@@ -5,6 +5,11 @@ package canon
 // values, else from the tuple in memory that flat[0] points to. It returns
 // the values and how many core values it used.
 func (cx *Context) LiftValues(flat []uint64, ts []*Type, maxFlat int) ([]any, int, error) {
+	return cx.liftValues(nil, flat, ts, maxFlat)
+}
+
+// liftValues is LiftValues, lifting flat values into dst when it has room.
+func (cx *Context) liftValues(dst []any, flat []uint64, ts []*Type, maxFlat int) ([]any, int, error) {
 	for _, t := range ts {
 		if err := validType(t); err != nil {
 			return nil, 0, err
@@ -30,7 +35,11 @@ func (cx *Context) LiftValues(flat []uint64, ts []*Type, maxFlat int) ([]any, in
 		return v.([]any), 1, nil
 	}
 	it := &flatIter{vals: flat}
-	out := make([]any, len(ts))
+	out := dst[:0]
+	if cap(out) < len(ts) {
+		out = make([]any, len(ts))
+	}
+	out = out[:len(ts)]
 	for i, t := range ts {
 		v, err := cx.liftFlat(it, t)
 		if err != nil {
@@ -138,6 +147,17 @@ func (cx *Context) LiftParams(ft *FuncType, flat []uint64) ([]any, error) {
 		return nil, err
 	}
 	v, _, err := cx.LiftValues(flat, ft.Params, MaxFlatParams)
+	return v, err
+}
+
+// LiftParamsTo is LiftParams, lifting the arguments into dst when it has
+// room for them (a caller that lifts every call's arguments reuses one
+// slice): the returned slice may be dst.
+func (cx *Context) LiftParamsTo(dst []any, ft *FuncType, flat []uint64) ([]any, error) {
+	if err := ft.Err(); err != nil {
+		return nil, err
+	}
+	v, _, err := cx.liftValues(dst, flat, ft.Params, MaxFlatParams)
 	return v, err
 }
 

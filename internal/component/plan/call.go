@@ -29,12 +29,15 @@ type StackCaller interface {
 
 // Impl is the Go implementation of an imported function: it takes the
 // lifted arguments and returns the results to lower. Per-run state reaches
-// it through ctx.
+// it through ctx. args is the run's, reused by its next host call: an
+// Impl may keep the values in it, not the slice.
 type Impl func(ctx context.Context, args []any) ([]any, error)
 
 // Run is one run's canonical ABI state: its graph and the component
 // instance's handle table.
 type Run struct {
+	// Graph is the run's graph: set once, before the first call (host
+	// calls keep the memory they looked up in it).
 	Graph    Graph
 	Instance *canon.Instance
 	// Charge, when set, is called by a host function with the number of
@@ -59,6 +62,11 @@ type Run struct {
 		ctx     context.Context
 		realloc Item          // the realloc of the call's options
 		call    canon.Realloc // r.hostRealloc, bound once
+		args    []any         // the lifted arguments, reused
+		// memory is the last memory looked up, by its step and name
+		// (the graph's lookup is a map's).
+		memory     canon.Memory
+		memoryItem Item
 	}
 }
 
@@ -200,9 +208,13 @@ func (r *Run) hostContext(ctx context.Context, o *Options) (*canon.Context, erro
 	hs.cx = canon.Context{Encoding: o.Encoding, Instance: r.Instance}
 	hs.ctx = ctx
 	if o.Memory != nil {
-		m, ok := r.Graph.Memory(o.Memory.Step, o.Memory.Name)
-		if !ok {
-			return nil, fmt.Errorf("the component's memory %s is missing", o.Memory)
+		m := hs.memory
+		if m == nil || hs.memoryItem != *o.Memory {
+			var ok bool
+			if m, ok = r.Graph.Memory(o.Memory.Step, o.Memory.Name); !ok {
+				return nil, fmt.Errorf("the component's memory %s is missing", o.Memory)
+			}
+			hs.memory, hs.memoryItem = m, *o.Memory
 		}
 		hs.cx.Memory = m
 		if r.Charge != nil {
@@ -241,10 +253,12 @@ func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
 		}
 		defer cx.Subtask.Finish()
 		flat := stack[:nParams]
-		args, err := cx.LiftParams(h.Type, flat)
+		args, err := cx.LiftParamsTo(r.host.args, h.Type, flat)
 		if err != nil {
 			return err
 		}
+		r.host.args = args
+		defer clear(args) // the values are the call's, not the run's
 		results, err := impl(ctx, args)
 		if err != nil {
 			return err
