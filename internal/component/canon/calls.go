@@ -56,6 +56,11 @@ func (cx *Context) liftValues(dst []any, flat []uint64, ts []*Type, maxFlat int)
 // when outPtr is not nil (and nothing is returned), else into memory
 // allocated with realloc, whose pointer is returned.
 func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32) ([]uint64, error) {
+	return cx.lowerValues(nil, vs, ts, maxFlat, outPtr)
+}
+
+// lowerValues is LowerValues, appending flat values to dst[:0].
+func (cx *Context) lowerValues(dst []uint64, vs []any, ts []*Type, maxFlat int, outPtr *uint32) ([]uint64, error) {
 	if len(vs) != len(ts) {
 		return nil, trapf("the host passed %d values for %d types", len(vs), len(ts))
 	}
@@ -93,7 +98,7 @@ func (cx *Context) LowerValues(vs []any, ts []*Type, maxFlat int, outPtr *uint32
 		}
 		return out, cx.store(vs[0], tt, ptr)
 	}
-	var out []uint64
+	out := dst[:0]
 	for i, t := range ts {
 		var err error
 		if out, err = cx.lowerFlat(out, vs[i], t); err != nil {
@@ -165,11 +170,18 @@ func (cx *Context) LiftParamsTo(dst []any, ft *FuncType, flat []uint64) ([]any, 
 // ft: as core results, or, when they do not fit, into memory at the
 // pointer the guest passed as its last core argument (in flat).
 func (cx *Context) LowerResults(ft *FuncType, flat []uint64, results []any) ([]uint64, error) {
+	return cx.LowerResultsTo(nil, ft, flat, results)
+}
+
+// LowerResultsTo is LowerResults, appending the core results to dst[:0]
+// (a caller that lowers every call's results reuses one slice): the
+// returned slice may be dst's.
+func (cx *Context) LowerResultsTo(dst []uint64, ft *FuncType, flat []uint64, results []any) ([]uint64, error) {
 	if err := ft.Err(); err != nil {
 		return nil, err
 	}
 	if flatCount(ft.Results) <= MaxFlatResults {
-		return cx.LowerValues(results, ft.Results, MaxFlatResults, nil)
+		return cx.lowerValues(dst, results, ft.Results, MaxFlatResults, nil)
 	}
 	// The core parameters (Flatten(ft, Lower).Params, counted): the
 	// flat parameters, or one pointer to them, then the results' pointer.

@@ -63,6 +63,7 @@ type Run struct {
 		realloc Item          // the realloc of the call's options
 		call    canon.Realloc // r.hostRealloc, bound once
 		args    []any         // the lifted arguments, reused
+		results [canon.MaxFlatResults]uint64
 		// memory is the last memory looked up, by its step and name
 		// (the graph's lookup is a map's).
 		memory     canon.Memory
@@ -266,7 +267,7 @@ func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
 		if err := r.Instance.MayLeave(); err != nil {
 			return err
 		}
-		res, err := cx.LowerResults(h.Type, flat, results)
+		res, err := cx.LowerResultsTo(r.host.results[:], h.Type, flat, results)
 		if err != nil {
 			return err
 		}

@@ -60,22 +60,29 @@ func newRep(s *State, obj any) ([]any, error) {
 
 // getEnvironment returns the environment as a [][2]string, which canon
 // lowers as it would the []any of its pairs, with no value per string.
+// State.Env is read at the run's first call.
 func getEnvironment(_ context.Context, s *State, _ []any) ([]any, error) {
-	env := make([][2]string, len(s.Env))
-	for i, kv := range s.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		env[i] = [2]string{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")}
+	if s.env == nil {
+		env := make([][2]string, len(s.Env))
+		for i, kv := range s.Env {
+			k, v, _ := strings.Cut(kv, "=")
+			env[i] = [2]string{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")}
+		}
+		s.env = []any{env}
 	}
-	return one(env)
+	return s.env, nil
 }
 
 // getArguments returns the arguments as a []string (see getEnvironment).
 func getArguments(_ context.Context, s *State, _ []any) ([]any, error) {
-	args := make([]string, len(s.Args))
-	for i, a := range s.Args {
-		args[i] = strings.ToValidUTF8(a, "\uFFFD")
+	if s.args == nil {
+		args := make([]string, len(s.Args))
+		for i, a := range s.Args {
+			args[i] = strings.ToValidUTF8(a, "\uFFFD")
+		}
+		s.args = []any{args}
 	}
-	return one(args)
+	return s.args, nil
 }
 
 func exit(_ context.Context, _ *State, args []any) ([]any, error) {

@@ -67,6 +67,10 @@ type State struct {
 	// dropped (MaxOpenFiles).
 	openFiles int
 	start     time.Time // the monotonic clock's zero
+	// env and args are get-environment's and get-arguments' results,
+	// made at the first call (the preview 1 adapter calls each twice:
+	// for the sizes, then for the values); canon only reads them.
+	env, args []any
 }
 
 // Resources returns how many host resources the State holds (handed to
