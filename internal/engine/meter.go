@@ -82,11 +82,14 @@ var errOverBudget = errors.New("over cpu budget")
 // instances (a component's graph): each has its own counter, and every
 // instance's refuel draws from the run's one budget.
 type meterState struct {
-	budget   int64 // fuel; 0: no budget
-	used     int64 // fuel charged before the current grants
-	meters   []instanceMeter
-	one      [1]instanceMeter // meters' storage for a run of one instance: no allocation
-	joined   int              // instances that have charged the account
+	budget int64 // fuel; 0: no budget
+	used   int64 // fuel charged before the current grants
+	meters []instanceMeter
+	// one is meters' storage for a run of up to four instances (a module,
+	// or a wrapped command's graph: its main module, the adapter and the
+	// shims that refuel): no allocation.
+	one      [4]instanceMeter
+	joined   int // instances that have charged the account
 	exceeded bool
 	cpu      time.Duration
 	usage    *Usage

@@ -71,6 +71,18 @@ type State struct {
 	// made at the first call (the preview 1 adapter calls each twice:
 	// for the sizes, then for the values); canon only reads them.
 	env, args []any
+	// okUnit and okPermit are result::ok() and check-write's
+	// result::ok(WritePermit), made once per run for the stream
+	// functions, which answer them on every call; canon only reads them.
+	okUnit, okPermit []any
+}
+
+// okUnitResult returns result::ok() as a function's results.
+func (s *State) okUnitResult() ([]any, error) {
+	if s.okUnit == nil {
+		s.okUnit = []any{ok(nil)}
+	}
+	return s.okUnit, nil
 }
 
 // Resources returns how many host resources the State holds (handed to

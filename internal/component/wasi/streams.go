@@ -175,7 +175,10 @@ func checkWrite(_ context.Context, s *State, args []any) ([]any, error) {
 	if st.closed {
 		return closedErr()
 	}
-	return one(ok(uint64(WritePermit)))
+	if s.okPermit == nil {
+		s.okPermit = []any{ok(uint64(WritePermit))}
+	}
+	return s.okPermit, nil
 }
 
 // put writes b to st, closing it on failure.
@@ -189,7 +192,7 @@ func put(s *State, st *outputStream, b []byte) ([]any, error) {
 			return failed(s, err)
 		}
 	}
-	return one(ok(nil))
+	return s.okUnitResult()
 }
 
 func write(limit int, name string) func(context.Context, *State, []any) ([]any, error) {
@@ -228,7 +231,7 @@ func flush(_ context.Context, s *State, args []any) ([]any, error) {
 	if st.closed {
 		return closedErr()
 	}
-	return one(ok(nil))
+	return s.okUnitResult()
 }
 
 // splice moves up to len bytes (at most MaxBlockingWrite) from an
