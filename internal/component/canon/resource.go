@@ -29,6 +29,9 @@ type Instance struct {
 	free    []uint32
 	noLeave int
 	entered bool
+	// first is the storage of the first handles: a wrapped command's
+	// run holds a handful (its stdio streams), with no allocation.
+	first [8]*handle
 }
 
 // handle is one entry of a handle table.
@@ -43,7 +46,9 @@ type handle struct {
 // NewInstance returns the canonical ABI state of a new component instance,
 // nested in parent (nil for the root component's instance).
 func NewInstance(parent *Instance) *Instance {
-	return &Instance{parent: parent, handles: []*handle{nil}}
+	in := &Instance{parent: parent}
+	in.handles = in.first[:1]
+	return in
 }
 
 // Enter is called before a call into one of the instance's exports, by the

@@ -60,9 +60,12 @@ type State struct {
 	// 500): it describes the error-code.
 	ResponseError string
 
-	objs []any    // representation r is objs[r-1]; nil is free
-	free []uint32 // free representations
-	live int
+	objs []any // representation r is objs[r-1]; nil is free
+	// first is objs' storage for a run's first resources (a wrapped
+	// command's stdio streams), with no allocation.
+	first [8]any
+	free  []uint32 // free representations
+	live  int
 	// openFiles counts the regular files open-at opened and not yet
 	// dropped (MaxOpenFiles).
 	openFiles int
@@ -100,6 +103,9 @@ func (s *State) add(obj any) (uint32, error) {
 		s.free = s.free[:n-1]
 		s.objs[r-1] = obj
 		return r, nil
+	}
+	if s.objs == nil {
+		s.objs = s.first[:0]
 	}
 	s.objs = append(s.objs, obj)
 	return uint32(len(s.objs)), nil
