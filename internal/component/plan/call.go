@@ -252,28 +252,40 @@ func lowerCall(h *HostFunc, impl Impl) func(context.Context, []uint64) error {
 		if err != nil {
 			return err
 		}
-		defer cx.Subtask.Finish()
-		flat := stack[:nParams]
-		args, err := cx.LiftParamsTo(r.host.args, h.Type, flat)
-		if err != nil {
-			return err
-		}
-		r.host.args = args
-		defer clear(args) // the values are the call's, not the run's
-		results, err := impl(ctx, args)
-		if err != nil {
-			return err
-		}
-		if err := r.Instance.MayLeave(); err != nil {
-			return err
-		}
-		res, err := cx.LowerResultsTo(r.host.results[:], h.Type, flat, results)
-		if err != nil {
-			return err
-		}
-		copy(stack, res)
-		return nil
+		defer r.endHostCall() // one defer, open-coded
+		return r.hostCall(ctx, cx, h, impl, stack, nParams)
 	}
+}
+
+// hostCall lifts a host call's arguments, calls impl and lowers its
+// results into stack.
+func (r *Run) hostCall(ctx context.Context, cx *canon.Context, h *HostFunc, impl Impl, stack []uint64, nParams int) error {
+	flat := stack[:nParams]
+	args, err := cx.LiftParamsTo(r.host.args, h.Type, flat)
+	if err != nil {
+		return err
+	}
+	r.host.args = args
+	results, err := impl(ctx, args)
+	if err != nil {
+		return err
+	}
+	if err := r.Instance.MayLeave(); err != nil {
+		return err
+	}
+	res, err := cx.LowerResultsTo(r.host.results[:], h.Type, flat, results)
+	if err != nil {
+		return err
+	}
+	copy(stack, res)
+	return nil
+}
+
+// endHostCall ends a host call however it ended: the handles lent to it
+// are free again, and its arguments are not kept (they are the call's).
+func (r *Run) endHostCall() {
+	r.host.subtask.Finish()
+	clear(r.host.args[:cap(r.host.args)])
 }
 
 func dropCall(h *HostFunc, lookup func(iface, fn string) (Impl, *canon.FuncType, bool)) func(context.Context, []uint64) error {
