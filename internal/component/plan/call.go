@@ -50,6 +50,10 @@ type Run struct {
 	// reallocParams holds a realloc call's parameters: a guest's realloc
 	// runs on the run's one goroutine and never inside another.
 	reallocParams [4]uint64
+	// stackCaller is Graph as a StackCaller (nil if it is not one), once
+	// stackKnown.
+	stackCaller StackCaller
+	stackKnown  bool
 
 	// host is the canonical ABI state of the host call under way, reused
 	// by every host call of the run: host calls never nest (one may call
@@ -175,7 +179,11 @@ func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 // newSize), through CallWithStack when the graph has it.
 func (r *Run) callRealloc(ctx context.Context, re Item, old, oldSize, align, newSize uint32) (uint32, error) {
 	r.reallocParams = [4]uint64{uint64(old), uint64(oldSize), uint64(align), uint64(newSize)}
-	if sc, ok := r.Graph.(StackCaller); ok {
+	if !r.stackKnown { // an interface assertion costs a lookup per call
+		r.stackCaller, _ = r.Graph.(StackCaller)
+		r.stackKnown = true
+	}
+	if sc := r.stackCaller; sc != nil {
 		n, called, err := sc.CallWithStack(ctx, re.Step, re.Name, r.reallocParams[:], len(r.reallocParams))
 		switch {
 		case !called: // Call says what is wrong
