@@ -103,6 +103,10 @@ func compileCommandComponent(ctx context.Context, e *engine.Engine, wasm []byte,
 	for j, h := range p.Host {
 		spec.Host = append(spec.Host, engine.ComponentHostFunc{Params: valueTypes(h.Core.Params), Results: valueTypes(h.Core.Results), Fn: calls[j]})
 	}
+	for _, sig := range p.Signatures() {
+		spec.Signatures = append(spec.Signatures, engine.ComponentSignature{Step: sig.Item.Step, Name: sig.Item.Name, Host: sig.Item.Host,
+			Params: valueTypes(sig.Type.Params), Results: valueTypes(sig.Type.Results), What: sig.What})
+	}
 	c, err := e.CompileComponent(ctx, spec, memoryLimit)
 	if err != nil {
 		return nil, errorf(ErrInvalid, "compile component: %w", err)

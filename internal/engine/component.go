@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,6 +47,21 @@ type ComponentSpec struct {
 	Steps [][]byte
 	Host  []ComponentHostFunc
 	Entry *ComponentEntry
+	// Signatures are core functions with the type the canonical ABI
+	// requires of them (a realloc, a post-return), checked at compile: a
+	// mismatch refuses the component.
+	Signatures []ComponentSignature
+}
+
+// ComponentSignature is a core function of a graph, Name exported by step
+// Step (or, with Step < 0, host function Host), that must have exactly
+// the type Params -> Results. What names it in the error.
+type ComponentSignature struct {
+	Step            int
+	Name            string
+	Host            int
+	Params, Results []ValueType
+	What            string
 }
 
 // ComponentHostFunc is a host function of a component graph. Fn runs on
@@ -175,6 +191,9 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 		if c.memStep < 0 && len(cm.ExportedMemories()) > len(cm.ImportedMemories()) {
 			c.memStep = k
 		}
+	}
+	if err := c.checkSignatures(spec); err != nil {
+		return nil, err
 	}
 	// A graph that cannot be snapshotted runs its start functions per run.
 	_ = c.snapshot(ctx, steps, spec.Steps, spec.Entry)
@@ -375,8 +394,25 @@ func (g *ComponentInstance) function(step int, name string) (*cachedFunc, error)
 		return nil, fmt.Errorf("component call: core instance %d exports no function %q", step, name)
 	}
 	def := f.Definition()
-	g.funcs = append(g.funcs, cachedFunc{step, name, f, len(def.ParamTypes()), len(def.ResultTypes())})
+	// CallWithStack counts stack slots, and a v128 takes two: a function
+	// with any type but the one-slot ones is left to Call (params -1
+	// matches no caller).
+	params, results := len(def.ParamTypes()), len(def.ResultTypes())
+	if slices.ContainsFunc(def.ParamTypes(), twoSlots) || slices.ContainsFunc(def.ResultTypes(), twoSlots) {
+		params, results = -1, -1
+	}
+	g.funcs = append(g.funcs, cachedFunc{step, name, f, params, results})
 	return &g.funcs[len(g.funcs)-1], nil
+}
+
+// twoSlots reports whether a value of type t takes other than one uint64
+// of a call's stack (a v128, which api names no constant for, takes two).
+func twoSlots(t api.ValueType) bool {
+	switch t {
+	case api.ValueTypeI32, api.ValueTypeI64, api.ValueTypeF32, api.ValueTypeF64, api.ValueTypeExternref:
+		return false
+	}
+	return true
 }
 
 // callFailed marks the graph failed after a call that returned err (or

@@ -82,13 +82,23 @@ func checkEntry(compiled wazero.CompiledModule) (reactor bool, err error) {
 	return false, invalidf("module has no exported %s function: Wisp runs WASI command modules (a C/Rust/Go/TinyGo program with a main function built for wasm32-wasi / wasip1) or reactors that export %s", CommandEntry, HandlerEntry)
 }
 
-func signature(f api.FunctionDefinition) string {
+func signature(f api.FunctionDefinition) string { return typeString(f.ParamTypes(), f.ResultTypes()) }
+
+// valueTypeV128 is the binary format's v128 value type, which wazero's
+// api package has no constant for.
+const valueTypeV128 api.ValueType = 0x7b
+
+// typeString spells a core function type: "(i32,i32) -> (i32)".
+func typeString(params, results []api.ValueType) string {
 	names := func(ts []api.ValueType) string {
 		s := make([]string, len(ts))
 		for i, t := range ts {
 			s[i] = api.ValueTypeName(t)
+			if t == valueTypeV128 {
+				s[i] = "v128"
+			}
 		}
 		return "(" + strings.Join(s, ",") + ")"
 	}
-	return names(f.ParamTypes()) + " -> " + names(f.ResultTypes())
+	return names(params) + " -> " + names(results)
 }

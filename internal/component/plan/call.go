@@ -2,6 +2,7 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -212,11 +213,19 @@ func (r *Run) hostRealloc(old, oldSize, align, newSize uint32) (uint32, error) {
 
 // hostContext is context for a host call: the same canon.Context, made
 // from the run's reused state instead of allocated.
+// errNoGraph fails a host call made while the graph is being
+// instantiated: a core start function calling an import that needs the
+// component's memory, which the graph does not have yet.
+var errNoGraph = errors.New("a core start function called an import that needs the component's memory or realloc before the component is instantiated; start functions may not call such imports")
+
 func (r *Run) hostContext(ctx context.Context, o *Options) (*canon.Context, error) {
 	hs := &r.host
 	hs.cx = canon.Context{Encoding: o.Encoding, Instance: r.Instance}
 	hs.ctx = ctx
 	if o.Memory != nil {
+		if r.Graph == nil {
+			return nil, errNoGraph
+		}
 		m := hs.memory
 		if m == nil || hs.memoryItem != *o.Memory {
 			var ok bool
@@ -232,6 +241,9 @@ func (r *Run) hostContext(ctx context.Context, o *Options) (*canon.Context, erro
 		}
 	}
 	if o.Realloc != nil {
+		if r.Graph == nil {
+			return nil, errNoGraph
+		}
 		if hs.call == nil {
 			hs.call = r.hostRealloc
 		}
