@@ -13,9 +13,12 @@ import (
 
 // failoverWait is how long an operation is retried while the client fails
 // over to another NATS server (its server died) or a stream elects a new
-// leader (a few seconds), so a deploy at that moment waits instead of
-// failing.
-const failoverWait = 10 * time.Second
+// leader, so a deploy at that moment waits instead of failing. A stream's
+// followers call an election 4 to 9 s after the last heartbeat of a leader
+// that died (nats-server's raft election timeout), and on a busy machine
+// the vote takes a moment more: 10 s was once too short on a loaded CI
+// machine (tests/fleet), so this leaves half as much again.
+const failoverWait = 15 * time.Second
 
 // disconnectedWait is how long into a store call the client may have no
 // connection to any server at all: reconnecting to another server of a
