@@ -68,9 +68,19 @@ func openMappedFile(data []byte, keepSmall bool) (mf mappedFile, ok bool, err er
 	// Unlinked at once: the file lives as long as it is open, and a
 	// crashed node leaves nothing behind.
 	os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
+	// Trailing zeros (a heap's untouched end, a component's memory
+	// reserve) are left a hole: they read as zeros and take no space.
+	n := len(data)
+	for n > 0 && data[n-1] == 0 {
+		n--
+	}
+	if _, err := f.Write(data[:n]); err != nil {
 		f.Close()
 		return mappedFile{}, false, fmt.Errorf("write %s: %w", f.Name(), err)
+	}
+	if err := f.Truncate(int64(len(data))); err != nil {
+		f.Close()
+		return mappedFile{}, false, fmt.Errorf("size %s: %w", f.Name(), err)
 	}
 	var view *imageView
 	if conn, err := f.SyscallConn(); err == nil {
