@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -40,13 +39,15 @@ var (
 
 // maxShards bounds the shards of a label set (its memory is about 700
 // bytes per shard).
-const maxShards = 8
+const maxShards = 16
 
-// shardCount is the shards per label set: GOMAXPROCS rounded up to a power
-// of two, at most maxShards.
+// shardCount is the shards per label set: twice GOMAXPROCS rounded up to
+// a power of two, at most maxShards. Each P keeps to one shard
+// (Observer.slot); twice as many as there are Ps makes two Ps sharing one
+// rare.
 func shardCount() int {
 	n := 1
-	for n < runtime.GOMAXPROCS(0) && n < maxShards {
+	for n < 2*runtime.GOMAXPROCS(0) && n < maxShards {
 		n *= 2
 	}
 	return n
@@ -113,6 +114,7 @@ type versionMetrics struct {
 
 // seriesSet is one label set's counts, in shards.
 type seriesSet struct {
+	o      *Observer
 	shards []shard
 	mask   uint32
 }
@@ -139,9 +141,10 @@ type shard struct {
 	_             [64]byte // the next shard starts on another cache line
 }
 
-// shard returns one of s's shards, picked at random: concurrent requests,
-// on different cores, then mostly update different ones.
-func (s *seriesSet) shard() *shard { return &s.shards[rand.Uint32()&s.mask] }
+// shard returns the shard of s for the caller's slot (Observer.slot):
+// each core keeps updating the same shard, whose cache lines then stay in
+// its cache.
+func (s *seriesSet) shard() *shard { return &s.shards[s.o.slot()&s.mask] }
 
 // series returns v's series, creating them (at zero) on first use; nil
 // once v is released.
@@ -155,7 +158,7 @@ func (v *versionMetrics) series() *seriesSet {
 		return s
 	}
 	n := v.o.app.shards
-	s := &seriesSet{shards: make([]shard, n), mask: uint32(n - 1)}
+	s := &seriesSet{o: v.o, shards: make([]shard, n), mask: uint32(n - 1)}
 	v.set.Store(s)
 	return s
 }

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,12 @@ type Observer struct {
 	tracer       trace.Tracer // nil: not tracing
 	propagator   propagation.TextMapPropagator
 	epoch        time.Time // New's time: untraced steps are timed from it
+	// slots hand each P (in effect, each core) a slot number it keeps:
+	// a sync.Pool's items stay with the P that put them back. A slot picks
+	// the shard of a label set's counts the caller updates (seriesSet).
+	slots    sync.Pool // of *uint32, pointing into slotIDs
+	slotIDs  []uint32
+	nextSlot atomic.Uint32
 
 	app appMetrics
 
@@ -72,6 +79,11 @@ func New(cfg Config) (*Observer, error) {
 		versionsByID: map[versionKey]*versionMetrics{},
 		epoch:        time.Now(),
 	}
+	o.slotIDs = make([]uint32, 64)
+	for i := range o.slotIDs {
+		o.slotIDs[i] = uint32(i)
+	}
+	o.slots.New = func() any { return &o.slotIDs[o.nextSlot.Add(1)%uint32(len(o.slotIDs))] }
 	if cfg.Tracer != nil {
 		o.tracer = cfg.Tracer.Tracer("github.com/wisphq/wisp")
 	}
@@ -121,6 +133,15 @@ func New(cfg Config) (*Observer, error) {
 		}
 	}
 	return o, nil
+}
+
+// slot returns the caller's slot: the one its P took last, or a new one
+// after a GC emptied the pool.
+func (o *Observer) slot() uint32 {
+	p := o.slots.Get().(*uint32)
+	id := *p
+	o.slots.Put(p)
+	return id
 }
 
 // Tracing reports whether o traces requests.
