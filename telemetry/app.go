@@ -13,14 +13,14 @@ import (
 )
 
 // The per-app series are counted by the request path in plain atomic
-// integers, spread over a few shards so that requests on different cores
-// rarely write the same cache line, and turned into Prometheus metrics only
-// when scraped (appCollector). The official client's counters and
-// histograms would do the same work with several contended atomic
-// operations on shared lines per request: with two cores serving, they
-// doubled the metrics' cost per request (telemetry's
-// BenchmarkVersionRequest, docs/benchmarks.md). Durations are counted in
-// nanoseconds and CPU in nanoseconds, so sums are exact.
+// integers, in shards, each P keeping to one (Observer.slot) so requests
+// on different cores do not write the same cache lines, and turned into
+// Prometheus metrics only when scraped (appCollector). The official
+// client's counters and histograms would do the same work with several
+// contended atomic operations on shared lines per request: with two cores
+// serving, they doubled the metrics' cost per request (telemetry's
+// BenchmarkVersionRequest, docs/benchmarks.md). Durations and CPU are
+// counted in nanoseconds, so sums are exact.
 
 // Label values of the per-app families: every series exists (at zero)
 // from its label set's first invocation to its release.
