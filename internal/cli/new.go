@@ -19,7 +19,7 @@ import (
 func newCommand() *command {
 	return &command{
 		name:    "new",
-		summary: "start an app project from a template (go, c, rust, assemblyscript, wat)",
+		summary: "start an app project from a template (go, c, rust, assemblyscript, wat, js)",
 		usage:   []string{"wisp new", "wisp new LANG NAME"},
 		description: `
 Without arguments, list the templates. With them, write a new project for
@@ -28,7 +28,9 @@ last element is the app's name, 1-63 lower case letters, digits and '-'):
 the source, a wisp.toml naming the app and routing /NAME to it, a
 README.md saying how to build, deploy and set variables and secrets, a
 build.sh, and the language's SDK, copied in. The project builds and
-deploys as is, offline, with the language's own toolchain.
+deploys as is, with the language's own toolchain, offline except for the
+js and assemblyscript templates, whose first build installs their tools
+from the npm registry.
 
 The directory must not exist yet: wisp new never overwrites anything. If
 writing a file fails, the directory is removed again.`,

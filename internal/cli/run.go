@@ -26,7 +26,9 @@ are wisp's own. The flags of wisp run go before FILE.wasm: everything after
 FILE.wasm is passed to the module as its arguments, even words starting
 with '-' ('wisp run app.wasm --timeout 5s' hands --timeout to the module).
 
-The exit code is the module's, from 0 to 125. A module stopped by a trap
+The exit code is the module's, from 0 to 125 (a component's: WASI 0.2's
+wasi:cli/exit.exit says only success or failure, 1, unless the component
+calls exit-with-code). A module stopped by a trap
 exits with 134, 128 + SIGABRT, as wasmtime does (3 on Windows, also as
 wasmtime does); one killed by --timeout with 124 (as timeout(1) does); one
 stopped by --cpu with 152, 128 + SIGXCPU (as a shell reports a process over

@@ -115,7 +115,7 @@ func (v *serveVerb) flags(fs *flagSet) {
 	fs.BoolVar(&f.allowPrivateEgress, "allow-private-egress", false, "let apps reach loopback and private addresses through host names their allowed_outbound_hosts match (the cloud metadata address stays refused); without it only addresses they name literally")
 	f.fleetFlags.define(fs)
 	f.telemetryFlags.define(fs)
-	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, unless already deployed; repeatable")
+	fs.Var(&f.deploy, "deploy", "deploy the app in `PATH` (a wisp.toml or its directory) at start, as a new version when the app's current version differs from it (a change made with the CLI since is undone); repeatable")
 }
 
 // run serves until ctx ends (the dispatcher cancels it on SIGTERM/SIGINT).
