@@ -223,15 +223,16 @@ function appsView(main) {
   const cards = h("div.cards#app-cards");
   const filter = h("input#apps-filter", { type: "search", placeholder: "Filter apps", autocomplete: "off", "aria-label": "Filter apps by name or route" });
   const drop = dropZone({ title: "Deploy an app", newApp: true, onDone: (res) => { location.hash = `#/apps/${encodeURIComponent(res.name)}`; } });
+  const count = h("span.sub#apps-count");
   main.append(
-    h("div.page-head", h("h1", "Apps"), h("span.sub#apps-count"), h("span.live", "live"), h("div.actions", filter)),
+    h("div.page-head", h("h1", "Apps"), count, h("span.live", "live"), h("div.actions", filter)),
     err, cards, h("div.panel", { style: "margin-top:18px" }, drop.el),
   );
   let apps = null;
   let stats = { window: "", apps: {} };
   let polls = 0;
   const render = () => {
-    $("#apps-count").textContent = `${apps.length} on this node · last ${stats.window}`;
+    count.textContent = `${apps.length} on this node · last ${stats.window}`;
     if (!apps.length) {
       cards.replaceChildren(h("div.empty.panel", "No apps yet: drop a .wasm or a folder with a wisp.toml below, or run ", h("code", "wisp deploy"), "."));
       return;
@@ -289,16 +290,21 @@ function appView(main, name) {
   const deploy = dropZone({ title: "Deploy a new version", app: name, onDone: () => refresh() });
   const logs = h("div.panel.span-2", h("div.page-head", { style: "margin:0 0 10px" }, h("h2", { style: "margin:0" }, "Logs"), h("span.live", "streaming")), h("div.logs#logs"));
   const pg = h("div.panel.span-2#playground");
-  main.append(head, err, h("div.stack", big, sparkBox,
-    h("div.grid.two", versions, cpu, config, env, kv, h("div.panel.span-2", deploy.el), logs, pg)));
+  const body = h("div.stack", big, sparkBox,
+    h("div.grid.two", versions, cpu, config, env, kv, h("div.panel.span-2", deploy.el), logs, pg));
+  main.append(head, err, body);
+  // q finds an element of this page, never of the page shown after it:
+  // a refresh still under way when the user leaves writes into the
+  // detached elements instead of failing on the next page.
+  const q = (sel) => $(sel, head) || $(sel, body);
 
   let app = null;
   let pgMade = false;
   async function refresh() {
     app = await api(`/v1/apps/${encodeURIComponent(name)}`);
     const cur = currentVersion(app);
-    $("#app-sub").replaceChildren(h("span.pill.ok#app-current", `serving v${app.current}`), " ", h("span.muted", `${app.versions.length} version${app.versions.length === 1 ? "" : "s"} · module ${fmt.short(cur.spec.module)}`));
-    $("#rollback").disabled = app.versions.length < 2 || app.versions[0].number === app.current;
+    q("#app-sub").replaceChildren(h("span.pill.ok#app-current", `serving v${app.current}`), " ", h("span.muted", `${app.versions.length} version${app.versions.length === 1 ? "" : "s"} · module ${fmt.short(cur.spec.module)}`));
+    q("#rollback").disabled = app.versions.length < 2 || app.versions[0].number === app.current;
     renderVersions(app);
     renderConfig(cur.spec);
     await Promise.all([renderEnv(name, cur.spec), renderKV(cur.spec), renderCPU(name)]);
@@ -325,11 +331,11 @@ function appView(main, name) {
       h("td", { title: v.created_at }, fmt.ago(v.created_at)),
       h("td.mono", { title: v.spec.module }, fmt.short(v.spec.module)),
       h("td", v.number === app.current ? "" : h("button.secondary", { type: "button", "data-rollback-to": v.number, onclick: () => rollback(name, v.number) }, `Serve v${v.number}`))));
-    $("#versions").replaceChildren(h("table", h("thead", h("tr", h("th", "version"), h("th", "deployed"), h("th", "module"), h("th", ""))), h("tbody", rows)));
+    q("#versions").replaceChildren(h("table", h("thead", h("tr", h("th", "version"), h("th", "deployed"), h("th", "module"), h("th", ""))), h("tbody", rows)));
   }
   function renderConfig(spec) {
     const l = spec.limits || {};
-    $("#config").replaceChildren(h("dl.kv",
+    q("#config").replaceChildren(h("dl.kv",
       h("dt", "routes"), h("dd#routes", spec.routes.join(", ")),
       h("dt", "memory"), h("dd", l.memory), h("dt", "timeout"), h("dd", l.timeout),
       h("dt", "max body"), h("dd", l.max_body), h("dt", "max response"), h("dd", l.max_response),
@@ -353,16 +359,16 @@ function appView(main, name) {
       const value = v.secret ? h("span.mono", { title: "secret: never shown" }, "••••••••") : v.value ?? (v.default !== undefined ? h("span.muted", `${v.default} (default)`) : h("span.muted", "unset"));
       rows.push(h("tr", h("td.mono", v.name), h("td", h("span.pill" + (v.secret ? ".warn" : ""), v.secret ? "secret" : "variable"), v.required ? [" ", h("span.pill", "required")] : ""), h("td.mono", value)));
     }
-    $("#env").replaceChildren(rows.length ? h("div.table-wrap", h("table", h("tbody", rows))) : h("p.muted", "No environment variables or variables."));
+    q("#env").replaceChildren(rows.length ? h("div.table-wrap", h("table", h("tbody", rows))) : h("p.muted", "No environment variables or variables."));
   }
   // renderCPU shows the app's CPU use on this node (GET /v1/apps/NAME/usage,
   // docs/cpu.md): totals, and percentiles per request over the latest ones.
   async function renderCPU(name) {
     let u;
     try { u = await api(`/v1/apps/${encodeURIComponent(name)}/usage`); } catch (e) { if (e.status !== 404) throw e; return; }
-    if (!u.requests) { $("#cpu").replaceChildren(h("p.muted", "No metered requests yet.")); return; }
+    if (!u.requests) { q("#cpu").replaceChildren(h("p.muted", "No metered requests yet.")); return; }
     const c = (d) => fmt.cpu(fmt.dur(d));
-    $("#cpu").replaceChildren(h("dl.kv",
+    q("#cpu").replaceChildren(h("dl.kv",
       h("dt", "requests"), h("dd#cpu-requests", String(u.requests)),
       h("dt", "in all"), h("dd#cpu-total", `${c(u.cpu)} (${u.fuel} fuel)`),
       h("dt", "per request"), h("dd#cpu-percentiles", `p50 ${c(u.p50)} · p90 ${c(u.p90)} · p99 ${c(u.p99)} · max ${c(u.max)}`),
@@ -371,7 +377,7 @@ function appView(main, name) {
   }
   async function renderKV(spec) {
     const stores = spec.key_value_stores || [];
-    if (!stores.length) { $("#kv").replaceChildren(h("p.muted", "This app opens no key-value store.")); return; }
+    if (!stores.length) { q("#kv").replaceChildren(h("p.muted", "This app opens no key-value store.")); return; }
     const blocks = await Promise.all(stores.map(async (s) => {
       let keys = [];
       let more = false;
@@ -379,7 +385,7 @@ function appView(main, name) {
       return h("div", { "data-store": s }, h("div", h("b", s), " ", h("span.muted", keys.length ? `${keys.length}${more ? "+" : ""} keys` : "empty")),
         keys.length ? h("ul.mono", keys.map((k) => h("li", k))) : "");
     }));
-    $("#kv").replaceChildren(...blocks);
+    q("#kv").replaceChildren(...blocks);
   }
 
   stops.push(poller(async () => {
@@ -394,7 +400,7 @@ function appView(main, name) {
       metric("p99 latency", fmt.ms(s.p99_ms), "", "p99"));
     sparkBox.replaceChildren(h("div.muted", { style: "font-size:12px" }, `requests per second, last ${st.window}`), spark(s.per_second, s.errors_per_second));
   }, err));
-  stops.push(streamLogs(name, $("#logs", main)));
+  stops.push(streamLogs(name, q("#logs")));
   const every = setInterval(() => refresh().catch(() => {}), 5000);
   stops.push(() => clearInterval(every));
   return { stop: () => stops.forEach((f) => f()) };
@@ -534,13 +540,14 @@ function fleetView(main) {
 function nodeView(main) {
   const err = h("p.error");
   const box = h("div.grid.two#node");
-  main.append(h("div.page-head", h("h1", "This node"), h("span.sub#node-sub"), h("span.live", "live")), err, box);
+  const sub = h("span.sub#node-sub");
+  main.append(h("div.page-head", h("h1", "This node"), sub, h("span.live", "live")), err, box);
   const bar = (used, cap) => h("div.bar", h("span", { style: `width:${cap ? Math.min(100, (used / cap) * 100).toFixed(1) : 0}%` }));
   const stop = poller(async () => {
     const n = await api("/v1/node");
     const s = n.stats;
     const b = n.budgets || {};
-    $("#node-sub").textContent = `wisp ${n.version} · ${n.go} · ${n.apps} apps · ${n.ready ? "ready" : "not ready"}`;
+    sub.textContent = `wisp ${n.version} · ${n.go} · ${n.apps} apps · ${n.ready ? "ready" : "not ready"}`;
     const mem = fmt.size(s.memory_reserved), memCap = fmt.size(b.memory_budget);
     const code = fmt.size(s.code_bytes), codeCap = fmt.size(b.code_cache);
     box.replaceChildren(
