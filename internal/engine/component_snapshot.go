@@ -157,21 +157,17 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 	if reserve > 0 {
 		data = reservedImage(data, reserve)
 	}
-	// A reused graph's image is in a file, however small, where the
-	// platform allows: its reset reads back only the pages a run wrote
-	// (mappedMemory.reset), where a small image's copied memory is zeroed
-	// whole (sparseMemory.reset).
+	// A reused graph's image is in the image file, however small, where
+	// the platform allows: its reset reads back only the pages a run
+	// wrote (mappedMemory.reset), where a small image's copied memory is
+	// zeroed whole (sparseMemory.reset).
 	if chunks, total := sparseChunks(data); total <= sparseImageLimit && !reuse {
 		// data is the snapshot instance's memory, freed with it: copy.
 		for i := range chunks {
 			chunks[i].data = append([]byte(nil), chunks[i].data...)
 		}
 		c.sparse = chunks
-	} else if reuse {
-		if c.image, err = newFileMemoryImage(data); err != nil {
-			return fmt.Errorf("store component memory snapshot: %w", err)
-		}
-	} else if c.image, err = newMemoryImage(data); err != nil {
+	} else if c.image, err = newMemoryImage(&c.e.memory.regions, data); err != nil {
 		return fmt.Errorf("store component memory snapshot: %w", err)
 	}
 	for _, cm := range c.compiled {

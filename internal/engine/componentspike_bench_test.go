@@ -55,7 +55,8 @@ func BenchmarkComponentSpikeHeap(b *testing.B) {
 	rt := newSpikeRuntime(b, pages)
 	ctx := context.Background()
 	pool := &memoryPool{}
-	img, err := newMemoryImage(data)
+	b.Cleanup(pool.regions.close)
+	img, err := newMemoryImage(&pool.regions, data)
 	if err != nil {
 		b.Fatal(err)
 	}

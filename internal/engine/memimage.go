@@ -7,31 +7,25 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// memoryImage is the linear memory a pre-initialized reactor's instances
-// start with. On Linux it lives only in an unlinked file that each instance
-// maps copy-on-write (memimage_linux.go): starting an instance costs two
-// system calls and a page fault per page it touches, however large the
-// image, and the kernel shares the untouched pages between instances.
-// Elsewhere, and when mapping fails, each instance gets a pooled buffer
-// with the image copied in (copiedMemory).
+// memoryImage is the linear memory a pre-initialized reactor's (or a
+// reused command's, or a component graph's) instances start with. On Linux
+// it lives only in the engine's image file, at a range of its own, which
+// each instance maps copy-on-write (memimage_linux.go, memarena_linux.go):
+// starting an instance costs two system calls and a page fault per page it
+// touches, however large the image, the kernel shares the untouched pages
+// between instances, and a reused instance's reset copies back only the
+// pages its run wrote. Elsewhere, and when the file cannot be made, each
+// instance gets a pooled buffer with the image copied in (copiedMemory).
 type memoryImage struct {
 	size int        // bytes; a whole number of pages
 	file mappedFile // the image, where the platform maps files
 	data []byte     // the image, where it does not
 }
 
-func newMemoryImage(data []byte) (*memoryImage, error) { return newImage(data, true) }
-
-// newFileMemoryImage is newMemoryImage for the image of a reused component
-// graph (component_reuse.go): a small image is in a file too, not kept
-// in memory only, since a graph's memory is several pages (the preview 1
-// adapter's stack and state among them) of which a run writes a few, and
-// reading back those (mappedMemory.reset) costs less than copying the
-// whole image back (a wrapped WAT command's run: 8.9 -> 6.4 µs).
-func newFileMemoryImage(data []byte) (*memoryImage, error) { return newImage(data, false) }
-
-func newImage(data []byte, keepSmall bool) (*memoryImage, error) {
-	f, ok, err := openMappedFile(data, keepSmall)
+// newMemoryImage stores data, a memory's contents, as an image in regions'
+// image file (on Linux).
+func newMemoryImage(regions *regionPool, data []byte) (*memoryImage, error) {
+	f, ok, err := openMappedFile(data, regions)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -12,25 +11,19 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
-// mappedFile holds a memory image in an unlinked temporary file, so the
-// kernel shares its pages between instances and copies only those an
-// instance writes. An image of at most keptImage bytes is held in memory
-// only (bytes), with no file: each instance copies it in, and a reset
-// copies it back whole, which for a few pages costs less than the system
-// calls a mapping takes, and holds no descriptor (a node with thousands of
-// small command apps would otherwise hold two descriptors for each).
+// mappedFile is a memory image held in the engine's image file (see
+// imageArena): the kernel shares its pages between instances and copies
+// only those an instance writes.
 type mappedFile struct {
-	f *os.File // nil for a kept image
-	// bytes is the image itself when it is at most keptImage bytes.
-	bytes []byte
-	// view is the file mapped shared and read-only, from which resets
-	// copy the image's pages back (a copy, where reading the file would
-	// be a system call per run of written pages); nil if it could not be
-	// mapped (resets then read the file).
+	img *arenaImage
+	// view is the image's range mapped shared and read-only, from which
+	// resets copy the image's pages back (a copy, where reading the file
+	// would be a system call per run of written pages); nil if it could
+	// not be mapped (resets then read the file).
 	view *imageView
 }
 
-// imageView is an image file's read-only mapping, shared by the image and
+// imageView is an image's read-only mapping, shared by the image and
 // every memory made from it. A memory may outlive its image's close (a run
 // in progress finishes after Prepared.Close or Component.Close): the view
 // is unmapped under the write lock, and a reset copies from it only under
@@ -50,73 +43,60 @@ func (v *imageView) unmap() {
 	}
 }
 
-// keptImage is the largest image held in memory only (see mappedFile):
-// a C command's memory is a few pages, a Go reactor's megabytes.
-const keptImage = 256 << 10
-
-// openMappedFile writes data to a new unlinked file, or, with keepSmall,
-// keeps it in memory when it is at most keptImage bytes; ok is always
-// true here.
-func openMappedFile(data []byte, keepSmall bool) (mf mappedFile, ok bool, err error) {
-	if keepSmall && len(data) <= keptImage {
-		return mappedFile{bytes: append([]byte(nil), data...)}, true, nil
-	}
-	f, err := os.CreateTemp("", "wisp-snapshot-*")
+// openMappedFile stores data in the engine's image file. ok is false if
+// that file could not be made (instances then copy the image from the Go
+// heap); err reports a failed write.
+func openMappedFile(data []byte, regions *regionPool) (mf mappedFile, ok bool, err error) {
+	img, err := regions.images.add(data)
 	if err != nil {
+		if regions.images.f == nil {
+			return mappedFile{}, false, nil
+		}
 		return mappedFile{}, false, err
 	}
-	// Unlinked at once: the file lives as long as it is open, and a
-	// crashed node leaves nothing behind.
-	os.Remove(f.Name())
-	// Trailing zeros (a heap's untouched end, a component's memory
-	// reserve) are left a hole: they read as zeros and take no space.
-	n := len(data)
-	for n > 0 && data[n-1] == 0 {
-		n--
-	}
-	if _, err := f.Write(data[:n]); err != nil {
-		f.Close()
-		return mappedFile{}, false, fmt.Errorf("write %s: %w", f.Name(), err)
-	}
-	if err := f.Truncate(int64(len(data))); err != nil {
-		f.Close()
-		return mappedFile{}, false, fmt.Errorf("size %s: %w", f.Name(), err)
-	}
 	var view *imageView
-	if conn, err := f.SyscallConn(); err == nil {
-		conn.Control(func(fd uintptr) {
-			if v, err := syscall.Mmap(int(fd), 0, len(data), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
-				view = &imageView{bytes: v}
-			}
-		})
+	if len(data) > 0 {
+		if conn, err := img.arena.f.SyscallConn(); err == nil {
+			conn.Control(func(fd uintptr) {
+				if v, err := syscall.Mmap(int(fd), img.off, len(data), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+					view = &imageView{bytes: v}
+				}
+			})
+		}
 	}
-	return mappedFile{f: f, view: view}, true, nil
+	return mappedFile{img: img, view: view}, true, nil
 }
 
+// close unmaps the view and drops the image's reference to its range.
 func (mf mappedFile) close() error {
 	if mf.view != nil {
 		mf.view.unmap()
 	}
-	if mf.f == nil {
-		return nil
+	if mf.img != nil {
+		mf.img.release()
 	}
-	return mf.f.Close()
+	return nil
 }
 
+// copyTo copies the image into buf (its length).
 func (mf mappedFile) copyTo(buf []byte) error {
-	if mf.f == nil {
-		copy(buf, mf.bytes)
-		return nil
+	if v := mf.view; v != nil {
+		v.mu.RLock()
+		defer v.mu.RUnlock()
+		if v.bytes != nil {
+			copy(buf, v.bytes)
+			return nil
+		}
 	}
-	_, err := mf.f.ReadAt(buf, 0)
+	_, err := mf.img.arena.f.ReadAt(buf, mf.img.off)
 	return err
 }
 
 // instanceMemory returns a copy-on-write mapping of the image (size bytes)
-// inside a reservation of limit bytes (a kept image copied in instead), or
-// nil if mapping fails. regions.held counts the memory's length while it
-// lives (an upper bound of what it touches); its resets read the engine's
-// /proc/self/pagemap.
+// inside a reservation of limit bytes, or nil if mapping fails.
+// regions.held counts the memory's length while it lives (an upper bound
+// of what it touches); its resets read the engine's /proc/self/pagemap.
+// The memory holds a reference to the image's range until Free.
 func (mf mappedFile) instanceMemory(size int, limit uint64, regions *regionPool) experimentalMemory {
 	held, pagemap := &regions.held, regions.pagemapFile()
 	if size == 0 || limit < uint64(size) {
@@ -127,32 +107,28 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, regions *regionPool)
 	if err != nil {
 		return nil
 	}
-	if mf.f == nil {
-		copy(region, mf.bytes[:size])
-		return &mappedMemory{region: region, held: held, file: mf, imageSize: size}
-	}
-	conn, err := mf.f.SyscallConn()
-	if err != nil {
+	if !mf.mapImage(region, size) {
 		syscall.Munmap(region)
 		return nil
 	}
-	if !mapImage(conn, region, size) {
-		syscall.Munmap(region)
-		return nil
-	}
+	mf.img.retain()
 	return &mappedMemory{region: region, held: held, file: mf, pagemap: pagemap, imageSize: size}
 }
 
-// mapImage maps the file's first size bytes privately over the start of
-// region, replacing whatever was mapped there (and so discarding every page
-// written since). It reports whether the mapping succeeded.
-func mapImage(conn syscall.RawConn, region []byte, size int) bool {
+// mapImage maps the image's first size bytes privately over the start of
+// region, replacing whatever was mapped there (and so discarding every
+// page written since). It reports whether the mapping succeeded.
+func (mf mappedFile) mapImage(region []byte, size int) bool {
+	conn, err := mf.img.arena.f.SyscallConn()
+	if err != nil {
+		return false
+	}
 	var errno syscall.Errno
 	// Control holds the descriptor open while the file is mapped, so a
 	// concurrent close cannot make the number name another file.
 	ctlErr := conn.Control(func(fd uintptr) {
 		_, _, errno = syscall.Syscall6(syscall.SYS_MMAP, uintptr(unsafe.Pointer(&region[0])), uintptr(size),
-			syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, fd, 0)
+			syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_FIXED, fd, uintptr(mf.img.off))
 	})
 	return ctlErr == nil && errno == 0
 }
@@ -200,19 +176,12 @@ func (m *mappedMemory) reset() bool {
 	if m.done.Load() || m.size != uint64(m.imageSize) {
 		return false
 	}
-	if m.file.f == nil { // a kept image: copied back whole
-		copy(m.region[:m.imageSize], m.file.bytes)
-		m.held.Add(int64(m.imageSize) - m.counted)
-		m.counted = int64(m.imageSize)
-		return true
-	}
 	private, ok := int64(0), false
 	if m.pagemap != nil {
 		private, ok = m.restoreWritten()
 	}
 	if !ok {
-		conn, err := m.file.f.SyscallConn()
-		if err != nil || !mapImage(conn, m.region, m.imageSize) {
+		if !m.file.mapImage(m.region, m.imageSize) {
 			return false
 		}
 		private = 0
@@ -275,7 +244,7 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		}
 		if view != nil {
 			copy(m.region[i*ps:j*ps], view[i*ps:j*ps])
-		} else if _, err := m.file.f.ReadAt(m.region[i*ps:j*ps], int64(i*ps)); err != nil {
+		} else if _, err := m.file.img.arena.f.ReadAt(m.region[i*ps:j*ps], m.file.img.off+int64(i*ps)); err != nil {
 			return 0, false // the caller maps the image again
 		}
 		private += int64((j - i) * ps)
@@ -304,5 +273,6 @@ func (m *mappedMemory) Free() {
 	if m.done.CompareAndSwap(false, true) {
 		syscall.Munmap(m.region)
 		m.held.Add(-m.counted)
+		m.file.img.release()
 	}
 }

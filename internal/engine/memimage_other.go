@@ -5,7 +5,7 @@ package engine
 // mappedFile maps nothing on this platform: instances copy the image.
 type mappedFile struct{}
 
-func openMappedFile([]byte, bool) (mappedFile, bool, error) { return mappedFile{}, false, nil }
+func openMappedFile([]byte, *regionPool) (mappedFile, bool, error) { return mappedFile{}, false, nil }
 
 func (mappedFile) close() error { return nil }
 

@@ -53,6 +53,9 @@ type regionPool struct {
 	// cannot be read. One descriptor for the engine, however many images.
 	pagemapOnce sync.Once
 	pagemap     *os.File
+
+	// images holds every memory image of the engine (memarena_linux.go).
+	images imageArena
 }
 
 // pagemapFile returns the engine's /proc/self/pagemap, or nil where it
@@ -167,4 +170,5 @@ func (p *regionPool) close() {
 	if p.pagemap != nil {
 		p.pagemap.Close()
 	}
+	p.images.close()
 }

@@ -84,7 +84,7 @@ func (p *Prepared) commandImage(ctx context.Context, compiled wazero.CompiledMod
 			return
 		}
 		data, _ := memory.Read(0, memory.Size())
-		s.image, s.imageErr = newMemoryImage(data)
+		s.image, s.imageErr = newMemoryImage(&p.m.e.memory.regions, data)
 	})
 	return s.image, s.imageErr
 }

@@ -135,7 +135,7 @@ func (m *Module) preinitialize(ctx context.Context, cfg wazero.ModuleConfig, env
 	}
 	snap.MemoryPages = memory.Size() / pageSize
 	data, _ := memory.Read(0, memory.Size())
-	image, err := newMemoryImage(data)
+	image, err := newMemoryImage(&m.e.memory.regions, data)
 	if err != nil {
 		return nil, fmt.Errorf("store reactor memory snapshot: %w", err)
 	}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"bytes"
+	"os"
+	"testing"
+)
+
+// pattern is an image of pages wasm pages: fill in its first half, zeros
+// after (the trailing zeros the image file leaves a hole).
+func pattern(pages int, fill byte) []byte {
+	data := make([]byte, pages*pageSize)
+	for i := range len(data) / 2 {
+		data[i] = fill + byte(i%7)
+	}
+	return data
+}
+
+// TestImageArenaReusesRangesClean gives a closed image's range to the next
+// image of its size: the new image reads as itself, its trailing zeros
+// included, never as what the range held before.
+func TestImageArenaReusesRangesClean(t *testing.T) {
+	var regions regionPool
+	t.Cleanup(regions.close)
+	full := bytes.Repeat([]byte{0xAB}, 2*pageSize)
+	first, err := newMemoryImage(&regions, full)
+	if err != nil {
+		t.Fatal(err)
+	}
+	off := first.file.img.off
+	first.close()
+
+	want := pattern(2, 1)
+	second, err := newMemoryImage(&regions, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.close() })
+	if second.file.img.off != off {
+		t.Fatalf("the second image is at %d, want the freed range at %d", second.file.img.off, off)
+	}
+	mem := second.instanceMemory(&memoryPool{}, 4*pageSize)
+	if _, ok := mem.(*mappedMemory); !ok {
+		t.Fatalf("the instance memory is a %T, want a mapping of the image", mem)
+	}
+	defer mem.Free()
+	got := mem.Reallocate(2 * pageSize)
+	if !bytes.Equal(got, want) {
+		t.Fatal("a mapping of the reused range does not read as its new image")
+	}
+	copied := make([]byte, len(want))
+	if err := second.copyTo(copied); err != nil || !bytes.Equal(copied, want) {
+		t.Fatalf("copying the reused range's image: %v, equal %v", err, bytes.Equal(copied, want))
+	}
+}
+
+// TestImageArenaKeepsMappedRanges closes an image while a memory made
+// from it still lives (a run finishing after its module was closed): the
+// memory keeps reading the image, and the range is not given to another
+// image until the memory is freed.
+func TestImageArenaKeepsMappedRanges(t *testing.T) {
+	var regions regionPool
+	t.Cleanup(regions.close)
+	want := pattern(2, 9)
+	img, err := newMemoryImage(&regions, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := img.instanceMemory(&memoryPool{}, 2*pageSize)
+	img.close()
+
+	other, err := newMemoryImage(&regions, pattern(2, 50))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	if other.file.img.off == img.file.img.off {
+		t.Fatal("a range still mapped by a memory was given to another image")
+	}
+	if got := mem.Reallocate(2 * pageSize); !bytes.Equal(got, want) {
+		t.Fatal("a memory whose image was closed no longer reads as the image")
+	}
+	mem.Free()
+
+	third, err := newMemoryImage(&regions, pattern(2, 90))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer third.close()
+	if third.file.img.off != img.file.img.off {
+		t.Fatalf("the range freed with its last memory was not reused: %d, want %d", third.file.img.off, img.file.img.off)
+	}
+}
+
+// TestImageArenaHoldsOneDescriptor makes a hundred images: the engine
+// holds one descriptor for them all, however many apps a node serves.
+func TestImageArenaHoldsOneDescriptor(t *testing.T) {
+	var regions regionPool
+	t.Cleanup(regions.close)
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("/proc/self/fd is not readable here")
+		}
+		return len(entries)
+	}
+	before := fds()
+	var images []*memoryImage
+	for i := range 100 {
+		img, err := newMemoryImage(&regions, pattern(1+i%3, byte(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		images = append(images, img)
+	}
+	if after := fds(); after > before+1 {
+		t.Errorf("100 images hold %d descriptors, want 1", after-before)
+	}
+	for _, img := range images {
+		img.close()
+	}
+}
