@@ -53,6 +53,9 @@ type arenaImage struct {
 	off   int64
 	size  int64
 	refs  atomic.Int64
+	// closed is set by the image's close, which drops the image's own
+	// reference once.
+	closed atomic.Bool
 }
 
 // add stores data in a range of its own and returns it, holding one
@@ -96,8 +99,25 @@ func (a *imageArena) add(data []byte) (*arenaImage, error) {
 	return img, nil
 }
 
-// retain adds a reference for a memory that maps the range.
-func (img *arenaImage) retain() { img.refs.Add(1) }
+// tryRetain adds a reference for a memory that maps or reads the range,
+// unless the image is closed or no reference is left (the range is given
+// back, or about to be: it may hold another image); it reports whether
+// it did. Racing the close, it may win: the range then stays the image's
+// until the memory drops it.
+func (img *arenaImage) tryRetain() bool {
+	for {
+		if img.closed.Load() {
+			return false
+		}
+		n := img.refs.Load()
+		if n <= 0 {
+			return false
+		}
+		if img.refs.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
 
 // release drops a reference; the last one punches the range out of the
 // file and makes it free for another image. A range that cannot be
@@ -120,11 +140,31 @@ func (img *arenaImage) release() {
 		return
 	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	if a.free == nil {
 		a.free = map[int64][]int64{}
 	}
 	a.free[img.size] = append(a.free[img.size], img.off)
-	a.mu.Unlock()
+	// Free ranges at the file's end shorten it, so images of ever new
+	// sizes do not lengthen it without bound.
+	for a.trimEnd() {
+	}
+	a.f.Truncate(a.end)
+}
+
+// trimEnd removes the free range that ends at the file's end, if any, and
+// reports whether it did. The caller holds mu.
+func (a *imageArena) trimEnd() bool {
+	for size, list := range a.free {
+		for i, off := range list {
+			if off+size == a.end {
+				a.free[size] = append(list[:i], list[i+1:]...)
+				a.end = off
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // close closes the file. Mappings made from it stay valid; memories that

@@ -120,3 +120,69 @@ func TestImageArenaHoldsOneDescriptor(t *testing.T) {
 		img.close()
 	}
 }
+
+// TestImageArenaClosedImage takes a memory from an image already closed
+// (a run that raced the close of its module) and closes an image twice:
+// the memory traps at its first use instead of reading a range that may
+// be another image's, and the second close gives nothing back again.
+func TestImageArenaClosedImage(t *testing.T) {
+	var regions regionPool
+	t.Cleanup(regions.close)
+	img, err := newMemoryImage(&regions, pattern(2, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := img.instanceMemory(&memoryPool{}, 2*pageSize)
+	defer kept.Free()
+	img.close()
+	img.close()
+	next, err := newMemoryImage(&regions, pattern(2, 60))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer next.close()
+	if next.file.img.off == img.file.img.off {
+		t.Fatal("a second close gave back a range a memory still maps")
+	}
+
+	late := img.instanceMemory(&memoryPool{}, 2*pageSize)
+	defer late.Free()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("a memory made after its image was closed did not trap at its first use")
+			}
+		}()
+		late.Reallocate(2 * pageSize)
+	}()
+	if got := img.file.img.refs.Load(); got != 1 {
+		t.Errorf("the closed image's range has %d references, want 1 (the memory made before the close)", got)
+	}
+}
+
+// TestImageArenaShortensItsFile closes the image at the file's end: the
+// file gets shorter, so images of ever new sizes do not grow it without
+// bound.
+func TestImageArenaShortensItsFile(t *testing.T) {
+	var regions regionPool
+	t.Cleanup(regions.close)
+	first, err := newMemoryImage(&regions, pattern(1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.close()
+	for pages := 2; pages < 6; pages++ {
+		img, err := newMemoryImage(&regions, pattern(pages, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img.close()
+	}
+	fi, err := regions.images.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != pageSize {
+		t.Errorf("the image file is %d bytes with one 1-page image left, want %d", fi.Size(), pageSize)
+	}
+}

@@ -17,9 +17,10 @@ import (
 // pages its run wrote. Elsewhere, and when the file cannot be made, each
 // instance gets a pooled buffer with the image copied in (copiedMemory).
 type memoryImage struct {
-	size int        // bytes; a whole number of pages
-	file mappedFile // the image, where the platform maps files
-	data []byte     // the image, where it does not
+	size   int        // bytes; a whole number of pages
+	inFile bool       // the image is in file; otherwise in data
+	file   mappedFile // the image, where the platform maps files
+	data   []byte     // the image, where it does not
 }
 
 // newMemoryImage stores data, a memory's contents, as an image in regions'
@@ -29,7 +30,7 @@ func newMemoryImage(regions *regionPool, data []byte) (*memoryImage, error) {
 	if err != nil {
 		return nil, err
 	}
-	img := &memoryImage{size: len(data), file: f}
+	img := &memoryImage{size: len(data), inFile: ok, file: f}
 	if !ok {
 		img.data = append([]byte(nil), data...)
 	}
@@ -41,11 +42,25 @@ func (img *memoryImage) close() error { return img.file.close() }
 // instanceMemory returns the memory for one instance, to be freed by the
 // caller once the call that ran the instance has returned. limit is the
 // memory limit in bytes.
+//
+// A memory made from an image in a file holds a reference to the image's
+// range until Free, so the range is not given to another image while the
+// memory may still read it; once the image is closed, a new memory can
+// take none, and traps at its first use instead (a run that raced the
+// close of its module).
 func (img *memoryImage) instanceMemory(pool *memoryPool, limit uint64) experimentalMemory {
-	if m := img.file.instanceMemory(img.size, limit, &pool.regions); m != nil {
-		return m
+	if !img.inFile {
+		return &copiedMemory{mem: instanceMemory{pool: pool}, image: img}
 	}
-	return &copiedMemory{mem: instanceMemory{pool: pool}, image: img}
+	if !img.file.acquire() {
+		return &copiedMemory{mem: instanceMemory{pool: pool}, image: img, closed: true}
+	}
+	if m := img.file.instanceMemory(img.size, limit, &pool.regions); m != nil {
+		return m // it owns the reference
+	}
+	// Mapping failed (address space, map count): copied in, still
+	// holding the reference.
+	return &copiedMemory{mem: instanceMemory{pool: pool}, image: img, holds: true}
 }
 
 // experimentalMemory is a wazero memory allocator for one instance and the
@@ -60,9 +75,12 @@ type experimentalMemory interface {
 
 // copiedMemory is a pooled buffer with the image copied in.
 type copiedMemory struct {
-	mem    instanceMemory
-	image  *memoryImage
-	copied atomic.Bool
+	mem     instanceMemory
+	image   *memoryImage
+	copied  atomic.Bool
+	holds   bool // a reference to the image's range, dropped by Free
+	dropped atomic.Bool
+	closed  bool // the image was closed before this memory was made
 }
 
 func (m *copiedMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
@@ -73,6 +91,9 @@ func (m *copiedMemory) Allocate(_, maxBytes uint64) experimental.LinearMemory {
 func (m *copiedMemory) Reallocate(size uint64) []byte {
 	buf := m.mem.Reallocate(size)
 	if !m.copied.Swap(true) {
+		if m.closed {
+			panic("the memory image was closed: its module was closed while this run started") // wazero turns this into a trap
+		}
 		if err := m.image.copyTo(buf); err != nil {
 			panic(fmt.Sprintf("reactor memory snapshot unreadable: %v", err)) // wazero turns this into a trap
 		}
@@ -81,7 +102,12 @@ func (m *copiedMemory) Reallocate(size uint64) []byte {
 	return buf
 }
 
-func (m *copiedMemory) Free() { m.mem.Free() }
+func (m *copiedMemory) Free() {
+	m.mem.Free()
+	if m.holds && m.dropped.CompareAndSwap(false, true) {
+		m.image.file.drop()
+	}
+}
 
 func (m *copiedMemory) grown() uint64 { return m.mem.grown() }
 
@@ -89,7 +115,7 @@ func (m *copiedMemory) grown() uint64 { return m.mem.grown() }
 // image (then it reports false: discard the instance). See
 // mappedMemory.reset.
 func (m *copiedMemory) reset() bool {
-	if m.mem.done.Load() || uint64(len(m.mem.buf)) != uint64(m.image.size) {
+	if m.closed || m.mem.done.Load() || uint64(len(m.mem.buf)) != uint64(m.image.size) {
 		return false
 	}
 	return m.image.copyTo(m.mem.buf) == nil
@@ -111,7 +137,7 @@ var _ resettableMemory = (*copiedMemory)(nil)
 
 // copyTo copies the image to the start of buf.
 func (img *memoryImage) copyTo(buf []byte) error {
-	if img.data != nil {
+	if !img.inFile {
 		copy(buf, img.data)
 		return nil
 	}

@@ -27,8 +27,9 @@ type mappedFile struct {
 // every memory made from it. A memory may outlive its image's close (a run
 // in progress finishes after Prepared.Close or Component.Close): the view
 // is unmapped under the write lock, and a reset copies from it only under
-// the read lock and while it is mapped, so a late reset fails (and its
-// instance is discarded) instead of touching unmapped memory.
+// the read lock and while it is mapped, so a late reset does not touch
+// unmapped memory: it maps its range again instead, which its memory's
+// reference keeps the image's.
 type imageView struct {
 	mu    sync.RWMutex
 	bytes []byte // nil once unmapped
@@ -67,16 +68,26 @@ func openMappedFile(data []byte, regions *regionPool) (mf mappedFile, ok bool, e
 	return mappedFile{img: img, view: view}, true, nil
 }
 
-// close unmaps the view and drops the image's reference to its range.
+// close unmaps the view and drops the image's reference to its range,
+// once however often it is called.
 func (mf mappedFile) close() error {
+	if mf.img == nil || !mf.img.closed.CompareAndSwap(false, true) {
+		return nil
+	}
 	if mf.view != nil {
 		mf.view.unmap()
 	}
-	if mf.img != nil {
-		mf.img.release()
-	}
+	mf.img.release()
 	return nil
 }
+
+// acquire takes a reference to the image's range for a memory, unless the
+// image was closed (and the range may be another image's by now); it
+// reports whether it did.
+func (mf mappedFile) acquire() bool { return mf.img.tryRetain() }
+
+// drop gives back a reference acquire took.
+func (mf mappedFile) drop() { mf.img.release() }
 
 // copyTo copies the image into buf (its length).
 func (mf mappedFile) copyTo(buf []byte) error {
@@ -96,7 +107,8 @@ func (mf mappedFile) copyTo(buf []byte) error {
 // inside a reservation of limit bytes, or nil if mapping fails.
 // regions.held counts the memory's length while it lives (an upper bound
 // of what it touches); its resets read the engine's /proc/self/pagemap.
-// The memory holds a reference to the image's range until Free.
+// The caller has acquired a reference to the image's range, which the
+// memory returned owns (and drops in Free); on nil the caller keeps it.
 func (mf mappedFile) instanceMemory(size int, limit uint64, regions *regionPool) experimentalMemory {
 	held, pagemap := &regions.held, regions.pagemapFile()
 	if size == 0 || limit < uint64(size) {
@@ -111,7 +123,6 @@ func (mf mappedFile) instanceMemory(size int, limit uint64, regions *regionPool)
 		syscall.Munmap(region)
 		return nil
 	}
-	mf.img.retain()
 	return &mappedMemory{region: region, held: held, file: mf, pagemap: pagemap, imageSize: size}
 }
 
@@ -225,7 +236,7 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		v.mu.RLock()
 		defer v.mu.RUnlock()
 		if v.bytes == nil {
-			return 0, false // the image was closed, its file too: the instance is discarded
+			return 0, false // the image was closed: the caller maps the range again
 		}
 		view = v.bytes
 	}

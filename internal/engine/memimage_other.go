@@ -12,3 +12,7 @@ func (mappedFile) close() error { return nil }
 func (mappedFile) instanceMemory(int, uint64, *regionPool) experimentalMemory { return nil }
 
 func (mappedFile) copyTo([]byte) error { return nil }
+
+func (mappedFile) acquire() bool { return false }
+
+func (mappedFile) drop() {}
