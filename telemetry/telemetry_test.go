@@ -196,7 +196,7 @@ func TestTracesFromEnv(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tp, err := telemetry.TracesFromEnv(context.Background(), func(k string) string { return tt.env[k] }, "test", "node-1")
+			tp, err := telemetry.TracesFromEnv(context.Background(), func(k string) string { return tt.env[k] }, "test", "node-1", nil)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error %v, want one saying %q", err, tt.wantErr)

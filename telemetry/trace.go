@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -33,7 +36,12 @@ import (
 // Errors name the variable and what to write instead: other exporters
 // than otlp, and protocols other than http/protobuf, are not built in.
 // The caller calls Shutdown on the provider to flush the last spans.
-func TracesFromEnv(ctx context.Context, getenv func(string) string, version, nodeID string) (*sdktrace.TracerProvider, error) {
+//
+// A batch the collector does not take is dropped and noted on logger
+// (level warn, at most one line per exportNoteEvery; nil: not noted),
+// never through OpenTelemetry's process-wide error handler, whose default
+// writes an unstructured line to the standard library's log.
+func TracesFromEnv(ctx context.Context, getenv func(string) string, version, nodeID string, logger *slog.Logger) (*sdktrace.TracerProvider, error) {
 	if strings.EqualFold(strings.TrimSpace(getenv("OTEL_SDK_DISABLED")), "true") {
 		return nil, nil
 	}
@@ -75,7 +83,42 @@ func TracesFromEnv(ctx context.Context, getenv func(string) string, version, nod
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("OTEL_RESOURCE_ATTRIBUTES: %w", err)
 	}
-	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res)), nil
+	noted := &notedExporter{SpanExporter: exporter, logger: logger}
+	return sdktrace.NewTracerProvider(sdktrace.WithBatcher(noted), sdktrace.WithResource(res)), nil
+}
+
+// exportNoteEvery is the least time between two notes of failed exports.
+const exportNoteEvery = 10 * time.Second
+
+// notedExporter notes a failed export on the node's log and reports
+// success to the batcher, so the failure is not handed to OpenTelemetry's
+// global error handler as well. Safe for concurrent use.
+type notedExporter struct {
+	sdktrace.SpanExporter
+	logger  *slog.Logger
+	mu      sync.Mutex
+	last    time.Time // of the latest note
+	dropped int       // spans dropped since it
+}
+
+func (e *notedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+	err := e.SpanExporter.ExportSpans(ctx, spans)
+	if err == nil || e.logger == nil {
+		return nil
+	}
+	e.mu.Lock()
+	e.dropped += len(spans)
+	now := time.Now()
+	if now.Sub(e.last) < exportNoteEvery {
+		e.mu.Unlock()
+		return nil
+	}
+	dropped := e.dropped
+	e.last, e.dropped = now, 0
+	e.mu.Unlock()
+	e.logger.LogAttrs(ctx, slog.LevelWarn, "traces: the OTLP collector did not take spans; they are dropped (check OTEL_EXPORTER_OTLP_ENDPOINT and that the collector is up)",
+		slog.Int("spans", dropped), slog.String("err", err.Error()))
+	return nil
 }
 
 // requestAttributes are a request span's attributes at its start

@@ -179,7 +179,7 @@ func serve(ctx context.Context, f serveFlags, stdout io.Writer, log *slog.Logger
 	if f.nodeID == "" {
 		f.nodeID, _ = os.Hostname()
 	}
-	obs, err := newObservability(ctx, f.telemetryFlags, f.nodeID)
+	obs, err := newObservability(ctx, f.telemetryFlags, f.nodeID, log)
 	if err != nil {
 		return err
 	}

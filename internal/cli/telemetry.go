@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"runtime"
@@ -39,10 +40,11 @@ type observability struct {
 }
 
 // newObservability builds what --metrics and the OTEL_* variables ask for.
-func newObservability(ctx context.Context, f telemetryFlags, nodeID string) (*observability, error) {
+// Failed trace exports are noted on logger.
+func newObservability(ctx context.Context, f telemetryFlags, nodeID string, logger *slog.Logger) (*observability, error) {
 	version := versionString()
 	o := &observability{registry: prometheus.NewRegistry()}
-	tp, err := telemetry.TracesFromEnv(ctx, os.Getenv, version, nodeID)
+	tp, err := telemetry.TracesFromEnv(ctx, os.Getenv, version, nodeID, logger)
 	if err != nil {
 		return nil, fmt.Errorf("traces: %w", err)
 	}

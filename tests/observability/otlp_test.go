@@ -3,6 +3,7 @@ package observability
 import (
 	"compress/gzip"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -177,5 +178,50 @@ func TestOTLPTraceOfARequest(t *testing.T) {
 	defer upMu.Unlock()
 	if want := "00-" + traceID + "-" + hexID(spans["outbound POST"].SpanId) + "-01"; upstreamParent != want {
 		t.Errorf("the upstream got traceparent %q, want %q (the outbound call's span)", upstreamParent, want)
+	}
+}
+
+// TestOTLPCollectorRefusing points the node at a collector that refuses
+// every export: the node keeps serving, and says so in its own log (a
+// structured warn line, with how many spans it dropped), not through
+// OpenTelemetry's default handler, which prints an unstructured line.
+func TestOTLPCollectorRefusing(t *testing.T) {
+	var exports sync.WaitGroup
+	exports.Add(1)
+	var once sync.Once
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		once.Do(exports.Done)
+		http.Error(w, "this collector refuses", http.StatusBadRequest)
+	}))
+	defer collector.Close()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "pong") }))
+	defer upstream.Close()
+	n := startNode(t, []string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + collector.URL,
+		"OTEL_BSP_SCHEDULE_DELAY=50",
+	}, "--deploy", outboundApp(t), "--log-format", "json")
+	if status, _, err := n.Request(http.MethodGet, "/wagi?"+upstream.URL+"/up", "", nil); err != nil || status != 200 {
+		t.Fatalf("GET /wagi: %d %v", status, err)
+	}
+	const note = "traces: the OTLP collector did not take spans"
+	err := testnode.Poll(20*time.Second, func() (bool, error) {
+		return strings.Contains(n.Stderr.String(), note), nil
+	})
+	if err != nil {
+		t.Fatalf("the node did not note the refused export: %v\nstderr:\n%s", err, n.Stderr.String())
+	}
+	exports.Wait()
+	for _, line := range strings.Split(strings.TrimSpace(n.Stderr.String()), "\n") {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("a line of the node's log is not its JSON: %q", line)
+			continue
+		}
+		if strings.Contains(line, note) && (entry["level"] != "WARN" || entry["spans"] == nil || entry["err"] == nil) {
+			t.Errorf("the note %q lacks its level, span count or error", line)
+		}
+	}
+	if status, _, err := n.Request(http.MethodGet, "/wagi?"+upstream.URL+"/up", "", nil); err != nil || status != 200 {
+		t.Errorf("GET /wagi after the refused exports: %d %v", status, err)
 	}
 }
