@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/debug"
 	"strings"
@@ -43,6 +44,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		runCommand: engine.RunCommand,
 		buildInfo:  debug.ReadBuildInfo,
 		wazeroMode: engine.Mode,
+		self:       selfCommand,
 		signals:    true,
 	}
 	if len(args) > 0 {
@@ -65,6 +67,38 @@ type env struct {
 	wazeroMode func(ctx context.Context) (string, error)
 	// signals makes verbs stop on SIGINT and SIGTERM.
 	signals bool
+	// self is how a user runs this program, for the commands verbs print
+	// to be copied (selfCommand); nil: "wisp".
+	self func() string
+}
+
+// command returns how a user runs this program: see env.self.
+func (e *env) command() string {
+	if e.self == nil {
+		return "wisp"
+	}
+	return e.self()
+}
+
+// selfCommand is "wisp" when that name on PATH is this binary, and
+// otherwise the binary's absolute path (as after 'make build', bin/wisp
+// not on PATH), quoted for a shell if it must be.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "wisp"
+	}
+	if onPath, err := exec.LookPath("wisp"); err == nil {
+		a, errA := os.Stat(onPath)
+		b, errB := os.Stat(exe)
+		if errA == nil && errB == nil && os.SameFile(a, b) {
+			return "wisp"
+		}
+	}
+	if strings.ContainsAny(exe, " \t'\"$`\\") {
+		return "'" + strings.ReplaceAll(exe, "'", `'\''`) + "'"
+	}
+	return exe
 }
 
 // main dispatches args (without the program name) to a verb.

@@ -88,6 +88,9 @@ func (v *newVerb) run(ctx context.Context, args []string) error {
 	fmt.Fprintln(v.e.stdout, "Next:")
 	fmt.Fprintf(v.e.stdout, "  cd %s\n", dir)
 	for _, step := range t.Next {
+		if rest, ok := strings.CutPrefix(step, "wisp "); ok {
+			step = v.e.command() + " " + rest
+		}
 		fmt.Fprintf(v.e.stdout, "  %s\n", step)
 	}
 	return nil

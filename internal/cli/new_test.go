@@ -51,7 +51,9 @@ func TestNewWritesAProject(t *testing.T) {
 			t.Errorf("output does not list %s:\n%s", f.Path, got.stdout)
 		}
 	}
-	if want := "Next:\n  cd " + dir + "\n  ./build.sh\n  wisp deploy .\n"; !strings.HasSuffix(got.stdout, want) {
+	// The test binary is not the wisp on PATH: the command to copy names
+	// it by its path.
+	if want := "Next:\n  cd " + dir + "\n  ./build.sh\n  " + selfCommand() + " deploy .\n"; !strings.HasSuffix(got.stdout, want) {
 		t.Errorf("output:\n%s\nwant it to end with:\n%s", got.stdout, want)
 	}
 	// A second run refuses, and leaves the project as it was.
@@ -124,6 +126,38 @@ func TestNewWritesEveryTemplate(t *testing.T) {
 			toml, err := os.ReadFile(filepath.Join(dir, "wisp.toml"))
 			if err != nil || !strings.Contains(string(toml), `name = "app-`+tt.Lang+`"`) {
 				t.Errorf("wisp.toml: %v\n%s", err, toml)
+			}
+		})
+	}
+}
+
+// TestSelfCommand names this program "wisp" only when that name on PATH
+// is this binary, and by its absolute path otherwise (a fresh clone's
+// bin/wisp), so a printed next step works when pasted.
+func TestSelfCommand(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip("os.Executable:", err)
+	}
+	onPath := t.TempDir()
+	if err := os.Symlink(exe, filepath.Join(onPath, "wisp")); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "wisp"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, path, want string
+	}{
+		{"this binary on PATH", onPath, "wisp"},
+		{"another wisp on PATH", other, exe},
+		{"no wisp on PATH", t.TempDir(), exe},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("PATH", tc.path)
+			if got := selfCommand(); got != tc.want {
+				t.Errorf("selfCommand() = %q, want %q", got, tc.want)
 			}
 		})
 	}
