@@ -9,6 +9,7 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 
 	"github.com/wisphq/wisp/internal/preinit"
+	"github.com/wisphq/wisp/internal/wasmbin"
 )
 
 // A component graph is snapshotted at compile (docs/components.md section
@@ -185,28 +186,26 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 // definedMemories returns how many memories a core module defines (its
 // memory section's entries; imported ones not counted).
 func definedMemories(wasm []byte) (uint32, error) {
-	secs, err := wasmSections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return 0, err
 	}
 	for _, s := range secs {
-		if s.id == 5 {
-			pos := 0
-			return readU32(s.body, &pos)
+		if s.ID == 5 {
+			return (&wasmbin.Reader{B: s.Body}).U32()
 		}
 	}
 	return 0, nil
 }
 
 func hasDataSegments(wasm []byte) (bool, error) {
-	secs, err := wasmSections(wasm)
+	secs, err := wasmbin.Sections(wasm)
 	if err != nil {
 		return false, err
 	}
 	for _, s := range secs {
-		if s.id == 11 {
-			pos := 0
-			n, err := readU32(s.body, &pos)
+		if s.ID == 11 {
+			n, err := (&wasmbin.Reader{B: s.Body}).U32()
 			return n > 0, err
 		}
 	}

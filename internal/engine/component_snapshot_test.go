@@ -107,27 +107,6 @@ func TestComponentSnapshot(t *testing.T) {
 	})
 }
 
-func TestAppendSLEB(t *testing.T) {
-	for _, tt := range []struct {
-		name string
-		v    int64
-		want []byte
-	}{
-		{"zero", 0, []byte{0}},
-		{"63", 63, []byte{0x3F}},
-		{"64", 64, []byte{0xC0, 0x00}},
-		{"minus one", -1, []byte{0x7F}},
-		{"minus 65", -65, []byte{0xBF, 0x7F}},
-		{"65536", 65536, []byte{0x80, 0x80, 0x04}},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := appendSLEB(nil, tt.v); !bytes.Equal(got, tt.want) {
-				t.Fatalf("appendSLEB(%d) = %x, want %x", tt.v, got, tt.want)
-			}
-		})
-	}
-}
-
 // FuzzRewriteStepForSnapshot: any bytes give a module or an error, never a
 // panic.
 func FuzzRewriteStepForSnapshot(f *testing.F) {

@@ -1,7 +1,6 @@
 package preinit
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/wisphq/wisp/internal/wasmbin"
@@ -13,45 +12,9 @@ type (
 	section = wasmbin.Section
 )
 
-// constExpr reads a constant expression (one instruction and end) and
-// returns its bytes, end included.
-func readConstExpr(r *reader) ([]byte, error) {
-	start := r.Pos
-	op, err := r.Byte()
-	if err != nil {
-		return nil, err
-	}
-	switch op {
-	case 0x41: // i32.const
-		err = r.Signed(32)
-	case 0x42: // i64.const
-		err = r.Signed(64)
-	case 0x43: // f32.const
-		err = r.Skip(4)
-	case 0x44: // f64.const
-		err = r.Skip(8)
-	case 0x23, 0xD2: // global.get, ref.func
-		_, err = r.U32()
-	case 0xD0: // ref.null
-		_, err = r.Byte()
-	case 0xFD: // v128.const
-		var sub uint32
-		if sub, err = r.U32(); err == nil && sub != 12 {
-			err = fmt.Errorf("unsupported instruction 0xFD %d in a constant expression", sub)
-		} else if err == nil {
-			err = r.Skip(16)
-		}
-	default:
-		err = fmt.Errorf("unsupported instruction 0x%02x in a constant expression", op)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if end, err := r.Byte(); err != nil || end != 0x0B {
-		return nil, errors.New("constant expression of more than one instruction")
-	}
-	return r.B[start:r.Pos], nil
-}
+// readConstExpr reads a constant expression of one instruction and end
+// and returns its bytes, end included.
+func readConstExpr(r *reader) ([]byte, error) { return wasmbin.SingleConstExpr(r) }
 
 func find(secs []section, id byte) *section {
 	for i := range secs {

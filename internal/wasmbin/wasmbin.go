@@ -1,7 +1,8 @@
 // Package wasmbin reads and writes the parts of WebAssembly's binary
 // encoding that Wisp's module rewriters share (internal/preinit,
-// internal/meter): LEB128 integers, length-prefixed vectors and the
-// section list. It checks only what it reads (lengths within the input,
+// internal/meter, and internal/engine's rewrite of component steps for a
+// snapshot): LEB128 integers, length-prefixed vectors, the section list
+// and constant expressions. It checks only what it reads (lengths within the input,
 // integers within their size); validating a module is wazero's job, and
 // the pre-scan's (internal/wasmscan) for what wazero trusts.
 package wasmbin
@@ -251,4 +252,64 @@ func skipPrefixedFD(r *Reader) error {
 		return nil
 	}
 	return fmt.Errorf("unsupported instruction 0xFD %d", sub)
+}
+
+// opEnd ends a constant expression (and a block, and a function).
+const opEnd = 0x0B
+
+// ConstInstr reads one instruction of a constant expression and returns
+// its opcode and, for global.get and ref.func, the index it names (0
+// otherwise). It takes what WebAssembly 2.0 allows there (i32, i64, f32,
+// f64 and v128 constants, global.get, ref.null, ref.func), the
+// extended-constant proposal's i32 and i64 add, sub and mul, and end
+// (0x0B); any other instruction is an error.
+func ConstInstr(r *Reader) (op byte, index uint32, err error) {
+	if op, err = r.Byte(); err != nil {
+		return 0, 0, err
+	}
+	switch op {
+	case opEnd, 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E: // end; i32 and i64 add, sub, mul
+	case 0x41: // i32.const
+		err = r.Signed(32)
+	case 0x42: // i64.const
+		err = r.Signed(64)
+	case 0x43: // f32.const
+		err = r.Skip(4)
+	case 0x44: // f64.const
+		err = r.Skip(8)
+	case 0x23, 0xD2: // global.get, ref.func
+		index, err = r.U32()
+	case 0xD0: // ref.null: a reference type
+		_, err = r.Byte()
+	case 0xFD: // v128.const
+		var sub uint32
+		if sub, err = r.U32(); err == nil && sub != 12 {
+			err = fmt.Errorf("unsupported instruction 0xFD %d in a constant expression", sub)
+		} else if err == nil {
+			err = r.Skip(16)
+		}
+	default:
+		err = fmt.Errorf("unsupported instruction 0x%02x in a constant expression", op)
+	}
+	return op, index, err
+}
+
+// SingleConstExpr reads a constant expression of one instruction that
+// gives a value, and its end, and returns its bytes, end included: the
+// form toolchains emit for globals and segment offsets, and the form the
+// rewriters write. Anything longer is an error.
+func SingleConstExpr(r *Reader) ([]byte, error) {
+	start := r.Pos
+	op, _, err := ConstInstr(r)
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case opEnd, 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E:
+		return nil, fmt.Errorf("constant expression starting with 0x%02x, which gives no value", op)
+	}
+	if end, err := r.Byte(); err != nil || end != opEnd {
+		return nil, errors.New("constant expression of more than one instruction")
+	}
+	return r.B[start:r.Pos], nil
 }

@@ -1,8 +1,10 @@
 package wasmbin_test
 
 import (
+	"bytes"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/wisphq/wisp/internal/wasmbin"
@@ -54,5 +56,89 @@ func TestSections(t *testing.T) {
 	}
 	if _, err := wasmbin.Sections([]byte("\x00asm\x02\x00\x00\x00")); err == nil {
 		t.Error("a module of another version was read")
+	}
+}
+
+func TestAppendS64(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		v    int64
+		want []byte
+	}{
+		{"zero", 0, []byte{0}},
+		{"63", 63, []byte{0x3F}},
+		{"64", 64, []byte{0xC0, 0x00}},
+		{"minus one", -1, []byte{0x7F}},
+		{"minus 65", -65, []byte{0xBF, 0x7F}},
+		{"65536", 65536, []byte{0x80, 0x80, 0x04}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := wasmbin.AppendS64(nil, tt.v); !bytes.Equal(got, tt.want) {
+				t.Fatalf("AppendS64(%d) = %x, want %x", tt.v, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSingleConstExpr(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		in      []byte
+		want    string // "" for the whole input; else a part of the error
+		wantErr error  // matched with errors.Is, if set
+	}{
+		{"i32.const", []byte{0x41, 0x7F, 0x0B}, "", nil},
+		{"i64.const of ten bytes", []byte{0x42, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0B}, "", nil},
+		{"f64.const", []byte{0x44, 1, 2, 3, 4, 5, 6, 7, 8, 0x0B}, "", nil},
+		{"global.get", []byte{0x23, 0x85, 0x01, 0x0B}, "", nil},
+		{"ref.null funcref", []byte{0xD0, 0x70, 0x0B}, "", nil},
+		{"v128.const", append(append([]byte{0xFD, 0x0C}, make([]byte, 16)...), 0x0B), "", nil},
+		{"extended arithmetic", []byte{0x41, 1, 0x41, 2, 0x6A, 0x0B}, "more than one instruction", nil},
+		{"end first", []byte{0x0B}, "gives no value", nil},
+		{"arithmetic first", []byte{0x6A, 0x0B}, "gives no value", nil},
+		{"a non-constant instruction", []byte{0x20, 0x00, 0x0B}, "unsupported instruction 0x20", nil},
+		{"another 0xFD instruction", []byte{0xFD, 0x0D, 0x0B}, "unsupported instruction 0xFD 13", nil},
+		{"cut short", []byte{0x41}, "", wasmbin.ErrTruncated},
+		{"no end", []byte{0x41, 0x01}, "more than one instruction", nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &wasmbin.Reader{B: tt.in}
+			got, err := wasmbin.SingleConstExpr(r)
+			switch {
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error %v, want %v", err, tt.wantErr)
+				}
+			case tt.want != "":
+				if err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("error %v, want one saying %q", err, tt.want)
+				}
+			default:
+				if err != nil || !bytes.Equal(got, tt.in) || !r.Done() {
+					t.Fatalf("got %x, %v (done %v), want all of %x", got, err, r.Done(), tt.in)
+				}
+			}
+		})
+	}
+}
+
+// TestConstInstrReadsExtendedExpressions reads a constant expression with
+// the extended-constant proposal's arithmetic instruction by instruction.
+func TestConstInstrReadsExtendedExpressions(t *testing.T) {
+	r := &wasmbin.Reader{B: []byte{0x23, 0x03, 0x41, 0x10, 0x6A, 0xD2, 0x07, 0x0B}}
+	var ops []byte
+	var indexes []uint32
+	for {
+		op, index, err := wasmbin.ConstInstr(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops, indexes = append(ops, op), append(indexes, index)
+		if op == 0x0B {
+			break
+		}
+	}
+	if !bytes.Equal(ops, []byte{0x23, 0x41, 0x6A, 0xD2, 0x0B}) || indexes[0] != 3 || indexes[3] != 7 || !r.Done() {
+		t.Fatalf("ops %x, indexes %v, done %v", ops, indexes, r.Done())
 	}
 }
