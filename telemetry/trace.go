@@ -96,29 +96,58 @@ const exportNoteEvery = 10 * time.Second
 type notedExporter struct {
 	sdktrace.SpanExporter
 	logger  *slog.Logger
+	now     func() time.Time // time.Now if nil
 	mu      sync.Mutex
 	last    time.Time // of the latest note
-	dropped int       // spans dropped since it
+	dropped int       // spans of failed exports since it
+	lastErr error     // the latest failure since it
 }
 
 func (e *notedExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
 	err := e.SpanExporter.ExportSpans(ctx, spans)
-	if err == nil || e.logger == nil {
+	if err == nil {
 		return nil
+	}
+	if e.logger == nil {
+		return err // OpenTelemetry's handler says it, rather than no one
+	}
+	now := time.Now()
+	if e.now != nil {
+		now = e.now()
 	}
 	e.mu.Lock()
 	e.dropped += len(spans)
-	now := time.Now()
+	e.lastErr = err
 	if now.Sub(e.last) < exportNoteEvery {
 		e.mu.Unlock()
 		return nil
 	}
-	dropped := e.dropped
-	e.last, e.dropped = now, 0
+	e.last = now
 	e.mu.Unlock()
+	e.note(ctx)
+	return nil
+}
+
+// Shutdown notes the failures not noted yet, then shuts the exporter down.
+func (e *notedExporter) Shutdown(ctx context.Context) error {
+	err := e.SpanExporter.Shutdown(ctx)
+	if e.logger != nil {
+		e.note(ctx)
+	}
+	return err
+}
+
+// note logs the failures since the latest note, if any.
+func (e *notedExporter) note(ctx context.Context) {
+	e.mu.Lock()
+	dropped, err := e.dropped, e.lastErr
+	e.dropped, e.lastErr = 0, nil
+	e.mu.Unlock()
+	if dropped == 0 {
+		return
+	}
 	e.logger.LogAttrs(ctx, slog.LevelWarn, "traces: the OTLP collector did not take spans; they are dropped (check OTEL_EXPORTER_OTLP_ENDPOINT and that the collector is up)",
 		slog.Int("spans", dropped), slog.String("err", err.Error()))
-	return nil
 }
 
 // requestAttributes are a request span's attributes at its start

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -88,6 +89,11 @@ func selfCommand() string {
 	if err != nil {
 		return "wisp"
 	}
+	return commandName(exe)
+}
+
+// commandName is selfCommand for the binary at exe.
+func commandName(exe string) string {
 	if onPath, err := exec.LookPath("wisp"); err == nil {
 		a, errA := os.Stat(onPath)
 		b, errB := os.Stat(exe)
@@ -95,10 +101,20 @@ func selfCommand() string {
 			return "wisp"
 		}
 	}
-	if strings.ContainsAny(exe, " \t'\"$`\\") {
-		return "'" + strings.ReplaceAll(exe, "'", `'\''`) + "'"
+	// `go run ./cmd/wisp` runs a build that is deleted when it exits.
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "wisp"
 	}
-	return exe
+	return shellQuote(exe)
+}
+
+// shellQuote returns s as a POSIX shell word: as it is when every byte is
+// one a shell takes literally, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // main dispatches args (without the program name) to a verb.

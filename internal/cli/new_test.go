@@ -131,13 +131,15 @@ func TestNewWritesEveryTemplate(t *testing.T) {
 	}
 }
 
-// TestSelfCommand names this program "wisp" only when that name on PATH
+// TestCommandName names this program "wisp" only when that name on PATH
 // is this binary, and by its absolute path otherwise (a fresh clone's
-// bin/wisp), so a printed next step works when pasted.
-func TestSelfCommand(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Skip("os.Executable:", err)
+// bin/wisp), so a printed next step works when pasted; a build of `go run`
+// is gone once it exits, so it is "wisp" too.
+func TestCommandName(t *testing.T) {
+	bin := t.TempDir()
+	exe := filepath.Join(bin, "wisp-build")
+	if err := os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	onPath := t.TempDir()
 	if err := os.Symlink(exe, filepath.Join(onPath, "wisp")); err != nil {
@@ -148,16 +150,34 @@ func TestSelfCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name, path, want string
+		name, path, exe, want string
 	}{
-		{"this binary on PATH", onPath, "wisp"},
-		{"another wisp on PATH", other, exe},
-		{"no wisp on PATH", t.TempDir(), exe},
+		{"this binary on PATH", onPath, exe, "wisp"},
+		{"another wisp on PATH", other, exe, shellQuote(exe)},
+		{"no wisp on PATH", t.TempDir(), exe, shellQuote(exe)},
+		{"a build of go run", t.TempDir(), "/tmp/go-build1234/b001/exe/wisp", "wisp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("PATH", tc.path)
-			if got := selfCommand(); got != tc.want {
-				t.Errorf("selfCommand() = %q, want %q", got, tc.want)
+			if got := commandName(tc.exe); got != tc.want {
+				t.Errorf("commandName(%q) = %q, want %q", tc.exe, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain path", "/usr/local/bin/wisp", "/usr/local/bin/wisp"},
+		{"a space", "/home/a b/bin/wisp", "'/home/a b/bin/wisp'"},
+		{"an ampersand", "/home/a&b/wisp", "'/home/a&b/wisp'"},
+		{"a glob", "/srv/w*/wisp", "'/srv/w*/wisp'"},
+		{"a single quote", "/home/o'neil/wisp", `'/home/o'\''neil/wisp'`},
+		{"a newline", "/tmp/a\nb", "'/tmp/a\nb'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := shellQuote(tc.in); got != tc.want {
+				t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
 			}
 		})
 	}

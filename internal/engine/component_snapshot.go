@@ -182,7 +182,6 @@ func (c *Component) snapshot(ctx context.Context, steps, plain [][]byte, entry *
 	return nil
 }
 
-// hasDataSegments reports whether wasm has a data section with segments.
 // definedMemories returns how many memories a core module defines (its
 // memory section's entries; imported ones not counted).
 func definedMemories(wasm []byte) (uint32, error) {
@@ -198,6 +197,7 @@ func definedMemories(wasm []byte) (uint32, error) {
 	return 0, nil
 }
 
+// hasDataSegments reports whether wasm has a data section with segments.
 func hasDataSegments(wasm []byte) (bool, error) {
 	secs, err := wasmbin.Sections(wasm)
 	if err != nil {

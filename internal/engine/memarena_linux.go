@@ -147,9 +147,13 @@ func (img *arenaImage) release() {
 	a.free[img.size] = append(a.free[img.size], img.off)
 	// Free ranges at the file's end shorten it, so images of ever new
 	// sizes do not lengthen it without bound.
+	trimmed := false
 	for a.trimEnd() {
+		trimmed = true
 	}
-	a.f.Truncate(a.end)
+	if trimmed {
+		a.f.Truncate(a.end) // holes already: a failure costs nothing
+	}
 }
 
 // trimEnd removes the free range that ends at the file's end, if any, and

@@ -308,7 +308,11 @@ func SingleConstExpr(r *Reader) ([]byte, error) {
 	case opEnd, 0x6A, 0x6B, 0x6C, 0x7C, 0x7D, 0x7E:
 		return nil, fmt.Errorf("constant expression starting with 0x%02x, which gives no value", op)
 	}
-	if end, err := r.Byte(); err != nil || end != opEnd {
+	end, err := r.Byte()
+	if err != nil {
+		return nil, err
+	}
+	if end != opEnd {
 		return nil, errors.New("constant expression of more than one instruction")
 	}
 	return r.B[start:r.Pos], nil

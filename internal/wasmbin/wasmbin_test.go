@@ -99,7 +99,8 @@ func TestSingleConstExpr(t *testing.T) {
 		{"a non-constant instruction", []byte{0x20, 0x00, 0x0B}, "unsupported instruction 0x20", nil},
 		{"another 0xFD instruction", []byte{0xFD, 0x0D, 0x0B}, "unsupported instruction 0xFD 13", nil},
 		{"cut short", []byte{0x41}, "", wasmbin.ErrTruncated},
-		{"no end", []byte{0x41, 0x01}, "more than one instruction", nil},
+		{"no end", []byte{0x41, 0x01}, "", wasmbin.ErrTruncated},
+		{"two values", []byte{0x41, 0x01, 0x41, 0x02, 0x0B}, "more than one instruction", nil},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &wasmbin.Reader{B: tt.in}
