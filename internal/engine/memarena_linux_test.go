@@ -186,3 +186,58 @@ func TestImageArenaShortensItsFile(t *testing.T) {
 		t.Errorf("the image file is %d bytes with one 1-page image left, want %d", fi.Size(), pageSize)
 	}
 }
+
+// TestResetFindsWrittenPages writes some pages of a mapped image and
+// resets it, by asking the kernel for the written ranges (PAGEMAP_SCAN)
+// and by reading the pagemap entries: both find exactly the pages written
+// (and every page written before, which stays the instance's own), and
+// the memory reads as the image again.
+func TestResetFindsWrittenPages(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		noScan bool
+	}{
+		{"PAGEMAP_SCAN", false},
+		{"pagemap entries", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var regions regionPool
+			t.Cleanup(regions.close)
+			if regions.pagemapFile() == nil {
+				t.Skip("/proc/self/pagemap is not readable here")
+			}
+			want := pattern(4, 7)
+			img, err := newMemoryImage(&regions, want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer img.close()
+			mem := img.instanceMemory(&memoryPool{}, 4*pageSize)
+			defer mem.Free()
+			m, ok := mem.(*mappedMemory)
+			if !ok {
+				t.Fatalf("the instance memory is a %T, want a mapping", mem)
+			}
+			m.noScan = tc.noScan
+			ps := os.Getpagesize()
+			buf := m.Reallocate(4 * pageSize)
+			for _, p := range []int{0, 5, 6, 7, 40, len(buf)/ps - 1} {
+				buf[p*ps+3] ^= 0xFF
+			}
+			_ = buf[9*ps] // read only: stays the file's page
+			private, ok := m.restoreWritten()
+			if !ok {
+				t.Fatal("the reset failed")
+			}
+			if want := int64(6 * ps); private != want {
+				t.Errorf("the reset restored %d bytes, want %d (the 6 pages written)", private, want)
+			}
+			if tc.noScan == false && m.noScan {
+				t.Skip("this kernel has no PAGEMAP_SCAN (Linux 6.7 on): the entries were read instead")
+			}
+			if !bytes.Equal(buf, want) {
+				t.Fatal("the memory does not read as its image after the reset")
+			}
+		})
+	}
+}

@@ -160,7 +160,9 @@ type mappedMemory struct {
 	// which pages the instance wrote; nil where it cannot be read.
 	pagemap   *os.File
 	imageSize int
-	entries   []byte // pagemap entries of the image's pages, reset's scratch
+	entries   []byte       // pagemap entries of the image's pages, reset's scratch
+	found     []pageRegion // PAGEMAP_SCAN's answer, reset's scratch
+	noScan    bool         // the kernel has no PAGEMAP_SCAN: read entries
 }
 
 var _ resettableMemory = (*mappedMemory)(nil)
@@ -218,18 +220,11 @@ const (
 
 // restoreWritten reads the image back into every page of the mapping that
 // is the instance's private copy, and returns their size and whether it
-// could.
+// could. It asks the kernel for those pages' ranges (PAGEMAP_SCAN, Linux
+// 6.7 on), or where that is missing reads the mapping's entries from
+// /proc/self/pagemap and finds them there.
 func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 	ps := os.Getpagesize()
-	pages := m.imageSize / ps
-	if cap(m.entries) < pages*8 {
-		m.entries = make([]byte, pages*8)
-	}
-	entries := m.entries[:pages*8]
-	addr := uintptr(unsafe.Pointer(&m.region[0]))
-	if n, err := m.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
-		return 0, false
-	}
 	// The image's view, held mapped while this reset copies from it.
 	var view []byte
 	if v := m.file.view; v != nil {
@@ -239,6 +234,34 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 			return 0, false // the image was closed: the caller maps the range again
 		}
 		view = v.bytes
+	}
+	// restore copies pages [i, j) back from the image.
+	restore := func(i, j int) bool {
+		if view != nil {
+			copy(m.region[i*ps:j*ps], view[i*ps:j*ps])
+		} else if _, err := m.file.img.arena.f.ReadAt(m.region[i*ps:j*ps], m.file.img.off+int64(i*ps)); err != nil {
+			return false // the caller maps the image again
+		}
+		private += int64((j - i) * ps)
+		return true
+	}
+	if !m.noScan {
+		switch m.scanWritten(ps, restore) {
+		case scanDone:
+			return private, true
+		case scanFailed:
+			return 0, false
+		}
+		m.noScan = true // and read the entries instead, from now on
+	}
+	pages := m.imageSize / ps
+	if cap(m.entries) < pages*8 {
+		m.entries = make([]byte, pages*8)
+	}
+	entries := m.entries[:pages*8]
+	addr := uintptr(unsafe.Pointer(&m.region[0]))
+	if n, err := m.pagemap.ReadAt(entries, int64(addr/uintptr(ps))*8); err != nil || n != len(entries) {
+		return 0, false
 	}
 	written := func(i int) bool {
 		e := binary.LittleEndian.Uint64(entries[i*8:])
@@ -253,12 +276,9 @@ func (m *mappedMemory) restoreWritten() (private int64, ok bool) {
 		for j < pages && written(j) {
 			j++
 		}
-		if view != nil {
-			copy(m.region[i*ps:j*ps], view[i*ps:j*ps])
-		} else if _, err := m.file.img.arena.f.ReadAt(m.region[i*ps:j*ps], m.file.img.off+int64(i*ps)); err != nil {
-			return 0, false // the caller maps the image again
+		if !restore(i, j) {
+			return 0, false
 		}
-		private += int64((j - i) * ps)
 		i = j
 	}
 	return private, true
