@@ -35,7 +35,7 @@ type scanResult int
 const (
 	scanDone        scanResult = iota // every private page restored
 	scanFailed                        // a reset must map the image again
-	scanUnsupported                   // the kernel has no PAGEMAP_SCAN: nothing was done
+	scanUnsupported                   // the kernel has no PAGEMAP_SCAN, or refused it: nothing was done
 )
 
 // scanWritten asks the kernel for the ranges of the image's pages that are
@@ -70,11 +70,11 @@ func (m *mappedMemory) scanWritten(ps int, restore func(i, j int) bool) scanResu
 			return scanFailed
 		}
 		switch {
-		case errno == syscall.ENOTTY || errno == syscall.EINVAL || errno == syscall.EOPNOTSUPP:
-			if start == base {
-				return scanUnsupported
-			}
-			return scanFailed
+		case errno != 0 && start == base:
+			// ENOTTY before Linux 6.7; EPERM where a seccomp filter
+			// refuses the ioctl: nothing is restored yet, so the
+			// entries can be read instead.
+			return scanUnsupported
 		case errno != 0 || n > uintptr(len(m.found)):
 			return scanFailed
 		}
