@@ -94,10 +94,10 @@ func (m *module) imports(b []byte) ([]byte, error) {
 			}
 		case 0x01: // table: reference type, limits
 			if _, err = r.Byte(); err == nil {
-				err = skipLimits(r)
+				err = wasmbin.SkipLimits(r)
 			}
 		case 0x02: // memory
-			err = skipLimits(r)
+			err = wasmbin.SkipLimits(r)
 		case 0x03: // global: value type, mutability
 			m.globals++
 			err = r.Skip(2)
@@ -117,23 +117,6 @@ func (m *module) imports(b []byte) ([]byte, error) {
 	out = wasmbin.AppendVec(out, []byte(ImportName))
 	out = append(out, 0x00)
 	return wasmbin.AppendU32(out, m.refuelType), nil
-}
-
-func skipLimits(r *reader) error {
-	flags, err := r.Byte()
-	if err != nil {
-		return err
-	}
-	if flags > 3 {
-		return fmt.Errorf("unsupported limits flags 0x%02x", flags)
-	}
-	if _, err := r.U32(); err != nil {
-		return err
-	}
-	if flags&1 != 0 {
-		_, err = r.U32()
-	}
-	return err
 }
 
 // functions reads the type of each function the module defines.

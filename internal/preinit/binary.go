@@ -12,10 +12,6 @@ type (
 	section = wasmbin.Section
 )
 
-// readConstExpr reads a constant expression of one instruction and end
-// and returns its bytes, end included.
-func readConstExpr(r *reader) ([]byte, error) { return wasmbin.SingleConstExpr(r) }
-
 func find(secs []section, id byte) *section {
 	for i := range secs {
 		if secs[i].ID == id {
@@ -69,71 +65,11 @@ func parseGlobals(body []byte) ([]globalDef, error) {
 		if err != nil {
 			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
-		init, err := readConstExpr(r)
+		init, err := wasmbin.SingleConstExpr(r)
 		if err != nil {
 			return nil, fmt.Errorf("global %d: %w", i, err)
 		}
 		defs = append(defs, globalDef{typ: typ, mutable: mut == 1, init: init})
 	}
 	return defs, nil
-}
-
-// importedGlobals counts the globals a module imports: they come first in
-// the global index space.
-func importedGlobals(secs []section) (uint32, error) {
-	s := find(secs, secImport)
-	if s == nil {
-		return 0, nil
-	}
-	r := &reader{B: s.Body}
-	n, err := r.U32()
-	if err != nil {
-		return 0, fmt.Errorf("import section: %w", err)
-	}
-	var globals uint32
-	for i := uint32(0); i < n; i++ {
-		if _, err := r.Vec(); err != nil { // module
-			return 0, fmt.Errorf("import %d: %w", i, err)
-		}
-		if _, err := r.Vec(); err != nil { // name
-			return 0, fmt.Errorf("import %d: %w", i, err)
-		}
-		kind, err := r.Byte()
-		if err != nil {
-			return 0, fmt.Errorf("import %d: %w", i, err)
-		}
-		switch kind {
-		case 0x00: // function: type index
-			_, err = r.U32()
-		case 0x01: // table: reference type, limits
-			if _, err = r.Byte(); err == nil {
-				err = skipLimits(r)
-			}
-		case 0x02: // memory: limits
-			err = skipLimits(r)
-		case 0x03: // global: value type, mutability
-			globals++
-			err = r.Skip(2)
-		default:
-			err = fmt.Errorf("unknown import kind %d", kind)
-		}
-		if err != nil {
-			return 0, fmt.Errorf("import %d: %w", i, err)
-		}
-	}
-	return globals, nil
-}
-
-func skipLimits(r *reader) error {
-	flags, err := r.Byte()
-	if err != nil {
-		return err
-	}
-	if _, err := r.U32(); err != nil {
-		return err
-	}
-	if flags&1 != 0 {
-		_, err = r.U32()
-	}
-	return err
 }

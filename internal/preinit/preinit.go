@@ -90,7 +90,7 @@ func Instrument(wasm []byte) ([]byte, []Global, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	imported, err := importedGlobals(secs)
+	imported, err := wasmbin.ImportedGlobals(secs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -142,7 +142,7 @@ func Apply(wasm []byte, snap Snapshot) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	imported, err := importedGlobals(secs)
+	imported, err := wasmbin.ImportedGlobals(secs)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func emptyActiveSegments(body []byte, counted bool) (*[]byte, error) {
 					return nil, fmt.Errorf("data segment %d: %w", i, err)
 				}
 			}
-			if _, err := readConstExpr(r); err != nil {
+			if _, err := wasmbin.SingleConstExpr(r); err != nil {
 				return nil, fmt.Errorf("data segment %d: %w", i, err)
 			}
 			if _, err := r.Vec(); err != nil {

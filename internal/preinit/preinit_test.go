@@ -161,7 +161,7 @@ func TestAppendConst(t *testing.T) {
 				t.Errorf("got % x, want % x", got, tc.want)
 			}
 			r := &reader{B: got}
-			if expr, err := readConstExpr(r); err != nil || !bytes.Equal(expr, got) {
+			if expr, err := wasmbin.SingleConstExpr(r); err != nil || !bytes.Equal(expr, got) {
 				t.Errorf("reading it back: % x, %v", expr, err)
 			}
 		})

@@ -109,22 +109,15 @@ func Reserve(wasm []byte) ([]byte, error) {
 				return nil, errors.New("code without a type or function section")
 			}
 			replace[secCode] = body
-			replace[secType] = appendAfterVec(s2b(secs, secType), types, reserveTypes)
-			replace[secFunction] = appendAfterVec(s2b(secs, secFunction), funcs, binaryU32s(types, types+1))
+			replace[secType] = appendAfterVec(find(secs, secType).Body, types, reserveTypes)
+			replace[secFunction] = appendAfterVec(find(secs, secFunction).Body, funcs, binaryU32s(types, types+1))
 		}
 	}
-	out := make([]byte, 0, len(wasm)+256)
-	out = append(out, wasmbin.Magic...)
-	for _, s := range secs {
-		body, ok := replace[s.ID]
-		if !ok || s.ID == 0 {
-			out = append(out, wasm[s.Start:s.End]...)
-			continue
-		}
-		out = append(out, s.ID)
-		out = wasmbin.AppendVec(out, body)
+	bodies := make(map[byte]*[]byte, len(replace))
+	for id, body := range replace {
+		bodies[id] = &body
 	}
-	return out, nil
+	return assemble(wasm, secs, bodies), nil
 }
 
 // More section ids.
@@ -161,15 +154,6 @@ var (
 		0x41, 0x00, 0x36, 0x02, 0x00, // = 0
 		0x20, 0x02, 0x0B} // old; end
 )
-
-func s2b(secs []wasmbin.Section, id byte) []byte {
-	for _, s := range secs {
-		if s.ID == id {
-			return s.Body
-		}
-	}
-	return nil
-}
 
 func binaryU32s(vs ...uint32) []byte {
 	var out []byte

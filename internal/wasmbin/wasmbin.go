@@ -317,3 +317,71 @@ func SingleConstExpr(r *Reader) ([]byte, error) {
 	}
 	return r.B[start:r.Pos], nil
 }
+
+// SkipLimits skips a table's or memory's limits: a flags byte (bit 0: a
+// maximum follows; bit 1: shared), the minimum and the maximum, 32-bit.
+// Other flags (memory64's) are an error.
+func SkipLimits(r *Reader) error {
+	flags, err := r.Byte()
+	if err != nil {
+		return err
+	}
+	if flags > 3 {
+		return fmt.Errorf("unsupported limits flags 0x%02x", flags)
+	}
+	if _, err := r.U32(); err != nil {
+		return err
+	}
+	if flags&1 != 0 {
+		_, err = r.U32()
+	}
+	return err
+}
+
+// ImportedGlobals counts the globals a module imports (secs, from
+// Sections): they come first in the global index space.
+func ImportedGlobals(secs []Section) (uint32, error) {
+	for _, s := range secs {
+		if s.ID != 2 {
+			continue
+		}
+		r := &Reader{B: s.Body}
+		n, err := r.U32()
+		if err != nil {
+			return 0, fmt.Errorf("import section: %w", err)
+		}
+		var globals uint32
+		for i := uint32(0); i < n; i++ {
+			if _, err := r.Vec(); err != nil { // module
+				return 0, fmt.Errorf("import %d: %w", i, err)
+			}
+			if _, err := r.Vec(); err != nil { // name
+				return 0, fmt.Errorf("import %d: %w", i, err)
+			}
+			kind, err := r.Byte()
+			if err != nil {
+				return 0, fmt.Errorf("import %d: %w", i, err)
+			}
+			switch kind {
+			case 0x00: // function: type index
+				_, err = r.U32()
+			case 0x01: // table: reference type, limits
+				if _, err = r.Byte(); err == nil {
+					err = SkipLimits(r)
+				}
+			case 0x02: // memory: limits
+				err = SkipLimits(r)
+			case 0x03: // global: value type, mutability
+				globals++
+				err = r.Skip(2)
+			default:
+				err = fmt.Errorf("unknown import kind %d", kind)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("import %d: %w", i, err)
+			}
+		}
+		return globals, nil
+	}
+	return 0, nil
+}

@@ -143,3 +143,62 @@ func TestConstInstrReadsExtendedExpressions(t *testing.T) {
 		t.Fatalf("ops %x, indexes %v, done %v", ops, indexes, r.Done())
 	}
 }
+
+func TestSkipLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		in   []byte
+		ok   bool
+	}{
+		{"minimum only", []byte{0x00, 0x81, 0x01}, true},
+		{"minimum and maximum", []byte{0x01, 0x01, 0x80, 0x02}, true},
+		{"shared", []byte{0x03, 0x01, 0x10}, true},
+		{"memory64 flags", []byte{0x04, 0x01}, false},
+		{"cut short", []byte{0x01, 0x01}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &wasmbin.Reader{B: tt.in}
+			err := wasmbin.SkipLimits(r)
+			if (err == nil) != tt.ok || (tt.ok && !r.Done()) {
+				t.Fatalf("SkipLimits(%x) = %v (done %v), want ok %v", tt.in, err, r.Done(), tt.ok)
+			}
+		})
+	}
+}
+
+func TestImportedGlobals(t *testing.T) {
+	// imports: a function, a table with a maximum, a memory, two globals
+	imports := []byte{5,
+		1, 'a', 1, 'f', 0x00, 0x00,
+		1, 'a', 1, 't', 0x01, 0x70, 0x01, 0x01, 0x02,
+		1, 'a', 1, 'm', 0x02, 0x00, 0x01,
+		1, 'a', 1, 'g', 0x03, 0x7F, 0x00,
+		1, 'a', 1, 'h', 0x03, 0x7E, 0x01,
+	}
+	for _, tt := range []struct {
+		name string
+		body []byte // nil: no import section
+		want uint32
+		ok   bool
+	}{
+		{"no import section", nil, 0, true},
+		{"two of five", imports, 2, true},
+		{"an unknown kind", []byte{1, 1, 'a', 1, 'x', 0x09}, 0, false},
+		{"cut short", imports[:len(imports)-2], 0, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			wasm := []byte(wasmbin.Magic)
+			if tt.body != nil {
+				wasm = wasmbin.AppendVec(append(wasm, 2), tt.body)
+			}
+			secs, err := wasmbin.Sections(wasm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := wasmbin.ImportedGlobals(secs)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("ImportedGlobals = %d, %v; want %d, ok %v", got, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
