@@ -155,6 +155,9 @@ func (m *chargedMemory) Write(offset uint32, v []byte) bool {
 	return m.Memory.Write(offset, v)
 }
 
+// context is the canonical ABI context of an export's call with options
+// o. It lives for the whole call, host calls made during it included, so
+// it is allocated; host calls reuse r.host instead (hostContext).
 func (r *Run) context(ctx context.Context, o *Options) (*canon.Context, error) {
 	cx := &canon.Context{Encoding: o.Encoding, Instance: r.Instance}
 	if o.Memory != nil {
@@ -211,13 +214,13 @@ func (r *Run) hostRealloc(old, oldSize, align, newSize uint32) (uint32, error) {
 	return r.callRealloc(r.host.ctx, r.host.realloc, old, oldSize, align, newSize)
 }
 
-// hostContext is context for a host call: the same canon.Context, made
-// from the run's reused state instead of allocated.
 // errNoGraph fails a host call made while the graph is being
 // instantiated: a core start function calling an import that needs the
 // component's memory, which the graph does not have yet.
 var errNoGraph = errors.New("a core start function called an import that needs the component's memory or realloc before the component is instantiated; start functions may not call such imports")
 
+// hostContext is context for a host call: the same canon.Context, made
+// from the run's reused state instead of allocated.
 func (r *Run) hostContext(ctx context.Context, o *Options) (*canon.Context, error) {
 	hs := &r.host
 	hs.cx = canon.Context{Encoding: o.Encoding, Instance: r.Instance}
