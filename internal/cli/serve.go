@@ -20,6 +20,7 @@ import (
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/adminapi"
 	"github.com/wisphq/wisp/gateway"
+	"github.com/wisphq/wisp/internal/logwriter"
 	"github.com/wisphq/wisp/internal/manifest"
 )
 
@@ -32,7 +33,9 @@ func serveCommand() *command {
 Run a Wisp node: the gateway that answers HTTP requests with apps, and the
 admin API that deploys them (used by the other wisp commands). Everything
 the node stores lives under --data. It prints the gateway's and the admin
-API's addresses on stdout, and logs (one line per request) on stderr.
+API's addresses on stdout, and logs (one line per request) on stderr:
+info lines in batches, at most 10ms after they happen; warnings and errors
+at once.
 
 The admin token is $WISP_TOKEN if set, otherwise DATA/admin.token, created
 on first start with mode 0600. GET /healthz and /readyz on the admin
@@ -123,10 +126,15 @@ func (v *serveVerb) run(ctx context.Context, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected argument %q", args[0])
 	}
-	logger, err := newLogger(v.e.stderr, v.logFormat, v.logLevel)
+	// Request lines are written in batches (a write(2) each cost more than
+	// formatting them); warnings and errors go out at once.
+	logOut := logwriter.New(v.e.stderr, 0, 0)
+	defer logOut.Close()
+	logger, err := newLogger(logOut, v.logFormat, v.logLevel)
 	if err != nil {
 		return usagef("%v", err)
 	}
+	logger = slog.New(logwriter.Handler(logger.Handler(), logOut))
 	budget, err := resolveMemoryBudget(v.memoryBudgetText, os.DirFS("/"))
 	if err != nil {
 		return usagef("%v", err)
