@@ -457,12 +457,14 @@ func (n *Node) appLog(app, stream string, version int, msg string) {
 // node's slog line is the gateway's to write.
 func (n *Node) LogRequest(t Target, method, path string, status int, d time.Duration, u Usage) {
 	// "GET /path 200 1.234ms", appended rather than formatted: once per request.
-	line := make([]byte, 0, len(method)+len(path)+24)
-	line = append(append(append(line, method...), ' '), path...)
+	// The line is made on the stack unless its path is long; only the
+	// entry's string is allocated.
+	var buf [192]byte
+	line := append(append(append(buf[:0], method...), ' '), path...)
 	line = strconv.AppendInt(append(line, ' '), int64(status), 10)
 	line = append(append(line, ' '), d.Round(time.Microsecond).String()...)
 	if u.Fuel > 0 {
-		line = append(append(append(line, " ("...), u.String()...), ')')
+		line = append(u.appendTo(append(line, " ("...)), ')')
 	}
 	t.d.log("request", string(line))
 	n.stats.record(t.App, status, d)

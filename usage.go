@@ -118,7 +118,14 @@ func (n *Node) AppUsage(app string) (AppUsage, error) {
 
 // String formats u for logs: "371µs cpu, 1483k fuel" (FormatCPU).
 func (u Usage) String() string {
-	return FormatCPU(time.Duration(u.CPU)) + " cpu, " + formatFuel(u.Fuel) + " fuel"
+	var buf [48]byte
+	return string(u.appendTo(buf[:0]))
+}
+
+// appendTo appends u as String formats it.
+func (u Usage) appendTo(b []byte) []byte {
+	b = append(appendCPU(b, time.Duration(u.CPU)), " cpu, "...)
+	return append(appendFuel(b, u.Fuel), " fuel"...)
 }
 
 // FormatCPU formats a CPU time as logs, the CLI and the dashboard show it:
@@ -127,23 +134,29 @@ func (u Usage) String() string {
 // CPU is mostly microseconds: time.Duration's own format rounds those to
 // "0s" or prints nanoseconds nobody meters.
 func FormatCPU(d time.Duration) string {
-	switch {
-	case d < 10*time.Microsecond-50: // not "10.0µs"
-		return strconv.FormatFloat(float64(d)/float64(time.Microsecond), 'f', 1, 64) + "µs"
-	case d < time.Millisecond-time.Microsecond/2: // not "1000µs"
-		return strconv.FormatInt(int64((d+time.Microsecond/2)/time.Microsecond), 10) + "µs"
-	case d < time.Second-5*time.Microsecond: // not "1000.00ms"
-		return strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 2, 64) + "ms"
-	}
-	return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	var buf [24]byte
+	return string(appendCPU(buf[:0], d))
 }
 
-func formatFuel(f int64) string {
+// appendCPU appends d as FormatCPU formats it.
+func appendCPU(b []byte, d time.Duration) []byte {
+	switch {
+	case d < 10*time.Microsecond-50: // not "10.0µs"
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Microsecond), 'f', 1, 64), "µs"...)
+	case d < time.Millisecond-time.Microsecond/2: // not "1000µs"
+		return append(strconv.AppendInt(b, int64((d+time.Microsecond/2)/time.Microsecond), 10), "µs"...)
+	case d < time.Second-5*time.Microsecond: // not "1000.00ms"
+		return append(strconv.AppendFloat(b, float64(d)/float64(time.Millisecond), 'f', 2, 64), "ms"...)
+	}
+	return append(strconv.AppendFloat(b, d.Seconds(), 'f', 3, 64), 's')
+}
+
+func appendFuel(b []byte, f int64) []byte {
 	switch {
 	case f >= 10_000_000:
-		return strconv.FormatInt(f/1_000_000, 10) + "M"
+		return append(strconv.AppendInt(b, f/1_000_000, 10), 'M')
 	case f >= 10_000:
-		return strconv.FormatInt(f/1_000, 10) + "k"
+		return append(strconv.AppendInt(b, f/1_000, 10), 'k')
 	}
-	return strconv.FormatInt(f, 10)
+	return strconv.AppendInt(b, f, 10)
 }

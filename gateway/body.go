@@ -108,6 +108,9 @@ func (b *limitedBody) pending(contentLength int64) bool {
 
 // timedOut reports whether reading the body hit its deadline.
 func (b *limitedBody) timedOut() bool {
+	if b.err == nil {
+		return false // before errors.As: its target would be allocated on every call
+	}
 	var netErr net.Error
 	return errors.As(b.err, &netErr) && netErr.Timeout()
 }

@@ -107,7 +107,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	status, detail, cut := g.serveApp(w, r, t, reqPath, acct)
 	usage := acct.usage
-	dur := time.Since(start)
+	end := time.Now()
+	dur := end.Sub(start)
 	obs.done(&t, status, dur, acct.body)
 	g.node.LogRequest(t, r.Method, reqPath, status, dur, usage)
 	// Attrs rather than key-value pairs: no value is boxed.
@@ -120,7 +121,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if detail != "" {
 		attrs[n], n, level = slog.String("error", detail), n+1, slog.LevelWarn
 	}
-	g.log.LogAttrs(r.Context(), level, "request", attrs[:n]...)
+	if ctx := r.Context(); g.log.Enabled(ctx, level) {
+		// The record is made here rather than by LogAttrs, which would
+		// read the clock again and walk the stack for a source line this
+		// line never shows.
+		rec := slog.NewRecord(end, level, "request", 0)
+		rec.AddAttrs(attrs[:n]...)
+		g.log.Handler().Handle(ctx, rec)
+	}
 	if cut {
 		// The response started and cannot be finished: close the
 		// connection without ending it, so the client sees it incomplete.
