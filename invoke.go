@@ -174,12 +174,13 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	}
 	defer releaseAdmission()
 	d.end(admission, nil)
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	rctx := newRunContext(ctx, deadline)
+	defer rctx.cancel()
+	ctx = rctx
 	if in.OnStart != nil {
 		in.OnStart(deadline)
 	}
-	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: cancel}
+	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: rctx.cancel}
 	stderr := &lineWriter{emit: func(line string) {
 		d.log("stderr", line)
 		n.log.Info("guest stderr", "app", d.app, "version", d.version.Number, "line", line)

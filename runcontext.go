@@ -13,20 +13,24 @@ import (
 // It does what context.WithDeadline does, lazily. WithDeadline starts a
 // timer and registers with its parent on every call, a few allocations
 // and a lock of the runtime's timer heap per request; yet most
-// invocations never wait on Done. The meter polls Err at its refuel
-// points, and a guest answering in microseconds blocks on nothing. So the
-// timer and the parent's watch are set up on the first call to Done (a
-// blocking host call: a sleep, outbound HTTP, a store), and Err compares
-// the clock with the deadline itself until then.
+// invocations never wait on anything. So the timer and the watch of the
+// parent are set up by the first call to Done, and Err reports the
+// deadline only from then on (as WithDeadline's Err does once its timer
+// fires; a guest that has not waited may finish a little past its
+// deadline, as it may with WithDeadline). Whatever would run past the
+// deadline calls Done: a blocking host call (a sleep, outbound HTTP, a
+// store) waits on it, and the engine's meter selects on it at every
+// refuel and before host work that grows with its operands, so guest
+// code and host work are stopped at the deadline as before.
 type runContext struct {
 	context.Context // the parent
 	deadline        time.Time
 
-	mu          sync.Mutex
-	err         error         // set once: Canceled, DeadlineExceeded, or the parent's error
-	done        chan struct{} // made by the first Done; closed when err is set
-	timer       *time.Timer   // armed by the first Done
-	stopWatch   func() bool   // stops the watch of the parent, armed by the first Done
+	mu        sync.Mutex
+	err       error         // set once: Canceled, DeadlineExceeded, or the parent's error
+	done      chan struct{} // made by the first Done; closed when err is set
+	timer     *time.Timer   // armed by the first Done
+	stopWatch func() bool   // stops the watch of the parent, armed by the first Done
 }
 
 // newRunContext returns a context ending at deadline (or parent's, if
@@ -65,15 +69,16 @@ func (c *runContext) Done() <-chan struct{} {
 	return c.done
 }
 
-// Err implements context.Context: without Done armed, it checks the parent
-// and the clock itself.
+// Err implements context.Context. Until Done is called it reports only
+// cancellation (cancel, or the parent's): no clock is read.
 func (c *runContext) Err() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err == nil && c.done == nil {
-		c.err = c.expired()
+	err := c.err
+	c.mu.Unlock()
+	if err != nil {
+		return err
 	}
-	return c.err
+	return c.Context.Err()
 }
 
 // expired is the error the context has ended with, by its parent or its

@@ -26,17 +26,22 @@ func TestRunContext(t *testing.T) {
 		name      string
 		timeout   time.Duration
 		armFirst  bool // call Done before the context ends
-		end       func(c *runContext, cancelParent context.CancelFunc)
+		end       func(t *testing.T, c *runContext, cancelParent context.CancelFunc)
 		want      error
 		wantEnded bool
 	}{
-		{"deadline, Done never called", short, false, func(*runContext, context.CancelFunc) { time.Sleep(2 * short) }, context.DeadlineExceeded, true},
-		{"deadline, Done armed", short, true, func(*runContext, context.CancelFunc) {}, context.DeadlineExceeded, true},
-		{"parent canceled, Done never called", time.Hour, false, func(_ *runContext, p context.CancelFunc) { p() }, context.Canceled, true},
-		{"parent canceled, Done armed", time.Hour, true, func(_ *runContext, p context.CancelFunc) { p() }, context.Canceled, true},
-		{"cancel, Done never called", time.Hour, false, func(c *runContext, _ context.CancelFunc) { c.cancel() }, context.Canceled, true},
-		{"cancel, Done armed", time.Hour, true, func(c *runContext, _ context.CancelFunc) { c.cancel() }, context.Canceled, true},
-		{"still running", time.Hour, true, func(*runContext, context.CancelFunc) {}, nil, false},
+		{"deadline, Done called late", short, false, func(t *testing.T, c *runContext, _ context.CancelFunc) {
+			time.Sleep(2 * short)
+			if err := c.Err(); err != nil {
+				t.Errorf("Err() = %v before Done was called, want nil: the deadline is armed by Done", err)
+			}
+		}, context.DeadlineExceeded, true},
+		{"deadline, Done armed", short, true, func(*testing.T, *runContext, context.CancelFunc) {}, context.DeadlineExceeded, true},
+		{"parent canceled, Done never called", time.Hour, false, func(_ *testing.T, _ *runContext, p context.CancelFunc) { p() }, context.Canceled, true},
+		{"parent canceled, Done armed", time.Hour, true, func(_ *testing.T, _ *runContext, p context.CancelFunc) { p() }, context.Canceled, true},
+		{"cancel, Done never called", time.Hour, false, func(t *testing.T, c *runContext, _ context.CancelFunc) { c.cancel() }, context.Canceled, true},
+		{"cancel, Done armed", time.Hour, true, func(t *testing.T, c *runContext, _ context.CancelFunc) { c.cancel() }, context.Canceled, true},
+		{"still running", time.Hour, true, func(*testing.T, *runContext, context.CancelFunc) {}, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parent, cancelParent := context.WithCancel(context.WithValue(context.Background(), ctxKey{}, "v"))
@@ -46,7 +51,7 @@ func TestRunContext(t *testing.T) {
 			if tc.armFirst {
 				c.Done()
 			}
-			tc.end(c, cancelParent)
+			tc.end(t, c, cancelParent)
 			if ended := closedWithin(c.Done(), 5*time.Second); ended != tc.wantEnded {
 				t.Fatalf("Done closed: %v, want %v", ended, tc.wantEnded)
 			}

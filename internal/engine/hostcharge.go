@@ -26,12 +26,32 @@ const freeHostBytes = meter.HostCallCost * meter.MemoryBytesPerFuel
 // hostEnter stops the call, as refuel does, when its context has ended
 // (deadline, cancellation, engine closed) or the calling instance was
 // closed. It runs at the start of every host function.
+//
+// It asks ctx.Err, which a context may answer without reading the clock
+// (the node's per-invocation context reports its deadline only once Done
+// was called: wisp's runContext). That is enough here: a loop of host
+// calls pays meter.HostCallCost for each and so reaches refuel, and host
+// work that grows with its operands goes through ChargeHost; both check
+// with ended, which arms the deadline.
 func hostEnter(ctx context.Context, mod api.Module) {
 	if ctx.Err() != nil {
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
 	if mod != nil && mod.IsClosed() {
 		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
+	}
+}
+
+// ended reports whether ctx has ended, by selecting on its Done channel
+// rather than asking Err: a context that sets its deadline up lazily arms
+// it on Done (wisp's runContext). Where the guest may run on for long, at
+// refuel and before large host work, the deadline must be armed.
+func ended(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	default:
+		return false
 	}
 }
 
@@ -50,9 +70,11 @@ func ChargeHost(ctx context.Context, n uint64) {
 	}
 }
 
-// chargeHost is ChargeHost after the context was checked, for n above
-// freeHostBytes.
+// chargeHost is ChargeHost after hostEnter, for n above freeHostBytes.
 func chargeHost(ctx context.Context, n uint64) {
+	if ended(ctx) { // the work is large: arm a lazy deadline (hostEnter did not)
+		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
+	}
 	st, _ := ctx.Value(meterKey{}).(*meterState)
 	if st == nil {
 		return

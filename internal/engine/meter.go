@@ -185,6 +185,13 @@ func refuel(ctx context.Context, mod api.Module, _ []uint64) {
 		return
 	}
 	m := st.meterOf(mod)
+	if m.grant > 0 && ended(ctx) {
+		// The instance has had fuel in this run: it may run on for long,
+		// so from its second refuel on the deadline is armed (a context
+		// may set it up only on Done: wisp's runContext). Its first
+		// refuel, at its first check, comes before it has run.
+		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
+	}
 	if len(st.meters) == 1 { // one instance: the common case, no loop
 		st.used += m.grant - int64(m.counter.Get())
 	} else {
