@@ -72,8 +72,7 @@ func TestComponentGraphSharesOneAccount(t *testing.T) {
 		}
 	}
 	// A budget below what the run needs stops it, spread over instances.
-	_, st := startMeter(context.Background(), Call{CPU: CPUTime(fuel[0] / 2)})
-	ctx := context.WithValue(context.Background(), meterKey{}, st)
+	ctx, st := startMeter(context.Background(), Call{CPU: CPUTime(fuel[0] / 2)})
 	if err := st.finish(tc.runCommand(ctx, &wasi.State{Env: []string{"A=1"}, Args: []string{"printenv"}, Stdout: io.Discard})); !errors.Is(err, ErrCPULimit) {
 		t.Fatalf("half the fuel it needs: %v; want ErrCPULimit", err)
 	}

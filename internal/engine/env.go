@@ -31,16 +31,21 @@ type environ struct {
 	starts []uint32 // offset of each variable in buf
 }
 
-type environKey struct{}
-
 // withEnviron returns ctx carrying env for the instance run with it.
 func withEnviron(ctx context.Context, env *environ) context.Context {
-	return context.WithValue(ctx, environKey{}, env)
+	return withRunValues(ctx, func(v *runValues) { v.env = env })
 }
 
 // newEnviron lays out base then call; a variable in call replaces the one of
 // the same name in base (the request's CGI variables over the app's env).
 func newEnviron(base, call []string) *environ {
+	env := &environ{}
+	env.fill(base, call)
+	return env
+}
+
+// fill lays out base then call in env, as newEnviron does.
+func (env *environ) fill(base, call []string) {
 	size := 0
 	for _, kv := range base {
 		size += len(kv) + 1
@@ -48,7 +53,7 @@ func newEnviron(base, call []string) *environ {
 	for _, kv := range call {
 		size += len(kv) + 1
 	}
-	env := &environ{buf: make([]byte, 0, size), starts: make([]uint32, 0, len(base)+len(call))}
+	env.buf, env.starts = make([]byte, 0, size), make([]uint32, 0, len(base)+len(call))
 	for _, kv := range base {
 		if !overridden(kv, call) {
 			env.add(kv)
@@ -57,7 +62,6 @@ func newEnviron(base, call []string) *environ {
 	for _, kv := range call {
 		env.add(kv)
 	}
-	return env
 }
 
 func (env *environ) add(kv string) {
@@ -100,7 +104,7 @@ func instantiateWASI(ctx context.Context, rt wazero.Runtime) (api.Closer, error)
 }
 
 func environFrom(ctx context.Context) *environ {
-	if env, ok := ctx.Value(environKey{}).(*environ); ok {
+	if env := runValuesOf(ctx).env; env != nil {
 		return env
 	}
 	return &environ{}

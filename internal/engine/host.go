@@ -67,11 +67,9 @@ func (noMemory) WriteUint32Le(uint32, uint32) bool  { return false }
 func (noMemory) WriteUint64Le(uint32, uint64) bool  { return false }
 func (noMemory) Size() uint32                       { return 0 }
 
-type hostDataKey struct{}
-
 // HostData returns the Host value of the Call whose instance is calling,
 // or nil (a reactor's _initialize, or a Call without one).
-func HostData(ctx context.Context) any { return ctx.Value(hostDataKey{}) }
+func HostData(ctx context.Context) any { return runValuesOf(ctx).host }
 
 // WithHostData returns ctx carrying v for HostData: Run does this with
 // Call.Host; a host function called outside an instance (a test, the
@@ -81,7 +79,7 @@ func WithHostData(ctx context.Context, v any) context.Context {
 	if v == nil {
 		return ctx
 	}
-	return context.WithValue(ctx, hostDataKey{}, v)
+	return withRunValues(ctx, func(rv *runValues) { rv.host = v })
 }
 
 // instantiateHostModules instantiates mods in rt and records their

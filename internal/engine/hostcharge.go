@@ -75,7 +75,7 @@ func chargeHost(ctx context.Context, n uint64) {
 	if ended(ctx) { // the work is large: arm a lazy deadline (hostEnter did not)
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
-	st, _ := ctx.Value(meterKey{}).(*meterState)
+	st := runValuesOf(ctx).meter
 	if st == nil {
 		return
 	}

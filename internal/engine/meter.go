@@ -103,13 +103,17 @@ type instanceMeter struct {
 	grant   int64
 }
 
-type meterKey struct{}
-
 // startMeter returns ctx carrying a fuel account for c.
 func startMeter(ctx context.Context, c Call) (context.Context, *meterState) {
-	st := &meterState{budget: FuelFor(c.CPU), cpu: c.CPU, usage: c.Usage}
+	st := &meterState{}
+	st.init(c)
+	return withRunValues(ctx, func(v *runValues) { v.meter = st }), st
+}
+
+// init sets st up as the fuel account of a run of c.
+func (st *meterState) init(c Call) {
+	*st = meterState{budget: FuelFor(c.CPU), cpu: c.CPU, usage: c.Usage}
 	st.meters = st.one[:0]
-	return context.WithValue(ctx, meterKey{}, st), st
 }
 
 // StartMeter returns ctx carrying a fuel account for one run of metered
@@ -179,7 +183,7 @@ func refuel(ctx context.Context, mod api.Module, _ []uint64) {
 	if mod.IsClosed() { // Engine.Close, Plugin.Close
 		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
 	}
-	st, _ := ctx.Value(meterKey{}).(*meterState)
+	st := runValuesOf(ctx).meter
 	if st == nil { // a start section at link time, _initialize at deploy, a snapshot
 		counter(mod).Set(refuelQuantum)
 		return
@@ -238,7 +242,7 @@ func counter(mod api.Module) api.MutableGlobal {
 // knows mod (its _initialize ran under the same account), the fuel it
 // spent is counted first and what is left of its grant goes back.
 func resetMeterIn(ctx context.Context, mod api.Module, counter api.MutableGlobal) {
-	if st, _ := ctx.Value(meterKey{}).(*meterState); st != nil {
+	if st := runValuesOf(ctx).meter; st != nil {
 		for i := range st.meters {
 			if m := st.meters[i]; m.mod == mod {
 				st.used += m.grant - int64(m.counter.Get())

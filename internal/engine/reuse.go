@@ -301,7 +301,9 @@ func (p *Prepared) newReusedInstanceFailed() (*reusedInstance, error) {
 
 // runReused runs the handler on an idle instance, or on a new one kept for
 // reuse, and returns the instance to the pool if its run allows.
-func (p *Prepared) runReused(ctx context.Context, c Call) error {
+// run is the block of ctx's runValues, Run's: its args and dirty mark are
+// set here, for this instance.
+func (p *Prepared) runReused(ctx context.Context, c Call, run *runBlock) error {
 	inst, ok := p.pool.get()
 	if ok {
 		inst.mem.resume()
@@ -324,7 +326,8 @@ func (p *Prepared) runReused(ctx context.Context, c Call) error {
 	inst.streams.set(ctx, c)
 	ResetMeter(inst.mod) // the fuel left from the last call is not this one's (meter.go)
 	inst.mark.dirty = false
-	ctx = withDirtyMark(withArgs(ctx, c.Args), &inst.mark)
+	run.args.fill(nil, c.Args)
+	run.values.args, run.values.mark = &run.args, &inst.mark
 	_, err := inst.handle.Call(ctx)
 	inst.streams.clear()
 	if p.snap.entry == CommandEntry {

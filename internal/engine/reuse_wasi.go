@@ -50,28 +50,18 @@ var stdioOnly = map[string]bool{"fd_read": true, "fd_write": true}
 // A reused instance's arguments are its request's, not the ones its
 // ModuleConfig fixed when it was instantiated: args_get and
 // args_sizes_get read them from the call's context when it carries them
-// (withArgs), and from the ModuleConfig, as wazero does, when it does not.
-type argsKey struct{}
-
-// withArgs returns ctx carrying args for args_get and args_sizes_get.
-func withArgs(ctx context.Context, args []string) context.Context {
-	return context.WithValue(ctx, argsKey{}, newEnviron(nil, args))
-}
-
-type dirtyKey struct{}
+// (runValues.args, which runReused sets), and from the ModuleConfig, as
+// wazero does, when it does not.
 
 // dirtyMark is set when a reused instance's run calls a WASI function that
 // can change its host-side state. A run is on one goroutine, so a plain
 // bool does.
 type dirtyMark struct{ dirty bool }
 
-// withDirtyMark returns ctx carrying mark for the WASI wrappers.
-func withDirtyMark(ctx context.Context, mark *dirtyMark) context.Context {
-	return context.WithValue(ctx, dirtyKey{}, mark)
-}
-
+// markDirty sets the dirty mark of the run ctx is (runValues.mark, which
+// runReused sets), if it has one.
 func markDirty(ctx context.Context) {
-	if mark, ok := ctx.Value(dirtyKey{}).(*dirtyMark); ok {
+	if mark := runValuesOf(ctx).mark; mark != nil {
 		mark.dirty = true
 	}
 }
@@ -102,7 +92,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 		case name == "args_sizes_get":
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
 				hostEnter(ctx, mod)
-				if args, ok := ctx.Value(argsKey{}).(*environ); ok {
+				if args := runValuesOf(ctx).args; args != nil {
 					sizesGet(args, mod, stack)
 					return
 				}
@@ -111,7 +101,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 		case name == "args_get":
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
 				hostEnter(ctx, mod)
-				if args, ok := ctx.Value(argsKey{}).(*environ); ok {
+				if args := runValuesOf(ctx).args; args != nil {
 					stringsGet(args, mod, stack)
 					return
 				}

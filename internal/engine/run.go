@@ -168,12 +168,10 @@ func (e *TrapError) Error() string { return "module trapped: " + e.Msg }
 // Which of these it is depends on ctx, the fuel used and the engine, never
 // on the code a guest chooses.
 func (p *Prepared) Run(ctx context.Context, c Call) (err error) {
-	ctx, meter := startMeter(ctx, c)
-	defer func() { err = meter.finish(err) }()
-	ctx = withEnviron(ctx, newEnviron(p.env, c.Env))
-	ctx = WithHostData(ctx, c.Host)
+	ctx, run := startRun(ctx, c, p.env)
+	defer func() { err = run.meter.finish(err) }()
 	if p.pool != nil && !p.reuseOff.Load() {
-		return p.m.e.closedUnder(p.runReused(ctx, c))
+		return p.m.e.closedUnder(p.runReused(ctx, c, run))
 	}
 	return p.m.e.closedUnder(p.runFresh(ctx, c))
 }
