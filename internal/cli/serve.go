@@ -20,6 +20,7 @@ import (
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/adminapi"
 	"github.com/wisphq/wisp/gateway"
+	"github.com/wisphq/wisp/internal/gcfloor"
 	"github.com/wisphq/wisp/internal/logwriter"
 	"github.com/wisphq/wisp/internal/manifest"
 )
@@ -77,7 +78,7 @@ type serveVerb struct {
 type serveFlags struct {
 	data, listen, adminListen, logFormat, logLevel string
 	grace, drainDelay                              time.Duration
-	maxModule, memoryBudget, codeCache             wisp.ByteSize
+	maxModule, memoryBudget, codeCache, gcFloor    wisp.ByteSize
 	memoryBudgetText                               string
 	memoryBudgetNote                               string // the banner's line: the budget and why
 	maxInstances                                   int
@@ -110,6 +111,8 @@ func (v *serveVerb) flags(fs *flagSet) {
 	fs.StringVar(&f.memoryBudgetText, "memory-budget", "auto", "`SIZE` all running instances may reserve (their limits.memory summed) and the process may hold; past it requests get 503 instead of an OOM kill. auto: 3/4 of the cgroup limit or of RAM; 0: none")
 	f.codeCache = wisp.DefaultCodeCache
 	fs.TextVar(&f.codeCache, "code-cache", f.codeCache, "`SIZE` of compiled code kept in memory (estimated: about 13KiB for a tiny module, 7 times the size of a larger one); past it the code of the apps run least recently is released, and their next request loads it from DATA/cache (0.1ms for a small C module, tens of ms for a Go one). 0: keep no idle app's code")
+	f.gcFloor = defaultGCFloor
+	fs.TextVar(&f.gcFloor, "gc-floor", f.gcFloor, "`SIZE` of garbage the Go collector may leave before it runs, at least: a node whose live heap is smaller collects less often (less CPU per request, up to SIZE more memory); a larger heap collects as with GOGC=100. 0, or GOGC set: Go's own setting")
 	fs.StringVar(&f.secretKeyFile, "secret-key-file", "", "`FILE` of keys that encrypt secrets (docs/secrets.md); every node of a fleet needs the same one (default DATA/secret.key, created on a single node's first start)")
 	f.kvMaxValue, f.kvMaxBytes, f.kvMaxKeys = wisp.DefaultKVValue, wisp.DefaultKVBytes, wisp.DefaultKVKeys
 	fs.TextVar(&f.kvMaxValue, "kv-max-value", f.kvMaxValue, "`SIZE` of the largest value in a key-value store")
@@ -148,8 +151,15 @@ func (v *serveVerb) run(ctx context.Context, args []string) error {
 		// collector would run without pause. An operator's GOMEMLIMIT wins.
 		debug.SetMemoryLimit(wisp.MemoryCeiling(int64(v.memoryBudget)))
 	}
+	if v.gcFloor > 0 && os.Getenv("GOGC") == "" {
+		defer gcfloor.Start(int64(v.gcFloor)).Stop()
+	}
 	return serve(ctx, v.serveFlags, v.e.stdout, logger)
 }
+
+// defaultGCFloor is --gc-floor's default (docs/operations.md, "Tuning the
+// Go collector").
+const defaultGCFloor = 16 << 20
 
 // codeCacheConfig is wisp.Config.CodeCache for --code-cache: 0 there
 // means the default, here no idle code at all, which a budget of one byte
