@@ -3,6 +3,7 @@ package wisp
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,6 +26,8 @@ import (
 type runContext struct {
 	context.Context // the parent
 	deadline        time.Time
+
+	ended atomic.Pointer[error] // err once set, for Err without the lock
 
 	mu        sync.Mutex
 	err       error         // set once: Canceled, DeadlineExceeded, or the parent's error
@@ -56,7 +59,7 @@ func (c *runContext) Done() <-chan struct{} {
 	}
 	c.done = make(chan struct{})
 	if c.err == nil {
-		c.err = c.expired()
+		c.setErr(c.expired())
 	}
 	if c.err != nil {
 		close(c.done)
@@ -70,13 +73,11 @@ func (c *runContext) Done() <-chan struct{} {
 }
 
 // Err implements context.Context. Until Done is called it reports only
-// cancellation (cancel, or the parent's): no clock is read.
+// cancellation (cancel, or the parent's): no clock is read. It takes no
+// lock: every host call asks it.
 func (c *runContext) Err() error {
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	if err := c.ended.Load(); err != nil {
+		return *err
 	}
 	return c.Context.Err()
 }
@@ -93,6 +94,14 @@ func (c *runContext) expired() error {
 	return nil
 }
 
+// setErr sets err, if not nil. Called with c.mu held.
+func (c *runContext) setErr(err error) {
+	if err != nil {
+		c.err = err
+		c.ended.Store(&err)
+	}
+}
+
 // cancel ends the context with context.Canceled, unless it has ended,
 // and stops its timer and its watch of the parent.
 func (c *runContext) cancel() { c.end(context.Canceled) }
@@ -103,7 +112,7 @@ func (c *runContext) end(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err == nil {
-		c.err = err
+		c.setErr(err)
 		if c.done != nil {
 			close(c.done)
 		}
