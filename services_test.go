@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wisphq/wisp"
 	"github.com/wisphq/wisp/memstore"
@@ -236,5 +237,54 @@ func TestVariableReadOncePerRequest(t *testing.T) {
 	}
 	if got := script(t, n, "var greeting"); got != "var 0 hola\n" {
 		t.Errorf("next request got %q", got)
+	}
+}
+
+// slowKV's stores take delay for every read, without watching the
+// context: as a store whose commit waits on a disk does.
+type slowKV struct {
+	wisp.KV
+	delay time.Duration
+}
+
+func (s slowKV) Open(ctx context.Context, name string, q wisp.KVQuota) (wisp.KVStore, error) {
+	st, err := s.KV.Open(ctx, name, q)
+	if err != nil || name == wisp.VariablesStore {
+		return st, err
+	}
+	return slowStore{st, s.delay}, nil
+}
+
+type slowStore struct {
+	wisp.KVStore
+	delay time.Duration
+}
+
+func (s slowStore) Get(ctx context.Context, key string) (wisp.KVEntry, error) {
+	time.Sleep(s.delay)
+	return s.KVStore.Get(ctx, key)
+}
+
+// TestServiceCallsMeetTheDeadline: a guest calling a slow store in a loop
+// is stopped at its timeout, at the first call past it, although the
+// store never looks at the context (the deadline is armed by the service
+// call itself: runcontext.go).
+func TestServiceCallsMeetTheDeadline(t *testing.T) {
+	const delay = 20 * time.Millisecond
+	n := servicesNode(t, wisp.Config{KV: slowKV{memstore.NewKV(), delay}}, func(s *wisp.AppSpec) {
+		s.Limits.Timeout = wisp.Duration(300 * time.Millisecond)
+	})
+	// A first request makes the instance later requests reuse: making it
+	// waits on the context, which would arm the deadline by itself.
+	script(t, n, "open default")
+	start := time.Now()
+	err := n.InvokeApp(context.Background(), "svc", wisp.Input{Args: []string{"svc"},
+		Env: []string{"SCRIPT=open default" + strings.Repeat(";get k", 100)}, Stdout: io.Discard})
+	took := time.Since(start)
+	if !errors.Is(err, wisp.ErrTimeout) {
+		t.Fatalf("100 reads of %s each with a 300ms timeout: %v, want ErrTimeout", delay, err)
+	}
+	if took > time.Second {
+		t.Errorf("stopped after %s, want about the 300ms timeout and one read more", took)
 	}
 }

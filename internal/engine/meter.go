@@ -193,7 +193,9 @@ func refuel(ctx context.Context, mod api.Module, _ []uint64) {
 		// The instance has had fuel in this run: it may run on for long,
 		// so from its second refuel on the deadline is armed (a context
 		// may set it up only on Done: wisp's runContext). Its first
-		// refuel, at its first check, comes before it has run.
+		// refuel, at its first check, comes before it has run. (A grant
+		// taken back to zero below exempts the next refuel again: at
+		// most one more quantum, and the budget still holds.)
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
 	if len(st.meters) == 1 { // one instance: the common case, no loop
