@@ -129,7 +129,9 @@ const instanceOverhead = maxLogLine + 4<<10
 // MaxConcurrency (up to as many again may wait), and kills the instance at
 // the app's Timeout, counted from the call (waiting included; from ctx's
 // deadline if that is earlier, so a caller can count from the request's
-// arrival). It never waits for memory: without room in the node's budget
+// arrival), at its next check: a guest that waits on nothing runs up to
+// one refuel quantum, about 100 µs of its code, before the deadline is
+// armed (runcontext.go). It never waits for memory: without room in the node's budget
 // it fails at once. The guest's stderr goes to the app's log.
 //
 // Errors: ErrOverloaded (no slot, or no room in the node's instance limit

@@ -11,29 +11,32 @@ import (
 // and cancellation, the app's deadline, and a cancel of its own (stdout
 // over max_response stops the instance).
 //
-// It does what context.WithDeadline does, lazily. WithDeadline starts a
-// timer and registers with its parent on every call, a few allocations
-// and a lock of the runtime's timer heap per request; yet most
-// invocations never wait on anything. So the timer and the watch of the
-// parent are set up by the first call to Done, and Err reports the
-// deadline only from then on (as WithDeadline's Err does once its timer
-// fires; a guest that has not waited may finish a little past its
-// deadline, as it may with WithDeadline). Whatever would run past the
-// deadline calls Done: a blocking host call (a sleep, outbound HTTP, a
-// store) waits on it, and the engine's meter selects on it at every
-// refuel and before host work that grows with its operands, so guest
-// code and host work are stopped at the deadline as before.
+// It is context.WithDeadline, made lazily. WithDeadline starts a timer
+// and registers with its parent on every call, a few allocations and a
+// lock of the runtime's timer heap per request; yet most invocations never
+// wait on anything. So the WithDeadline context (inner) is made by the
+// first call to Done, and until then Err reports cancellation only (the
+// parent's, or cancel's): no clock is read. Whatever could run past the
+// deadline calls Done: a blocking host call waits on it (a sleep, an
+// outbound request, a context derived for a store call), the engine's
+// host functions that may wait check it on entry (the platform services,
+// a component's host functions), and the meter selects on it at every
+// refuel (from an instance's second) and before host work that grows with
+// its operands. A guest that waits on nothing may so finish up to one
+// refuel quantum (about 100 µs of guest code) past its deadline.
+//
+// Once armed, Done, Err and Value are inner's, so contexts derived from a
+// runContext register with inner as with any cancelCtx (no goroutine).
+// Err never changes once it is not nil.
 type runContext struct {
-	context.Context // the parent
-	deadline        time.Time
+	parent   context.Context
+	deadline time.Time
 
-	ended atomic.Pointer[error] // err once set, for Err without the lock
+	ended atomic.Pointer[error]           // the error the context ended with before it was armed
+	inner atomic.Pointer[context.Context] // context.WithDeadline(parent, deadline), made by Done
 
-	mu        sync.Mutex
-	err       error         // set once: Canceled, DeadlineExceeded, or the parent's error
-	done      chan struct{} // made by the first Done; closed when err is set
-	timer     *time.Timer   // armed by the first Done
-	stopWatch func() bool   // stops the watch of the parent, armed by the first Done
+	mu   sync.Mutex // arming and cancel
+	stop context.CancelFunc
 }
 
 // newRunContext returns a context ending at deadline (or parent's, if
@@ -43,88 +46,68 @@ func newRunContext(parent context.Context, deadline time.Time) *runContext {
 	if at, ok := parent.Deadline(); ok && at.Before(deadline) {
 		deadline = at
 	}
-	return &runContext{Context: parent, deadline: deadline}
+	return &runContext{parent: parent, deadline: deadline}
 }
 
 // Deadline implements context.Context.
 func (c *runContext) Deadline() (time.Time, bool) { return c.deadline, true }
 
-// Done implements context.Context. Its first call arms the deadline's
-// timer and the watch of the parent.
+// Done implements context.Context. Its first call arms the deadline.
 func (c *runContext) Done() <-chan struct{} {
+	if in := c.inner.Load(); in != nil {
+		return (*in).Done()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.done != nil {
-		return c.done
+	if in := c.inner.Load(); in != nil {
+		return (*in).Done()
 	}
-	c.done = make(chan struct{})
-	if c.err == nil {
-		c.setErr(c.expired())
+	in, stop := context.WithDeadline(c.parent, c.deadline)
+	c.stop = stop
+	c.inner.Store(&in)
+	if c.ended.Load() != nil {
+		stop() // canceled before it was armed
 	}
-	if c.err != nil {
-		close(c.done)
-		return c.done
-	}
-	c.timer = time.AfterFunc(time.Until(c.deadline), func() { c.end(context.DeadlineExceeded) })
-	if c.Context.Done() != nil {
-		c.stopWatch = context.AfterFunc(c.Context, func() { c.end(c.Context.Err()) })
-	}
-	return c.done
+	return in.Done()
 }
 
-// Err implements context.Context. Until Done is called it reports only
-// cancellation (cancel, or the parent's): no clock is read. It takes no
-// lock: every host call asks it.
+// Err implements context.Context.
 func (c *runContext) Err() error {
 	if err := c.ended.Load(); err != nil {
 		return *err
 	}
-	return c.Context.Err()
-}
-
-// expired is the error the context has ended with, by its parent or its
-// deadline, or nil. Called with c.mu held.
-func (c *runContext) expired() error {
-	if err := c.Context.Err(); err != nil {
-		return err
+	if in := c.inner.Load(); in != nil {
+		return (*in).Err()
 	}
-	if !time.Now().Before(c.deadline) {
-		return context.DeadlineExceeded
+	if err := c.parent.Err(); err != nil {
+		c.ended.CompareAndSwap(nil, &err) // so a later cancel does not change it
+		return *c.ended.Load()
 	}
 	return nil
 }
 
-// setErr sets err, if not nil. Called with c.mu held.
-func (c *runContext) setErr(err error) {
-	if err != nil {
-		c.err = err
-		c.ended.Store(&err)
+// Value implements context.Context.
+func (c *runContext) Value(key any) any {
+	if in := c.inner.Load(); in != nil {
+		return (*in).Value(key)
 	}
+	return c.parent.Value(key)
 }
 
-// cancel ends the context with context.Canceled, unless it has ended,
-// and stops its timer and its watch of the parent.
-func (c *runContext) cancel() { c.end(context.Canceled) }
-
-// end sets err, unless it is set, closes done if it was made, and stops
-// the timer and the watch.
-func (c *runContext) end(err error) {
+// cancel ends the context with context.Canceled, unless it has ended (its
+// parent's error, if the parent has), and stops its timer.
+func (c *runContext) cancel() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err == nil {
-		c.setErr(err)
-		if c.done != nil {
-			close(c.done)
-		}
+	if c.inner.Load() != nil {
+		c.stop()
+		return
 	}
-	if c.timer != nil {
-		c.timer.Stop()
-		c.timer = nil
+	err := context.Canceled
+	if perr := c.parent.Err(); perr != nil {
+		err = perr
 	}
-	if c.stopWatch != nil {
-		c.stopWatch()
-		c.stopWatch = nil
-	}
+	c.ended.CompareAndSwap(nil, &err)
 }
 
 // String names the context as context.WithDeadline's do, for debugging.

@@ -3,6 +3,7 @@ package wisp
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -121,5 +122,48 @@ func TestRunContextConcurrent(t *testing.T) {
 		if c.Err() == nil {
 			t.Fatal("context still running after cancel")
 		}
+	}
+}
+
+// TestRunContextErrIsStable: once Err is not nil it never changes, also
+// when the parent ended before Done was ever called and cancel comes
+// later (the invocation's deferred cancel).
+func TestRunContextErrIsStable(t *testing.T) {
+	parent, cancelParent := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancelParent()
+	c := newRunContext(parent, time.Now().Add(time.Hour))
+	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Err() = %v with the parent past its deadline, want DeadlineExceeded", err)
+	}
+	c.cancel()
+	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Err() = %v after cancel, want it unchanged (DeadlineExceeded)", err)
+	}
+	if !closedWithin(c.Done(), time.Second) {
+		t.Fatal("Done not closed")
+	}
+	if err := c.Err(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Err() = %v once Done was called, want it unchanged", err)
+	}
+}
+
+// TestRunContextChildrenNeedNoGoroutine: contexts derived from an armed
+// runContext register with it as with any context.WithDeadline, rather
+// than each starting a goroutine to watch it (as a context type of its
+// own would make them).
+func TestRunContextChildrenNeedNoGoroutine(t *testing.T) {
+	c := newRunContext(context.Background(), time.Now().Add(time.Hour))
+	defer c.cancel()
+	before := runtime.NumGoroutine()
+	var cancels []context.CancelFunc
+	for range 100 {
+		_, cancel := context.WithCancel(c)
+		cancels = append(cancels, cancel)
+	}
+	if n := runtime.NumGoroutine() - before; n > 10 {
+		t.Errorf("%d goroutines more after deriving 100 contexts", n)
+	}
+	for _, cancel := range cancels {
+		cancel()
 	}
 }
