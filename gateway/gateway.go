@@ -170,7 +170,8 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	// The app's timeout counts from here: the window of a chunked body is
 	// read within it, and Invoke then takes ctx's deadline. Otherwise
 	// nothing here waits, and Invoke counts it from its call, microseconds
-	// on (sparing a second timer per request).
+	// on (sparing a timer per request: Invoke's own arms one only when
+	// something waits).
 	deadline := time.Now().Add(time.Duration(limits.Timeout))
 	ctx := r.Context()
 	if r.ContentLength < 0 {

@@ -49,9 +49,9 @@ var stdioOnly = map[string]bool{"fd_read": true, "fd_write": true}
 
 // A reused instance's arguments are its request's, not the ones its
 // ModuleConfig fixed when it was instantiated: args_get and
-// args_sizes_get read them from the call's context when it carries them
-// (runValues.args, which runReused sets), and from the ModuleConfig, as
-// wazero does, when it does not.
+// args_sizes_get (exportWASIWatched) read them from the call's context
+// when it carries them (runValues.args, which runReused sets), and from
+// the ModuleConfig, as wazero does, when it does not.
 
 // dirtyMark is set when a reused instance's run calls a WASI function that
 // can change its host-side state. A run is on one goroutine, so a plain

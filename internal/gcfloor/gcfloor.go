@@ -63,7 +63,8 @@ func Start(floor int64) *Floor {
 	if floor <= 0 {
 		return nil
 	}
-	f := &Floor{floor: uint64(floor), sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, percent: debug.SetGCPercent(basePercent)}
+	debug.SetGCPercent(basePercent)
+	f := &Floor{floor: uint64(floor), sample: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, percent: basePercent}
 	f.adjust()
 	f.arm()
 	return f
@@ -98,10 +99,12 @@ func (f *Floor) adjust() bool {
 }
 
 // Percent returns the collector's percentage that starts the next
-// collection at the larger of twice live and live plus floor, live taken
-// as at least minLive.
+// collection at the larger of twice live and live plus floor. A live heap
+// under minLive is taken as minLive: the goal is then about floor (Go's
+// goal never goes under minLive * percent/100).
 func Percent(live, floor uint64) int {
 	live = max(live, minLive)
+	floor = min(floor, 1<<50) // no overflow below
 	return max(basePercent, int(floor*100/live))
 }
 

@@ -3,6 +3,7 @@ package gcfloor_test
 import (
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"testing"
 	"time"
 
@@ -30,11 +31,12 @@ func TestPercent(t *testing.T) {
 	}
 }
 
-// percent returns the collector's percentage.
+// percent returns the collector's percentage, read without setting it
+// (which would race with the floor's own adjustments).
 func percent() int {
-	p := debug.SetGCPercent(-1)
-	debug.SetGCPercent(p)
-	return p
+	s := []metrics.Sample{{Name: "/gc/gogc:percent"}}
+	metrics.Read(s)
+	return int(s[0].Value.Uint64())
 }
 
 // collectUntil runs collections until cond holds, or fails after a few

@@ -13,6 +13,7 @@
 package logwriter
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -46,6 +47,7 @@ type Writer struct {
 	timer   *time.Timer
 	pending bool // the timer is set to flush buf
 	closed  bool
+	err     error // of a flush by the timer, for the next Flush or Close
 }
 
 // New returns a Writer writing to w at most delay after a line arrives, or
@@ -58,7 +60,13 @@ func New(w io.Writer, delay time.Duration, size int) *Writer {
 		size = DefaultSize
 	}
 	b := &Writer{w: w, delay: delay, size: size}
-	b.timer = time.AfterFunc(time.Hour, func() { b.Flush() })
+	b.timer = time.AfterFunc(time.Hour, func() {
+		if err := b.Flush(); err != nil {
+			b.mu.Lock()
+			b.err = cmp.Or(b.err, err)
+			b.mu.Unlock()
+		}
+	})
 	b.timer.Stop()
 	return b
 }
@@ -88,7 +96,7 @@ func (b *Writer) Write(p []byte) (int, error) {
 }
 
 // Flush writes out everything held and returns the underlying writer's
-// error.
+// error, or the first error of a flush since the last Flush.
 func (b *Writer) Flush() error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
@@ -99,14 +107,15 @@ func (b *Writer) Flush() error {
 		b.pending = false
 		b.timer.Stop()
 	}
+	earlier := b.err
+	b.err = nil
 	b.mu.Unlock()
-	if len(out) == 0 {
-		b.keep(out)
-		return nil
+	var err error
+	if len(out) > 0 {
+		_, err = b.w.Write(out)
 	}
-	_, err := b.w.Write(out)
 	b.keep(out)
-	return err
+	return cmp.Or(earlier, err)
 }
 
 // keep makes out the spare buffer again, unless a burst grew it past
