@@ -17,15 +17,17 @@ type bucket struct {
 }
 
 // op counts one operation and checks key.
-func (b *bucket) op(key string) error {
-	if err := b.count(); err != nil {
+func (b *bucket) op(ctx context.Context, key string) error {
+	if err := b.count(ctx); err != nil {
 		return err
 	}
 	return ValidateKVKey(key)
 }
 
-// count counts one operation against the request's kv_ops.
-func (b *bucket) count() error {
+// count counts one operation against the request's kv_ops, and arms ctx's
+// deadline before the backend is called (armDeadline).
+func (b *bucket) count(ctx context.Context) error {
+	armDeadline(ctx)
 	if b.s.kvOps <= 0 {
 		return errorf(ErrLimit, "app %q made %d key-value operations in this request, its limits.kv_ops", b.s.d.app, b.s.limits.KVOps)
 	}
@@ -41,7 +43,7 @@ func (b *bucket) checkValue(v []byte) error {
 }
 
 func (b *bucket) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return nil, err
 	}
 	e, err := b.st.Get(ctx, key)
@@ -52,7 +54,7 @@ func (b *bucket) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 func (b *bucket) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return err
 	}
 	if err := b.checkValue(value); err != nil {
@@ -67,14 +69,14 @@ func (b *bucket) Set(ctx context.Context, key string, value []byte, ttl time.Dur
 }
 
 func (b *bucket) Delete(ctx context.Context, key string) error {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return err
 	}
 	return b.st.Delete(ctx, key)
 }
 
 func (b *bucket) Exists(ctx context.Context, key string) (bool, error) {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return false, err
 	}
 	_, err := b.st.Get(ctx, key)
@@ -85,7 +87,7 @@ func (b *bucket) Exists(ctx context.Context, key string) (bool, error) {
 }
 
 func (b *bucket) Keys(ctx context.Context, prefix, after string, limit int) ([]string, bool, error) {
-	if err := b.count(); err != nil {
+	if err := b.count(ctx); err != nil {
 		return nil, false, err
 	}
 	keys, more, err := b.st.Keys(ctx, prefix, after, limit)
@@ -93,7 +95,7 @@ func (b *bucket) Keys(ctx context.Context, prefix, after string, limit int) ([]s
 }
 
 func (b *bucket) Increment(ctx context.Context, key string, delta int64) (int64, error) {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return 0, err
 	}
 	n, err := KVIncrement(ctx, b.st, key, delta)
@@ -101,7 +103,7 @@ func (b *bucket) Increment(ctx context.Context, key string, delta int64) (int64,
 }
 
 func (b *bucket) CompareAndSwap(ctx context.Context, key string, old []byte, expectAbsent bool, value []byte) (bool, error) {
-	if err := b.op(key); err != nil {
+	if err := b.op(ctx, key); err != nil {
 		return false, err
 	}
 	if err := b.checkValue(value); err != nil {

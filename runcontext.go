@@ -17,12 +17,11 @@ import (
 // wait on anything. So the WithDeadline context (inner) is made by the
 // first call to Done, and until then Err reports cancellation only (the
 // parent's, or cancel's): no clock is read. Whatever could run past the
-// deadline calls Done: a blocking host call waits on it (a sleep, an
-// outbound request, a context derived for a store call), the engine's
-// host functions that may wait check it on entry (the platform services,
-// a component's host functions), and the meter selects on it at every
-// refuel (from an instance's second) and before host work that grows with
-// its operands. A guest that waits on nothing may so finish up to one
+// deadline calls Done: a blocking host call waits on it (a sleep or a
+// poll, an outbound request), the platform services call it before a
+// store call (armDeadline), and the meter selects on it at every refuel
+// (from an instance's second) and before host work that grows with its
+// operands. A guest that waits on nothing may so finish up to one
 // refuel quantum (about 100 µs of guest code) past its deadline.
 //
 // Once armed, Done, Err and Value are inner's, so contexts derived from a
@@ -32,10 +31,11 @@ type runContext struct {
 	parent   context.Context
 	deadline time.Time
 
-	ended atomic.Pointer[error]           // the error the context ended with before it was armed
+	ended atomic.Pointer[error]           // &err once set: the context ended before it was armed
 	inner atomic.Pointer[context.Context] // context.WithDeadline(parent, deadline), made by Done
 
-	mu   sync.Mutex // arming and cancel
+	mu   sync.Mutex // arming, cancel, setting err
+	err  error      // set once, before ended points to it
 	stop context.CancelFunc
 }
 
@@ -80,10 +80,22 @@ func (c *runContext) Err() error {
 		return (*in).Err()
 	}
 	if err := c.parent.Err(); err != nil {
-		c.ended.CompareAndSwap(nil, &err) // so a later cancel does not change it
-		return *c.ended.Load()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.end(err) // so a later cancel does not change it
 	}
 	return nil
+}
+
+// end records err as what the context ended with, unless it has ended,
+// and returns what it ended with. Called with c.mu held, before arming.
+func (c *runContext) end(err error) error {
+	if p := c.ended.Load(); p != nil {
+		return *p
+	}
+	c.err = err
+	c.ended.Store(&c.err) // c's own field: nothing allocated
+	return err
 }
 
 // Value implements context.Context.
@@ -103,11 +115,11 @@ func (c *runContext) cancel() {
 		c.stop()
 		return
 	}
-	err := context.Canceled
-	if perr := c.parent.Err(); perr != nil {
-		err = perr
+	if err := c.parent.Err(); err != nil {
+		c.end(err)
+	} else {
+		c.end(context.Canceled)
 	}
-	c.ended.CompareAndSwap(nil, &err)
 }
 
 // String names the context as context.WithDeadline's do, for debugging.

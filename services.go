@@ -78,6 +78,13 @@ func (n *Node) checkServiceImports(spec AppSpec, mods []string) error {
 }
 
 // OpenKV implements hostabi.Services.
+// armDeadline arms ctx's deadline before a call that may wait without
+// watching ctx (bolt's commit waits on the disk; memstore's on a lock):
+// the invocation's context sets its timer up only on Done (runcontext.go),
+// and a guest calling such a service in a loop must meet its deadline at
+// the first host call past it, whichever ABI it calls through.
+func armDeadline(ctx context.Context) { ctx.Done() }
+
 func (s *session) OpenKV(ctx context.Context, name string) (hostabi.Bucket, error) {
 	if !slices.Contains(s.spec.KeyValueStores, name) {
 		if err := ValidateKVStoreName(name); err != nil {
@@ -85,6 +92,7 @@ func (s *session) OpenKV(ctx context.Context, name string) (hostabi.Bucket, erro
 		}
 		return nil, errorf(ErrDenied, "app %q does not declare key-value store %q: add it to key_value_stores in wisp.toml (declared: %q)", s.d.app, name, s.spec.KeyValueStores)
 	}
+	armDeadline(ctx)
 	st, err := s.n.kvStore(ctx, name)
 	if err != nil {
 		return nil, err
@@ -144,6 +152,7 @@ func (s *session) variable(ctx context.Context, name string) (string, error) {
 	if r, ok := s.vars[name]; ok {
 		return r.value, r.err
 	}
+	armDeadline(ctx)
 	value, err := s.n.lookupVariable(ctx, s.d.app, s.spec.Variables, name)
 	if _, declared := s.spec.Variables[name]; declared && (err == nil || errors.Is(err, ErrNotFound)) {
 		if s.vars == nil {

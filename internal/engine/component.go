@@ -140,7 +140,7 @@ func (e *Engine) CompileComponent(ctx context.Context, spec ComponentSpec, memor
 			if c.snapshotting {
 				panic(errSnapshotHostCall)
 			}
-			hostEnterWaiting(ctx, mod) // hostcharge.go
+			hostEnter(ctx, mod) // hostcharge.go
 			if err := fn(ctx, stack); err != nil {
 				var ex interface{ ExitCode() uint32 }
 				if errors.As(err, &ex) {

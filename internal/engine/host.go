@@ -91,7 +91,7 @@ func instantiateHostModules(ctx context.Context, rt wazero.Runtime, mods []HostM
 			fn := f.Fn
 			b.NewFunctionBuilder().
 				WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, mod api.Module, stack []uint64) {
-					hostEnterWaiting(ctx, mod) // hostcharge.go
+					hostEnter(ctx, mod) // hostcharge.go
 					var mem Memory = noMemory{}
 					if m := mod.Memory(); m != nil {
 						mem = m

@@ -25,33 +25,19 @@ const freeHostBytes = meter.HostCallCost * meter.MemoryBytesPerFuel
 
 // hostEnter stops the call, as refuel does, when its context has ended
 // (deadline, cancellation, engine closed) or the calling instance was
-// closed. It runs at the start of every WASI preview 1 function.
+// closed. It runs at the start of every host function.
 //
 // It asks ctx.Err, which a context may answer without reading the clock
 // (the node's per-invocation context reports its deadline only once Done
-// was called: wisp's runContext). That is enough for WASI's functions,
-// which do not wait (a sleep waits on Done; stdin and stdout are bounded
-// by the connection's deadlines): a loop of them pays
-// meter.HostCallCost for each and reaches refuel, within a quantum, and
-// their work that grows with their operands goes through ChargeHost; both
-// check with ended, which arms the deadline. Host functions that may wait
-// start with hostEnterWaiting instead.
+// was called: wisp's runContext). That is enough on entry: a loop of host
+// calls pays meter.HostCallCost for each and reaches refuel within a
+// quantum, and host work that grows with its operands goes through
+// ChargeHost; both check with ended, which arms the deadline. Host
+// functions that wait arm it themselves: a sleep or a poll waits on Done,
+// an outbound request derives its context, and the node's platform
+// services arm it before calling a store (wisp's armDeadline).
 func hostEnter(ctx context.Context, mod api.Module) {
 	if ctx.Err() != nil {
-		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
-	}
-	if mod != nil && mod.IsClosed() {
-		panic(sys.NewExitError(sys.ExitCodeContextCanceled))
-	}
-}
-
-// hostEnterWaiting is hostEnter for host functions that may take long or
-// wait without watching the context themselves: the platform services (a
-// store's commit, an fsync), a component's host functions. It checks with
-// ended, which arms a lazy deadline, so a guest calling them in a loop
-// meets its deadline at the first call past it.
-func hostEnterWaiting(ctx context.Context, mod api.Module) {
-	if ended(ctx) {
 		panic(sys.NewExitError(sys.ExitCodeDeadlineExceeded))
 	}
 	if mod != nil && mod.IsClosed() {
