@@ -25,9 +25,13 @@ func (b *bucket) op(ctx context.Context, key string) error {
 }
 
 // count counts one operation against the request's kv_ops, and arms ctx's
-// deadline before the backend is called (armDeadline).
+// deadline before the backend is called (armDeadline): a host call making
+// many store calls (get-many, set-many) stops at the deadline between them.
 func (b *bucket) count(ctx context.Context) error {
 	armDeadline(ctx)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if b.s.kvOps <= 0 {
 		return errorf(ErrLimit, "app %q made %d key-value operations in this request, its limits.kv_ops", b.s.d.app, b.s.limits.KVOps)
 	}

@@ -82,6 +82,9 @@ func (c *runContext) Err() error {
 	if err := c.parent.Err(); err != nil {
 		c.mu.Lock()
 		defer c.mu.Unlock()
+		if in := c.inner.Load(); in != nil {
+			return (*in).Err() // armed meanwhile: inner's (it may not know of the parent yet)
+		}
 		return c.end(err) // so a later cancel does not change it
 	}
 	return nil
@@ -93,15 +96,24 @@ func (c *runContext) end(err error) error {
 	if p := c.ended.Load(); p != nil {
 		return *p
 	}
+	if c.inner.Load() != nil {
+		panic("wisp: runContext.end after arming")
+	}
 	c.err = err
 	c.ended.Store(&c.err) // c's own field: nothing allocated
 	return err
 }
 
-// Value implements context.Context.
+// Value implements context.Context. Once the context has ended before it
+// was armed, it arms it (stopped at once), so context.Cause and the like
+// find inner's cancelCtx, which agrees with Err, not the parent's.
 func (c *runContext) Value(key any) any {
 	if in := c.inner.Load(); in != nil {
 		return (*in).Value(key)
+	}
+	if c.ended.Load() != nil {
+		c.Done()
+		return (*c.inner.Load()).Value(key)
 	}
 	return c.parent.Value(key)
 }

@@ -23,6 +23,7 @@
 package gcfloor
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
@@ -105,7 +106,7 @@ func (f *Floor) adjust() bool {
 func Percent(live, floor uint64) int {
 	live = max(live, minLive)
 	floor = min(floor, 1<<50) // no overflow below
-	return max(basePercent, int(floor*100/live))
+	return max(basePercent, int(min(floor*100/live, math.MaxInt32)))
 }
 
 // Stop ends the adjustments and sets the collector back to GOGC=100. Safe

@@ -60,13 +60,7 @@ func New(w io.Writer, delay time.Duration, size int) *Writer {
 		size = DefaultSize
 	}
 	b := &Writer{w: w, delay: delay, size: size}
-	b.timer = time.AfterFunc(time.Hour, func() {
-		if err := b.Flush(); err != nil {
-			b.mu.Lock()
-			b.err = cmp.Or(b.err, err)
-			b.mu.Unlock()
-		}
-	})
+	b.timer = time.AfterFunc(time.Hour, b.flushKeepingError)
 	b.timer.Stop()
 	return b
 }
@@ -90,16 +84,39 @@ func (b *Writer) Write(p []byte) (int, error) {
 	}
 	b.mu.Unlock()
 	if full {
-		b.Flush()
+		b.flushKeepingError()
 	}
 	return len(p), nil
 }
 
 // Flush writes out everything held and returns the underlying writer's
-// error, or the first error of a flush since the last Flush.
+// error, or the first error of a flush since the last Flush (by the timer,
+// or by a Write that filled the buffer).
 func (b *Writer) Flush() error {
 	b.flushMu.Lock()
 	defer b.flushMu.Unlock()
+	err := b.flush()
+	b.mu.Lock()
+	earlier := b.err
+	b.err = nil
+	b.mu.Unlock()
+	return cmp.Or(earlier, err)
+}
+
+// flushKeepingError flushes and keeps the error for the next Flush or
+// Close: the timer's and a filling Write's flush, which nobody waits on.
+func (b *Writer) flushKeepingError() {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
+	if err := b.flush(); err != nil {
+		b.mu.Lock()
+		b.err = cmp.Or(b.err, err)
+		b.mu.Unlock()
+	}
+}
+
+// flush writes out everything held. Called with b.flushMu held.
+func (b *Writer) flush() error {
 	b.mu.Lock()
 	out := b.buf
 	b.buf, b.spare = b.spare[:0], nil
@@ -107,15 +124,13 @@ func (b *Writer) Flush() error {
 		b.pending = false
 		b.timer.Stop()
 	}
-	earlier := b.err
-	b.err = nil
 	b.mu.Unlock()
 	var err error
 	if len(out) > 0 {
 		_, err = b.w.Write(out)
 	}
 	b.keep(out)
-	return cmp.Or(earlier, err)
+	return err
 }
 
 // keep makes out the spare buffer again, unless a burst grew it past

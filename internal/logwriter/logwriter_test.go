@@ -2,10 +2,12 @@ package logwriter_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,5 +148,36 @@ func TestHandlerFlushesWarnings(t *testing.T) {
 	got := rec.got()
 	if len(got) != 1 || !strings.Contains(got[0], "status=200") || !strings.Contains(got[0], "node=n1 status=504") {
 		t.Fatalf("after a warning the writes are %q, want both lines in one", got)
+	}
+}
+
+// failing fails every write, and counts them.
+type failing struct{ calls *atomic.Int32 }
+
+func (f failing) Write([]byte) (int, error) {
+	f.calls.Add(1)
+	return 0, errors.New("disk full")
+}
+
+// TestWriterKeepsErrors: a write error met by a flush nobody waits on
+// (the timer's, a Write filling the buffer) is returned by the next
+// Flush, once.
+func TestWriterKeepsErrors(t *testing.T) {
+	w := logwriter.New(failing{&atomic.Int32{}}, time.Hour, 4)
+	if _, err := w.Write([]byte("12345\n")); err != nil {
+		t.Fatalf("Write: %v, want nil (the error waits for Flush)", err)
+	}
+	if err := w.Flush(); err == nil || err.Error() != "disk full" {
+		t.Fatalf("Flush after a failed flush: %v, want disk full", err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatalf("second Flush, nothing held: %v, want nil", err)
+	}
+	f := failing{&atomic.Int32{}}
+	w2 := logwriter.New(f, time.Millisecond, 1<<10)
+	fmt.Fprint(w2, "x\n")
+	waitFor(t, "the timer's flush", func() bool { return f.calls.Load() > 0 })
+	if err := w2.Close(); err == nil {
+		t.Fatal("Close after the timer's failed flush: nil, want its error")
 	}
 }
