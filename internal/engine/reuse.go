@@ -329,6 +329,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call, run *runBlock) error {
 	run.args.fill(nil, c.Args)
 	run.values.args, run.values.mark = &run.args, &inst.mark
 	_, err := inst.handle.Call(ctx)
+	settleMeterOf(ctx, inst.mod) // before the instance can go back to the pool
 	inst.streams.clear()
 	if p.snap.entry == CommandEntry {
 		p.commandEnded(ctx, err)
