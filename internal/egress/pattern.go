@@ -281,7 +281,7 @@ func parseHostPattern(host, bits string) (hostPattern, error) {
 			return hostPattern{}, fmt.Errorf("\"*.\" must be followed by a domain name, like \"*.example.com\"")
 		}
 		return hostPattern{suffix: "." + domain}, nil
-	case host == "self":
+	case strings.EqualFold(host, "self"): // host names ignore case
 		return hostPattern{}, fmt.Errorf(`Spin's "self" is not supported: name the host and port of the app's own URL`)
 	}
 	if strings.Contains(host, "*") {

@@ -81,6 +81,7 @@ func TestParseRefusesBadPatternsClearly(t *testing.T) {
 		{"spaces", " https://api.example.com", []string{"spaces"}},
 		{"allow-all", "insecure:allow-all", []string{`"*://*:*"`}},
 		{"self", "http://self", []string{`"self" is not supported`}},
+		{"self in any case", "http://SeLf", []string{`"self" is not supported`}},
 		{"metadata", "http://169.254.169.254", []string{"169.254.169.254 is a cloud metadata address", "never"}},
 		{"metadata IPv6", "http://[fd00:ec2::254]", []string{"cloud metadata"}},
 		{"metadata as a /32", "http://169.254.169.254/32", []string{"169.254.169.254 is a cloud metadata address", "never"}},
