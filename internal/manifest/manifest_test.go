@@ -329,8 +329,10 @@ func FuzzParse(f *testing.F) {
 		if err := wisp.ValidateAppName(m.Name); err != nil {
 			t.Fatalf("accepted an invalid name: %v", err)
 		}
-		if len(m.Routes) == 0 || (m.Module == "") == (m.ModuleOCI == "") {
-			t.Fatalf("accepted a manifest without routes, or without exactly one of a module path and an OCI module: %+v", m)
+		// routes = [] is an app invoked by name only (TestEmptyRoutesMeansInvokeOnly):
+		// Routes is then empty, not nil. A missing routes key is an error.
+		if m.Routes == nil || (m.Module == "") == (m.ModuleOCI == "") {
+			t.Fatalf("accepted a manifest without a routes key, or without exactly one of a module path and an OCI module: %+v", m)
 		}
 		if m.ModuleOCI != "" {
 			if _, err := oci.ParseReference(m.ModuleOCI); err != nil {
