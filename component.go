@@ -156,7 +156,7 @@ func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close
 func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hostabi.Services) (err error) {
 	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
 	defer func() { err = finish(err) }()
-	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
+	s := cc.state(&wasi.State{EnvFunc: cc.environment(call), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
 	r := &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
@@ -189,6 +189,19 @@ func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hosta
 // mergeEnv returns base with call's variables after it, a variable of
 // base left out when call sets the same name (as the engine lays out a
 // preview 1 command's environment).
+// environment returns the function that makes a run's environment, the
+// app's and call's merged (mergeEnv), when the guest first asks for it:
+// a guest that never does costs none.
+func (cc *commandComponent) environment(call engine.Call) func() []string {
+	return func() []string {
+		vars := call.Env
+		if call.EnvFunc != nil {
+			vars = call.EnvFunc()
+		}
+		return mergeEnv(cc.env, vars)
+	}
+}
+
 func mergeEnv(base, call []string) []string {
 	out := make([]string, 0, len(base)+len(call))
 	for _, kv := range base {

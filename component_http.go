@@ -47,7 +47,7 @@ func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call 
 		r2.Body = io.NopCloser(call.Stdin)
 	}
 	w := &cgiResponse{out: call.Stdout, h: http.Header{}}
-	s := cc.state(&wasi.State{Env: mergeEnv(cc.env, call.Env), Stdout: call.Stderr, Stderr: call.Stderr}, svc)
+	s := cc.state(&wasi.State{EnvFunc: cc.environment(call), Stdout: call.Stderr, Stderr: call.Stderr}, svc)
 	r := &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost}
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,4 +193,50 @@ func read(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestInvokeEnvFuncOnlyWhenRead checks Input.EnvFunc for modules and
+// components alike: called once for a guest that reads its environment
+// (printenv), whose variables then win over the app's env, and never for
+// one that does not (counter).
+func TestInvokeEnvFuncOnlyWhenRead(t *testing.T) {
+	n := newNode(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		app, path string
+		wantCalls int
+		wantOut   []string
+	}{
+		{"printenv-module", "testdata/wasm/printenv.wasm", 1, []string{"A=call", "B=app", "C=call"}},
+		{"printenv-component", "testdata/components/printenv.wasm", 1, []string{"A=call", "B=app", "C=call"}},
+		{"counter-module", "testdata/wasm/counter.wasm", 0, []string{"count=1"}},
+		{"counter-component", "testdata/components/counter.wasm", 0, []string{"count=1"}},
+	} {
+		t.Run(tc.app, func(t *testing.T) {
+			spec := wisp.AppSpec{Name: tc.app, Module: uploadFile(t, n, tc.path), Routes: routes(t, "/"+tc.app), Env: map[string]string{"A": "app", "B": "app"}}
+			if _, err := n.Deploy(ctx, spec); err != nil {
+				t.Fatal(err)
+			}
+			for run := range 2 { // the second on a reused instance or graph
+				calls := 0
+				var out strings.Builder
+				err := n.InvokeApp(ctx, tc.app, wisp.Input{Args: []string{tc.app}, Stdout: &out, EnvFunc: func() []string {
+					calls++
+					return []string{"A=call", "C=call"}
+				}})
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				if calls != tc.wantCalls {
+					t.Errorf("run %d: EnvFunc called %d times, want %d", run, calls, tc.wantCalls)
+				}
+				lines := strings.Split(out.String(), "\n")
+				for _, want := range tc.wantOut {
+					if !slices.Contains(lines, want) {
+						t.Errorf("run %d: output has no line %q:\n%s", run, want, out.String())
+					}
+				}
+			}
+		})
+	}
 }

@@ -100,8 +100,14 @@ func (n *Node) Lookup(host, path string) (Target, bool) {
 // response sink, window and max_response serve both. Env is its
 // environment as well.
 type Input struct {
-	Args    []string      // argv including argv[0]
-	Env     []string      // KEY=VALUE, added to the app's env (same key: this wins)
+	Args []string // argv including argv[0]
+	Env  []string // KEY=VALUE, added to the app's env (same key: this wins)
+	// EnvFunc, if set, is called for Env instead: at most once, on the
+	// goroutine running the guest, the first time the guest reads its
+	// environment, and never for a guest that does not (a C program that
+	// calls no getenv, a component that never asks). The gateway passes a
+	// request's CGI environment this way.
+	EnvFunc func() []string
 	Stdin   io.Reader     // nil: empty; more than the app's MaxBody fails the call with ErrTooLarge
 	Stdout  io.Writer     // nil: discarded; capped at the app's MaxResponse
 	Request *http.Request // for an HTTP component; nil: a GET of "/" with no headers
@@ -210,7 +216,7 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	// is observed, the steps the engine's hooks move through.
 	rec := &invocationRecord{}
 	used := &rec.used
-	call := engine.Call{Args: in.Args, Env: in.Env, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
+	call := engine.Call{Args: in.Args, Env: in.Env, EnvFunc: in.EnvFunc, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
 		CPU: time.Duration(limits.CPU), Usage: used}
 	var steps *invocationSteps
 	if d.obs != nil {

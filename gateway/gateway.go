@@ -230,8 +230,9 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	out.failed = func() bool { return body.over || body.timedOut() }
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
-		Args:    cgi.Args(r),
-		Env:     cgi.Env(r, match, g.server),
+		Args: cgi.Args(r),
+		// Built only if the guest reads its environment: many never do.
+		EnvFunc: func() []string { return cgi.Env(r, match, g.server) },
 		Stdin:   stdin,
 		Stdout:  out,
 		Request: r, // for an HTTP component: the node decides which it runs

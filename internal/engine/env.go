@@ -25,10 +25,32 @@ const (
 )
 
 // environ is an instance's environment in WASI's layout: every variable as
-// "KEY=VALUE\x00", back to back.
+// "KEY=VALUE\x00", back to back. One made by startRun is laid out when the
+// guest first reads it (layout): a guest that never does, like a C program
+// that calls no getenv, costs no environment at all.
 type environ struct {
 	buf    []byte
 	starts []uint32 // offset of each variable in buf
+
+	// pending, when laid is false, is what layout lays out: the base
+	// variables, then the call's (from callFunc when it is set).
+	laid     bool
+	base     []string
+	call     []string
+	callFunc func() []string
+}
+
+// layout lays out the pending variables, once, and returns env.
+func (env *environ) layout() *environ {
+	if !env.laid {
+		call := env.call
+		if env.callFunc != nil {
+			call = env.callFunc()
+		}
+		env.fill(env.base, call)
+		env.base, env.call, env.callFunc = nil, nil, nil
+	}
+	return env
 }
 
 // withEnviron returns ctx carrying env for the instance run with it.
@@ -53,7 +75,7 @@ func (env *environ) fill(base, call []string) {
 	for _, kv := range call {
 		size += len(kv) + 1
 	}
-	env.buf, env.starts = make([]byte, 0, size), make([]uint32, 0, len(base)+len(call))
+	env.buf, env.starts, env.laid = make([]byte, 0, size), make([]uint32, 0, len(base)+len(call)), true
 	for _, kv := range base {
 		if !overridden(kv, call) {
 			env.add(kv)
@@ -105,9 +127,9 @@ func instantiateWASI(ctx context.Context, rt wazero.Runtime) (api.Closer, error)
 
 func environFrom(ctx context.Context) *environ {
 	if env := runValuesOf(ctx).env; env != nil {
-		return env
+		return env.layout()
 	}
-	return &environ{}
+	return &environ{laid: true}
 }
 
 // environSizesGet writes the number of variables and the size of their

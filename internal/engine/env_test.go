@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"bytes"
+	"context"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,6 +30,47 @@ func TestNewEnviron(t *testing.T) {
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") || len(env.starts) != len(tc.want) {
 				t.Errorf("got %q (count %d), want %q", got, len(env.starts), tc.want)
+			}
+		})
+	}
+}
+
+// TestEnvFuncOnlyWhenRead checks that Call.EnvFunc is called once for a
+// guest that reads its environment, its variables over the prepared ones,
+// and never for one that does not: the gateway's CGI environment is made
+// only for guests that read it.
+func TestEnvFuncOnlyWhenRead(t *testing.T) {
+	e := newEngine(t, "")
+	for _, tc := range []struct {
+		name, fixture string
+		wantCalls     int
+		wantOut       []string // lines the output must hold
+	}{
+		{"reads its environment (printenv, C)", "printenv.wasm", 1, []string{"A=from-call", "B=prepared", "C=call"}},
+		{"never reads it (counter, WAT)", "counter.wasm", 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := mustPrepare(t, compile(t, e, tc.fixture, 64<<20), []string{"A=prepared", "B=prepared"}, nil)
+			// Twice: a reused instance's second run lays out its own.
+			for run := range 2 {
+				calls := 0
+				var out bytes.Buffer
+				err := p.Run(context.Background(), Call{Args: []string{"x"}, Stdout: &out, EnvFunc: func() []string {
+					calls++
+					return []string{"A=from-call", "C=call"}
+				}})
+				if err != nil {
+					t.Fatalf("run %d: %v", run, err)
+				}
+				if calls != tc.wantCalls {
+					t.Errorf("run %d: EnvFunc called %d times, want %d", run, calls, tc.wantCalls)
+				}
+				lines := strings.Split(out.String(), "\n")
+				for _, want := range tc.wantOut {
+					if !slices.Contains(lines, want) {
+						t.Errorf("run %d: output has no line %q:\n%s", run, want, out.String())
+					}
+				}
 			}
 		})
 	}

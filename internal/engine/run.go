@@ -115,11 +115,16 @@ func (p *Prepared) Close(ctx context.Context) error {
 
 // Call is what differs between invocations.
 type Call struct {
-	Args   []string // argv, including argv[0]
-	Env    []string // KEY=VALUE, applied after the prepared env (same key: this wins)
-	Stdin  io.Reader
-	Stdout io.Writer
-	Stderr io.Writer
+	Args []string // argv, including argv[0]
+	Env  []string // KEY=VALUE, applied after the prepared env (same key: this wins)
+	// EnvFunc, if set, is called for Env instead, at most once, on the
+	// goroutine running the guest, when the guest first reads its
+	// environment (environ_sizes_get or environ_get); never for a guest
+	// that does not.
+	EnvFunc func() []string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
 	// Host is handed to the engine's host functions (HostData) while
 	// this call's instance runs: the per-call state of the platform
 	// services.

@@ -56,7 +56,7 @@ func startRun(ctx context.Context, c Call, base []string) (context.Context, *run
 	b := &runBlock{}
 	b.values = runValuesOf(ctx)
 	b.meter.init(c)
-	b.env.fill(base, c.Env)
+	b.env.base, b.env.call, b.env.callFunc = base, c.Env, c.EnvFunc // laid out on the guest's first read
 	b.values.meter, b.values.env = &b.meter, &b.env
 	if c.Host != nil {
 		b.values.host = c.Host

@@ -60,11 +60,15 @@ func newRep(s *State, obj any) ([]any, error) {
 
 // getEnvironment returns the environment as a [][2]string, which canon
 // lowers as it would the []any of its pairs, with no value per string.
-// State.Env is read at the run's first call.
+// State.Env (or EnvFunc's) is read at the run's first call.
 func getEnvironment(_ context.Context, s *State, _ []any) ([]any, error) {
 	if s.env == nil {
-		env := make([][2]string, len(s.Env))
-		for i, kv := range s.Env {
+		vars := s.Env
+		if s.EnvFunc != nil {
+			vars = s.EnvFunc()
+		}
+		env := make([][2]string, len(vars))
+		for i, kv := range vars {
 			k, v, _ := strings.Cut(kv, "=")
 			env[i] = [2]string{strings.ToValidUTF8(k, "\uFFFD"), strings.ToValidUTF8(v, "\uFFFD")}
 		}

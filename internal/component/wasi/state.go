@@ -24,6 +24,9 @@ type State struct {
 	// Env is the environment, as "NAME=value" strings
 	// (wasi:cli/environment.get-environment).
 	Env []string
+	// EnvFunc, if set, is called for Env instead, once, at the run's
+	// first get-environment; never for a guest that does not ask.
+	EnvFunc func() []string
 	// Args are the arguments, program name first
 	// (wasi:cli/environment.get-arguments).
 	Args []string
