@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -188,18 +189,22 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 	if in.OnStart != nil {
 		in.OnStart(deadline)
 	}
-	out := &cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: rctx.cancel}
-	stderr := &lineWriter{emit: func(line string) {
-		d.log("stderr", line)
-		n.log.Info("guest stderr", "app", d.app, "version", d.version.Number, "line", line)
-	}}
+	// One allocation for the invocation's writers and reader, what the
+	// engine reports back and, when the node is observed, the steps the
+	// engine's hooks move through.
+	rec := &invocationRecord{}
+	out := &rec.stdout
+	*out = cappedWriter{w: in.Stdout, limit: int64(limits.MaxResponse), onOverflow: rctx}
+	stderr := &rec.stderr
+	*stderr = lineWriter{d: d, log: n.log}
 	var guestStderr io.Writer = stderr
 	if in.Stderr != nil {
 		guestStderr = teeWriter{stderr, in.Stderr}
 	}
 	var stdin *cappedReader
 	if in.Stdin != nil {
-		stdin = &cappedReader{r: in.Stdin, left: int64(limits.MaxBody)}
+		stdin = &rec.stdin
+		*stdin = cappedReader{r: in.Stdin, left: int64(limits.MaxBody)}
 		in.Stdin = stdin
 	}
 	var sess *session
@@ -212,9 +217,6 @@ func (n *Node) Invoke(ctx context.Context, t Target, in Input) error {
 		defer call.Close()
 		host = call
 	}
-	// One allocation for what the engine reports back and, when the node
-	// is observed, the steps the engine's hooks move through.
-	rec := &invocationRecord{}
 	used := &rec.used
 	call := engine.Call{Args: in.Args, Env: in.Env, EnvFunc: in.EnvFunc, Stdin: in.Stdin, Stdout: out, Stderr: guestStderr, Host: host,
 		CPU: time.Duration(limits.CPU), Usage: used}
@@ -331,20 +333,20 @@ func (n *Node) waitSlot(ctx context.Context, d *deployed, deadline time.Time) er
 }
 
 // cappedWriter passes writes through until limit bytes, then fails them and
-// calls onOverflow (which cancels the instance's context).
+// cancels onOverflow, the instance's context.
 type cappedWriter struct {
 	w          io.Writer
 	limit      int64
 	written    int64
 	overflowed bool
-	onOverflow func()
+	onOverflow *runContext
 }
 
 func (c *cappedWriter) Write(p []byte) (int, error) {
 	if c.written+int64(len(p)) > c.limit {
 		if !c.overflowed {
 			c.overflowed = true
-			c.onOverflow()
+			c.onOverflow.cancel()
 		}
 		return 0, ErrTooLarge
 	}
@@ -355,12 +357,19 @@ func (c *cappedWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
-// lineWriter splits a guest's stderr into log lines. Lines longer than
-// maxLogLine are cut; at most maxLogLinesPerCall lines are kept per call.
+// lineWriter splits a guest's stderr into log lines, each in d's log and
+// the node's (log). Lines longer than maxLogLine are cut; at most
+// maxLogLinesPerCall lines are kept per call.
 type lineWriter struct {
 	buf   []byte
 	lines int
-	emit  func(string)
+	d     *deployed
+	log   *slog.Logger
+}
+
+func (l *lineWriter) emit(line string) {
+	l.d.log("stderr", line)
+	l.log.Info("guest stderr", "app", l.d.app, "version", l.d.version.Number, "line", line)
 }
 
 const (

@@ -297,11 +297,15 @@ type invocationSteps struct {
 	running bool
 }
 
-// invocationRecord is what one invocation's engine call reports back: its
-// usage, and its steps when the node is observed.
+// invocationRecord is one invocation's stdout, stderr and stdin wrappers
+// and what its engine call reports back: its usage, and its steps when the
+// node is observed.
 type invocationRecord struct {
-	used  engine.Usage
-	steps invocationSteps
+	stdout cappedWriter
+	stderr lineWriter
+	stdin  cappedReader
+	used   engine.Usage
+	steps  invocationSteps
 }
 
 // observeRun begins the instantiate step of an invocation of d in st and

@@ -25,7 +25,8 @@ const (
 )
 
 // environ is an instance's environment in WASI's layout: every variable as
-// "KEY=VALUE\x00", back to back. One made by startRun is laid out when the
+// "KEY=VALUE\x00", back to back; a reused instance's arguments are laid
+// out the same way. One made by startRun or runReused is laid out when the
 // guest first reads it (layout): a guest that never does, like a C program
 // that calls no getenv, costs no environment at all.
 type environ struct {

@@ -326,7 +326,7 @@ func (p *Prepared) runReused(ctx context.Context, c Call, run *runBlock) error {
 	inst.streams.set(ctx, c)
 	ResetMeter(inst.mod) // the fuel left from the last call is not this one's (meter.go)
 	inst.mark.dirty = false
-	run.args.fill(nil, c.Args)
+	run.args.call = c.Args // laid out at the guest's first read, if any (environ.layout)
 	run.values.args, run.values.mark = &run.args, &inst.mark
 	_, err := inst.handle.Call(ctx)
 	settleMeterOf(ctx, inst.mod) // before the instance can go back to the pool

@@ -93,7 +93,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
 				hostEnter(ctx, mod)
 				if args := runValuesOf(ctx).args; args != nil {
-					sizesGet(args, mod, stack)
+					sizesGet(args.layout(), mod, stack)
 					return
 				}
 				fn.Call(ctx, mod, stack)
@@ -102,7 +102,7 @@ func exportWASIWatched(ctx context.Context, rt wazero.Runtime, b wazero.HostModu
 			wrapper = func(ctx context.Context, mod api.Module, stack []uint64) {
 				hostEnter(ctx, mod)
 				if args := runValuesOf(ctx).args; args != nil {
-					stringsGet(args, mod, stack)
+					stringsGet(args.layout(), mod, stack)
 					return
 				}
 				fn.Call(ctx, mod, stack)
