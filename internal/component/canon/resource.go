@@ -29,9 +29,26 @@ type Instance struct {
 	free    []uint32
 	noLeave int
 	entered bool
-	// first is the storage of the first handles: a wrapped command's
-	// run holds a handful (its stdio streams), with no allocation.
-	first [8]*handle
+	// first is the storage of the first handles' table entries, and
+	// store of the handles themselves (each used once, never reused): a
+	// wrapped command's run holds a handful (its stdio streams), with no
+	// allocation.
+	first  [8]*handle
+	store  [8]handle
+	stored int
+}
+
+// newHandle returns h, from the instance's storage while it lasts.
+func (in *Instance) newHandle(h handle) *handle {
+	var p *handle
+	if in.stored < len(in.store) {
+		p = &in.store[in.stored]
+		in.stored++
+	} else {
+		p = new(handle) // not &h: h would move to the heap on every call
+	}
+	*p = h
+	return p
 }
 
 // handle is one entry of a handle table.
@@ -146,7 +163,7 @@ func (in *Instance) ResourceNew(rt *ResourceType, rep uint32) (uint32, error) {
 	if err := in.MayLeave(); err != nil {
 		return 0, err
 	}
-	return in.add(&handle{rt: rt, rep: rep, own: true})
+	return in.add(in.newHandle(handle{rt: rt, rep: rep, own: true}))
 }
 
 // ResourceRep is canon resource.rep: the representation behind handle i,

@@ -270,7 +270,7 @@ func (cx *Context) lowerHandle(rep uint32, t *Type) (uint32, error) {
 		return 0, err
 	}
 	if t.kind == KindOwn {
-		return in.add(&handle{rt: t.res, rep: rep, own: true})
+		return in.add(in.newHandle(handle{rt: t.res, rep: rep, own: true}))
 	}
 	if t.res.Impl == in {
 		return rep, nil
@@ -278,7 +278,7 @@ func (cx *Context) lowerHandle(rep uint32, t *Type) (uint32, error) {
 	if cx.Task == nil || cx.Task.returned {
 		return 0, trapf("a borrowed handle is lowered outside a call that could hold it")
 	}
-	i, err := in.add(&handle{rt: t.res, rep: rep, scope: cx.Task})
+	i, err := in.add(in.newHandle(handle{rt: t.res, rep: rep, scope: cx.Task}))
 	if err != nil {
 		return 0, err
 	}

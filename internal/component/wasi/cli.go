@@ -2,6 +2,7 @@ package wasi
 
 import (
 	"context"
+	"io"
 	"strings"
 
 	"github.com/wisphq/wisp/internal/component/canon"
@@ -22,17 +23,22 @@ func addCLI(m map[string]Interface, t *types) {
 	}
 	m["wasi:cli/stdin"] = Interface{
 		"get-stdin": fn(nil, canon.Own(InputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
-			return newRep(s, &inputStream{r: s.Stdin})
+			st := &s.stdin
+			if s.gotStdin {
+				st = new(inputStream)
+			}
+			*st, s.gotStdin = inputStream{r: s.Stdin}, true
+			return newRep(s, st)
 		}),
 	}
 	m["wasi:cli/stdout"] = Interface{
 		"get-stdout": fn(nil, canon.Own(OutputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
-			return newRep(s, &outputStream{w: s.Stdout})
+			return newRep(s, s.stdioStream(&s.stdout, &s.gotStdout, s.Stdout))
 		}),
 	}
 	m["wasi:cli/stderr"] = Interface{
 		"get-stderr": fn(nil, canon.Own(OutputStream), func(_ context.Context, s *State, _ []any) ([]any, error) {
-			return newRep(s, &outputStream{w: s.Stderr})
+			return newRep(s, s.stdioStream(&s.stderr, &s.gotStderr, s.Stderr))
 		}),
 	}
 	m["wasi:cli/terminal-input"] = Interface{"[resource-drop]terminal-input": dropFunc(TerminalInput)}
@@ -49,13 +55,27 @@ func addCLI(m map[string]Interface, t *types) {
 	}
 }
 
-// newRep stores obj in s and returns its representation as the result.
+// newRep stores obj in s and returns its representation as the result
+// (in s.result: canon lowers it before the next host call).
 func newRep(s *State, obj any) ([]any, error) {
 	r, err := s.add(obj)
 	if err != nil {
 		return nil, err
 	}
-	return one(r)
+	s.result[0] = r
+	return s.result[:], nil
+}
+
+// stdioStream returns the object of a get-stdout or get-stderr writing to
+// w: embedded, the run's first (got reports whether it was handed out
+// already), or a new one.
+func (s *State) stdioStream(embedded *outputStream, got *bool, w io.Writer) *outputStream {
+	st := embedded
+	if *got {
+		st = new(outputStream)
+	}
+	*st, *got = outputStream{w: w}, true
+	return st
 }
 
 // getEnvironment returns the environment as a [][2]string, which canon

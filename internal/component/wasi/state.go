@@ -81,12 +81,21 @@ type State struct {
 	// result::ok(WritePermit), made once per run for the stream
 	// functions, which answer them on every call; canon only reads them.
 	okUnit, okPermit []any
+	// result is newRep's results (canon lowers a host function's results
+	// before the next call), and okUnitStore okUnit's storage.
+	result, okUnitStore [1]any
+	// stdin, stdout and stderr are the objects of the run's first
+	// get-stdin, get-stdout and get-stderr; a later call gets its own.
+	stdin                          inputStream
+	stdout, stderr                 outputStream
+	gotStdin, gotStdout, gotStderr bool
 }
 
 // okUnitResult returns result::ok() as a function's results.
 func (s *State) okUnitResult() ([]any, error) {
 	if s.okUnit == nil {
-		s.okUnit = []any{ok(nil)}
+		s.okUnitStore[0] = ok(nil)
+		s.okUnit = s.okUnitStore[:]
 	}
 	return s.okUnit, nil
 }
