@@ -186,9 +186,6 @@ func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hosta
 	return nil
 }
 
-// mergeEnv returns base with call's variables after it, a variable of
-// base left out when call sets the same name (as the engine lays out a
-// preview 1 command's environment).
 // environment returns the function that makes a run's environment, the
 // app's and call's merged (mergeEnv), when the guest first asks for it:
 // a guest that never does costs none.
@@ -202,6 +199,9 @@ func (cc *commandComponent) environment(call engine.Call) func() []string {
 	}
 }
 
+// mergeEnv returns base with call's variables after it, a variable of
+// base left out when call sets the same name (as the engine lays out a
+// preview 1 command's environment).
 func mergeEnv(base, call []string) []string {
 	out := make([]string, 0, len(base)+len(call))
 	for _, kv := range base {

@@ -30,7 +30,8 @@ var errNoResponse = errors.New("wasi:http/incoming-handler.handle returned witho
 // and the cut after a commit apply as to a module's stdout. The guest's
 // stdout and stderr both go to call.Stderr (the app's log). outbound sends
 // the guest's wasi:http/outgoing-handler requests; nil refuses them. The
-// environment is the app's and call.Env, as for a command.
+// environment is the app's and call.EnvFunc's (call.Env without it), made
+// at the guest's first get-environment, as for a command.
 //
 // It returns nil when the guest set a response and returned, an error when
 // it set an error-code or no response at all (nothing usable was written

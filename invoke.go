@@ -98,16 +98,17 @@ func (n *Node) Lookup(host, path string) (Target, bool) {
 // (method, URL, Host, headers; its Body is not read: the body is Stdin),
 // and its response is written to Stdout as a CGI response too (a "Status:"
 // header block, then the body as the guest writes it), so the same
-// response sink, window and max_response serve both. Env is its
-// environment as well.
+// response sink, window and max_response serve both. Env (or EnvFunc) is
+// its environment as well.
 type Input struct {
 	Args []string // argv including argv[0]
 	Env  []string // KEY=VALUE, added to the app's env (same key: this wins)
 	// EnvFunc, if set, is called for Env instead: at most once, on the
 	// goroutine running the guest, the first time the guest reads its
 	// environment, and never for a guest that does not (a C program that
-	// calls no getenv, a component that never asks). The gateway passes a
-	// request's CGI environment this way.
+	// calls no getenv, a component that never asks). It runs inside the
+	// guest's host call, within the app's timeout: it must not block. The
+	// gateway passes a request's CGI environment this way.
 	EnvFunc func() []string
 	Stdin   io.Reader     // nil: empty; more than the app's MaxBody fails the call with ErrTooLarge
 	Stdout  io.Writer     // nil: discarded; capped at the app's MaxResponse

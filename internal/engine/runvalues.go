@@ -13,7 +13,8 @@ import "context"
 // A context's runValues is never changed once the context is handed on,
 // except by the code that made it for its own run (Prepared.Run's, filled
 // in by runReused before the guest runs): deriving one for new values
-// copies the fields (withRunValues).
+// copies the fields (withRunValues). The environ values point to are laid
+// out at the guest's first read (environ.layout), on the run's goroutine.
 type runValues struct {
 	meter *meterState // nil: no account
 	env   *environ    // nil: an empty environment
@@ -51,7 +52,8 @@ type runBlock struct {
 
 // startRun returns ctx carrying the values of a run of c with the app's
 // environment base, and the block, whose meter is the run's fuel account.
-// Its args and mark are filled in by runReused, before the guest runs.
+// Its args and mark are set by runReused before the guest runs; the
+// environment and arguments are laid out at the guest's first read.
 func startRun(ctx context.Context, c Call, base []string) (context.Context, *runBlock) {
 	b := &runBlock{}
 	b.values = runValuesOf(ctx)
