@@ -5,8 +5,10 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // requestWindow is how much of a chunked request body (one without
@@ -49,15 +51,19 @@ func readWindow(body *limitedBody, buf []byte) (stdin io.Reader, length int64, e
 }
 
 // limitedBody is a request body that fails after left bytes, remembering
-// that it did so the gateway can answer 413. atEOF runs once the whole
-// body was read.
+// that it did so the gateway can answer 413. Once the whole body was read
+// it lifts rc's read deadline (when rc is set), so the deadline cannot end
+// the request's context afterwards.
 type limitedBody struct {
-	r     io.Reader
-	left  int64
-	over  bool        // more than left bytes came
-	eof   atomic.Bool // the whole body was read (read by the response's timer too)
-	err   error       // the first read error other than EOF
-	atEOF func()
+	r    io.Reader
+	left int64
+	over bool        // more than left bytes came
+	eof  atomic.Bool // the whole body was read (read by the response's timer too)
+	err  error       // the first read error other than EOF
+	rc   *http.ResponseController
+	// length is the request's ContentLength (-1: chunked), for held and
+	// failed.
+	length int64
 }
 
 // read returns how many bytes of the body were read, given the limit the
@@ -116,7 +122,15 @@ func (b *limitedBody) timedOut() bool {
 }
 
 func (b *limitedBody) setEOF() {
-	if !b.eof.Swap(true) {
-		b.atEOF()
+	if !b.eof.Swap(true) && b.rc != nil {
+		b.rc.SetReadDeadline(time.Time{})
 	}
 }
+
+// held reports whether the response must be held: the body is still
+// arriving (responseStream.hold).
+func (b *limitedBody) held() bool { return b.pending(b.length) }
+
+// failed reports whether the request already failed: its body was over
+// max_body or too slow (responseStream.failed).
+func (b *limitedBody) failed() bool { return b.over || b.timedOut() }

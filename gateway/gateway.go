@@ -201,7 +201,7 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	// timeout: reading the body fails at the deadline. The deadline is
 	// lifted once the body is read, so it cannot end the request's
 	// context afterwards.
-	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), atEOF: func() { rc.SetReadDeadline(time.Time{}) }}
+	body := &limitedBody{r: r.Body, left: int64(limits.MaxBody), rc: rc}
 	defer func() { acct.body = body.read(int64(limits.MaxBody)) }()
 	var stdin io.Reader = body
 	if r.ContentLength < 0 {
@@ -226,8 +226,8 @@ func (g *Gateway) serveApp(w http.ResponseWriter, r *http.Request, t wisp.Target
 	// While its body arrives, a request's response is held (up to the
 	// window): a body that then fails still gets its 408 or 413. And a
 	// response is never started for a request whose body already failed.
-	out.hold = func() bool { return body.pending(r.ContentLength) }
-	out.failed = func() bool { return body.over || body.timedOut() }
+	body.length = r.ContentLength // as readWindow left it
+	out.body = body
 	match := cgi.Match{Route: t.Route.String(), ScriptName: t.Route.Path}
 	in := wisp.Input{
 		Args: cgi.Args(r),

@@ -52,6 +52,12 @@ var errRequestFailed = errors.New("the request failed before its response starte
 // the response was cut or the invocation ended. The guest sees EIO.
 var errStreamClosed = errors.New("response stream closed")
 
+// requestBody is what a responseStream asks of the request's body.
+type requestBody interface {
+	held() bool   // still arriving: hold the response
+	failed() bool // over max_body or too slow: never commit
+}
+
 // responseStream is a guest's stdout on its way to the client: the
 // io.Writer the invocation writes to. Its timer flushes from another
 // goroutine, so every method takes mu.
@@ -60,13 +66,12 @@ type responseStream struct {
 	rc   *http.ResponseController
 	head bool  // a HEAD request: the body is counted, never sent
 	max  int64 // the app's max_response: a larger Content-Length is not used
-	// hold, if set, keeps a response from being committed by the timer
-	// while it reports true (the request body is still arriving).
-	hold func() bool
-	// failed, if set, reports that the request already failed (its body
-	// was over max_body or too slow): the response is then never
-	// committed, and the guest's writes past the window fail.
-	failed func() bool
+	// body, if set, is the request's body as it arrives (the gateway's
+	// limitedBody): while body.held() the timer does not commit the
+	// response (the body is still arriving); once body.failed() (it was
+	// over max_body or too slow) the response is never committed, and the
+	// guest's writes past the window fail.
+	body requestBody
 
 	mu        sync.Mutex
 	buf       []byte       // the header, then the body window (cap responseBuffer)
@@ -111,7 +116,7 @@ func (s *responseStream) Write(p []byte) (int, error) {
 		if n == 0 {
 			// The window is full (the header is complete: its limit is
 			// below the buffer's size): stream from here on.
-			if s.failed != nil && s.failed() {
+			if s.body != nil && s.body.failed() {
 				s.headErr = errRequestFailed
 				return written, errStreamClosed
 			}
@@ -249,7 +254,7 @@ func (s *responseStream) tick() {
 	if !s.committed {
 		switch {
 		case s.bodyAt < 0 || !s.streams():
-		case s.hold != nil && s.hold():
+		case s.body != nil && s.body.held():
 			s.arm() // ask again later
 		default:
 			s.commit()

@@ -17,7 +17,7 @@ func TestStreamNeverStartsAFailedRequest(t *testing.T) {
 	for _, failed := range []bool{false, true} {
 		rec := httptest.NewRecorder()
 		s := newResponseStream(rec, http.NewResponseController(rec), false, 1<<30, make([]byte, responseBuffer))
-		s.failed = func() bool { return failed }
+		s.body = fakeBody{fail: failed}
 		if _, err := s.Write([]byte("Content-Type: text/plain\n\n")); err != nil {
 			t.Fatal(err)
 		}
@@ -55,3 +55,9 @@ func TestStreamOverrunKeepsTheResponse(t *testing.T) {
 		t.Fatalf("the client got %d bytes; want the %d declared", rec.Body.Len(), declared)
 	}
 }
+
+// fakeBody is a requestBody that is never held, and failed as told.
+type fakeBody struct{ fail bool }
+
+func (b fakeBody) held() bool   { return false }
+func (b fakeBody) failed() bool { return b.fail }
