@@ -45,6 +45,23 @@ type commandComponent struct {
 // platform services (the node's session: wasi:keyvalue, wasi:config,
 // wasi:logging and outbound HTTP under one set of per-request limits;
 // nil for wisp run, whose components get none).
+// componentRun is one run's WASI state and canonical ABI state, allocated
+// together (newRun).
+type componentRun struct {
+	state wasi.State
+	run   plan.Run
+	inst  canon.Instance
+}
+
+// newRun returns a run's WASI state, s completed by state, and its
+// plan.Run with a new canonical ABI instance, in one allocation.
+func (cc *commandComponent) newRun(s wasi.State, svc hostabi.Services) (*wasi.State, *plan.Run) {
+	cr := &componentRun{state: s}
+	cr.inst.Init(nil)
+	cr.run = plan.Run{Instance: &cr.inst, Charge: engine.ChargeHost}
+	return cc.state(&cr.state, svc), &cr.run
+}
+
 func (cc *commandComponent) state(s *wasi.State, svc hostabi.Services) *wasi.State {
 	if svc != nil {
 		s.Services = svc
@@ -154,10 +171,9 @@ func (cc *commandComponent) Close(ctx context.Context) error { return cc.c.Close
 // (the guest is killed), an *engine.CPULimitError past call.CPU (its
 // usage in call.Usage, as Prepared.Run), or another error (a trap).
 func (cc *commandComponent) Run(ctx context.Context, call engine.Call, svc hostabi.Services) (err error) {
-	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
-	defer func() { err = finish(err) }()
-	s := cc.state(&wasi.State{EnvFunc: cc.environment(call), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
-	r := &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost}
+	ctx, meter := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
+	defer func() { err = meter.Finish(err) }()
+	s, r := cc.newRun(wasi.State{EnvFunc: cc.environment(call), Args: call.Args, Stdin: call.Stdin, Stdout: call.Stdout, Stderr: call.Stderr}, svc)
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
 	if err != nil {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/wisphq/wisp/internal/component/canon"
 	"github.com/wisphq/wisp/internal/component/plan"
 	"github.com/wisphq/wisp/internal/component/wasi"
 	"github.com/wisphq/wisp/internal/engine"
@@ -40,16 +39,15 @@ var errNoResponse = errors.New("wasi:http/incoming-handler.handle returned witho
 // *engine.CPULimitError past call.CPU (its usage in call.Usage), or
 // another error (a trap).
 func (cc *commandComponent) Handle(ctx context.Context, req *http.Request, call engine.Call, svc hostabi.Services) (err error) {
-	ctx, finish := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
-	defer func() { err = finish(err) }()
+	ctx, meter := engine.StartMeter(ctx, call.CPU, call.Usage) // one account for the graph's instances
+	defer func() { err = meter.Finish(err) }()
 	r2 := *req
 	r2.Body = http.NoBody
 	if call.Stdin != nil {
 		r2.Body = io.NopCloser(call.Stdin)
 	}
 	w := &cgiResponse{out: call.Stdout, h: http.Header{}}
-	s := cc.state(&wasi.State{EnvFunc: cc.environment(call), Stdout: call.Stderr, Stderr: call.Stderr}, svc)
-	r := &plan.Run{Instance: canon.NewInstance(nil), Charge: engine.ChargeHost}
+	s, r := cc.newRun(wasi.State{EnvFunc: cc.environment(call), Stdout: call.Stderr, Stderr: call.Stderr}, svc)
 	ctx = plan.WithRun(context.WithValue(ctx, componentState{}, s), r)
 	g, err := cc.c.Instantiate(ctx)
 	if err != nil {

@@ -348,14 +348,14 @@ type callMeter struct {
 	p        *Plugin
 	ctx      context.Context // the call's, carrying the account
 	function string
-	end      func(error) error
+	meter    engine.Meter
 	used     engine.Usage
 }
 
 // meter starts the fuel account of a call of function with lim.
 func (p *Plugin) meter(ctx context.Context, function string, lim Limits) *callMeter {
 	m := &callMeter{p: p, function: function}
-	m.ctx, m.end = engine.StartMeter(ctx, lim.CPU, &m.used)
+	m.ctx, m.meter = engine.StartMeter(ctx, lim.CPU, &m.used)
 	return m
 }
 
@@ -363,7 +363,7 @@ func (p *Plugin) meter(ctx context.Context, function string, lim Limits) *callMe
 // Config.OnUsage and returns err, or a *CPULimitError in its place when
 // the budget stopped the call.
 func (m *callMeter) finish(err error) error {
-	err = m.end(err)
+	err = m.meter.Finish(err)
 	if m.p.cfg.OnUsage != nil {
 		m.p.cfg.OnUsage(m.ctx, m.function, Usage{Fuel: m.used.Fuel, CPU: m.used.CPU})
 	}

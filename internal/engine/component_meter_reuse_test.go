@@ -52,7 +52,7 @@ func TestReusedGraphIsMeteredAfresh(t *testing.T) {
 	var fuel []int64
 	for i := range 4 {
 		var u Usage
-		ctx, finish := StartMeter(context.Background(), 0, &u)
+		ctx, meter := StartMeter(context.Background(), 0, &u)
 		g, err := c.Instantiate(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -62,9 +62,9 @@ func TestReusedGraphIsMeteredAfresh(t *testing.T) {
 		}
 		if i%2 == 0 {
 			g.Close(ctx)
-			finish(nil)
+			meter.Finish(nil)
 		} else {
-			finish(nil)
+			meter.Finish(nil)
 			g.Close(ctx)
 		}
 		fuel = append(fuel, u.Fuel)

@@ -21,8 +21,8 @@ func TestComponentMeter(t *testing.T) {
 	tc := compileComponent(t, e, "extra/loop")
 	run := func(ctx context.Context, cpu time.Duration) (Usage, error) {
 		var u Usage
-		ctx, finish := StartMeter(ctx, cpu, &u)
-		err := finish(tc.runCommand(ctx, &wasi.State{Stdout: io.Discard}))
+		ctx, meter := StartMeter(ctx, cpu, &u)
+		err := meter.Finish(tc.runCommand(ctx, &wasi.State{Stdout: io.Discard}))
 		return u, err
 	}
 	u, err := run(context.Background(), 10*time.Millisecond)

@@ -185,11 +185,11 @@ func TestReservedGraphIsMeteredAlike(t *testing.T) {
 	var fuel []int64
 	for range 4 {
 		var u Usage
-		ctx, finish := StartMeter(context.Background(), 0, &u)
+		ctx, meter := StartMeter(context.Background(), 0, &u)
 		if err := tc.runCommand(ctx, &wasi.State{Args: []string{"counter"}, Stdout: io.Discard}); err != nil {
 			t.Fatal(err)
 		}
-		finish(nil)
+		meter.Finish(nil)
 		fuel = append(fuel, u.Fuel)
 	}
 	for _, f := range fuel {

@@ -122,15 +122,23 @@ func (st *meterState) init(c Call) {
 // context derived from it, charges this account, and is stopped once the
 // account has used more than FuelFor(cpu) (0: no budget). The instances
 // must have their counters at zero when the run starts (fresh ones do;
-// reset a reused one with ResetMeter). Call finish with the run's error
-// once the run is over: it records the fuel used in *usage (if not nil)
-// and returns a *CPULimitError in place of err when the budget stopped
-// the run, else err. The account is not safe for concurrent use: one run
-// at a time, on one goroutine, as wazero runs a call.
-func StartMeter(ctx context.Context, cpu time.Duration, usage *Usage) (_ context.Context, finish func(error) error) {
+// reset a reused one with ResetMeter). Call the Meter's Finish with the
+// run's error once the run is over. The account is not safe for
+// concurrent use: one run at a time, on one goroutine, as wazero runs a
+// call.
+func StartMeter(ctx context.Context, cpu time.Duration, usage *Usage) (context.Context, Meter) {
 	ctx, st := startMeter(ctx, Call{CPU: cpu, Usage: usage})
-	return ctx, st.finish
+	return ctx, Meter{st}
 }
+
+// Meter is a run's fuel account, as StartMeter made it: a value, so
+// holding one costs no allocation.
+type Meter struct{ st *meterState }
+
+// Finish records the fuel used in StartMeter's *usage (if not nil) and
+// returns a *CPULimitError in place of err when the budget stopped the
+// run, else err.
+func (m Meter) Finish(err error) error { return m.st.finish(err) }
 
 // settle adds the fuel every instance spent since its last grant to used.
 func (st *meterState) settle() {

@@ -63,9 +63,17 @@ type handle struct {
 // NewInstance returns the canonical ABI state of a new component instance,
 // nested in parent (nil for the root component's instance).
 func NewInstance(parent *Instance) *Instance {
-	in := &Instance{parent: parent}
-	in.handles = in.first[:1]
+	in := &Instance{}
+	in.Init(parent)
 	return in
+}
+
+// Init makes in the state of a new component instance nested in parent,
+// as NewInstance returns: for an Instance allocated with other per-run
+// state.
+func (in *Instance) Init(parent *Instance) {
+	*in = Instance{parent: parent}
+	in.handles = in.first[:1]
 }
 
 // Enter is called before a call into one of the instance's exports, by the
