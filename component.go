@@ -41,10 +41,6 @@ type commandComponent struct {
 	variables []string
 }
 
-// state returns the wasi.State of one invocation, with svc as its
-// platform services (the node's session: wasi:keyvalue, wasi:config,
-// wasi:logging and outbound HTTP under one set of per-request limits;
-// nil for wisp run, whose components get none).
 // componentRun is one run's WASI state and canonical ABI state, allocated
 // together (newRun).
 type componentRun struct {
@@ -62,6 +58,10 @@ func (cc *commandComponent) newRun(s wasi.State, svc hostabi.Services) (*wasi.St
 	return cc.state(&cr.state, svc), &cr.run
 }
 
+// state completes s, the wasi.State of one invocation, with svc as its
+// platform services (the node's session: wasi:keyvalue, wasi:config,
+// wasi:logging and outbound HTTP under one set of per-request limits;
+// nil for wisp run, whose components get none).
 func (cc *commandComponent) state(s *wasi.State, svc hostabi.Services) *wasi.State {
 	if svc != nil {
 		s.Services = svc

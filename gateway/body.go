@@ -128,9 +128,9 @@ func (b *limitedBody) setEOF() {
 }
 
 // held reports whether the response must be held: the body is still
-// arriving (responseStream.hold).
+// arriving (requestBody, for the response stream).
 func (b *limitedBody) held() bool { return b.pending(b.length) }
 
 // failed reports whether the request already failed: its body was over
-// max_body or too slow (responseStream.failed).
+// max_body or too slow (requestBody, for the response stream).
 func (b *limitedBody) failed() bool { return b.over || b.timedOut() }
