@@ -106,6 +106,14 @@ func (p *Prepared) commandEnded(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		return // killed: that says nothing about how the command ends
 	}
+	if err == nil {
+		// The common end, on every request: no errors.As target to
+		// allocate, and no write to the shared count unless it changes.
+		if p.exits.Load() != 0 {
+			p.exits.Store(0)
+		}
+		return
+	}
 	var exit *sys.ExitError
 	if !errors.As(err, &exit) {
 		p.exits.Store(0)
