@@ -273,17 +273,6 @@ func ResetMeter(mod api.Module) {
 	}
 }
 
-// settleMeterOf counts the fuel mod spent in ctx's run, takes mod out of
-// the run's account and zeroes its counter (resetMeterIn). A reused
-// instance calls it before it goes back to its pool: from there another
-// run may take it, and write its counter, before this run's account is
-// settled at the end of Run.
-func settleMeterOf(ctx context.Context, mod api.Module) {
-	if g, ok := mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal); ok {
-		resetMeterIn(ctx, mod, g)
-	}
-}
-
 // instantiateMeter adds the wisp:meter host module to a metered runtime
 // and returns it (for an import resolver: the instance, not the store's
 // view of it that Runtime.Module returns).

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
+
+	"github.com/wisphq/wisp/internal/meter"
 )
 
 // A pre-initialized reactor's instance is reused instead of built anew for
@@ -64,7 +66,8 @@ type reusedInstance struct {
 	mem     resettableMemory
 	release func() // unpins the compiled module
 	globals []api.MutableGlobal
-	initial []uint64 // their snapshot values
+	initial []uint64          // their snapshot values
+	fuel    api.MutableGlobal // the fuel counter (meter.go); nil if the module has none
 	streams *callStreams
 	mark    dirtyMark
 }
@@ -278,6 +281,7 @@ func (p *Prepared) newReusedInstance(ctx context.Context) (*reusedInstance, erro
 	}
 	inst.mod = mod
 	inst.handle = mod.ExportedFunction(p.snap.entry)
+	inst.fuel, _ = mod.ExportedGlobal(meter.FuelExport).(api.MutableGlobal) // looked up once, not per run
 	for _, g := range p.snap.globals {
 		mg, ok := mod.ExportedGlobal(g.Export).(api.MutableGlobal)
 		if !ok {
@@ -324,12 +328,19 @@ func (p *Prepared) runReused(ctx context.Context, c Call, run *runBlock) error {
 		c.Hooks.Instantiated() // taken from the pool, or made for it
 	}
 	inst.streams.set(ctx, c)
-	ResetMeter(inst.mod) // the fuel left from the last call is not this one's (meter.go)
+	if inst.fuel != nil {
+		inst.fuel.Set(0) // the fuel left from the last call is not this one's (ResetMeter)
+	}
 	inst.mark.dirty = false
 	run.args.call = c.Args // laid out at the guest's first read, if any (environ.layout)
 	run.values.args, run.values.mark = &run.args, &inst.mark
 	_, err := inst.handle.Call(ctx)
-	settleMeterOf(ctx, inst.mod) // before the instance can go back to the pool
+	if inst.fuel != nil {
+		// Counted before the instance can go back to the pool: from
+		// there another run may take it, and write its counter, before
+		// this run's account is settled at the end of Run.
+		resetMeterIn(ctx, inst.mod, inst.fuel)
+	}
 	inst.streams.clear()
 	if p.snap.entry == CommandEntry {
 		p.commandEnded(ctx, err)
